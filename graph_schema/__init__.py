@@ -1,0 +1,13 @@
+"""The domain of the hub as data: one YAML declaration per node and relationship type."""
+
+from graph_schema.model import (
+    GraphSchema,
+    NodeType,
+    Property,
+    RelationshipType,
+    ident,
+    load,
+    schema,
+)
+
+__all__ = ["GraphSchema", "NodeType", "Property", "RelationshipType", "ident", "load", "schema"]

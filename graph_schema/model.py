@@ -1,0 +1,221 @@
+"""Loads the graph schema declarations (nodes/*.yaml, relationships/*.yaml) once.
+
+The declarations are the one list of what the graph may hold. Neo4j constraints and
+indexes (`hub.migrate`), the loader's statements (`hub.loader`) and the GraphQL types
+are all derived from them; nothing else keeps a second list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hub.errors import SchemaError
+
+HERE = Path(__file__).parent
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# Declared property type -> Python type of its values.
+PROPERTY_TYPES: Mapping[str, type] = {
+    "string": str,
+    "integer": int,
+    "float": float,
+    "boolean": bool,
+    "date": date,
+    "datetime": datetime,
+    "string[]": list,
+}
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    type: str
+    description: str = ""
+    normaliser: str | None = None
+    index: bool = False
+    fulltext: bool = False
+    personal: bool = False
+
+
+@dataclass(frozen=True)
+class NodeType:
+    label: str
+    key: str
+    properties: Mapping[str, Property]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RelationshipType:
+    type: str
+    sources: tuple[str, ...]
+    targets: tuple[str, ...]
+    properties: Mapping[str, Property]
+    key: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class GraphSchema:
+    version: int
+    digest: str
+    nodes: Mapping[str, NodeType]
+    relationships: Mapping[str, RelationshipType]
+    provenance: Mapping[str, Property]
+    fulltext_name: str
+    fulltext_analyzer: str
+    normalisers: frozenset[str] = field(default_factory=frozenset)
+
+    def node(self, label: str) -> NodeType:
+        try:
+            return self.nodes[label]
+        except KeyError:
+            raise SchemaError(
+                f"unknown node label {label!r}; known: {sorted(self.nodes)}"
+            ) from None
+
+    def relationship(self, type_: str) -> RelationshipType:
+        try:
+            return self.relationships[type_]
+        except KeyError:
+            known = sorted(self.relationships)
+            raise SchemaError(f"unknown relationship type {type_!r}; known: {known}") from None
+
+    def fulltext_fields(self) -> tuple[list[str], list[str]]:
+        """Labels and property names covered by the full-text index."""
+        labels: list[str] = []
+        props: list[str] = []
+        for node in self.nodes.values():
+            names = [p.name for p in node.properties.values() if p.fulltext]
+            if names:
+                labels.append(node.label)
+                props.extend(n for n in names if n not in props)
+        return labels, props
+
+
+def _identifier(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not IDENTIFIER.match(value):
+        raise SchemaError(f"{where}: {value!r} is not a valid identifier")
+    return value
+
+
+def _properties(raw: Any, where: str) -> dict[str, Property]:
+    if not isinstance(raw, dict):
+        raise SchemaError(f"{where}: 'properties' must be a mapping")
+    out = {}
+    for name, spec in raw.items():
+        _identifier(name, where)
+        spec = dict(spec or {})
+        type_ = spec.pop("type", None)
+        if type_ not in PROPERTY_TYPES:
+            raise SchemaError(f"{where}: property {name!r} has unknown type {type_!r}")
+        unknown = set(spec) - {"description", "normaliser", "index", "fulltext", "personal"}
+        if unknown:
+            raise SchemaError(f"{where}: property {name!r} has unknown fields {sorted(unknown)}")
+        out[name] = Property(name=name, type=type_, **spec)
+    return out
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{path.name}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SchemaError(f"{path.name}: expected a mapping at the top level")
+    return data
+
+
+def _labels(value: Any, where: str) -> tuple[str, ...]:
+    values = value if isinstance(value, list) else [value]
+    return tuple(_identifier(v, where) for v in values)
+
+
+def load(root: Path = HERE) -> GraphSchema:
+    """Read and check every declaration under `root`."""
+    files = sorted((root / "nodes").glob("*.yaml")) + sorted(
+        (root / "relationships").glob("*.yaml")
+    )
+    meta = _read(root / "schema.yaml")
+    digest = hashlib.sha256()
+    for path in [root / "schema.yaml", *files]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+
+    provenance = _properties(meta.get("provenance", {}), "schema.yaml")
+    nodes: dict[str, NodeType] = {}
+    for path in sorted((root / "nodes").glob("*.yaml")):
+        data = _read(path)
+        label = _identifier(data.get("label"), path.name)
+        props = _properties(data.get("properties", {}), path.name)
+        key = data.get("key")
+        if key not in props:
+            raise SchemaError(f"{path.name}: key {key!r} is not one of its properties")
+        if label in nodes:
+            raise SchemaError(f"{path.name}: node label {label!r} declared twice")
+        clash = set(props) & set(provenance)
+        if clash:
+            raise SchemaError(f"{path.name}: {sorted(clash)} are set by the loader, not declared")
+        nodes[label] = NodeType(label, key, props, data.get("description", ""))
+
+    relationships: dict[str, RelationshipType] = {}
+    for path in sorted((root / "relationships").glob("*.yaml")):
+        data = _read(path)
+        type_ = _identifier(data.get("type"), path.name)
+        sources = _labels(data.get("source"), path.name)
+        targets = _labels(data.get("target"), path.name)
+        for label in sources + targets:
+            if label not in nodes:
+                raise SchemaError(f"{path.name}: endpoint {label!r} is not a declared node type")
+        props = _properties(data.get("properties", {}), path.name)
+        key = data.get("key")
+        if key is not None and key not in props:
+            raise SchemaError(f"{path.name}: key {key!r} is not one of its properties")
+        if type_ in relationships:
+            raise SchemaError(f"{path.name}: relationship type {type_!r} declared twice")
+        relationships[type_] = RelationshipType(
+            type_, sources, targets, props, key, data.get("description", "")
+        )
+
+    fulltext = meta.get("fulltext", {})
+    return GraphSchema(
+        version=int(meta["version"]),
+        digest=digest.hexdigest()[:16],
+        nodes=nodes,
+        relationships=relationships,
+        provenance=provenance,
+        fulltext_name=_identifier(fulltext.get("name"), "schema.yaml"),
+        fulltext_analyzer=str(fulltext.get("analyzer", "standard-no-stop-words")),
+        normalisers=frozenset(
+            p.normaliser
+            for props in [
+                *(n.properties for n in nodes.values()),
+                *(r.properties for r in relationships.values()),
+            ]
+            for p in props.values()
+            if p.normaliser
+        ),
+    )
+
+
+@cache
+def schema() -> GraphSchema:
+    """The project's graph schema, loaded once per process."""
+    return load()
+
+
+def ident(name: str) -> str:
+    """A label, type or property name as a quoted Cypher identifier.
+
+    Only names from the declarations reach Cypher this way (labels and property keys
+    cannot be parameters); values always travel as parameters.
+    """
+    return "`" + _identifier(name, "identifier") + "`"

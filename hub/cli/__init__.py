@@ -1,0 +1,30 @@
+"""The `hub` command line: one module per command group, errors as one line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from hub.cli import database, neo4j, serve
+from hub.errors import HubError
+
+app = typer.Typer(
+    help="County intelligence hub: sources fused into one Neo4j graph, served over GraphQL.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(neo4j.app, name="neo4j")
+app.add_typer(database.app, name="db")
+app.command()(serve.serve)
+app.command()(serve.demo)
+app.command()(database.config)
+
+
+def main() -> None:
+    try:
+        app()
+    except HubError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)

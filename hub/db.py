@@ -1,0 +1,59 @@
+"""The connection to Neo4j: the server NEO4J_URI names, or the one the hub runs itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import neo4j
+from neo4j import Driver, GraphDatabase
+
+from hub import embedded
+from hub.errors import DatabaseUnavailable
+from hub.settings import Settings
+
+
+def credentials(settings: Settings) -> tuple[str, tuple[str, str]]:
+    """URI and (user, password) to reach Neo4j, without starting anything."""
+    if settings.embedded:
+        inst = embedded.Instance(settings)
+        return inst.uri, ("neo4j", inst.password())
+    if settings.neo4j_password is None:
+        raise DatabaseUnavailable("NEO4J_URI is set but NEO4J_PASSWORD is not")
+    assert settings.neo4j_uri is not None
+    return settings.neo4j_uri, (settings.neo4j_user, settings.neo4j_password)
+
+
+def driver(settings: Settings) -> Driver:
+    """A driver for the configured Neo4j; creating it does not contact the server."""
+    uri, auth = credentials(settings)
+    return GraphDatabase.driver(uri, auth=auth, user_agent="county-hub")
+
+
+def connect(settings: Settings) -> Driver:
+    """A driver to a reachable Neo4j, starting the project-run one if needed."""
+    if settings.embedded:
+        embedded.start(settings)
+    drv = driver(settings)
+    try:
+        drv.verify_connectivity()
+    except neo4j.exceptions.AuthError:
+        drv.close()
+        raise DatabaseUnavailable(
+            f"Neo4j at {credentials(settings)[0]} refused the credentials"
+        ) from None
+    except (neo4j.exceptions.ServiceUnavailable, OSError) as exc:
+        drv.close()
+        raise DatabaseUnavailable(
+            f"Neo4j at {credentials(settings)[0]} is unreachable: {exc}"
+        ) from None
+    return drv
+
+
+@contextmanager
+def connected(settings: Settings) -> Iterator[Driver]:
+    drv = connect(settings)
+    try:
+        yield drv
+    finally:
+        drv.close()

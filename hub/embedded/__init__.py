@@ -1,0 +1,279 @@
+"""The Neo4j the hub runs itself when no NEO4J_URI is given.
+
+Neo4j Community is fetched from Maven Central with Maven (`pom.xml` beside this
+file; Maven keeps its usual ~/.m2 cache) and its jars copied into
+`$HUB_DATA_DIR/cache/neo4j-<version>/lib`, once, and run embedded by the
+small `HubNeo4j.java` with the Bolt connector on 127.0.0.1. Each Bolt port has its
+own instance folder, `$HUB_DATA_DIR/instances/<port>/`, holding the database, the
+logs, the generated password (mode 600) and the pid of the running process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.errors import (
+    DownloadFailed,
+    EmbeddedNeo4jError,
+    JavaMissing,
+    MavenMissing,
+    PortInUse,
+    StartFailed,
+)
+from hub.settings import Settings
+
+HERE = Path(__file__).parent
+READY_LINE = "hub-neo4j ready"
+JAVA_MIN = 17
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Where one project-run Neo4j keeps its files."""
+
+    settings: Settings
+
+    @property
+    def folder(self) -> Path:
+        return self.settings.data_dir / "instances" / str(self.settings.neo4j_port)
+
+    @property
+    def lib(self) -> Path:
+        return self.settings.data_dir / "cache" / f"neo4j-{self.settings.neo4j_version}" / "lib"
+
+    @property
+    def uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.settings.neo4j_port}"
+
+    @property
+    def password_file(self) -> Path:
+        return self.folder / "password"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.folder / "neo4j.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.folder / "neo4j.out"
+
+    @property
+    def conf_file(self) -> Path:
+        return self.folder / "neo4j.conf"
+
+    def password(self) -> str:
+        """The generated password of the `neo4j` user, created on first use."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self.password_file.exists():
+            fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(24))
+        return self.password_file.read_text().strip()
+
+    def pid(self) -> int | None:
+        """The pid of the running Neo4j of this instance, if it runs."""
+        try:
+            pid = int(self.pid_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        proc = Path(f"/proc/{pid}")
+        try:
+            if b"HubNeo4j" not in (proc / "cmdline").read_bytes():
+                return None  # the pid was reused by another process
+            if (proc / "stat").read_text().split(")")[-1].split()[0] == "Z":
+                return None  # exited, not yet reaped by its parent
+        except FileNotFoundError:
+            return None
+        return pid
+
+
+@dataclass(frozen=True)
+class Status:
+    running: bool
+    pid: int | None
+    version: str
+    uri: str
+    data_dir: Path
+
+
+def status(settings: Settings) -> Status:
+    inst = Instance(settings)
+    pid = inst.pid()
+    return Status(pid is not None, pid, settings.neo4j_version, inst.uri, inst.folder)
+
+
+def fetch(settings: Settings) -> Path:
+    """Fetch Neo4j Community and its Bolt connector from Maven Central, once."""
+    lib = Instance(settings).lib
+    done = lib.parent / "complete"
+    if done.exists():
+        return lib
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise MavenMissing(
+            "Maven is needed once to fetch Neo4j from Maven Central; install it "
+            "(apt-get install maven) or set NEO4J_URI to an existing Neo4j"
+        )
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(lib, ignore_errors=True)
+    pom = lib.parent / "pom.xml"
+    shutil.copyfile(HERE / "pom.xml", pom)
+    command = [
+        mvn, "-B", "-q", "-f", str(pom),
+        f"-Dneo4j.version={settings.neo4j_version}",
+        "dependency:copy-dependencies", f"-DoutputDirectory={lib}",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        lines = [ln for ln in (result.stdout + result.stderr).splitlines() if "ERROR" in ln]
+        reason = re.sub(r"\x1b\[[0-9;]*m", "", lines[0] if lines else "no output").strip()
+        raise DownloadFailed(
+            f"fetching Neo4j {settings.neo4j_version} from Maven Central failed: {reason}"
+        )
+    done.write_text(settings.neo4j_version)
+    return lib
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise JavaMissing(
+            f"Java {JAVA_MIN}+ is needed to run Neo4j; install a JDK "
+            "(apt-get install openjdk-17-jdk-headless) or set NEO4J_URI"
+        )
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
+    found = re.search(r'version "(\d+)', out)
+    if found is None or int(found.group(1)) < JAVA_MIN:
+        raise JavaMissing(f"Neo4j needs Java {JAVA_MIN}+, found: {out.splitlines()[:1]}")
+    return java
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _write_conf(inst: Instance) -> None:
+    s = inst.settings
+    inst.conf_file.write_text(
+        "\n".join(
+            [
+                "server.bolt.enabled=true",
+                f"server.bolt.listen_address=127.0.0.1:{s.neo4j_port}",
+                "dbms.security.auth_enabled=true",
+                f"server.memory.pagecache.size={s.neo4j_pagecache}",
+                f"server.directories.data={inst.folder / 'data'}",
+                f"server.directories.logs={inst.folder / 'logs'}",
+                # Keep only the newest transaction logs: the graph is rebuilt from
+                # the sources, so point-in-time recovery is not what this instance is for.
+                "db.tx_log.rotation.retention_policy=2 files",
+                "",
+            ]
+        )
+    )
+
+
+def start(settings: Settings) -> Status:
+    """Start the project-run Neo4j if it is not running; wait until Bolt answers."""
+    inst = Instance(settings)
+    if inst.pid() is not None:
+        return status(settings)
+    java = _java()
+    if not _port_free(settings.neo4j_port):
+        raise PortInUse(
+            f"port {settings.neo4j_port} on 127.0.0.1 is taken by another program; "
+            "stop it or choose another with HUB_NEO4J_PORT"
+        )
+    lib = fetch(settings)
+    inst.password()
+    _write_conf(inst)
+    command = [
+        java,
+        f"-Xms{settings.neo4j_heap}",
+        f"-Xmx{settings.neo4j_heap}",
+        "-XX:+UseG1GC",
+        "-Dfile.encoding=UTF-8",
+        "-cp", f"{lib}/*",
+        str(HERE / "HubNeo4j.java"),
+        str(inst.folder), str(inst.conf_file), str(inst.password_file),
+    ]  # fmt: skip
+    pid = _spawn(command, inst.log_file)
+    inst.pid_file.write_text(str(pid))
+    deadline = time.monotonic() + settings.neo4j_start_timeout
+    while time.monotonic() < deadline:
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            inst.pid_file.unlink(missing_ok=True)
+            raise StartFailed(f"Neo4j exited while starting: {_last_error(inst.log_file)}")
+        if READY_LINE in inst.log_file.read_text(errors="replace"):
+            return status(settings)
+        time.sleep(0.2)
+    stop(settings)
+    raise StartFailed(
+        f"Neo4j did not start within {settings.neo4j_start_timeout:.0f}s; see {inst.log_file}"
+    )
+
+
+def _spawn(command: list[str], log: Path) -> int:
+    """Start `command` in a session of its own, output to `log`; it outlives the caller."""
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        return os.posix_spawn(
+            command[0],
+            command,
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, out, 1),
+                (os.POSIX_SPAWN_DUP2, out, 2),
+            ],
+            setsid=True,
+        )
+    finally:
+        os.close(out)
+
+
+def _last_error(log: Path) -> str:
+    lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+    for line in lines:
+        if "Exception" in line or "Error" in line:
+            return line[:300]
+    return lines[-1][:300] if lines else f"no output, see {log}"
+
+
+def stop(settings: Settings, timeout: float = 60.0) -> bool:
+    """Stop the project-run Neo4j cleanly (SIGTERM, then SIGKILL). False if not running."""
+    inst = Instance(settings)
+    pid = inst.pid()
+    if pid is None:
+        inst.pid_file.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and inst.pid() is not None:
+        time.sleep(0.2)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reap it if this process started it
+    if inst.pid() is not None:
+        os.kill(pid, signal.SIGKILL)
+        raise EmbeddedNeo4jError(f"Neo4j (pid {pid}) did not stop within {timeout:.0f}s; killed")
+    inst.pid_file.unlink(missing_ok=True)
+    return True

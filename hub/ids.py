@@ -1,0 +1,59 @@
+"""Global ids: opaque, stable tokens for the natural keys of entities.
+
+An entity's id is its label and key, encrypted with AES-SIV under the hub's id secret.
+AES-SIV is deterministic, so the same entity always gets the same id (a graph rebuilt
+from the sources keeps its ids), and the id reveals nothing: a phone's id does not
+carry the phone number to a user who may only see it masked. Nothing is stored in the
+graph for it; the API decrypts an id back to the key it looks up.
+
+The secret is HUB_ID_SECRET, or one generated once in the data directory. Every API
+process behind one load balancer must share it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+from hub.errors import ConfigError
+from hub.settings import Settings
+
+SECRET_BYTES = 64  # AES-256-SIV
+
+
+class IdCodec:
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) != SECRET_BYTES:
+            raise ConfigError(f"HUB_ID_SECRET must be {SECRET_BYTES} bytes, base64-encoded")
+        self._cipher = AESSIV(secret)
+
+    def encode(self, label: str, key: str) -> str:
+        sealed = self._cipher.encrypt(key.encode(), [label.encode()])
+        return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+
+    def decode(self, label: str, token: str) -> str | None:
+        """The key behind `token` if it is an id of `label`, else None."""
+        try:
+            sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            return self._cipher.decrypt(sealed, [label.encode()]).decode()
+        except (InvalidTag, ValueError, binascii.Error):
+            return None
+
+
+def codec(settings: Settings) -> IdCodec:
+    if settings.id_secret:
+        try:
+            return IdCodec(base64.urlsafe_b64decode(settings.id_secret))
+        except binascii.Error:
+            raise ConfigError("HUB_ID_SECRET is not valid base64") from None
+    path = settings.data_dir / "id-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(base64.urlsafe_b64encode(AESSIV.generate_key(SECRET_BYTES * 8)))
+    return IdCodec(base64.urlsafe_b64decode(path.read_bytes().strip()))

@@ -1,0 +1,146 @@
+"""Creates the constraints and indexes the graph schema calls for, idempotently.
+
+Everything here is derived from `graph_schema`: a uniqueness constraint on the key
+of every node type, a range index on every property declared with
+`index: true` and on the key of every keyed relationship type, and one full-text index
+over the properties declared `fulltext: true`. The schema version and digest are
+recorded on the single `(:HubSchema {name: 'graph'})` node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from neo4j import Driver, ManagedTransaction
+
+from graph_schema import GraphSchema, ident, schema
+
+
+@dataclass(frozen=True)
+class Statement:
+    name: str
+    cypher: str
+
+
+@dataclass
+class MigrationReport:
+    created: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    version: int = 0
+    digest: str = ""
+
+
+def statements(gs: GraphSchema) -> list[Statement]:
+    """The constraint and range-index statements, in a stable order."""
+    out: list[Statement] = []
+    for node in gs.nodes.values():
+        label = ident(node.label)
+        name = f"{node.label}_{node.key}_unique"
+        out.append(
+            Statement(
+                name,
+                f"CREATE CONSTRAINT {ident(name)} IF NOT EXISTS "
+                f"FOR (n:{label}) REQUIRE n.{ident(node.key)} IS UNIQUE",
+            )
+        )
+        for prop in node.properties.values():
+            if prop.index and prop.name != node.key:
+                name = f"{node.label}_{prop.name}"
+                out.append(
+                    Statement(
+                        name,
+                        f"CREATE INDEX {ident(name)} IF NOT EXISTS "
+                        f"FOR (n:{label}) ON (n.{ident(prop.name)})",
+                    )
+                )
+    for rel in gs.relationships.values():
+        if rel.key:
+            name = f"{rel.type}_{rel.key}"
+            out.append(
+                Statement(
+                    name,
+                    f"CREATE INDEX {ident(name)} IF NOT EXISTS "
+                    f"FOR ()-[r:{ident(rel.type)}]-() ON (r.{ident(rel.key)})",
+                )
+            )
+    return out
+
+
+def _fulltext(gs: GraphSchema) -> Statement:
+    labels, props = gs.fulltext_fields()
+    on = ", ".join(f"n.{ident(p)}" for p in props)
+    return Statement(
+        gs.fulltext_name,
+        f"CREATE FULLTEXT INDEX {ident(gs.fulltext_name)} IF NOT EXISTS "
+        f"FOR (n:{'|'.join(ident(label) for label in labels)}) ON EACH [{on}] "
+        "OPTIONS {indexConfig: {`fulltext.analyzer`: $analyzer}}",
+    )
+
+
+def _existing(tx: ManagedTransaction) -> dict[str, dict[str, object]]:
+    rows = tx.run(
+        "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, options "
+        "RETURN name, type, labelsOrTypes, properties, options"
+    )
+    return {r["name"]: dict(r) for r in rows}
+
+
+def migrate(
+    driver: Driver, gs: GraphSchema | None = None, database: str | None = None
+) -> MigrationReport:
+    """Bring the database's constraints and indexes in line with the graph schema."""
+    gs = gs or schema()
+    report = MigrationReport(version=gs.version, digest=gs.digest)
+    with driver.session(database=database) as session:
+        existing = session.execute_read(_existing)
+        # Constraints own a backing index of the same name, so one listing covers both.
+        for st in statements(gs):
+            (report.kept if st.name in existing else report.created).append(st.name)
+            session.run(st.cypher).consume()  # schema commands cannot run in a managed tx
+
+        labels, props = gs.fulltext_fields()
+        fulltext = _fulltext(gs)
+        current = existing.get(gs.fulltext_name)
+        if current is not None and (
+            sorted(current["labelsOrTypes"] or []) != sorted(labels)  # type: ignore[call-overload]
+            or list(current["properties"] or []) != props  # type: ignore[call-overload]
+            or _analyzer(current) != gs.fulltext_analyzer
+        ):
+            session.run(f"DROP INDEX {ident(gs.fulltext_name)} IF EXISTS").consume()
+            report.replaced.append(gs.fulltext_name)
+            current = None
+        (report.kept if current is not None else report.created).append(gs.fulltext_name)
+        session.run(fulltext.cypher, analyzer=gs.fulltext_analyzer).consume()
+        session.run("CALL db.awaitIndexes(600)").consume()
+
+        session.execute_write(_record_version, gs.version, gs.digest)
+    return report
+
+
+def _analyzer(index: dict[str, object]) -> object:
+    options = index.get("options") or {}
+    config = options.get("indexConfig", {}) if isinstance(options, dict) else {}
+    return config.get("fulltext.analyzer")
+
+
+def _record_version(tx: ManagedTransaction, version: int, digest: str) -> None:
+    tx.run(
+        "MERGE (m:HubSchema {name: 'graph'}) "
+        "WITH m WHERE m.digest IS NULL OR m.digest <> $digest "
+        "SET m.version = $version, m.digest = $digest, m.migrated_at = datetime()",
+        version=version,
+        digest=digest,
+    ).consume()
+
+
+def recorded_version(driver: Driver, database: str | None = None) -> tuple[int, str] | None:
+    """The (version, digest) recorded in the graph, or None if never migrated."""
+    records, _, _ = driver.execute_query(
+        "MATCH (m:HubSchema {name: 'graph'}) RETURN m.version AS version, m.digest AS digest",
+        database_=database,
+        routing_="r",
+    )
+    if not records:
+        return None
+    return int(records[0]["version"]), str(records[0]["digest"])

@@ -1,0 +1,1 @@
+"""Cypher, one module per concept; always parameterised, always with a timeout."""

@@ -1,0 +1,116 @@
+"""Settings, read from HUB_* and NEO4J_* environment variables in this one place.
+
+Each field names its variable; the README's configuration table lists them all and
+`tests/hub/test_settings.py` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from hub.errors import ConfigError
+
+
+def _var(name: str, default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"env": name, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = _var("HUB_ENV", "development", "`development` or `production`.")
+    data_dir: Path = _var(  # noqa: RUF009 (evaluated once, at import)
+        "HUB_DATA_DIR",
+        Path.home() / ".hub",
+        "Where the hub keeps the Neo4j download, the database files and the generated password.",
+    )
+    host: str = _var("HUB_HOST", "127.0.0.1", "Address `hub serve` listens on.")
+    port: int = _var("HUB_PORT", 8000, "Port `hub serve` listens on.")
+    neo4j_version: str = _var(
+        "HUB_NEO4J_VERSION", "5.26.30", "Neo4j Community release fetched from Maven Central."
+    )
+    neo4j_port: int = _var(
+        "HUB_NEO4J_PORT", 7687, "Bolt port of the project-run Neo4j (always on 127.0.0.1)."
+    )
+    neo4j_heap: str = _var("HUB_NEO4J_HEAP", "2g", "Java heap of the project-run Neo4j.")
+    neo4j_pagecache: str = _var("HUB_NEO4J_PAGECACHE", "2g", "Page cache of the project-run Neo4j.")
+    neo4j_start_timeout: float = _var(
+        "HUB_NEO4J_START_TIMEOUT", 180.0, "Seconds to wait for the project-run Neo4j to start."
+    )
+    batch_size: int = _var("HUB_BATCH_SIZE", 10_000, "Rows per loader transaction.")
+    query_timeout: float = _var(
+        "HUB_QUERY_TIMEOUT", 15.0, "Seconds a read transaction may run before Neo4j ends it."
+    )
+    max_page_size: int = _var(
+        "HUB_MAX_PAGE_SIZE", 100, "Most items one list field returns in one answer."
+    )
+    id_secret: str | None = _var(
+        "HUB_ID_SECRET",
+        None,
+        "Base64 of 64 random bytes that seal global ids; unset: generated once in the "
+        "data directory. API processes behind one load balancer must share it.",
+    )
+    neo4j_uri: str | None = _var(
+        "NEO4J_URI",
+        None,
+        "An existing Neo4j (`bolt://`, `neo4j://` for a cluster, `neo4j+s://` for Aura). "
+        "Unset: the hub runs its own on loopback.",
+    )
+    neo4j_user: str = _var("NEO4J_USER", "neo4j", "User for `NEO4J_URI`.")
+    neo4j_password: str | None = _var(
+        "NEO4J_PASSWORD", None, "Password for `NEO4J_URI`. Unset: the generated one."
+    )
+    neo4j_database: str | None = _var(
+        "NEO4J_DATABASE", None, "Database name; unset means the server's default."
+    )
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def embedded(self) -> bool:
+        """True when the hub runs its own Neo4j rather than using NEO4J_URI."""
+        return self.neo4j_uri is None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.metadata["env"], f.type, raw)
+        settings = cls(**values)
+        if settings.env not in ("development", "production"):
+            raise ConfigError(
+                f"HUB_ENV must be 'development' or 'production', not {settings.env!r}"
+            )
+        return settings
+
+
+def _parse(name: str, type_: Any, raw: str) -> Any:
+    kind = str(type_)
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+        if kind.startswith("Path"):
+            return Path(raw).expanduser()
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a valid {kind.split(' ')[0]}") from None
+    return raw
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting, for the README and `hub config`."""
+    rows = []
+    for f in fields(Settings):
+        default = f.default
+        shown = "unset" if default is None else str(default).replace(str(Path.home()), "~")
+        rows.append((f.metadata["env"], shown, f.metadata["doc"]))
+    return rows

@@ -1,0 +1,61 @@
+"""What every resolver gets: the settings, the database and the request's DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from neo4j import AsyncDriver
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from hub.ids import IdCodec
+from hub.queries import entities
+from hub.settings import Settings
+
+Props = dict[str, Any]
+
+
+@dataclass
+class Context:
+    """One per request. DataLoaders batch every entity fetch of the request into one
+    Cypher query per (kind, relationship) and cache it for the rest of the request."""
+
+    settings: Settings
+    driver: AsyncDriver
+    ids: IdCodec
+    _loaders: dict[tuple[str, ...], DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def _loader(
+        self, key: tuple[str, ...], load: Callable[[Sequence[Any]], Awaitable[list[Any]]]
+    ) -> DataLoader[Any, Any]:
+        if key not in self._loaders:
+            self._loaders[key] = DataLoader(load_fn=load)
+        return self._loaders[key]
+
+    def nodes_by(self, label: str, prop: str) -> DataLoader[str, Props | None]:
+        """Nodes of `label` by their key or another indexed property."""
+
+        async def load(values: Sequence[str]) -> list[Props | None]:
+            return await entities.by_property(self.driver, label, prop, values, **self._read)
+
+        return self._loader(("by", label, prop), load)
+
+    def neighbours(self, label: str, rel_type: str, target: str) -> DataLoader[str, list[Props]]:
+        """`target` nodes along outgoing `rel_type`, by the key of the `label` node."""
+        limit = self.settings.max_page_size
+
+        async def load(keys: Sequence[str]) -> list[list[Props]]:
+            return await entities.neighbours(
+                self.driver, label, rel_type, target, keys, limit, **self._read
+            )
+
+        return self._loader(("out", label, rel_type, target), load)
+
+    @property
+    def _read(self) -> dict[str, Any]:
+        return {"timeout": self.settings.query_timeout, "database": self.settings.neo4j_database}
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,102 @@
+"""GraphQL over HTTP on the demo graph, against the real Neo4j."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from neo4j import Driver
+from starlette.testclient import TestClient
+
+from hub import demo
+from hub.app import create_app
+from hub.loader import Loader
+from hub.settings import Settings
+
+PERSON = """
+query Person($idNumber: String!) {
+  person(idNumber: $idNumber) {
+    id name namePinyin idNumber birthDate sex sources firstSeen
+    phones { number kind }
+    accounts { number bank status }
+  }
+}
+"""
+
+
+@pytest.fixture
+def client(graph: Driver, settings: Settings) -> Iterator[TestClient]:
+    demo.load(Loader(graph))
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def ask(client: TestClient, query: str, **variables: Any) -> dict[str, Any]:
+    response = client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def test_person_by_id_number_has_their_phones_and_accounts(client: TestClient) -> None:
+    person = ask(client, PERSON, idNumber="411623198503120014")["person"]
+    assert person["name"] == "张伟"  # stored simplified; the source wrote 張偉
+    assert person["namePinyin"] == "zhangwei"
+    assert (person["birthDate"], person["sex"]) == ("1985-03-12", "M")
+    assert person["sources"] == ["demo"]
+    assert person["firstSeen"].startswith("2026-03-01T09:00:00")
+    assert sorted(p["number"] for p in person["phones"]) == ["+8613803941001", "+8613903941002"]
+    assert person["accounts"] == [
+        {"number": "622202160000123454", "bank": "工商银行", "status": None}
+    ]
+
+
+def test_the_id_number_is_normalised_before_the_look_up(client: TestClient) -> None:
+    person = ask(client, PERSON, idNumber=" 41162319920708026x ")["person"]
+    assert person["name"] == "李娜"
+    assert person["phones"] == [{"number": "+863945421003", "kind": "fixed_line"}]
+
+
+@pytest.mark.parametrize("id_number", ["411623198503120019", "not a number", "' OR 1=1 //", ""])
+def test_unknown_or_invalid_id_numbers_find_nobody(client: TestClient, id_number: str) -> None:
+    assert ask(client, PERSON, idNumber=id_number)["person"] is None
+
+
+def test_node_resolves_a_global_id(client: TestClient) -> None:
+    person = ask(client, PERSON, idNumber="411623197801250066")["person"]
+    found = ask(
+        client,
+        "query($id: ID!) { node(id: $id) { id ... on Person { name accounts { number } } } }",
+        id=person["id"],
+    )["node"]
+    assert found["id"] == person["id"]
+    assert found["name"] == "王芳"
+    assert sorted(a["number"] for a in found["accounts"]) == [
+        "622848001234567894",
+        "623668000000000077",
+    ]
+
+
+def test_node_with_an_unknown_or_malformed_id(client: TestClient) -> None:
+    import base64
+
+    missing = base64.b64encode(b"Person:no-such-token").decode()
+    assert ask(client, "query($id: ID!) { node(id: $id) { id } }", id=missing)["node"] is None
+    response = client.post("/graphql", json={"query": '{ node(id: "%%%") { id } }'})
+    assert response.json()["errors"][0]["message"]
+
+
+def test_graphiql_is_served_outside_production(client: TestClient) -> None:
+    page = client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+
+
+def test_readyz_names_a_missing_migration(client: TestClient, graph: Driver) -> None:
+    assert client.get("/readyz").status_code == 200
+    graph.execute_query("MATCH (m:HubSchema) DELETE m")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "hub db migrate" in response.json()["reason"]

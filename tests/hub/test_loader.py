@@ -1,0 +1,172 @@
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+import pytest
+from neo4j import Driver
+
+from hub.errors import LoadError
+from hub.loader import Loader
+
+T1 = datetime(2026, 1, 1, tzinfo=UTC)
+T2 = datetime(2026, 2, 1, tzinfo=UTC)
+
+PERSONS = pl.DataFrame(
+    {"uid": ["p1", "p2", "p3"], "name": ["张伟", "李娜", None], "birth_date": [None] * 3}
+).with_columns(pl.col("birth_date").cast(pl.Date))
+PHONES = pl.DataFrame({"number": ["+8613800000001", "+8613800000002"], "kind": ["mobile"] * 2})
+HAS_PHONE = pl.DataFrame(
+    {"start": ["p1", "p2", "p3"], "end": ["+8613800000001"] * 2 + ["+8613800000002"]}
+)
+TRANSFERS = pl.DataFrame(
+    {
+        "start": ["6222021600001234", "6222021600001234"],
+        "end": ["6217000000000012", "6217000000000012"],
+        "txn_id": ["T1", "T2"],
+        "amount": [100.0, 250.5],
+        "at": [datetime(2026, 1, 5, 10), datetime(2026, 1, 5, 11)],
+    }
+)
+
+
+def snapshot(driver: Driver) -> tuple[list[Any], list[Any]]:
+    nodes, _, _ = driver.execute_query(
+        "MATCH (n) WHERE NOT n:HubSchema RETURN labels(n) AS labels, properties(n) AS props "
+        "ORDER BY labels[0], coalesce(n.uid, n.number)"
+    )
+    rels, _, _ = driver.execute_query(
+        "MATCH (a)-[r]->(b) RETURN coalesce(a.uid, a.number) AS a, type(r) AS type, "
+        "properties(r) AS props, b.number AS b ORDER BY a, type, b, r.txn_id"
+    )
+    return [r.data() for r in nodes], [r.data() for r in rels]
+
+
+def load_all(loader: Loader, source: str = "cases", seen_at: datetime = T1) -> None:
+    loader.nodes("Person", PERSONS, source=source, seen_at=seen_at)
+    loader.nodes("Phone", PHONES, source=source, seen_at=seen_at)
+    loader.relationships("HAS_PHONE", HAS_PHONE, source=source, seen_at=seen_at)
+    loader.relationships("TRANSFERRED", TRANSFERS, source=source, seen_at=seen_at)
+
+
+def test_loading_the_same_frames_twice_changes_nothing(loader: Loader) -> None:
+    load_all(loader)
+    first = snapshot(loader.driver)
+    load_all(loader)
+    assert snapshot(loader.driver) == first
+    nodes, rels = first
+    assert len(nodes) == 3 + 2 + 2  # persons, phones, the two accounts the transfers made
+    assert len(rels) == 3 + 2
+    transfer = next(r for r in rels if r["props"].get("txn_id") == "T2")
+    assert transfer["props"]["amount"] == 250.5
+    assert transfer["props"]["at"].to_native() == datetime(2026, 1, 5, 11, tzinfo=UTC)
+
+
+def test_provenance_widens_and_never_shrinks(loader: Loader) -> None:
+    load_all(loader, source="cases", seen_at=T2)
+    load_all(loader, source="fraud", seen_at=T1)
+    load_all(loader, source="cases", seen_at=T1)
+    records, _, _ = loader.driver.execute_query(
+        "MATCH (p:Person {uid: 'p1'})-[r:HAS_PHONE]->() RETURN p, r"
+    )
+    for element in (records[0]["p"], records[0]["r"]):
+        assert element["sources"] == ["cases", "fraud"]
+        assert element["first_seen"].to_native() == T1
+        assert element["last_seen"].to_native() == T2
+
+
+def test_a_null_leaves_the_stored_value(loader: Loader) -> None:
+    loader.nodes("Person", PERSONS, source="cases", seen_at=T1)
+    loader.nodes(
+        "Person",
+        pl.DataFrame(
+            {"uid": ["p1"], "name": [None], "address": ["商水县"]},
+            schema_overrides={"name": pl.String},
+        ),
+        source="fugitives",
+        seen_at=T1,
+    )
+    records, _, _ = loader.driver.execute_query("MATCH (p:Person {uid: 'p1'}) RETURN p")
+    assert records[0]["p"]["name"] == "张伟"
+    assert records[0]["p"]["address"] == "商水县"
+
+
+def test_eight_concurrent_loads_of_the_same_keys_leave_one_node_per_key(loader: Loader) -> None:
+    keys = [f"+86139{i:08d}" for i in range(2000)]
+    phones = pl.DataFrame({"number": keys})
+    calls = pl.DataFrame({"start": keys, "end": keys[1:] + keys[:1], "count": [1] * len(keys)})
+
+    def work(i: int) -> None:
+        worker = Loader(loader.driver, batch_size=250)
+        worker.nodes(
+            "Phone", phones.sample(fraction=1.0, shuffle=True, seed=i), source="bigdata", seen_at=T1
+        )
+        worker.relationships(
+            "CALLED", calls.sample(fraction=1.0, shuffle=True, seed=i), source="bigdata", seen_at=T1
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, range(8)))
+    records, _, _ = loader.driver.execute_query(
+        "MATCH (p:Phone) WITH p.number AS number, count(*) AS n "
+        "RETURN count(*) AS keys, max(n) AS most"
+    )
+    assert records[0]["keys"] == len(keys)
+    assert records[0]["most"] == 1
+    records, _, _ = loader.driver.execute_query("MATCH ()-[r:CALLED]->() RETURN count(r) AS n")
+    assert records[0]["n"] == len(keys)
+
+
+def test_a_value_that_looks_like_cypher_is_stored_literally(loader: Loader) -> None:
+    hostile = "王'}) MATCH (n) DETACH DELETE n //"
+    loader.nodes(
+        "Person", pl.DataFrame({"uid": ["p9"], "name": [hostile]}), source="cases", seen_at=T1
+    )
+    loader.nodes("Person", PERSONS, source="cases", seen_at=T1)
+    records, _, _ = loader.driver.execute_query(
+        "MATCH (p:Person) RETURN p.uid AS uid, p.name AS name ORDER BY uid"
+    )
+    assert [r["uid"] for r in records] == ["p1", "p2", "p3", "p9"]
+    assert records[-1]["name"] == hostile
+
+
+@pytest.mark.parametrize(
+    ("label", "frame", "message"),
+    [
+        ("Person", pl.DataFrame({"uid": ["p1"], "shoe_size": [42]}), "not declared"),
+        ("Person", pl.DataFrame({"name": ["张伟"]}), r"required columns \['uid'\] are missing"),
+        (
+            "Person",
+            pl.DataFrame({"uid": [None, "p2"]}, schema={"uid": pl.String}),
+            "no value in key",
+        ),
+        ("Person", pl.DataFrame({"uid": ["p1"], "birth_date": ["not a date"]}), "declared type"),
+        ("Suspect", pl.DataFrame({"uid": ["p1"]}), "unknown node label"),
+    ],
+)
+def test_frames_that_do_not_fit_the_schema_are_refused_with_a_reason(
+    loader: Loader, label: str, frame: pl.DataFrame, message: str
+) -> None:
+    with pytest.raises(Exception, match=message) as caught:
+        loader.nodes(label, frame, source="cases", seen_at=T1)
+    assert caught.type.__module__ == "hub.errors"
+    records, _, _ = loader.driver.execute_query("MATCH (p:Person) RETURN count(p) AS n")
+    assert records[0]["n"] == 0
+
+
+def test_provenance_must_be_given(loader: Loader) -> None:
+    with pytest.raises(LoadError, match="source"):
+        loader.nodes("Person", PERSONS, seen_at=T1)
+    with pytest.raises(LoadError, match="seen_at"):
+        loader.nodes("Person", PERSONS, source="cases")
+
+
+def test_multi_target_relationships_need_their_end_label(loader: Loader) -> None:
+    frame = pl.DataFrame({"start": ["r1"], "end": ["p1"]})
+    with pytest.raises(LoadError, match="which end label"):
+        loader.relationships("RECORD_OF", frame, source="cases", seen_at=T1)
+    loader.relationships("RECORD_OF", frame, end="Person", source="cases", seen_at=T1)
+    records, _, _ = loader.driver.execute_query(
+        "MATCH (:Record {record_id: 'r1'})-[:RECORD_OF]->(p:Person) RETURN p.uid AS uid"
+    )
+    assert records[0]["uid"] == "p1"
