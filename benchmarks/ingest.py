@@ -236,16 +236,23 @@ def main() -> None:
 
     with db.connected(settings) as driver:
         migrate(driver)
-        loader = Loader(driver, batch_size=settings.batch_size)
+        loader = Loader.from_settings(driver, settings)
+        single = Loader(driver, batch_size=settings.batch_size, workers=1)
         batch = settings.batch_size
         contenders: dict[str, Callable[[], tuple[float, float]]] = {
             "loader": lambda: loader_load(loader, nodes, rels),
+            "loader-1": lambda: loader_load(single, nodes, rels),
             "raw": lambda: raw_load(driver, nodes, rels, batch, bare=False),
             "bare": lambda: raw_load(driver, nodes, rels, batch, bare=True),
         }
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
+        # A fresh JVM runs the first loads several times slower: warm it up unmeasured.
+        wipe(driver)
+        print("  warm-up round (not measured)")
+        loader_load(loader, nodes, rels)
         for round_ in range(args.repeat):
-            order = list(contenders)[round_ % 3 :] + list(contenders)[: round_ % 3]
+            shift = round_ % len(contenders)
+            order = list(contenders)[shift:] + list(contenders)[:shift]
             for name in order:
                 wipe(driver)
                 node_s, rel_s = contenders[name]()
@@ -258,7 +265,7 @@ def main() -> None:
         sample = nodes["Phone"].head(args.sample)
         per_row = sample.height / per_row_load(driver, sample)
         wipe(driver)
-        sample_loader = Loader(driver, batch_size=settings.batch_size)
+        sample_loader = Loader(driver, batch_size=settings.batch_size, workers=1)
         began = time.perf_counter()
         sample_loader.nodes("Phone", sample, source=SOURCE, seen_at=SEEN)
         loader_sample = sample.height / (time.perf_counter() - began)
@@ -268,15 +275,21 @@ def main() -> None:
         return statistics.median(rows / r[i] for r in runs[name])
 
     ln, lr = median("loader", 0, n_nodes), median("loader", 1, n_rels)
+    sn, sr = median("loader-1", 0, n_nodes), median("loader-1", 1, n_rels)
     rn, rr = median("raw", 0, n_nodes), median("raw", 1, n_rels)
     bn, br = median("bare", 0, n_nodes), median("bare", 1, n_rels)
     print(f"\nmedians over {args.repeat} rounds")
-    print(f"  loader          : {ln:9,.0f} node rows/s   {lr:9,.0f} relationship rows/s")
+    print(
+        f"  loader ({loader.workers} workers): {ln:9,.0f} node rows/s   "
+        f"{lr:9,.0f} relationship rows/s"
+    )
+    print(f"  loader (1 worker) : {sn:9,.0f} node rows/s   {sr:9,.0f} relationship rows/s")
     print(f"  raw UNWIND      : {rn:9,.0f} node rows/s   {rr:9,.0f} relationship rows/s")
     print(f"  bare UNWIND     : {bn:9,.0f} node rows/s   {br:9,.0f} relationship rows/s")
     print(f"  per-row MERGE   : {per_row:9,.0f} node rows/s   (sample of {sample.height:,})")
     print(f"  loader / raw UNWIND  : nodes {ln / rn:.2f}   relationships {lr / rr:.2f}")
     print(f"  loader / bare UNWIND : nodes {ln / bn:.2f}   relationships {lr / br:.2f}")
+    print(f"  loader (1 worker) / raw UNWIND : nodes {sn / rn:.2f}   relationships {sr / rr:.2f}")
     print(
         f"  loader / per-row    : {loader_sample / per_row:.1f} (same {sample.height:,}-row sample)"
     )

@@ -73,6 +73,7 @@ class GraphSchema:
     provenance: Mapping[str, Property]
     fulltext_name: str
     fulltext_analyzer: str
+    fulltext_eventually_consistent: bool
     normalisers: frozenset[str] = field(default_factory=frozenset)
 
     def node(self, label: str) -> NodeType:
@@ -194,6 +195,7 @@ def load(root: Path = HERE) -> GraphSchema:
         provenance=provenance,
         fulltext_name=_identifier(fulltext.get("name"), "schema.yaml"),
         fulltext_analyzer=str(fulltext.get("analyzer", "standard-no-stop-words")),
+        fulltext_eventually_consistent=bool(fulltext.get("eventually_consistent", False)),
         normalisers=frozenset(
             p.normaliser
             for props in [

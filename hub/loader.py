@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from neo4j import Driver, ManagedTransaction
 
 from graph_schema import GraphSchema, NodeType, Property, RelationshipType, ident, schema
 from hub.errors import LoadError
+from hub.settings import Settings
 
 PROVENANCE = ("source", "seen_at")
 ENDPOINTS = ("start", "end")
@@ -138,13 +140,24 @@ class Loader:
         driver: Driver,
         *,
         batch_size: int = 10_000,
+        workers: int = 2,
         database: str | None = None,
         graph: GraphSchema | None = None,
     ) -> None:
         self.driver = driver
         self.batch_size = batch_size
+        self.workers = max(1, workers)
         self.database = database
         self.graph = graph or schema()
+
+    @classmethod
+    def from_settings(cls, driver: Driver, settings: Settings) -> Loader:
+        return cls(
+            driver,
+            batch_size=settings.batch_size,
+            workers=settings.load_workers,
+            database=settings.neo4j_database,
+        )
 
     def nodes(
         self,
@@ -161,7 +174,7 @@ class Loader:
             c: node.properties[c].type for c in frame.columns if c not in (node.key, *PROVENANCE)
         }
         statement = node_statement(node, columns, per_row=not params)
-        return self._write(what, statement, frame, params)
+        return self._write(what, statement, frame, params, node.key)
 
     def relationships(
         self,
@@ -191,17 +204,38 @@ class Loader:
             if c not in (*ENDPOINTS, *PROVENANCE, rel.key)
         }
         statement = relationship_statement(rel, start_node, end_node, columns, not params)
-        return self._write(what, statement, frame, params)
+        return self._write(what, statement, frame, params, "start")
 
     def _write(
-        self, what: str, statement: str, frame: pl.DataFrame, params: dict[str, Any]
+        self,
+        what: str,
+        statement: str,
+        frame: pl.DataFrame,
+        params: dict[str, Any],
+        partition_key: str,
     ) -> LoadReport:
+        """Write the frame with `workers` concurrent transactions.
+
+        Rows are partitioned by a hash of `partition_key`, so every row of one node (or
+        of one relationship's start node) goes to the same worker, in frame order: the
+        result does not depend on how the workers interleave. Lock conflicts between
+        workers (shared end nodes) are deadlocks Neo4j detects and the driver retries."""
         began = time.perf_counter()
-        batches = 0
-        with self.driver.session(database=self.database) as session:
-            for rows in _batches(frame, self.batch_size):
-                session.execute_write(_run, statement, rows, params)
-                batches += 1
+        parts = _partitions(frame, partition_key, self.workers)
+
+        def work(part: pl.DataFrame) -> int:
+            batches = 0
+            with self.driver.session(database=self.database) as session:
+                for rows in _batches(part, self.batch_size):
+                    session.execute_write(_run, statement, rows, params)
+                    batches += 1
+            return batches
+
+        if len(parts) == 1:
+            batches = work(parts[0])
+        else:
+            with ThreadPoolExecutor(len(parts), thread_name_prefix="loader") as pool:
+                batches = sum(pool.map(work, parts))
         return LoadReport(what, frame.height, batches, time.perf_counter() - began)
 
 
@@ -209,6 +243,15 @@ def _run(
     tx: ManagedTransaction, statement: str, rows: list[dict[str, Any]], params: dict[str, Any]
 ) -> None:
     tx.run(statement, params, rows=rows).consume()
+
+
+def _partitions(frame: pl.DataFrame, key: str, workers: int) -> list[pl.DataFrame]:
+    if workers == 1 or frame.height <= 1:
+        return [frame]
+    part = pl.col(key).hash(seed=0) % workers
+    return frame.with_columns(_part=part).partition_by(
+        "_part", maintain_order=True, include_key=False
+    )
 
 
 def _batches(frame: pl.DataFrame, size: int) -> Iterator[list[dict[str, Any]]]:

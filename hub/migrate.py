@@ -74,7 +74,8 @@ def _fulltext(gs: GraphSchema) -> Statement:
         gs.fulltext_name,
         f"CREATE FULLTEXT INDEX {ident(gs.fulltext_name)} IF NOT EXISTS "
         f"FOR (n:{'|'.join(ident(label) for label in labels)}) ON EACH [{on}] "
-        "OPTIONS {indexConfig: {`fulltext.analyzer`: $analyzer}}",
+        "OPTIONS {indexConfig: {`fulltext.analyzer`: $analyzer, "
+        "`fulltext.eventually_consistent`: $eventually_consistent}}",
     )
 
 
@@ -105,23 +106,29 @@ def migrate(
         if current is not None and (
             sorted(current["labelsOrTypes"] or []) != sorted(labels)  # type: ignore[call-overload]
             or list(current["properties"] or []) != props  # type: ignore[call-overload]
-            or _analyzer(current) != gs.fulltext_analyzer
+            or _config(current, "fulltext.analyzer") != gs.fulltext_analyzer
+            or _config(current, "fulltext.eventually_consistent")
+            != gs.fulltext_eventually_consistent
         ):
             session.run(f"DROP INDEX {ident(gs.fulltext_name)} IF EXISTS").consume()
             report.replaced.append(gs.fulltext_name)
             current = None
         (report.kept if current is not None else report.created).append(gs.fulltext_name)
-        session.run(fulltext.cypher, analyzer=gs.fulltext_analyzer).consume()
+        session.run(
+            fulltext.cypher,
+            analyzer=gs.fulltext_analyzer,
+            eventually_consistent=gs.fulltext_eventually_consistent,
+        ).consume()
         session.run("CALL db.awaitIndexes(600)").consume()
 
         session.execute_write(_record_version, gs.version, gs.digest)
     return report
 
 
-def _analyzer(index: dict[str, object]) -> object:
+def _config(index: dict[str, object], name: str) -> object:
     options = index.get("options") or {}
     config = options.get("indexConfig", {}) if isinstance(options, dict) else {}
-    return config.get("fulltext.analyzer")
+    return config.get(name)
 
 
 def _record_version(tx: ManagedTransaction, version: int, digest: str) -> None:

@@ -40,6 +40,9 @@ class Settings:
         "HUB_NEO4J_START_TIMEOUT", 180.0, "Seconds to wait for the project-run Neo4j to start."
     )
     batch_size: int = _var("HUB_BATCH_SIZE", 10_000, "Rows per loader transaction.")
+    load_workers: int = _var(
+        "HUB_LOAD_WORKERS", 2, "Concurrent write transactions of the loader (about one per core)."
+    )
     query_timeout: float = _var(
         "HUB_QUERY_TIMEOUT", 15.0, "Seconds a read transaction may run before Neo4j ends it."
     )

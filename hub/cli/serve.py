@@ -50,7 +50,7 @@ def demo() -> None:
         driver = db.connect(settings)
     with driver:
         migrate.migrate(driver, database=settings.neo4j_database)
-        reports = demo_graph.load(Loader(driver, database=settings.neo4j_database))
+        reports = demo_graph.load(Loader.from_settings(driver, settings))
     rows = sum(r.rows for r in reports)
     console.print(f"demo graph loaded: {rows} rows in {len(reports)} frames")
     console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql; try:")

@@ -210,7 +210,7 @@ def start(settings: Settings) -> Status:
         java,
         f"-Xms{settings.neo4j_heap}",
         f"-Xmx{settings.neo4j_heap}",
-        "-XX:+UseG1GC",
+        "-XX:+UseParallelGC",
         "-Dfile.encoding=UTF-8",
         "-cp", f"{lib}/*",
         str(HERE / "HubNeo4j.java"),
