@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from hub.cli import database, neo4j, serve
+from hub.cli import database, neo4j, serve, world
 from hub.errors import HubError
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(neo4j.app, name="neo4j")
 app.add_typer(database.app, name="db")
+app.add_typer(world.app, name="world")
 app.command()(serve.serve)
 app.command()(serve.demo)
 app.command()(database.config)
