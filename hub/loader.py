@@ -8,10 +8,10 @@ is idempotent: properties are set to the row's value (a null leaves the stored v
 written only when it changes. Loading the same frames twice leaves the graph unchanged.
 
 Frames:
-- nodes: the type's key column, any declared property columns, and `source` /
-  `seen_at` columns unless given once for the whole frame;
+- nodes: the type's key column, any declared property columns, and `_source` /
+  `_seen_at` columns unless given once for the whole frame;
 - relationships: `start` and `end` (the key values of the two endpoints), the type's
-  key column if it has one, declared property columns, `source` / `seen_at` as above.
+  key column if it has one, declared property columns, `_source` / `_seen_at` as above.
 Endpoints that do not exist yet are created with just their key and provenance.
 """
 
@@ -31,7 +31,9 @@ from graph_schema import GraphSchema, NodeType, Property, RelationshipType, iden
 from hub.errors import LoadError
 from hub.settings import Settings
 
-PROVENANCE = ("source", "seen_at")
+# Per-row provenance columns; underscored so they never clash with a declared property
+# (a Record has a `source` property of its own).
+PROVENANCE = ("_source", "_seen_at")
 ENDPOINTS = ("start", "end")
 
 _POLARS_TYPES: dict[str, pl.DataType] = {
@@ -81,7 +83,7 @@ def _value(column: str, type_: str) -> str:
 
 def _provenance(per_row: bool) -> str:
     if per_row:
-        return "WITH row, row.source AS source, " + _value("seen_at", "datetime") + " AS seen_at "
+        return "WITH row, row._source AS source, " + _value("_seen_at", "datetime") + " AS seen_at "
     return "WITH row, $source AS source, $seen_at AS seen_at "
 
 
@@ -204,7 +206,9 @@ class Loader:
             if c not in (*ENDPOINTS, *PROVENANCE, rel.key)
         }
         statement = relationship_statement(rel, start_node, end_node, columns, not params)
-        return self._write(what, statement, frame, params, "start")
+        # One writer: concurrent relationship batches lock shared end nodes in different
+        # orders, and the deadlocks Neo4j then breaks cost more than the second core gains.
+        return self._write(what, statement, frame, params, "start", workers=1)
 
     def _write(
         self,
@@ -213,15 +217,15 @@ class Loader:
         frame: pl.DataFrame,
         params: dict[str, Any],
         partition_key: str,
+        workers: int | None = None,
     ) -> LoadReport:
         """Write the frame with `workers` concurrent transactions.
 
-        Rows are partitioned by a hash of `partition_key`, so every row of one node (or
-        of one relationship's start node) goes to the same worker, in frame order: the
-        result does not depend on how the workers interleave. Lock conflicts between
-        workers (shared end nodes) are deadlocks Neo4j detects and the driver retries."""
+        Rows are partitioned by a hash of `partition_key`, so every row of one key goes to
+        the same worker, in frame order: the result does not depend on how the workers
+        interleave."""
         began = time.perf_counter()
-        parts = _partitions(frame, partition_key, self.workers)
+        parts = _partitions(frame, partition_key, workers or self.workers)
 
         def work(part: pl.DataFrame) -> int:
             batches = 0
@@ -292,18 +296,18 @@ def _prepare(
         if nulls:
             raise LoadError(f"{what}: {nulls} rows have no value in key column {column!r}")
     given = {"source": source, "seen_at": seen_at}
-    has = {name: name in frame.columns for name in PROVENANCE}
+    has = {name: f"_{name}" in frame.columns for name in given}
     if has["source"] != has["seen_at"]:
-        raise LoadError(f"{what}: give both 'source' and 'seen_at' columns, or neither")
+        raise LoadError(f"{what}: give both '_source' and '_seen_at' columns, or neither")
     params: dict[str, Any] = {}
     if not has["source"]:
         for name, value in given.items():
             if value is None:
-                raise LoadError(f"{what}: give a {name!r} column or {name}=...")
+                raise LoadError(f"{what}: give a '_{name}' column or {name}=...")
         assert seen_at is not None
         params = {"source": source, "seen_at": _utc(seen_at)}
     types = {c: declared[c].type for c in frame.columns if c in declared}
-    types.update({"source": "string", "seen_at": "datetime"})
+    types.update({"_source": "string", "_seen_at": "datetime"})
     try:
         return frame.select(
             _wire(pl.col(c), frame.schema[c], types[c]) for c in frame.columns

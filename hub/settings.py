@@ -21,7 +21,7 @@ def _var(name: str, default: Any, doc: str) -> Any:
 @dataclass(frozen=True)
 class Settings:
     env: str = _var("HUB_ENV", "development", "`development` or `production`.")
-    data_dir: Path = _var(  # noqa: RUF009 (evaluated once, at import)
+    data_dir: Path = _var(
         "HUB_DATA_DIR",
         Path.home() / ".hub",
         "Where the hub keeps the Neo4j download, the database files and the generated password.",
@@ -49,6 +49,13 @@ class Settings:
     max_page_size: int = _var(
         "HUB_MAX_PAGE_SIZE", 100, "Most items one list field returns in one answer."
     )
+    sync_page_size: int = _var("HUB_SYNC_PAGE_SIZE", 1000, "Records a connector asks for per page.")
+    sources_file: Path | None = _var(
+        "HUB_SOURCES",
+        None,
+        "JSON file with each source system's URL and token (`hub simulate` writes one); "
+        "unset: `$HUB_DATA_DIR/world/simulators.json`.",
+    )
     id_secret: str | None = _var(
         "HUB_ID_SECRET",
         None,
@@ -72,6 +79,10 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def sources_path(self) -> Path:
+        return self.sources_file or self.data_dir / "world" / "simulators.json"
 
     @property
     def embedded(self) -> bool:
@@ -102,7 +113,7 @@ def _parse(name: str, type_: Any, raw: str) -> Any:
             return int(raw)
         if kind.startswith("float"):
             return float(raw)
-        if kind.startswith("Path"):
+        if "Path" in kind:
             return Path(raw).expanduser()
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a valid {kind.split(' ')[0]}") from None

@@ -1,0 +1,111 @@
+"""What every connector shares: its declaration, the HTTP client, paging and retries.
+
+A connector is a class with a `name`, the mapping file of its streams, and one async
+`fetch(stream, since)` that yields pages of the records updated at or after `since`.
+`HttpConnector` implements `fetch` for cursor-paged JSON APIs with an `updated_since`
+filter: a subclass only declares its path, its parameter names and where an answer keeps
+its rows and next cursor.
+Retries back off exponentially and honour Retry-After (429 and 5xx, timeouts, broken
+connections); a source that stays down ends the sync of that stream with a clear error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httpx
+
+from connectors.mapping import HERE, SourceMap, load
+from hub.errors import HubError
+
+
+class SourceUnavailable(HubError):
+    """A source system did not answer usefully after every retry."""
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[dict[str, Any]]
+    cursor: str | None  # the source's paging cursor after this page; None: nothing more now
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    token: str
+
+
+class Connector:
+    name: ClassVar[str]
+    mapping_file: ClassVar[str]
+
+    def mapping(self) -> SourceMap:
+        return load(HERE / self.mapping_file)
+
+    def fetch(self, stream: str, since: str | None) -> AsyncIterator[Page]:
+        """Pages of the records of `stream` updated at or after `since` (ISO 8601)."""
+        raise NotImplementedError
+
+
+class HttpConnector(Connector):
+    path: ClassVar[str]  # with {stream}
+    since_param: ClassVar[str]
+    cursor_param: ClassVar[str]
+    limit_param: ClassVar[str]
+    attempts: ClassVar[int] = 8
+
+    def __init__(self, endpoint: Endpoint, *, page_size: int = 1000, timeout: float = 10.0) -> None:
+        self.endpoint = endpoint
+        self.page_size = page_size
+        self.timeout = timeout
+
+    def page(self, body: Any) -> Page:
+        """Rows and next cursor from one answer of this source."""
+        raise NotImplementedError
+
+    async def fetch(self, stream: str, since: str | None) -> AsyncIterator[Page]:
+        headers = {"Authorization": f"Bearer {self.endpoint.token}"}
+        cursor: str | None = None
+        async with httpx.AsyncClient(
+            base_url=self.endpoint.url,
+            headers=headers,
+            timeout=self.timeout,
+        ) as client:
+            while True:
+                params: dict[str, Any] = {self.limit_param: self.page_size}
+                if since:
+                    params[self.since_param] = since
+                if cursor:
+                    params[self.cursor_param] = cursor
+                page = self.page(await self._get(client, self.path.format(stream=stream), params))
+                yield page
+                if page.cursor is None:
+                    return
+                cursor = page.cursor
+
+    async def _get(self, client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> Any:
+        delay = 0.2
+        problem = ""
+        for _ in range(self.attempts):
+            try:
+                response = await client.get(path, params=params)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                problem = f"{type(exc).__name__}"
+            else:
+                if response.status_code == 200:
+                    return response.json()
+                if response.status_code not in (429, 500, 502, 503, 504):
+                    answer = f"{response.status_code}: {response.text[:200]}"
+                    raise SourceUnavailable(f"{self.name}: {path} answered {answer}")
+                problem = f"HTTP {response.status_code}"
+                retry_after = response.headers.get("Retry-After")
+                if retry_after and retry_after.isdigit():
+                    delay = max(delay, float(retry_after))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+        raise SourceUnavailable(
+            f"{self.name}: {path} failed {self.attempts} times, last: {problem}"
+        )

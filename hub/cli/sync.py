@@ -1,0 +1,88 @@
+"""`hub sync` and `hub sources`: keeping the graph in step with the source systems."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+import connectors
+from connectors import state
+from connectors.sync import StreamReport, sync_stream
+from hub import db, migrate
+from hub.loader import Loader
+from hub.settings import Settings
+
+console = Console(highlight=False)
+
+
+def sync(
+    sources: Annotated[
+        list[str] | None, typer.Argument(help="Sources to sync; all by default.")
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Ignore the saved cursors.")] = False,
+) -> None:
+    """Sync sources into the graph, incrementally from each stream's saved cursor."""
+    settings = Settings.from_env()
+    chosen = [connectors.build(name, settings) for name in (sources or connectors.names())]
+    with db.connected(settings) as driver:
+        migrate.migrate(driver, database=settings.neo4j_database)
+        loader = Loader.from_settings(driver, settings)
+        reports = asyncio.run(_run(chosen, loader, full))
+    table = Table("stream", "fetched", "written", "quarantined", "rows/s")
+    for r in reports:
+        table.add_row(
+            f"{r.source}/{r.stream}",
+            str(r.fetched),
+            str(r.written),
+            str(r.quarantined),
+            f"{r.rate:,.0f}",
+        )
+    console.print(table)
+
+
+async def _run(
+    chosen: list[connectors.Connector], loader: Loader, full: bool
+) -> list[StreamReport]:
+    reports = []
+    with Progress(console=console, transient=False) as progress:
+        for connector in chosen:
+            for stream in connector.mapping().streams:
+                task = progress.add_task(f"{connector.name}/{stream}", total=None)
+
+                def show(report: StreamReport, task: TaskID = task) -> None:
+                    progress.update(
+                        task,
+                        completed=report.fetched,
+                        description=(
+                            f"{report.source}/{report.stream}: {report.written} written, "
+                            f"{report.quarantined} quarantined, {report.rate:,.0f} rows/s"
+                        ),
+                    )
+
+                reports.append(
+                    await sync_stream(connector, stream, loader, full=full, progress=show)
+                )
+                progress.update(task, total=reports[-1].fetched)
+    return reports
+
+
+def sources() -> None:
+    """Every stream with its cursor, last run and quarantine count."""
+    settings = Settings.from_env()
+    with db.connected(settings) as driver:
+        rows = state.sources(driver, settings.neo4j_database)
+    table = Table("stream", "cursor", "last run", "rows", "quarantined")
+    for row in rows:
+        table.add_row(
+            row["stream"],
+            str(row["cursor"]),
+            str(row["last_run"]),
+            str(row["rows"]),
+            str(row["held"]),
+        )
+    console.print(table)

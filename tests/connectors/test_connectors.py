@@ -1,0 +1,221 @@
+"""The shared connector suite, run for every connector against a live simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from neo4j import Driver
+
+from connectors import HTTP, Endpoint, HttpConnector, state
+from connectors.sync import sync_stream
+from graph_schema import schema
+from hub.loader import Loader
+from tests.connectors.simulator import HUB, Simulator, generate, running
+
+VOLATILE = {"fetched_at", "last_run"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture(scope="module")
+def simulator(world: Path) -> Iterator[Simulator]:
+    with running(world) as sim:
+        yield sim
+
+
+def connector(sim: Simulator, name: str, page_size: int = 100) -> HttpConnector:
+    config = json.loads(sim.sources_file.read_text())[name]
+    return HTTP[name](Endpoint(config["url"], config["token"]), page_size=page_size, timeout=1.5)
+
+
+def sync_all(made: HttpConnector, driver: Driver, full: bool = False) -> dict[str, Any]:
+    loader = Loader(driver, batch_size=500)
+    reports = {}
+    for stream in made.mapping().streams:
+        reports[stream] = asyncio.run(sync_stream(made, stream, loader, full=full))
+    return reports
+
+
+def snapshot(driver: Driver) -> tuple[list[Any], list[Any]]:
+    nodes, _, _ = driver.execute_query(
+        "MATCH (n) WHERE NOT n:HubSchema AND NOT n:SyncState "
+        "RETURN labels(n)[0] AS label, properties(n) AS props"
+    )
+    rels, _, _ = driver.execute_query(
+        "MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(r) AS props, "
+        "labels(a)[0] AS al, properties(a) AS ap, labels(b)[0] AS bl, properties(b) AS bp"
+    )
+    clean = [
+        (r["label"], sorted((k, str(v)) for k, v in r["props"].items() if k not in VOLATILE))
+        for r in nodes
+    ]
+    gs = schema()
+
+    def key(label: str, props: dict[str, Any]) -> str:
+        return f"{label}:{props[gs.node(label).key]}"
+
+    edges = [
+        (
+            key(r["al"], r["ap"]),
+            r["type"],
+            key(r["bl"], r["bp"]),
+            sorted((k, str(v)) for k, v in r["props"].items()),
+        )
+        for r in rels
+    ]
+    return sorted(clean), sorted(edges)
+
+
+def differences(a: Any, b: Any) -> list[Any]:
+    """What only one of two snapshots holds (empty when they are equal)."""
+    out = []
+    for part_a, part_b in zip(a, b, strict=True):
+        only_a = [x for x in part_a if x not in part_b]
+        only_b = [x for x in part_b if x not in part_a]
+        out += [("-", x) for x in only_a[:3]] + [("+", x) for x in only_b[:3]]
+    return out
+
+
+@pytest.fixture(params=sorted(HTTP))
+def name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_records_come_back_with_unique_keys_and_the_cursor_moves_forward(
+    graph: Driver, simulator: Simulator, name: str
+) -> None:
+    made = connector(simulator, name)
+    reports = sync_all(made, graph)
+    assert sum(r.written for r in reports.values()) > 0
+    for stream, report in reports.items():
+        records, _, _ = graph.execute_query(
+            "MATCH (r:Record {source: $source, stream: $stream}) "
+            "RETURN count(r) AS n, count(DISTINCT r.source_id) AS ids",
+            source=name,
+            stream=stream,
+        )
+        assert records[0]["n"] == records[0]["ids"] == report.written
+        assert (state.load_cursor(graph, name, stream) is not None) == (report.written > 0)
+    marks = {s: state.load_cursor(graph, name, s) for s in reports}
+    again = sync_all(made, graph)
+    for stream, report in again.items():
+        assert state.load_cursor(graph, name, stream) == marks[stream]  # nothing newer
+        assert report.fetched <= reports[stream].fetched
+
+
+def test_a_second_sync_changes_nothing(graph: Driver, simulator: Simulator, name: str) -> None:
+    made = connector(simulator, name)
+    sync_all(made, graph)
+    before = snapshot(graph)
+    sync_all(made, graph)
+    assert differences(before, snapshot(graph)) == []
+
+
+def test_faults_do_not_change_the_graph(graph: Driver, simulator: Simulator, name: str) -> None:
+    made = connector(simulator, name)
+    sync_all(made, graph)
+    clean = snapshot(graph)
+    from tests.conftest import wipe
+
+    wipe(graph)
+    simulator.post(
+        f"/faults/{name}",
+        {"rate_429": 0.2, "retry_after": 1, "rate_5xx": 0.15, "rate_timeout": 0.05,
+         "timeout_seconds": 3},
+    )  # fmt: skip
+    try:
+        sync_all(made, graph)
+    finally:
+        simulator.post(f"/faults/{name}/clear", {})
+    assert differences(clean, snapshot(graph)) == []
+
+
+def test_malformed_rows_are_quarantined_with_a_reason(
+    graph: Driver, simulator: Simulator, world: Path, name: str
+) -> None:
+    truth = pl.read_parquet(world / "truth" / "record_links.parquet").filter(
+        pl.col("source") == name, pl.col("malformed")
+    )
+    expected = {f"{name}:{r['stream']}:{r['record_id']}" for r in truth.iter_rows(named=True)}
+    reports = sync_all(connector(simulator, name), graph)
+    held, _, _ = graph.execute_query(
+        "MATCH (q:Quarantine {source: $source}) RETURN q.quarantine_id AS id, q.reason AS reason, q.raw AS raw",
+        source=name,
+    )
+    assert {r["id"] for r in held} == expected
+    assert sum(r.quarantined for r in reports.values()) == len(expected)
+    assert all(r["reason"] and r["raw"] for r in held)
+    loaded, _, _ = graph.execute_query(
+        "MATCH (r:Record {source: $source}) RETURN count(r) AS n", source=name
+    )
+    assert loaded[0]["n"] == sum(r.written for r in reports.values()) > 0
+
+
+def sync_every_source(sim: Simulator, driver: Driver) -> None:
+    for source in sorted(HTTP):
+        sync_all(connector(sim, source), driver)
+
+
+def test_an_incremental_sync_ends_where_a_full_one_does(
+    graph: Driver, simulator: Simulator, world: Path, tmp_path: Path
+) -> None:
+    sync_every_source(simulator, graph)
+    full = snapshot(graph)
+    from tests.conftest import wipe
+
+    wipe(graph)
+    copy = tmp_path / "world"
+    shutil.copytree(world, copy)
+    with running(copy, "--start-at", "2025-06-01T00:00:00") as early:
+        sync_every_source(early, graph)
+        partial = snapshot(graph)
+        early.post("/clock", {"advance_hours": 24 * 365 * 5})
+        sync_every_source(early, graph)
+    assert partial != full
+    assert differences(full, snapshot(graph)) == []
+
+
+def test_a_sync_killed_midway_and_rerun_equals_a_clean_sync(
+    graph: Driver, simulator: Simulator
+) -> None:
+    sync_every_source(simulator, graph)
+    clean = snapshot(graph)
+    from tests.conftest import wipe
+
+    wipe(graph)
+    env = {**os.environ, "HUB_SOURCES": str(simulator.sources_file), "HUB_SYNC_PAGE_SIZE": "40"}
+    for source in sorted(HTTP):
+        simulator.post(f"/faults/{source}", {"rate_slow": 0.5, "slow_seconds": 0.3})
+    try:
+        victim = subprocess.Popen(
+            [HUB, "sync"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            written, _, _ = graph.execute_query("MATCH (s:SyncState) RETURN count(s) AS n")
+            if written[0]["n"] >= 2:
+                break
+            time.sleep(0.1)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=30)
+    finally:
+        for source in sorted(HTTP):
+            simulator.post(f"/faults/{source}/clear", {})
+    interrupted = snapshot(graph)
+    assert interrupted != clean  # it really stopped part of the way
+    subprocess.run([HUB, "sync"], env=env, check=True, capture_output=True, timeout=300)
+    assert differences(clean, snapshot(graph)) == []
