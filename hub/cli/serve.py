@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
-import typing
+import signal
+from pathlib import Path
+from typing import Annotated
 
 import typer
 import uvicorn
 from rich.console import Console
 
+import connectors
 from hub import db, migrate
 from hub import demo as demo_graph
 from hub.app import create_app
+from hub.cli.sync import run_sync, show_reports
 from hub.loader import Loader
 from hub.settings import Settings
+from hub.simulate import process as simulators
+from hub.world import WorldConfig, generate
 
 console = Console(highlight=False)
 
@@ -29,7 +37,7 @@ def _run(settings: Settings) -> None:
 
 
 def serve(
-    production: typing.Annotated[
+    production: Annotated[
         bool, typer.Option("--production", help="Same as HUB_ENV=production.")
     ] = False,
 ) -> None:
@@ -43,16 +51,45 @@ def serve(
     _run(settings)
 
 
-def demo() -> None:
-    """Start Neo4j, migrate, load the built-in demo graph and serve GraphQL."""
+def _world(path: Path, people: int) -> None:
+    """Generate the county unless the same one is already there."""
+    manifest = path / "manifest.json"
+    if manifest.exists() and json.loads(manifest.read_text()).get("people") == people:
+        return
+    with console.status(f"generating a county of {people:,} people"):
+        generate(WorldConfig(people=people, seed=1, out=path))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def demo(
+    people: Annotated[int, typer.Option(help="People in the generated county.")] = 10_000,
+    world: Annotated[
+        Path | None, typer.Option(help="Where the county goes; default $HUB_DATA_DIR/world.")
+    ] = None,
+    simulator_port: Annotated[int, typer.Option(help="Port base of the simulators.")] = 8700,
+) -> None:
+    """Generate a county, start its source systems, sync them all and serve GraphQL."""
     settings = Settings.from_env()
-    with console.status("starting Neo4j (the first start fetches it from Maven Central)"):
-        driver = db.connect(settings)
-    with driver:
-        migrate.migrate(driver, database=settings.neo4j_database)
-        reports = demo_graph.load(Loader.from_settings(driver, settings))
-    rows = sum(r.rows for r in reports)
-    console.print(f"demo graph loaded: {rows} rows in {len(reports)} frames")
-    console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql; try:")
-    console.print(EXAMPLE.format(host=settings.host, port=settings.port), soft_wrap=True)
-    _run(settings)
+    world = world or settings.data_dir / "world"
+    # A SIGTERM before the server runs must still stop the simulators (uvicorn installs
+    # its own handler while it serves).
+    signal.signal(signal.SIGTERM, _interrupt)
+    _world(world, people)
+    with simulators.running(world, simulator_port) as sources:
+        os.environ["HUB_SOURCES"] = str(sources)
+        settings = Settings.from_env()
+        with console.status("starting Neo4j (the first start fetches it from Maven Central)"):
+            driver = db.connect(settings)
+        with driver:
+            migrate.migrate(driver, database=settings.neo4j_database)
+            loader = Loader.from_settings(driver, settings)
+            reports = demo_graph.load(loader)
+            console.print(f"demo graph loaded: {sum(r.rows for r in reports)} rows")
+            chosen = [connectors.build(name, settings) for name in connectors.names()]
+            show_reports(asyncio.run(run_sync(chosen, loader, full=False)))
+        console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql; try:")
+        console.print(EXAMPLE.format(host=settings.host, port=settings.port), soft_wrap=True)
+        _run(settings)

@@ -32,7 +32,11 @@ def sync(
     with db.connected(settings) as driver:
         migrate.migrate(driver, database=settings.neo4j_database)
         loader = Loader.from_settings(driver, settings)
-        reports = asyncio.run(_run(chosen, loader, full))
+        reports = asyncio.run(run_sync(chosen, loader, full))
+    show_reports(reports)
+
+
+def show_reports(reports: list[StreamReport]) -> None:
     table = Table("stream", "fetched", "written", "quarantined", "rows/s")
     for r in reports:
         table.add_row(
@@ -45,7 +49,7 @@ def sync(
     console.print(table)
 
 
-async def _run(
+async def run_sync(
     chosen: list[connectors.Connector], loader: Loader, full: bool
 ) -> list[StreamReport]:
     reports = []

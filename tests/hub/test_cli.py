@@ -23,15 +23,20 @@ def test_db_migrate_reports_and_is_idempotent(graph: Driver) -> None:
     assert "0 created" in result.stdout
 
 
-def test_demo_loads_the_demo_graph_and_serves_graphql(graph: Driver) -> None:
+def test_demo_fills_the_graph_from_the_sources_and_serves_graphql(
+    graph: Driver, tmp_path: Path
+) -> None:
     port = free_port()
     env = {**os.environ, "HUB_PORT": str(port)}
-    demo = subprocess.Popen(
-        [HUB, "demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    world = str(tmp_path / "world")
+    simulators = str(free_port() + 10)
+    command = [HUB, "demo", "--people", "1000", "--world", world, "--simulator-port", simulators]
+    log = tmp_path / "demo.log"
+    with log.open("w") as out:
+        demo = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{url}/readyz").status_code == 200:
@@ -43,7 +48,13 @@ def test_demo_loads_the_demo_graph_and_serves_graphql(graph: Driver) -> None:
         answer = httpx.post(f"{url}/graphql", json={"query": query}).json()
         assert answer["data"]["person"]["name"] == "张伟"
         assert len(answer["data"]["person"]["phones"]) == 2
+        synced, _, _ = graph.execute_query(
+            "MATCH (r:Record) RETURN collect(DISTINCT r.source) AS sources, count(r) AS n"
+        )
+        assert set(synced[0]["sources"]) >= {"cases", "fraud", "fugitives"}
     finally:
         demo.terminate()
-        output, _ = demo.communicate(timeout=30)
+        demo.wait(timeout=60)
+    output = log.read_text()
     assert "demo graph loaded" in output
+    assert "cases/involved" in output  # the sync's report
