@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from connectors.base import Connector, Endpoint, HttpConnector
+from connectors.bigdata import BigData, FileConnector
 from connectors.cases import Cases
 from connectors.fraud import Fraud
 from connectors.fugitives import Fugitives
@@ -12,15 +14,16 @@ from hub.errors import ConfigError
 from hub.settings import Settings
 
 HTTP: dict[str, type[HttpConnector]] = {c.name: c for c in (Cases, Fraud, Fugitives)}
+FILES: dict[str, type[FileConnector]] = {BigData.name: BigData}  # sources entry: {"drop": dir}
 
 
 def names() -> list[str]:
-    return list(HTTP)
+    return [*HTTP, *FILES]
 
 
 def build(name: str, settings: Settings) -> Connector:
     """The connector `name`, pointed at the source the sources file names."""
-    if name not in HTTP:
+    if name not in HTTP and name not in FILES:
         raise ConfigError(f"unknown source {name!r}; known: {', '.join(names())}")
     path = settings.sources_path
     try:
@@ -31,7 +34,23 @@ def build(name: str, settings: Settings) -> Connector:
         ) from None
     except (KeyError, json.JSONDecodeError):
         raise ConfigError(f"{path} has no valid entry for source {name!r}") from None
-    return HTTP[name](Endpoint(config["url"], config["token"]), page_size=settings.sync_page_size)
+    try:
+        if name in FILES:
+            return FILES[name](Path(config["drop"]), step_rows=settings.sync_page_size)
+        endpoint = Endpoint(config["url"], config["token"])
+    except (KeyError, TypeError):
+        raise ConfigError(f"{path} has no valid entry for source {name!r}") from None
+    return HTTP[name](endpoint, page_size=settings.sync_page_size)
 
 
-__all__ = ["Connector", "Endpoint", "HttpConnector", "build", "names"]
+__all__ = [
+    "FILES",
+    "HTTP",
+    "BigData",
+    "Connector",
+    "Endpoint",
+    "FileConnector",
+    "HttpConnector",
+    "build",
+    "names",
+]

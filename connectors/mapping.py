@@ -7,21 +7,35 @@ for further properties), the relationships between them, and the checks a record
 pass to be loaded (`required` columns, `times_in` and `dates` that must parse). Every
 label, relationship type and property is checked against graph_schema when the file is
 loaded; an error names the file and line.
+
+A file feed (a stream with `files:`) also names its file pattern, `format` (csv or
+parquet), the `columns` every file has (each column the stream uses must be one of
+them), the column that dates a row (`seen`), whether a row keeps a Record
+(`records`), node key `prefix`es and `const` properties, and relationships that are
+`aggregate`d per (start, end) pair instead of made per row, e.g.
+`aggregate: {count: count, seconds: sum(duration_s), first_at: min(start_time)}`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from graph_schema import GraphSchema, schema
+from graph_schema import GraphSchema, RelationshipType, schema
 from hub.errors import SchemaError
 
 HERE = Path(__file__).parent / "mappings"
 PERSON = "person"  # the column-like name of the record's person in relationships
+FORMATS = ("csv", "parquet")
+_AGGREGATE = re.compile(r"^(count|sum|min|max)(?:\((\w+)\))?$")
+_FILE_STREAM_KEYS = {
+    "files", "format", "columns", "id", "seen", "records", "required", "times", "times_in",
+    "dates", "person", "nodes", "relationships",
+}  # fmt: skip
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -46,6 +60,14 @@ class NodeMap:
     label: str
     key: str  # column holding the key
     properties: dict[str, str] = field(default_factory=dict)  # property -> column
+    prefix: str = ""  # written before the key's value: "hotel:" + code
+    constants: dict[str, Any] = field(default_factory=dict)  # property -> fixed value
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    function: str  # count, sum, min or max
+    column: str | None = None  # the column summed or compared; None for count
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,11 @@ class RelationshipMap:
     end_label: str
     properties: dict[str, str] = field(default_factory=dict)
     when: dict[str, str] = field(default_factory=dict)  # column -> value the row must have
+    aggregate: dict[str, Aggregate] = field(default_factory=dict)  # property -> how
+
+    @property
+    def aggregated(self) -> bool:
+        return bool(self.aggregate)
 
 
 @dataclass(frozen=True)
@@ -71,15 +98,28 @@ class StreamMap:
     required: tuple[str, ...] = ()  # columns that must not be empty
     times: tuple[str, ...] = ()  # further columns that must hold a time in time_format
     dates: dict[str, str] = field(default_factory=dict)  # column -> date format
+    # File feeds only (`files:` set); their cursor is the name of the last file loaded.
+    files: str | None = None  # glob of the daily files in the feed's folder
+    format: str | None = None  # csv or parquet
+    layout: tuple[str, ...] = ()  # the columns every file has ("columns:")
+    seen: str | None = None  # column whose time dates a row (its provenance)
+    records: bool = True  # keep a Record node per row
+
+    @property
+    def is_file_feed(self) -> bool:
+        return self.files is not None
 
     def columns(self) -> set[str]:
         used = {self.id, self.cursor, *self.person.values(), *self.required, *self.times}
         used |= set(self.dates)
+        if self.seen:
+            used.add(self.seen)
         for n in self.nodes:
             used |= {n.key, *n.properties.values()}
         for r in self.relationships:
             used |= {r.start, r.end, *r.properties.values(), *r.when}
-        return used - {PERSON}
+            used |= {a.column for a in r.aggregate.values() if a.column}
+        return used - {PERSON, ""}
 
     def node_for(self, column: str) -> NodeMap | None:
         return next((n for n in self.nodes if n.key == column), None)
@@ -111,9 +151,14 @@ def load(path: Path, gs: GraphSchema | None = None) -> SourceMap:
 
 
 def _stream(path: Path, gs: GraphSchema, name: str, spec: Any) -> StreamMap:
-    for required in ("id", "cursor"):
+    file_feed = isinstance(spec, dict) and "files" in spec
+    for required in ("id",) + (("format", "columns") if file_feed else ("cursor",)):
         if required not in spec:
             raise _fail(path, spec, f"stream {name!r} needs {required!r}")
+    layout: tuple[str, ...] = ()
+    if file_feed:
+        _check_file_feed(path, name, spec)
+        layout = tuple(str(c) for c in spec["columns"])
     person = dict(spec.get("person") or {})
     person_props = gs.node("Person").properties
     for prop in person:
@@ -130,7 +175,12 @@ def _stream(path: Path, gs: GraphSchema, name: str, spec: Any) -> StreamMap:
                 raise _fail(path, n, f"{label} has no property {prop!r}")
         if "key" not in n:
             raise _fail(path, n, f"node {label} needs 'key' (the column holding its key)")
-        nodes.append(NodeMap(label, str(n["key"]), props))
+        constants = dict(n.get("const") or {})
+        if constants or "prefix" in n:
+            if not file_feed:
+                raise _fail(path, n, "'prefix' and 'const' are for file feeds")
+            _check_node_extras(path, gs, n, label, constants)
+        nodes.append(NodeMap(label, str(n["key"]), props, str(n.get("prefix") or ""), constants))
     by_column = {n.key: n.label for n in nodes}
     if person:
         by_column[PERSON] = "Person"
@@ -153,16 +203,24 @@ def _stream(path: Path, gs: GraphSchema, name: str, spec: Any) -> StreamMap:
         for prop in props:
             if prop not in rel.properties:
                 raise _fail(path, r, f"{type_} has no property {prop!r}")
+        aggregate = _aggregate(path, r, rel, file_feed) if "aggregate" in r else {}
         (start, start_label), (end, end_label) = ends
         rels.append(
             RelationshipMap(
-                type_, start, end, start_label, end_label, props, dict(r.get("when") or {})
+                type_,
+                start,
+                end,
+                start_label,
+                end_label,
+                props,
+                dict(r.get("when") or {}),
+                aggregate,
             )
         )
-    return StreamMap(
+    stream = StreamMap(
         name=name,
         id=str(spec["id"]),
-        cursor=str(spec["cursor"]),
+        cursor=str(spec.get("cursor", "")),
         time_format=str(spec.get("times", "%Y-%m-%d %H:%M:%S")),
         person=person,
         nodes=tuple(nodes),
@@ -170,4 +228,99 @@ def _stream(path: Path, gs: GraphSchema, name: str, spec: Any) -> StreamMap:
         required=tuple(spec.get("required") or ()),
         times=tuple(spec.get("times_in") or ()),
         dates=dict(spec.get("dates") or {}),
+        files=str(spec["files"]) if file_feed else None,
+        format=str(spec["format"]) if file_feed else None,
+        layout=layout,
+        seen=str(spec["seen"]) if spec.get("seen") else None,
+        records=bool(spec.get("records", True)),
     )
+    if file_feed:
+        _check_columns(path, spec, stream)
+    return stream
+
+
+def _check_file_feed(path: Path, name: str, spec: Any) -> None:
+    unknown = sorted(set(spec) - _FILE_STREAM_KEYS)
+    if unknown:
+        raise _fail(path, spec, f"stream {name!r}: unknown keys {unknown}")
+    if spec["format"] not in FORMATS:
+        raise _fail(
+            path, spec, f"stream {name!r}: format {spec['format']!r} is not one of {FORMATS}"
+        )
+    columns = spec["columns"]
+    if (
+        not isinstance(columns, list)
+        or not columns
+        or not all(isinstance(c, str) and c for c in columns)
+    ):
+        raise _fail(path, spec, f"stream {name!r}: 'columns' must list the files' columns")
+    if spec.get("times") == "iso":
+        raise _fail(path, spec, f"stream {name!r}: a file feed needs a strftime format in 'times'")
+    if not isinstance(spec.get("records", True), bool):
+        raise _fail(path, spec, f"stream {name!r}: 'records' must be true or false")
+
+
+def _check_node_extras(
+    path: Path, gs: GraphSchema, n: Any, label: str, constants: dict[str, Any]
+) -> None:
+    node = gs.nodes[label]
+    if not isinstance(n.get("prefix", ""), str):
+        raise _fail(path, n, f"node {label}: 'prefix' must be text")
+    if n.get("prefix") and node.properties[node.key].type != "string":
+        raise _fail(path, n, f"node {label}: a prefix needs a text key, not {node.key!r}")
+    for prop, value in constants.items():
+        if prop not in node.properties:
+            raise _fail(path, n, f"{label} has no property {prop!r}")
+        if prop == node.key or isinstance(value, (dict, list)) or value is None:
+            raise _fail(path, n, f"{label}: const {prop!r} must be a value, not the key")
+
+
+def _aggregate(path: Path, r: Any, rel: RelationshipType, file_feed: bool) -> dict[str, Aggregate]:
+    if not file_feed:
+        raise _fail(path, r, f"{rel.type}: only a file feed can aggregate")
+    if rel.key:
+        raise _fail(path, r, f"{rel.type} is keyed by {rel.key!r}: one edge per row, not per pair")
+    if r.get("set") or r.get("when"):
+        raise _fail(path, r, f"{rel.type}: give 'aggregate' or 'set'/'when', not both")
+    spec = r["aggregate"]
+    if not isinstance(spec, dict) or not spec:
+        raise _fail(path, r, f"{rel.type}: 'aggregate' maps properties to count, sum(c), ...")
+    out = {}
+    for prop, how in spec.items():
+        if prop not in rel.properties:
+            raise _fail(path, r, f"{rel.type} has no property {prop!r}")
+        match = _AGGREGATE.match(str(how).replace(" ", ""))
+        if match is None or (match[1] == "count") != (match[2] is None):
+            raise _fail(
+                path, r, f"{rel.type}.{prop}: {how!r} is not count, sum(c), min(c) or max(c)"
+            )
+        type_ = rel.properties[prop].type
+        if match[1] in ("count", "sum") and type_ not in ("integer", "float"):
+            raise _fail(path, r, f"{rel.type}.{prop} is {type_}, {match[1]} needs a number")
+        out[prop] = Aggregate(match[1], match[2])
+    return out
+
+
+def _check_columns(path: Path, spec: Any, stream: StreamMap) -> None:
+    """Every column a file feed uses must be one of its files' columns."""
+    known = set(stream.layout)
+
+    def check(where: Any, columns: Any) -> None:
+        for column in columns:
+            if column not in known:
+                raise _fail(
+                    path,
+                    where,
+                    f"stream {stream.name!r}: column {column!r} is not one of its files' "
+                    f"columns {list(stream.layout)}",
+                )
+
+    check(spec, [stream.id, *stream.person.values(), *stream.required, *stream.times])
+    check(spec, [*stream.dates, *([stream.seen] if stream.seen else [])])
+    raw_nodes = spec.get("nodes") or []
+    for raw, n in zip(raw_nodes, stream.nodes, strict=True):
+        check(raw, [n.key, *n.properties.values()])
+    raw_rels = spec.get("relationships") or []
+    for raw, r in zip(raw_rels, stream.relationships, strict=True):
+        check(raw, [*r.properties.values(), *r.when])
+        check(raw, [a.column for a in r.aggregate.values() if a.column])

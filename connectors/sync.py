@@ -4,6 +4,11 @@ For each page: transform the records (bad ones to quarantine), write nodes, then
 relationships, then the quarantined rows, and only then move the stream's cursor. A
 sync killed anywhere re-fetches at most the pages after the last saved cursor, and the
 loader's writes are idempotent, so the graph ends as after an uninterrupted sync.
+
+A file connector (`connectors.bigdata`) is run the same way with steps in place of
+pages: each step's frames are written, then each feed's cursor moves to the last file
+the step completes. `sync_files` runs all its feeds at once, so that their files are
+loaded day by day; `sync_stream` runs one feed.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from neo4j import Driver
 
 from connectors import state
 from connectors.base import Connector
+from connectors.bigdata import FileConnector, Step
 from connectors.transform import Batch, transform
 from hub.loader import Loader
 
@@ -52,6 +58,15 @@ def write(loader: Loader, batch: Batch) -> None:
         loader.nodes("Quarantine", _frame(batch.quarantine))
 
 
+def write_step(loader: Loader, step: Step) -> None:
+    for label, frame in step.nodes.items():
+        loader.nodes(label, frame)
+    for (type_, start, end), frame in step.relationships.items():
+        loader.relationships(type_, frame, start=start, end=end)
+    if step.quarantine is not None:
+        loader.nodes("Quarantine", step.quarantine)
+
+
 def _frame(rows: list[dict[str, object]]) -> pl.DataFrame:
     columns = {key for row in rows for key in row}
     return pl.DataFrame(
@@ -72,6 +87,11 @@ async def sync_stream(
     progress: Progress | None = None,
 ) -> StreamReport:
     """Sync one stream from its saved high-water mark (everything with `full`)."""
+    if isinstance(connector, FileConnector):
+        (report,) = await sync_files(
+            connector, loader, streams=[stream], full=full, progress=progress
+        )
+        return report
     mapping = connector.mapping().streams[stream]
     driver: Driver = loader.driver
     report = StreamReport(connector.name, stream)
@@ -100,3 +120,52 @@ async def sync_stream(
             progress(report)
     report.seconds = time.perf_counter() - began
     return report
+
+
+async def sync_files(
+    connector: FileConnector,
+    loader: Loader,
+    *,
+    streams: list[str] | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> list[StreamReport]:
+    """Sync a file connector's feeds (all by default) from each one's last loaded file
+    (every file with `full`); a feed with no new file is not written to at all."""
+    chosen = streams or list(connector.mapping().streams)
+    driver: Driver = loader.driver
+    marks = {
+        name: None
+        if full
+        else await asyncio.to_thread(
+            state.load_cursor, driver, connector.name, name, loader.database
+        )
+        for name in chosen
+    }
+    reports = {name: StreamReport(connector.name, name) for name in chosen}
+    began = time.perf_counter()
+    steps = connector.steps(marks, loader.graph, _now())
+    while (step := await asyncio.to_thread(next, steps, None)) is not None:
+        await asyncio.to_thread(write_step, loader, step)
+        for name, cursor in step.cursors.items():
+            report, counts = reports[name], step.counts[name]
+            report.fetched += counts.fetched
+            report.written += counts.written
+            report.quarantined += counts.quarantined
+            report.reasons.extend(counts.reasons[: max(0, 3 - len(report.reasons))])
+            await asyncio.to_thread(
+                state.save_cursor,
+                driver,
+                connector.name,
+                name,
+                cursor,
+                report.written,
+                report.quarantined,
+                loader.database,
+            )
+            report.seconds = time.perf_counter() - began
+            if progress:
+                progress(report)
+    for report in reports.values():
+        report.seconds = time.perf_counter() - began
+    return [reports[name] for name in chosen]

@@ -12,7 +12,7 @@ from rich.table import Table
 
 import connectors
 from connectors import state
-from connectors.sync import StreamReport, sync_stream
+from connectors.sync import StreamReport, sync_files, sync_stream
 from hub import db, migrate
 from hub.loader import Loader
 from hub.settings import Settings
@@ -55,23 +55,32 @@ async def run_sync(
     reports = []
     with Progress(console=console, transient=False) as progress:
         for connector in chosen:
-            for stream in connector.mapping().streams:
-                task = progress.add_task(f"{connector.name}/{stream}", total=None)
+            tasks = {
+                stream: progress.add_task(f"{connector.name}/{stream}", total=None)
+                for stream in connector.mapping().streams
+            }
 
-                def show(report: StreamReport, task: TaskID = task) -> None:
-                    progress.update(
-                        task,
-                        completed=report.fetched,
-                        description=(
-                            f"{report.source}/{report.stream}: {report.written} written, "
-                            f"{report.quarantined} quarantined, {report.rate:,.0f} rows/s"
-                        ),
-                    )
-
-                reports.append(
-                    await sync_stream(connector, stream, loader, full=full, progress=show)
+            def show(report: StreamReport, tasks: dict[str, TaskID] = tasks) -> None:
+                progress.update(
+                    tasks[report.stream],
+                    completed=report.fetched,
+                    description=(
+                        f"{report.source}/{report.stream}: {report.written} written, "
+                        f"{report.quarantined} quarantined, {report.rate:,.0f} rows/s"
+                    ),
                 )
-                progress.update(task, total=reports[-1].fetched)
+
+            if isinstance(connector, connectors.FileConnector):
+                # All feeds at once: their files load day by day, whatever the feed.
+                done = await sync_files(connector, loader, full=full, progress=show)
+            else:
+                done = [
+                    await sync_stream(connector, stream, loader, full=full, progress=show)
+                    for stream in tasks
+                ]
+            for report in done:
+                progress.update(tasks[report.stream], total=report.fetched)
+            reports.extend(done)
     return reports
 
 

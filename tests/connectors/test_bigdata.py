@@ -1,0 +1,382 @@
+"""The big-data connector: daily files from the drop folder, checked against the truth."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from neo4j import Driver
+
+import connectors
+from connectors import state
+from connectors.bigdata import BigData
+from connectors.feeds import FeedError, read
+from connectors.mapping import HERE, load
+from connectors.sync import StreamReport, sync_files, write_step
+from graph_schema import schema
+from hub import normalise
+from hub.errors import SchemaError
+from hub.loader import Loader
+from hub.migrate import migrate
+from hub.settings import Settings
+from tests.conftest import wipe
+from tests.connectors.simulator import generate, running
+
+FEEDS = ("hotel", "netcafe", "rail", "checkpoint", "cdr")
+BEIJING = timedelta(hours=8)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("world"))
+
+
+def drop_all(world: Path, drop: Path) -> Path:
+    """A drop folder holding every daily file of the world."""
+    for feed in FEEDS:
+        shutil.copytree(world / "sources" / "bigdata" / feed, drop / feed)
+    return drop
+
+
+def sync(driver: Driver, drop: Path, step_rows: int = 5000) -> list[StreamReport]:
+    loader = Loader(driver, batch_size=5000)
+    return asyncio.run(sync_files(BigData(drop, step_rows=step_rows), loader))
+
+
+Snapshot = tuple[list[str], list[str]]
+
+# One line per node and per relationship (its endpoints by label and key), properties in
+# key order, built by Neo4j: far quicker than fetching thousands of property maps.
+_PROPS = (
+    "reduce(s = '', k IN COLLECT {{ UNWIND keys({0}) AS k WITH k WHERE k <> 'fetched_at' "
+    "RETURN k ORDER BY k }} | s + ' ' + k + '=' + CASE WHEN valueType({0}[k]) STARTS WITH "
+    "'LIST' THEN reduce(t = '', x IN {0}[k] | t + ',' + toString(x)) ELSE toString({0}[k]) END)"
+)
+
+
+def snapshot(driver: Driver) -> Snapshot:
+    keys = " ".join(f"WHEN '{n.label}' THEN {{0}}.{n.key}" for n in schema().nodes.values())
+    key = "labels({0})[0] + ':' + CASE labels({0})[0] " + keys + " END"
+    nodes, _, _ = driver.execute_query(
+        "MATCH (n) WHERE NOT n:HubSchema AND NOT n:SyncState "
+        f"RETURN collect({key.format('n')} + {_PROPS.format('n')}) AS lines"
+    )
+    rels, _, _ = driver.execute_query(
+        f"MATCH (a)-[r]->(b) RETURN collect({key.format('a')} + ' ' + type(r) + ' ' + "
+        f"{key.format('b')} + {_PROPS.format('r')}) AS lines"
+    )
+    return sorted(nodes[0]["lines"]), sorted(rels[0]["lines"])
+
+
+def differences(a: Snapshot, b: Snapshot) -> list[tuple[str, str]]:
+    """What only one of two snapshots holds (a few of each), empty when they are equal."""
+    out = []
+    for part_a, part_b in zip(a, b, strict=True):
+        only_a, only_b = set(part_a) - set(part_b), set(part_b) - set(part_a)
+        out += [("-", x) for x in sorted(only_a)[:3]] + [("+", x) for x in sorted(only_b)[:3]]
+    return out
+
+
+@dataclass
+class Full:
+    """One sync of every file into an empty graph."""
+
+    reports: dict[str, StreamReport]
+    snapshot: Snapshot
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def full(driver: Driver, world: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Full]:
+    """The graph after one sync of every file. The tests that read it come before those
+    that take `graph` (which empties it) in this file, and so run first."""
+    wipe(driver)
+    migrate(driver)
+    began = datetime.now(UTC)
+    reports = sync(driver, drop_all(world, tmp_path_factory.mktemp("drop")))
+    seconds = (datetime.now(UTC) - began).total_seconds()
+    yield Full({r.stream: r for r in reports}, snapshot(driver), seconds)
+
+
+# -- what the files and the truth say, computed here without the connector -------------
+
+
+def truth(world: Path) -> pl.DataFrame:
+    return pl.read_parquet(world / "truth" / "record_links.parquet").filter(
+        pl.col("source") == "bigdata"
+    )
+
+
+def malformed(world: Path) -> pl.DataFrame:
+    """The rows the truth calls malformed that a connector can know are. An empty ID
+    number in the internet-cafe feed is as often noise (left out) as damage, and the two
+    cannot be told apart: such a session is loaded, its person known by the record."""
+    return truth(world).filter(pl.col("malformed"), pl.col("malformed_reason") != "empty:zjhm")
+
+
+def feed_rows(world: Path, feed: str) -> pl.DataFrame:
+    """Every row of a feed but the malformed ones."""
+    files = sorted((world / "sources" / "bigdata" / feed).iterdir())
+    frames = [
+        pl.read_parquet(f) if f.suffix == ".parquet" else pl.read_csv(f, infer_schema=False)
+        for f in files
+    ]
+    bad = malformed(world).filter(pl.col("stream") == feed).get_column("record_id").to_list()
+    return pl.concat(frames).filter(~pl.col(frames[0].columns[0]).is_in(bad))
+
+
+def utc(text: pl.Expr, fmt: str) -> pl.Expr:
+    local = text.str.strptime(pl.Datetime("us"), fmt)
+    return (local - BEIJING).dt.replace_time_zone("UTC")
+
+
+def uid(id_col: str, feed: str, record_col: str) -> pl.Expr:
+    def one(row: dict[str, Any]) -> str:
+        checked = normalise.normalise("resident_id", row[id_col])
+        if isinstance(checked, normalise.Valid):
+            return "P" + checked.value
+        return f"R:bigdata:{feed}:{row[record_col]}"
+
+    return pl.struct(id_col, record_col).map_elements(one, return_dtype=pl.String)
+
+
+def expected_calls(world: Path) -> pl.DataFrame:
+    """CALLED per pair from the CDR files, the parties' numbers taken from the truth."""
+    parties = (
+        truth(world).filter(pl.col("stream") == "cdr").select("record_id", "phone", "cp_phone")
+    )
+    return (
+        feed_rows(world, "cdr")
+        .join(parties, left_on="cdr_id", right_on="record_id")
+        .group_by(start="phone", end="cp_phone")
+        .agg(
+            count=pl.len().cast(pl.Int64),
+            seconds=pl.col("duration_s").cast(pl.Int64).sum(),
+            first_at=utc(pl.col("start_time"), "%Y%m%d%H%M%S").min(),
+            last_at=utc(pl.col("start_time"), "%Y%m%d%H%M%S").max(),
+        )
+    )
+
+
+def count(driver: Driver, query: str, **params: Any) -> int:
+    records, _, _ = driver.execute_query(query, params)
+    return int(records[0][0])
+
+
+# -- the mapping ------------------------------------------------------------------------
+
+
+def test_the_mapping_declares_every_feed() -> None:
+    mapping = load(HERE / "bigdata.yaml")
+    assert mapping.source == "bigdata"
+    assert tuple(mapping.streams) == FEEDS
+    assert all(s.is_file_feed for s in mapping.streams.values())
+    (called,) = mapping.streams["cdr"].relationships
+    assert called.aggregated and not mapping.streams["cdr"].records
+    assert "bigdata" in connectors.names()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "message"),
+    [
+        ("label: Vehicle", "label: Car", "label: Car", "unknown node label 'Car'"),
+        ("set: {colour: csys}", "set: {colour: colour}", "{colour: colour}",
+         "stream 'checkpoint': column 'colour' is not one of its files' columns"),
+        ("{checkin: rzsj,", "{checkin: rzsj_,", "rzsj_", "column 'rzsj_' is not one of"),
+        ("sum(duration_s)", "avg(duration_s)", "- type: CALLED", "'avg.*is not count, sum"),
+        ("format: parquet", "format: xlsx", 'files: "*.parquet"', "format 'xlsx' is not one of"),
+    ],
+)  # fmt: skip
+def test_a_bad_mapping_names_its_line(
+    tmp_path: Path, old: str, new: str, where: str, message: str
+) -> None:
+    """`where` is on the line of the mapping the error is about: the node, the
+    relationship or the stream."""
+    text = (HERE / "bigdata.yaml").read_text(encoding="utf-8")
+    assert old in text
+    bad = text.replace(old, new, 1)
+    line = next(i for i, text in enumerate(bad.splitlines(), 1) if where in text)
+    path = tmp_path / "bigdata.yaml"
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(SchemaError, match=f"^bigdata.yaml:{line}: .*{message}"):
+        load(path)
+
+
+def test_a_file_without_a_declared_column_is_refused_by_name(tmp_path: Path) -> None:
+    stream = load(HERE / "bigdata.yaml").streams["cdr"]
+    path = tmp_path / "2026-09-02.csv"
+    path.write_text("cdr_id,calling,called,start_time\nC1,13800138000,13900139000,x\n")
+    with pytest.raises(FeedError, match=r"cdr: .*2026-09-02.csv has no column duration_s"):
+        read(stream, [path])
+
+
+# -- a full sync against the files and the truth -----------------------------------------
+
+
+def test_called_edges_are_the_calls_aggregated_per_pair(
+    driver: Driver, full: Full, world: Path
+) -> None:
+    calls = expected_calls(world)
+    assert count(driver, "MATCH ()-[r:CALLED]->() RETURN count(r)") == calls.height
+    busiest = calls.sort("count", "start", "end", descending=True).head(50)
+    sample = pl.concat([busiest, calls.sort("start", "end").gather_every(97)]).unique()
+    records, _, _ = driver.execute_query(
+        "UNWIND $pairs AS p MATCH (:Phone {number: p.start})-[r:CALLED]->(:Phone {number: p.end}) "
+        "RETURN p.start AS start, p.end AS end, r.count AS count, r.seconds AS seconds, "
+        "r.first_at AS first_at, r.last_at AS last_at, r.first_seen AS first_seen, "
+        "r.last_seen AS last_seen",
+        pairs=sample.select("start", "end").to_dicts(),
+    )
+    found = {(r["start"], r["end"]): r for r in records}
+    assert len(found) == sample.height
+    for want in sample.iter_rows(named=True):
+        got = found[want["start"], want["end"]]
+        assert (got["count"], got["seconds"]) == (want["count"], want["seconds"])
+        assert got["first_at"].to_native() == got["first_seen"].to_native() == want["first_at"]
+        assert got["last_at"].to_native() == got["last_seen"].to_native() == want["last_at"]
+    assert full.reports["cdr"].written == feed_rows(world, "cdr").height
+
+
+def test_stays_passes_and_journeys_are_one_edge_per_valid_row(
+    driver: Driver, full: Full, world: Path
+) -> None:
+    hotel = feed_rows(world, "hotel").select(
+        uid("zjhm", "hotel", "lsh"),
+        place="hotel:" + pl.col("lgdm"),
+        at=utc(pl.col("rzsj"), "%Y%m%d%H%M"),
+    )
+    netcafe = feed_rows(world, "netcafe").select(
+        uid("zjhm", "netcafe", "sjxh"),
+        place="internet_cafe:" + pl.col("csdm"),
+        at=utc(pl.col("sjsj"), "%Y-%m-%d %H:%M:%S"),
+    )
+    stays = pl.concat([hotel, netcafe])
+    # Two rows of one person, place and check-in (a record sent twice) are one stay.
+    assert count(driver, "MATCH ()-[r:STAYED_AT]->() RETURN count(r)") == stays.unique().height
+    assert stays.unique().height > 0.98 * stays.height
+    plates = feed_rows(world, "checkpoint").select(
+        pl.col("hphm").map_elements(
+            lambda p: normalise.normalise("plate", p).value,  # type: ignore[union-attr]
+            return_dtype=pl.String,
+        ),
+        "kkbh",
+        "gcsj",
+    )
+    assert count(driver, "MATCH ()-[r:PASSED]->() RETURN count(r)") == plates.unique().height
+    rail = feed_rows(world, "rail").select(
+        uid("cert_no", "rail", "ticket_id"), "from_station", "depart"
+    )
+    assert count(driver, "MATCH ()-[r:TRAVELLED]->() RETURN count(r)") == rail.unique().height
+    assert (
+        count(
+            driver,
+            "MATCH (:Person)-[r:TRAVELLED]->(p:Place {kind: 'station'}) "
+            "WHERE p.place_id = 'station:' + p.name AND r.train_no IS NOT NULL RETURN count(r)",
+        )
+        == rail.unique().height
+    )
+    for feed in ("hotel", "netcafe", "rail", "checkpoint"):
+        loaded = feed_rows(world, feed).height
+        assert full.reports[feed].written == loaded
+        assert (
+            count(driver, "MATCH (r:Record {stream: $feed})-[:RECORD_OF]->() "
+                  "RETURN count(DISTINCT r)", feed=feed)
+            == loaded
+        )  # fmt: skip
+    assert count(driver, "MATCH (r:Record {stream: 'cdr'}) RETURN count(r)") == 0
+    assert count(driver, "MATCH (p:Place {place_id: 'hotel:4116230002', kind: 'hotel'}) "
+                 "WHERE p.name IS NOT NULL RETURN count(p)") == 1  # fmt: skip
+
+
+def test_bad_rows_are_quarantined_and_the_rest_loads(
+    driver: Driver, full: Full, world: Path
+) -> None:
+    expected = {
+        f"bigdata:{r['stream']}:{r['record_id']}" for r in malformed(world).iter_rows(named=True)
+    }
+    unknowable = truth(world).filter(pl.col("malformed_reason") == "empty:zjhm")
+    assert unknowable.height < 10
+    held, _, _ = driver.execute_query(
+        "MATCH (q:Quarantine {source: 'bigdata'}) "
+        "RETURN q.quarantine_id AS id, q.reason AS reason, q.raw AS raw, q.stream AS stream"
+    )
+    assert {r["id"] for r in held} == expected
+    assert all(r["reason"] and r["raw"].startswith("{") for r in held)
+    assert sum(r.quarantined for r in full.reports.values()) == len(expected)
+    for r in unknowable.iter_rows(named=True):
+        assert (
+            count(
+                driver,
+                "MATCH (:Record {record_id: $id})-[:RECORD_OF]->(p:Person {uid: 'R:' + $id}) "
+                "RETURN count(p)",
+                id=f"bigdata:netcafe:{r['record_id']}",
+            )
+            == 1
+        )
+
+
+# -- incremental, interrupted and repeated syncs ------------------------------------------
+
+
+def test_syncs_as_files_arrive_end_like_one_sync_and_an_idle_one_writes_nothing(
+    graph: Driver, full: Full, world: Path, tmp_path: Path, settings: Settings
+) -> None:
+    copy = tmp_path / "world"
+    shutil.copytree(world / "sources", copy / "sources")
+    with running(copy, "--start-at", "2026-10-01T00:00:00") as sim:
+        made = connectors.build(
+            "bigdata", dataclasses.replace(settings, sources_file=sim.sources_file)
+        )
+        assert isinstance(made, BigData) and made.drop == Path(sim.status()["bigdata"]["drop"])
+        loader = Loader(graph, batch_size=5000)
+        first = asyncio.run(sync_files(made, loader))
+        assert {state.load_cursor(graph, "bigdata", f) for f in FEEDS} == {
+            "2026-10-01.csv",
+            "2026-10-01.parquet",
+        }
+        sim.post("/clock", {"advance_hours": 24 * 60})
+        second = asyncio.run(sync_files(made, loader))
+    assert differences(full.snapshot, snapshot(graph)) == []
+    for one, two in zip(first, second, strict=True):  # each row read once
+        assert 0 < one.fetched < one.fetched + two.fetched == full.reports[one.stream].fetched
+    marks, _, _ = graph.execute_query(
+        "MATCH (s:SyncState) RETURN s.stream_id, s.cursor, s.last_run"
+    )
+    idle = asyncio.run(sync_files(made, loader))
+    assert [(r.fetched, r.written, r.quarantined) for r in idle] == [(0, 0, 0)] * len(FEEDS)
+    again, _, _ = graph.execute_query(
+        "MATCH (s:SyncState) RETURN s.stream_id, s.cursor, s.last_run"
+    )
+    assert sorted(map(tuple, again)) == sorted(map(tuple, marks))
+    assert differences(full.snapshot, snapshot(graph)) == []
+
+
+def test_a_sync_stopped_midway_and_run_again_ends_like_one_sync(
+    graph: Driver, full: Full, world: Path, tmp_path: Path
+) -> None:
+    drop = drop_all(world, tmp_path / "drop")
+    made = BigData(drop, step_rows=2500)
+    loader = Loader(graph, batch_size=5000)
+    steps = list(made.steps(dict.fromkeys(FEEDS), loader.graph, datetime.now(UTC)))
+    assert len(steps) > 3
+    write_step(loader, steps[0])
+    for feed, cursor in steps[0].cursors.items():
+        state.save_cursor(graph, "bigdata", feed, cursor, 0, 0)
+    # Killed while writing the next step, and while writing the call totals: part of
+    # their rows are in the graph, their cursors are not.
+    for step in (steps[1], steps[-1]):
+        step.relationships = {k: f.head(f.height // 2) for k, f in step.relationships.items()}
+        step.quarantine = None
+        write_step(loader, step)
+    assert count(graph, "MATCH ()-[r:CALLED]->() RETURN count(r)") < expected_calls(world).height
+    reports = sync(graph, drop, step_rows=1000)
+    assert sum(r.fetched for r in reports) < sum(r.fetched for r in full.reports.values())
+    assert differences(full.snapshot, snapshot(graph)) == []
