@@ -78,6 +78,29 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+async def _advance(
+    loader: Loader,
+    report: StreamReport,
+    cursor: str | None,
+    began: float,
+    progress: Progress | None,
+) -> None:
+    """Move the stream's cursor (its rows are written by now) and report progress."""
+    await asyncio.to_thread(
+        state.save_cursor,
+        loader.driver,
+        report.source,
+        report.stream,
+        cursor,
+        report.written,
+        report.quarantined,
+        loader.database,
+    )
+    report.seconds = time.perf_counter() - began
+    if progress:
+        progress(report)
+
+
 async def sync_stream(
     connector: Connector,
     stream: str,
@@ -105,19 +128,7 @@ async def sync_stream(
         report.quarantined += len(batch.quarantine)
         report.reasons.extend(q["reason"] for q in batch.quarantine[:3])
         mark = max([m for m in (mark, batch.high_water) if m], default=None)
-        await asyncio.to_thread(
-            state.save_cursor,
-            driver,
-            connector.name,
-            stream,
-            mark,
-            report.written,
-            report.quarantined,
-            loader.database,
-        )
-        report.seconds = time.perf_counter() - began
-        if progress:
-            progress(report)
+        await _advance(loader, report, mark, began, progress)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -153,19 +164,7 @@ async def sync_files(
             report.written += counts.written
             report.quarantined += counts.quarantined
             report.reasons.extend(counts.reasons[: max(0, 3 - len(report.reasons))])
-            await asyncio.to_thread(
-                state.save_cursor,
-                driver,
-                connector.name,
-                name,
-                cursor,
-                report.written,
-                report.quarantined,
-                loader.database,
-            )
-            report.seconds = time.perf_counter() - began
-            if progress:
-                progress(report)
+            await _advance(loader, report, cursor, began, progress)
     for report in reports.values():
         report.seconds = time.perf_counter() - began
     return [reports[name] for name in chosen]
