@@ -1,0 +1,162 @@
+"""Resolution of person records, from features to judgements and canonical ids.
+
+No database here: the graph side (``hub.resolution.apply``) reads the records and the
+stored judgements and writes the outcome; the benchmark runs this on a county's files.
+
+A pair's score is its Fellegi–Sunter weight in bits (``model``) minus log2 of the number
+of identified persons (the prior odds that a record belongs to one given person among
+them), minus log2(1 + k) when k other identified persons score within one bit of the
+pair's partner (the record could be any of them). At or above ``merge`` the pair gets
+a positive judgement; at or above ``review`` an unsure one, for a person to decide.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from hub.resolution import blocking, clusters
+from hub.resolution.judgements import POSITIVE, RULE, UNSURE, Judgement
+from hub.resolution.model import Model, fit
+
+__all__ = ["Outcome", "Thresholds", "resolve", "score_pairs"]
+
+Progress = Callable[[str, int, int], None]  # stage, done, total
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    merge: float
+    review: float
+    block_cap: int = 400
+
+
+@dataclass
+class Outcome:
+    judgements: list[Judgement]  # automatic ones made by this run
+    canonical: dict[str, str]  # unit -> canonical unit
+    model: Model
+    candidate_pairs: int = 0
+    scored: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def review(self) -> list[Judgement]:
+        return [j for j in self.judgements if j.verdict == UNSURE]
+
+
+def score_pairs(
+    features: pl.DataFrame,
+    pairs: pl.DataFrame,
+    model: Model,
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """Score record pairs; the best pair per unit pair, with its comparisons."""
+    rows = {r["record_id"]: r for r in features.to_dicts()}
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    total = pairs.height
+    for i, (left, right) in enumerate(pairs.iter_rows()):
+        x, y = rows[left], rows[right]
+        score, levels, parts = model.score(x, y)
+        a, b = sorted((x["unit"], y["unit"]))
+        key = (a, b)
+        if key not in best or score > best[key]["score"]:
+            best[key] = {
+                "left": a,
+                "right": b,
+                "score": score,
+                "records": sorted((left, right)),
+                "levels": levels,
+                "weights": parts,
+            }
+        if progress and i % 20_000 == 0:
+            progress("compare", i, total)
+    if progress:
+        progress("compare", total, total)
+    return list(best.values())
+
+
+def _adjusted(scored: list[dict[str, Any]], identified: int) -> None:
+    """Set each pair's `adjusted` score: prior odds and competing identified persons."""
+    prior = math.log2(max(identified, 2))
+    by_unit: dict[str, list[tuple[float, str]]] = {}
+    for s in scored:
+        for me, other in ((s["left"], s["right"]), (s["right"], s["left"])):
+            if me.startswith("R:") and other.startswith("P"):
+                by_unit.setdefault(me, []).append((s["score"], other))
+    for s in scored:
+        penalty = 0.0
+        for me, other in ((s["left"], s["right"]), (s["right"], s["left"])):
+            if not me.startswith("R:"):
+                continue
+            rivals = sum(
+                1 for sc, o in by_unit.get(me, []) if o != other and sc >= s["score"] - 1.0
+            )
+            penalty = max(penalty, math.log2(1 + rivals))
+        s["adjusted"] = s["score"] - prior - penalty
+        s["penalty"] = penalty
+
+
+def resolve(
+    features: pl.DataFrame,
+    thresholds: Thresholds,
+    *,
+    stored: Iterable[Judgement] = (),
+    new: set[str] | None = None,
+    model: Model | None = None,
+    at: datetime | None = None,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Judge the records' candidate pairs and derive every unit's canonical id.
+
+    `stored` are the judgements already made: manual ones always stand; automatic ones
+    stand for pairs this run does not score again. With `new` (record ids), only pairs
+    with a new record are scored (incremental); without, every candidate pair is."""
+    when = at or datetime.now(UTC)
+    model = model or fit(features)
+    prof = blocking.profiles(features)
+    pairs = blocking.candidate_pairs(prof, thresholds.block_cap, new)
+    scored = score_pairs(prof, pairs, model, progress)
+    identified = features.filter(pl.col("unit").str.starts_with("P")).get_column("unit")
+    _adjusted(scored, identified.n_unique())
+    made = []
+    for s in scored:
+        verdict = (
+            POSITIVE
+            if s["adjusted"] >= thresholds.merge
+            else UNSURE
+            if s["adjusted"] >= thresholds.review
+            else None
+        )
+        if verdict is None:
+            continue
+        explain = {
+            "records": s["records"],
+            "fields": {
+                f: {"level": s["levels"][f], "weight": s["weights"][f]} for f in s["levels"]
+            },
+            "weight": round(s["score"], 2),
+            "rivals_penalty": round(s["penalty"], 2),
+        }
+        made.append(
+            Judgement.of(
+                s["left"],
+                s["right"],
+                verdict=verdict,
+                by=RULE,
+                at=when,
+                score=round(s["adjusted"], 3),
+                comparisons=json.dumps(explain, ensure_ascii=False, sort_keys=True),
+            )
+        )
+    kept = {j.id: j for j in stored if j.manual or new is not None}
+    for j in made:
+        if j.id not in kept or not kept[j.id].manual:
+            kept[j.id] = j
+    canonical = clusters.canonical(features.get_column("unit").unique().to_list(), kept.values())
+    return Outcome(made, canonical, model, pairs.height, scored)
