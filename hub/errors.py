@@ -4,6 +4,7 @@
     ├── ConfigError              a setting has a value the hub cannot use
     ├── SchemaError              graph_schema declarations are inconsistent
     ├── LoadError                a frame does not fit the graph schema
+    ├── ResolutionError          an identity decision or outside list the hub cannot use
     ├── DatabaseUnavailable      Neo4j cannot be reached or is not migrated
     └── EmbeddedNeo4jError       the project-run Neo4j cannot be fetched or started
         ├── JavaMissing
@@ -30,6 +31,10 @@ class SchemaError(HubError):
 
 class LoadError(HubError):
     """A frame handed to the loader does not fit the graph schema."""
+
+
+class ResolutionError(HubError):
+    """An identity decision, entity or outside list that resolution cannot use."""
 
 
 class DatabaseUnavailable(HubError):

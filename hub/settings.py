@@ -50,6 +50,21 @@ class Settings:
         "HUB_MAX_PAGE_SIZE", 100, "Most items one list field returns in one answer."
     )
     sync_page_size: int = _var("HUB_SYNC_PAGE_SIZE", 1000, "Records a connector asks for per page.")
+    resolve_merge: float = _var(
+        "HUB_RESOLVE_MERGE",
+        -2.5,
+        "Match score (bits, after the prior odds) at or above which two persons are merged.",
+    )
+    resolve_review: float = _var(
+        "HUB_RESOLVE_REVIEW",
+        -8.0,
+        "Match score at or above which a pair below the merge score goes to the review queue.",
+    )
+    resolve_block_cap: int = _var(
+        "HUB_RESOLVE_BLOCK_CAP",
+        400,
+        "Records sharing one blocking key beyond which that key makes no candidate pairs.",
+    )
     sources_file: Path | None = _var(
         "HUB_SOURCES",
         None,

@@ -17,6 +17,7 @@ import connectors
 from hub import db, migrate
 from hub import demo as demo_graph
 from hub.app import create_app
+from hub.cli.resolve import resolve_with_progress
 from hub.cli.sync import run_sync, show_reports
 from hub.loader import Loader
 from hub.settings import Settings
@@ -90,6 +91,7 @@ def demo(
             console.print(f"demo graph loaded: {sum(r.rows for r in reports)} rows")
             chosen = [connectors.build(name, settings) for name in connectors.names()]
             show_reports(asyncio.run(run_sync(chosen, loader, full=False)))
+            resolve_with_progress(driver, settings)
         console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql; try:")
         console.print(EXAMPLE.format(host=settings.host, port=settings.port), soft_wrap=True)
         _run(settings)

@@ -14,6 +14,7 @@ import connectors
 from connectors import state
 from connectors.sync import StreamReport, sync_files, sync_stream
 from hub import db, migrate
+from hub.cli.resolve import resolve_with_progress
 from hub.loader import Loader
 from hub.settings import Settings
 
@@ -33,7 +34,8 @@ def sync(
         migrate.migrate(driver, database=settings.neo4j_database)
         loader = Loader.from_settings(driver, settings)
         reports = asyncio.run(run_sync(chosen, loader, full))
-    show_reports(reports)
+        show_reports(reports)
+        resolve_with_progress(driver, settings)
 
 
 def show_reports(reports: list[StreamReport]) -> None:

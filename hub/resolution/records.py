@@ -29,7 +29,7 @@ from connectors.transform import person_uid
 from graph_schema import schema
 from hub import normalise
 
-__all__ = ["FEATURES", "features", "person_streams", "record_features", "readings"]
+__all__ = ["FEATURES", "features", "features_of", "person_streams", "readings", "record_features"]
 
 FEATURES: dict[str, pl.DataType] = {
     "record_id": pl.String(),
@@ -45,6 +45,11 @@ FEATURES: dict[str, pl.DataType] = {
     "accounts": pl.List(pl.String()),
 }
 _MAX_READINGS = 8
+# normaliser of the key of the nodes a person's phone and account relationships reach
+_KIND = {
+    label: schema().node(label).properties[schema().node(label).key].normaliser or ""
+    for label in ("Phone", "BankAccount")
+}
 
 
 @cache
@@ -106,13 +111,36 @@ def record_features(
     source: str, stream: StreamMap, record_id: str, record: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The features of one person record (its raw fields as a mapping)."""
-    gs = schema()
     columns = stream.person
-    id_raw = record.get(columns.get("id_number", ""))
+    phones: list[Any] = []
+    accounts: list[Any] = []
+    for rel in stream.relationships:
+        if rel.start == PERSON and not rel.aggregated and rel.end_label == "Phone":
+            phones.append(record.get(rel.end))
+        if rel.start == PERSON and not rel.aggregated and rel.end_label == "BankAccount":
+            accounts.append(record.get(rel.end))
+    values = {
+        "name": record.get(columns.get("name", "")),
+        "id_number": record.get(columns.get("id_number", "")),
+        "birth_date": _birth(stream, record),
+        "address": record.get(columns["address"]) if "address" in columns else None,
+        "phone": phones,
+        "account": accounts,
+    }
+    return features_of(record_id, values)
+
+
+def _many(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def features_of(record_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Features from raw values: name, id_number, birth_date (ISO), address, and phone and
+    account (one value or a list)."""
+    id_raw = values.get("id_number")
     id_number = _normal("resident_id", id_raw)
-    birth = _birth(stream, record)
-    sex = None
-    id17 = None
+    birth = values.get("birth_date") or None
+    sex = id17 = None
     if id_number:
         id17 = id_number[:17]
     elif isinstance(id_raw, str):
@@ -123,25 +151,14 @@ def record_features(
         sex = "M" if int(id17[16]) % 2 else "F"
         stamp = id17[6:14]
         birth = birth or f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:]}"
-    name_result = normalise.normalise("person_name", record.get(columns.get("name", "")))
+    name_result = normalise.normalise("person_name", values.get("name"))
     name = pinyin_key = None
     if isinstance(name_result, normalise.Valid):
         name = str(name_result.value)
         pinyin_key = str(name_result.facts["pinyin"])
-    address = record.get(columns["address"]) if "address" in columns else None
-    phones: list[str] = []
-    accounts: list[str] = []
-    for rel in stream.relationships:
-        if rel.start != PERSON or rel.aggregated:
-            continue
-        label = rel.end_label
-        if label not in ("Phone", "BankAccount"):
-            continue
-        node = gs.node(label)
-        kind = node.properties[node.key].normaliser or ""
-        value = _normal(kind, record.get(rel.end))
-        if value:
-            (phones if label == "Phone" else accounts).append(value)
+    address = values.get("address")
+    phones = {_normal(_KIND["Phone"], v) for v in _many(values.get("phone"))}
+    accounts = {_normal(_KIND["BankAccount"], v) for v in _many(values.get("account"))}
     return {
         "record_id": record_id,
         "unit": person_uid(id_number, record_id),
@@ -152,8 +169,8 @@ def record_features(
         "sex": sex,
         "id17": id17,
         "address": str(address) if address else None,
-        "phones": sorted(set(phones)),
-        "accounts": sorted(set(accounts)),
+        "phones": sorted(p for p in phones if p),
+        "accounts": sorted(a for a in accounts if a),
     }
 
 

@@ -1,0 +1,152 @@
+"""`hub resolve`, `hub review` and `hub match`: identity resolution from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from neo4j import Driver
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hub import db, migrate
+from hub.resolution import match as matching
+from hub.resolution import run
+from hub.settings import Settings
+
+console = Console(highlight=False)
+review = typer.Typer(help="The review queue of identity resolution.", no_args_is_help=True)
+
+
+def resolve(
+    full: Annotated[
+        bool, typer.Option("--full", help="Judge every record again, not just the new ones.")
+    ] = False,
+    explain: Annotated[
+        str | None,
+        typer.Option("--explain", help="Print the records of this person uid and why."),
+    ] = None,
+) -> None:
+    """Resolve persons: new records against existing ones (every record with --full)."""
+    settings = Settings.from_env()
+    with db.connected(settings) as driver:
+        migrate.migrate(driver, database=settings.neo4j_database)
+        if explain is not None:
+            show_explanation(driver, settings, explain)
+            return
+        resolve_with_progress(driver, settings, full=full)
+
+
+def resolve_with_progress(driver: Driver, settings: Settings, *, full: bool = False) -> run.Report:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def show(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(f"resolution: {stage}", total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        report = run.run(driver, settings, full=full, progress=show)
+    console.print(
+        f"{report.records:,} person records ({report.new_records:,} new), "
+        f"{report.candidate_pairs:,} candidate pairs, {report.positive:,} merges judged, "
+        f"{report.review:,} for review; {report.persons:,} persons "
+        f"(merged {report.changes.merged:,}, split {report.changes.split:,})"
+    )
+    return report
+
+
+def show_explanation(driver: Driver, settings: Settings, uid: str) -> None:
+    found = run.explain(driver, settings, uid)
+    console.print(f"[bold]{found['person']}[/] {found['name'] or ''}")
+    table = Table("record", "unit", "raw")
+    for r in found["records"]:
+        table.add_row(r["record_id"], r["unit"], json.dumps(r["raw"], ensure_ascii=False))
+    console.print(table)
+    if not found["judgements"]:
+        console.print("one identity: no judgement was needed (same ID number or one record)")
+    for j in found["judgements"]:
+        console.print(f"{j['pair']}: {j['verdict']} by {j['by']} at {j['at']}, score {j['score']}")
+        fields = j["comparisons"].get("fields", {})
+        for name, part in fields.items():
+            console.print(f"    {name:<8} level {part['level']:>2}  weight {part['weight']:>7}")
+
+
+@review.command("list")
+def review_list(
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+) -> None:
+    """Unsure pairs waiting for a person's decision, most likely first."""
+    settings = Settings.from_env()
+    with db.connected(settings) as driver:
+        queue = run.review_queue(driver, settings)
+    table = Table("left", "right", "score", "fields")
+    for j in queue[:limit]:
+        fields = j.explanation().get("fields", {})
+        summary = ", ".join(f"{k}={v['level']}" for k, v in fields.items() if v["level"] >= 0)
+        table.add_row(j.left, j.right, f"{j.score}", summary)
+    console.print(table)
+    console.print(f"{len(queue):,} pairs in the review queue")
+
+
+@review.command("decide")
+def review_decide(
+    left: Annotated[str, typer.Argument(help="uid of one person.")],
+    right: Annotated[str, typer.Argument(help="uid of the other.")],
+    verdict: Annotated[
+        str, typer.Argument(help="positive (same person), negative (not) or unsure.")
+    ],
+    by: Annotated[str, typer.Option("--by", help="Who decides.")] = "cli",
+) -> None:
+    """Decide whether two persons are the same; a manual decision outlives every run."""
+    settings = Settings.from_env()
+    with db.connected(settings) as driver:
+        changes = run.decide(driver, settings, left, right, verdict, by)
+    console.print(f"{verdict}: merged {changes.merged}, split {changes.split}")
+
+
+def match(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet list of people.")],
+    mapping: Annotated[Path, typer.Option("--mapping", help="YAML naming the list's columns.")],
+    top: Annotated[int, typer.Option(help="Candidates per row.")] = 3,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the candidates here (CSV); default: print.")
+    ] = None,
+) -> None:
+    """Best persons of the graph for every row of an outside list, with score and why."""
+    settings = Settings.from_env()
+    with db.connected(settings) as driver:
+        frame, found = matching.match_file(driver, settings.neo4j_database, file, mapping, top)
+    rows = []
+    for i, candidates in enumerate(found):
+        for rank, c in enumerate(candidates, 1):
+            rows.append(
+                {
+                    "row": i,
+                    "rank": rank,
+                    "uid": c.uid,
+                    "name": c.name,
+                    "score": c.score,
+                    "explanation": json.dumps(c.comparisons, ensure_ascii=False),
+                }
+            )
+    if out is not None:
+        import polars as pl
+
+        pl.DataFrame(rows, schema=["row", "rank", "uid", "name", "score", "explanation"],
+                     orient="row" if not rows else None).write_csv(out)  # fmt: skip
+        console.print(f"{len(rows):,} candidates for {frame.height:,} rows written to {out}")
+        return
+    table = Table("row", "rank", "uid", "name", "score", "explanation")
+    for r in rows:
+        table.add_row(*(str(r[k]) for k in ("row", "rank", "uid", "name", "score", "explanation")))
+    console.print(table)

@@ -1,0 +1,237 @@
+"""Cypher of identity resolution: person records in, judgements and merges out.
+
+A merge of person M into person C moves every relationship of M to C, marked
+`merged_from: M`, and turns M into a MergedPerson that remembers `merged_into: C`. A
+split moves the marked relationships back and gives M its Person label again. Only
+relationship types that graph_schema declares for Person are touched; their names are
+checked against it before they reach a statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction
+
+from graph_schema import GraphSchema, ident, schema
+
+__all__ = [
+    "absorb",
+    "aliases",
+    "delete_automatic",
+    "fresh_aliases",
+    "judgements",
+    "mark_resolved",
+    "person_records",
+    "records_of",
+    "release",
+    "write_judgements",
+]
+
+_BATCH = 2000
+
+
+def person_records(driver: Driver, database: str | None, only_new: bool = False) -> list[Any]:
+    """(source, stream, record_id, raw, resolved) of every record of a person."""
+    where = "WHERE r.resolved IS NULL " if only_new else ""
+    records, _, _ = driver.execute_query(
+        "MATCH (r:Record)-[:RECORD_OF]->(:Person) " + where
+        + "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, "
+        "r.raw AS raw, r.resolved AS resolved",
+        database_=database,
+    )  # fmt: skip
+    return records
+
+
+def mark_resolved(driver: Driver, database: str | None, record_ids: list[str]) -> None:
+    for i in range(0, len(record_ids), _BATCH):
+        driver.execute_query(
+            "UNWIND $ids AS id MATCH (r:Record {record_id: id}) SET r.resolved = true",
+            ids=record_ids[i : i + _BATCH],
+            database_=database,
+        )
+
+
+def judgements(driver: Driver, database: str | None) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(
+        "MATCH (j:Judgement) RETURN properties(j) AS j ORDER BY j.judgement_id",
+        database_=database,
+    )
+    return [dict(r["j"]) for r in records]
+
+
+def write_judgements(driver: Driver, database: str | None, rows: list[dict[str, Any]]) -> None:
+    """Store judgements; an automatic one never replaces a manual one."""
+    for i in range(0, len(rows), _BATCH):
+        driver.execute_query(
+            "UNWIND $rows AS row MERGE (j:Judgement {judgement_id: row.judgement_id}) "
+            "WITH j, row WHERE row.manual OR coalesce(j.manual, false) = false "
+            "SET j += row",
+            rows=rows[i : i + _BATCH],
+            database_=database,
+        )
+
+
+def delete_automatic(driver: Driver, database: str | None, keep: list[str]) -> None:
+    """Delete the automatic judgements not in `keep` (a full run replaces them all)."""
+    driver.execute_query(
+        "MATCH (j:Judgement) WHERE NOT j.manual AND NOT j.judgement_id IN $keep DELETE j",
+        keep=keep,
+        database_=database,
+    )
+
+
+def aliases(driver: Driver, database: str | None) -> dict[str, str]:
+    """Merged person uid -> the uid of the person it is merged into."""
+    records, _, _ = driver.execute_query(
+        "MATCH (m:MergedPerson) RETURN m.uid AS uid, m.merged_into AS into",
+        database_=database,
+    )
+    return {r["uid"]: r["into"] for r in records}
+
+
+def fresh_aliases(driver: Driver, database: str | None) -> dict[str, str]:
+    """Merged persons that a sync wrote again as a Person (new records of theirs)."""
+    records, _, _ = driver.execute_query(
+        "MATCH (m:MergedPerson) MATCH (p:Person {uid: m.uid}) "
+        "RETURN m.uid AS uid, m.merged_into AS into",
+        database_=database,
+    )
+    return {r["uid"]: r["into"] for r in records}
+
+
+def _person_types(gs: GraphSchema) -> tuple[list[str], list[str]]:
+    """Relationship types that leave a Person, and those that reach one."""
+    out = sorted(r.type for r in gs.relationships.values() if "Person" in r.sources)
+    into = sorted(r.type for r in gs.relationships.values() if "Person" in r.targets)
+    return out, into
+
+
+def _widen(var: str) -> str:
+    """After `SET n += properties(r)`, keep provenance widened by n's earlier values."""
+    return (
+        f"SET {var}.first_seen = CASE WHEN f IS NOT NULL AND f < {var}.first_seen "
+        f"THEN f ELSE {var}.first_seen END, "
+        f"{var}.last_seen = CASE WHEN l IS NOT NULL AND l > {var}.last_seen "
+        f"THEN l ELSE {var}.last_seen END, "
+        f"{var}.sources = CASE WHEN s IS NULL THEN {var}.sources "
+        f"ELSE s + [x IN coalesce({var}.sources, []) WHERE NOT x IN s] END "
+    )
+
+
+def _move_statements(gs: GraphSchema) -> list[str]:
+    outgoing, incoming = _person_types(gs)
+    statements = []
+    for type_, arrow in [(t, "out") for t in outgoing] + [(t, "in") for t in incoming]:
+        rel = gs.relationship(type_)
+        t = ident(rel.type)
+        keyed = f", {ident(rel.key)}: r.{ident(rel.key)}" if rel.key else ""
+        old = f"(m)-[r:{t}]->(x)" if arrow == "out" else f"(x)-[r:{t}]->(m)"
+        new = (
+            f"(c)-[n:{t} {{merged_from: p.member{keyed}}}]->(x)"
+            if arrow == "out"
+            else f"(x)-[n:{t} {{merged_from: p.member{keyed}}}]->(c)"
+        )
+        statements.append(
+            "UNWIND $pairs AS p MATCH (m:Person {uid: p.member}) MATCH (c:Person {uid: p.target}) "
+            f"MATCH {old} WHERE x <> c "
+            f"MERGE {new} "
+            "WITH r, n, n.first_seen AS f, n.last_seen AS l, n.sources AS s "
+            "SET n += properties(r) " + _widen("n") + "DELETE r"
+        )
+    return statements
+
+
+def _fold_statement(gs: GraphSchema) -> str:
+    props = [p for p in gs.node("Person").properties if p != "uid"]
+    sets = ", ".join(f"t.{ident(p)} = coalesce(m.{ident(p)}, t.{ident(p)})" for p in props)
+    return (
+        "UNWIND $pairs AS p MATCH (m:Person {uid: p.member}) MATCH (t:MergedPerson {uid: p.member}) "
+        "WITH p, m, t, t.first_seen AS f, t.last_seen AS l, t.sources AS s "
+        f"SET {sets}, t.merged_into = p.target, "
+        "t.first_seen = CASE WHEN f IS NULL OR m.first_seen < f THEN m.first_seen ELSE f END, "
+        "t.last_seen = CASE WHEN l IS NULL OR m.last_seen > l THEN m.last_seen ELSE l END, "
+        "t.sources = coalesce(s, []) + [x IN coalesce(m.sources, []) WHERE NOT x IN coalesce(s, [])] "
+        "DETACH DELETE m"
+    )
+
+
+_RETIRE = (
+    "UNWIND $pairs AS p MATCH (m:Person {uid: p.member}) "
+    "WHERE NOT EXISTS { MATCH (:MergedPerson {uid: p.member}) } "
+    "REMOVE m:Person SET m:MergedPerson, m.merged_into = p.target"
+)
+
+
+def absorb(driver: Driver, database: str | None, pairs: Iterable[tuple[str, str]]) -> None:
+    """Merge each Person `member` into the Person `target` (see the module docstring);
+    a member already merged once and written again by a sync is folded into its
+    MergedPerson."""
+    rows = [{"member": m, "target": t} for m, t in pairs if m != t]
+    gs = schema()
+    moves = _move_statements(gs)
+    fold = _fold_statement(gs)
+    for i in range(0, len(rows), _BATCH):
+        chunk = rows[i : i + _BATCH]
+
+        def work(tx: ManagedTransaction, chunk: list[dict[str, str]] = chunk) -> None:
+            for statement in moves:
+                tx.run(statement, pairs=chunk).consume()
+            tx.run(fold, pairs=chunk).consume()
+            tx.run(_RETIRE, pairs=chunk).consume()
+
+        with driver.session(database=database) as session:
+            session.execute_write(work)
+
+
+def _back_statements(gs: GraphSchema) -> list[str]:
+    outgoing, incoming = _person_types(gs)
+    statements = []
+    for type_, arrow in [(t, "out") for t in outgoing] + [(t, "in") for t in incoming]:
+        t = ident(gs.relationship(type_).type)
+        marked = f"(c)-[n:{t}]->(x)" if arrow == "out" else f"(x)-[n:{t}]->(c)"
+        restored = f"(m)-[r:{t}]->(x)" if arrow == "out" else f"(x)-[r:{t}]->(m)"
+        statements.append(
+            "UNWIND $members AS uid MATCH (m:MergedPerson {uid: uid}) "
+            f"MATCH (c:Person {{uid: m.merged_into}}) MATCH {marked} WHERE n.merged_from = uid "
+            f"CREATE {restored} SET r = properties(n) REMOVE r.merged_from DELETE n"
+        )
+    return statements
+
+
+_REVIVE = (
+    "UNWIND $members AS uid MATCH (m:MergedPerson {uid: uid}) "
+    "REMOVE m:MergedPerson, m.merged_into SET m:Person"
+)
+
+
+def release(driver: Driver, database: str | None, members: Iterable[str]) -> None:
+    """Split each merged person off again: its relationships back, its label back."""
+    uids = sorted(set(members))
+    statements = _back_statements(schema())
+    for i in range(0, len(uids), _BATCH):
+        chunk = uids[i : i + _BATCH]
+
+        def work(tx: ManagedTransaction, chunk: list[str] = chunk) -> None:
+            for statement in statements:
+                tx.run(statement, members=chunk).consume()
+            tx.run(_REVIVE, members=chunk).consume()
+
+        with driver.session(database=database) as session:
+            session.execute_write(work)
+
+
+def records_of(driver: Driver, database: str | None, uid: str) -> list[Any]:
+    """The records of a person (or of the person a merged one belongs to), with the
+    merged person each came through."""
+    records, _, _ = driver.execute_query(
+        "OPTIONAL MATCH (m:MergedPerson {uid: $uid}) "
+        "WITH coalesce(m.merged_into, $uid) AS head "
+        "MATCH (r:Record)-[o:RECORD_OF]->(p:Person {uid: head}) "
+        "RETURN p.uid AS person, p.name AS name, r.record_id AS record_id, r.raw AS raw, "
+        "coalesce(o.merged_from, p.uid) AS unit ORDER BY unit, record_id",
+        uid=uid,
+        database_=database,
+    )
+    return records

@@ -1,0 +1,42 @@
+"""Makes the graph's persons what the judgements say, touching only what changed.
+
+The canonical id of every unit (``clusters.canonical``) is compared with the merges the
+graph holds (MergedPerson nodes): merges no longer wanted, or wanted into another
+person, are split off first (``queries.resolution.release``), then the missing ones are
+made (``absorb``). A merged person that a later sync wrote again is folded back into its
+merge before anything else. Splitting undoes a merge exactly, so the graph after any
+sequence of runs is the graph one run over the same judgements makes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from neo4j import Driver
+
+from hub.queries import resolution as q
+
+__all__ = ["Changes", "apply"]
+
+
+@dataclass(frozen=True)
+class Changes:
+    folded: int
+    split: int
+    merged: int
+
+
+def apply(driver: Driver, database: str | None, canonical: dict[str, str]) -> Changes:
+    fresh = q.fresh_aliases(driver, database)
+    if fresh:
+        q.absorb(driver, database, sorted(fresh.items()))
+    current = q.aliases(driver, database)
+    desired = {u: c for u, c in canonical.items() if u != c}
+    split = sorted(u for u, into in current.items() if desired.get(u) != into)
+    if split:
+        q.release(driver, database, split)
+    kept = {u: into for u, into in current.items() if u not in set(split)}
+    todo = sorted((u, c) for u, c in desired.items() if kept.get(u) != c)
+    if todo:
+        q.absorb(driver, database, todo)
+    return Changes(len(fresh), len(split), len(todo))
