@@ -88,6 +88,12 @@ _COMPARE: dict[str, Callable[[dict[str, Any], dict[str, Any]], int]] = {
 }
 
 
-def compare(x: dict[str, Any], y: dict[str, Any]) -> dict[str, int]:
-    """The level of every field for two records' features (``records.FEATURES``)."""
-    return {name: fn(x, y) for name, fn in _COMPARE.items()}
+def compare(x: dict[str, Any], y: dict[str, Any], *, scoring: bool = False) -> dict[str, int]:
+    """The level of every field for two records' features (``records.FEATURES``).
+
+    When `scoring`, a birth date is not compared if both sides have an ID fragment: the
+    fragment holds the birth date, and comparing it twice would count it twice."""
+    levels = {name: fn(x, y) for name, fn in _COMPARE.items()}
+    if scoring and x["id17"] and y["id17"]:
+        levels["birth"] = MISSING
+    return levels

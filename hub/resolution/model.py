@@ -54,7 +54,7 @@ class Model:
         self, x: dict[str, Any], y: dict[str, Any]
     ) -> tuple[float, dict[str, int], dict[str, float]]:
         """Total weight in bits of two records, their levels and each field's weight."""
-        levels = compare(x, y)
+        levels = compare(x, y, scoring=True)
         parts = {f: round(self.weight(f, lv, x), 2) for f, lv in levels.items()}
         return sum(parts.values()), levels, parts
 
