@@ -16,6 +16,7 @@ from connectors.sync import StreamReport, sync_files, sync_stream
 from hub import db, migrate
 from hub.cli.resolve import resolve_with_progress
 from hub.loader import Loader
+from hub.resolution import apply
 from hub.settings import Settings
 
 console = Console(highlight=False)
@@ -33,6 +34,7 @@ def sync(
     with db.connected(settings) as driver:
         migrate.migrate(driver, database=settings.neo4j_database)
         loader = Loader.from_settings(driver, settings)
+        apply.unapply(driver, settings.neo4j_database)
         reports = asyncio.run(run_sync(chosen, loader, full))
         show_reports(reports)
         resolve_with_progress(driver, settings)

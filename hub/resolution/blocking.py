@@ -26,24 +26,22 @@ def profiles(features: pl.DataFrame) -> pl.DataFrame:
 def keys(frame: pl.DataFrame) -> pl.DataFrame:
     """(record_id, key) for every blocking key of every profile."""
     parts = [
-        frame.select("record_id", key=pl.col("readings")).explode("key").with_columns(
-            key=pl.lit("n:") + pl.col("key")
-        ),
+        frame.select("record_id", key=pl.col("readings"))
+        .explode("key")
+        .with_columns(key=pl.lit("n:") + pl.col("key")),
         frame.select("record_id", key=pl.lit("b:") + pl.col("birth")),
         frame.select("record_id", key=pl.lit("i:") + pl.col("id17")),
-        frame.select("record_id", key=pl.col("phones")).explode("key").with_columns(
-            key=pl.lit("t:") + pl.col("key")
-        ),
-        frame.select("record_id", key=pl.col("accounts")).explode("key").with_columns(
-            key=pl.lit("a:") + pl.col("key")
-        ),
+        frame.select("record_id", key=pl.col("phones"))
+        .explode("key")
+        .with_columns(key=pl.lit("t:") + pl.col("key")),
+        frame.select("record_id", key=pl.col("accounts"))
+        .explode("key")
+        .with_columns(key=pl.lit("a:") + pl.col("key")),
     ]
     return pl.concat(parts).drop_nulls().unique()
 
 
-def candidate_pairs(
-    frame: pl.DataFrame, cap: int, new: set[str] | None = None
-) -> pl.DataFrame:
+def candidate_pairs(frame: pl.DataFrame, cap: int, new: set[str] | None = None) -> pl.DataFrame:
     """(left, right) record ids of profiles to compare, left < right; with `new`, only
     pairs in which one side is a new record."""
     units = frame.select("record_id", "unit")

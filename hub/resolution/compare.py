@@ -2,7 +2,7 @@
 
 Levels are small integers per field, highest for the strongest agreement; ``MISSING``
 (-1) when either side has no value, which carries no weight. The fields and their levels
-are the comparison vector the Fellegi–Sunter model (``hub.resolution.model``) weighs.
+are the comparison vector the Fellegi-Sunter model (``hub.resolution.model``) weighs.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 No database here: the graph side (``hub.resolution.apply``) reads the records and the
 stored judgements and writes the outcome; the benchmark runs this on a county's files.
 
-A pair's score is its Fellegi–Sunter weight in bits (``model``) minus log2 of the number
+A pair's score is its Fellegi-Sunter weight in bits (``model``) minus log2 of the number
 of identified persons (the prior odds that a record belongs to one given person among
 them), minus log2(1 + k) when k other identified persons score within one bit of the
 pair's partner (the record could be any of them). At or above ``merge`` the pair gets

@@ -69,9 +69,7 @@ def load_mapping(path: Path) -> ListMapping:
         raise ResolutionError(f"{path}: unknown features {unknown}; known: {known}")
     if "name" not in columns:
         raise ResolutionError(f"{path}: the mapping must name the column of the name")
-    return ListMapping(
-        columns, str(data.get("birth_format", "%Y-%m-%d")), data.get("row_id")
-    )
+    return ListMapping(columns, str(data.get("birth_format", "%Y-%m-%d")), data.get("row_id"))
 
 
 def read_list(path: Path) -> pl.DataFrame:

@@ -1,4 +1,4 @@
-"""Fellegi–Sunter weights, estimated from the data themselves.
+"""Fellegi-Sunter weights, estimated from the data themselves.
 
 For each field and agreement level, ``m`` is the share of true matches at that level and
 ``u`` the share of non-matches; a level's weight is log2(m/u) bits, and a pair's score
@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import polars as pl
@@ -61,7 +62,13 @@ class Model:
     def describe(self) -> list[tuple[str, str, float, float, float]]:
         """(field, level, m, u, weight) for every level, for --explain and the docs."""
         return [
-            (f, LEVELS[f][lv], self.m[f][lv], self.u[f][lv], math.log2(self.m[f][lv] / self.u[f][lv]))
+            (
+                f,
+                LEVELS[f][lv],
+                self.m[f][lv],
+                self.u[f][lv],
+                math.log2(self.m[f][lv] / self.u[f][lv]),
+            )
             for f in FIELDS
             for lv in sorted(LEVELS[f])
         ]
@@ -81,9 +88,7 @@ def fit(features: pl.DataFrame, seed: int = 0) -> Model:
     rng = random.Random(seed)
     known = features.filter(pl.col("unit").str.starts_with("P")).sort("unit", "record_id")
     rows = known.to_dicts()
-    matches = [
-        (a, b) for a, b in zip(rows, rows[1:], strict=False) if a["unit"] == b["unit"]
-    ]
+    matches = [(a, b) for a, b in pairwise(rows) if a["unit"] == b["unit"]]
     if len(matches) > _SAMPLE:
         matches = rng.sample(matches, _SAMPLE)
     randoms: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -93,10 +98,7 @@ def fit(features: pl.DataFrame, seed: int = 0) -> Model:
             if a["unit"] != b["unit"]:
                 randoms.append((a, b))
     names = (
-        known.filter(pl.col("name").is_not_null())
-        .unique(["unit", "name"])
-        .group_by("name")
-        .len()
+        known.filter(pl.col("name").is_not_null()).unique(["unit", "name"]).group_by("name").len()
     )
     units = max(1, known.get_column("unit").n_unique())
     share = {str(n): c / units for n, c in names.iter_rows()}

@@ -14,9 +14,9 @@ birth date, sequence, sex) are kept as a comparable fragment.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from collections.abc import Iterable, Mapping
-from functools import cache
+from datetime import datetime
+from functools import cache, lru_cache
 from itertools import product
 from typing import Any
 
@@ -93,8 +93,22 @@ def readings(name: str) -> tuple[str, ...]:
 def _normal(kind: str, raw: Any) -> str | None:
     if raw is None or raw == "":
         return None
-    result = normalise.normalise(kind, str(raw))
+    return _normal_text(kind, str(raw))
+
+
+@lru_cache(maxsize=262_144)
+def _normal_text(kind: str, raw: str) -> str | None:
+    result = normalise.normalise(kind, raw)
     return str(result.value) if isinstance(result, normalise.Valid) else None
+
+
+@lru_cache(maxsize=262_144)
+def _name(raw: str) -> tuple[str, str] | None:
+    """A name in its normal form and its pinyin key, or None if it is not a name."""
+    result = normalise.normalise("person_name", raw)
+    if isinstance(result, normalise.Valid):
+        return str(result.value), str(result.facts["pinyin"])
+    return None
 
 
 def _birth(stream: StreamMap, record: Mapping[str, Any]) -> str | None:
@@ -151,11 +165,9 @@ def features_of(record_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
         sex = "M" if int(id17[16]) % 2 else "F"
         stamp = id17[6:14]
         birth = birth or f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:]}"
-    name_result = normalise.normalise("person_name", values.get("name"))
-    name = pinyin_key = None
-    if isinstance(name_result, normalise.Valid):
-        name = str(name_result.value)
-        pinyin_key = str(name_result.facts["pinyin"])
+    raw_name = values.get("name")
+    named = _name(raw_name) if isinstance(raw_name, str) else None
+    name, pinyin_key = named if named else (None, None)
     address = values.get("address")
     phones = {_normal(_KIND["Phone"], v) for v in _many(values.get("phone"))}
     accounts = {_normal(_KIND["BankAccount"], v) for v in _many(values.get("account"))}

@@ -20,7 +20,7 @@ from hub.errors import ResolutionError
 from hub.queries import resolution as q
 from hub.resolution import apply, records
 from hub.resolution.engine import Outcome, Thresholds, resolve
-from hub.resolution.judgements import UNSURE, VERDICTS, Judgement, pair_id
+from hub.resolution.judgements import UNSURE, VERDICTS, Judgement
 from hub.settings import Settings
 
 __all__ = ["Report", "decide", "explain", "review_queue", "run", "thresholds"]
@@ -46,9 +46,7 @@ def thresholds(settings: Settings) -> Thresholds:
 def _features(driver: Driver, database: str | None) -> tuple[pl.DataFrame, set[str]]:
     rows = q.person_records(driver, database)
     new = {r["record_id"] for r in rows if not r["resolved"]}
-    feats = records.features(
-        (r["source"], r["stream"], r["record_id"], r["raw"]) for r in rows
-    )
+    feats = records.features((r["source"], r["stream"], r["record_id"], r["raw"]) for r in rows)
     return feats, new
 
 
@@ -127,9 +125,7 @@ def decide(
     missing = sorted({a, b} - known)
     if missing:
         raise ResolutionError(f"no person or merged person with uid {', '.join(missing)}")
-    judgement = Judgement.of(
-        a, b, verdict=verdict, by=f"user:{user}", at=at or datetime.now(UTC)
-    )
+    judgement = Judgement.of(a, b, verdict=verdict, by=f"user:{user}", at=at or datetime.now(UTC))
     q.write_judgements(driver, settings.neo4j_database, [judgement.row()])
     return reapply(driver, settings)
 
@@ -161,11 +157,7 @@ def explain(driver: Driver, settings: Settings, uid: str) -> dict[str, Any]:
         raise ResolutionError(f"no person with uid {uid!r}")
     units = sorted({r["unit"] for r in rows})
     wanted = set(units)
-    judged = [
-        j
-        for j in _stored(driver, database)
-        if j.left in wanted and j.right in wanted
-    ]
+    judged = [j for j in _stored(driver, database) if j.left in wanted and j.right in wanted]
     return {
         "person": rows[0]["person"],
         "name": rows[0]["name"],
@@ -185,5 +177,4 @@ def explain(driver: Driver, settings: Settings, uid: str) -> dict[str, Any]:
             }
             for j in judged
         ],
-        "pair_ids": [pair_id(a, b) for a, b in zip(units, units[1:], strict=False)],
     }

@@ -113,7 +113,9 @@ def test_a_record_of_the_same_person_without_id_number_is_merged(features: pl.Da
     known = _person("欧阳晓梅", "411623198503120014", "t:1", phone="13803941001")
     same = _person("歐陽曉梅", None, "t:2", birth_date="1985-12-03", phone="138 0394 1001")
     outcome = engine.resolve(_with(features, known, same), thresholds())
-    assert outcome.canonical[same["unit"]] == outcome.canonical[known["unit"]] == "P411623198503120014"
+    assert (
+        outcome.canonical[same["unit"]] == outcome.canonical[known["unit"]] == "P411623198503120014"
+    )
     (judged,) = [j for j in outcome.judgements if same["unit"] in (j.left, j.right)]
     assert judged.verdict == POSITIVE
     assert '"phone"' in judged.comparisons and '"name"' in judged.comparisons

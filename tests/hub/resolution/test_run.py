@@ -1,0 +1,166 @@
+"""Resolution in the real graph: reversible merges, manual decisions, incremental runs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from connectors import HTTP
+from connectors.bigdata import BigData
+from connectors.sync import sync_files, sync_stream
+from hub.loader import Loader
+from hub.queries import resolution as q
+from hub.resolution import apply, run
+from hub.settings import Settings
+from tests.conftest import wipe
+from tests.connectors.simulator import Simulator, generate, running
+from tests.connectors.test_connectors import connector
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(tmp_path_factory.mktemp("world"), people=500, seed=7, noise="hard")
+
+
+@pytest.fixture(scope="module")
+def simulator(world: Path) -> Iterator[Simulator]:
+    with running(world) as sim:
+        yield sim
+
+
+def sync(sim: Simulator, driver: Driver, bigdata: Path | None) -> None:
+    loader = Loader(driver, batch_size=2000)
+    for name in sorted(HTTP):
+        made = connector(sim, name, page_size=500)
+        for stream in made.mapping().streams:
+            asyncio.run(sync_stream(made, stream, loader))
+    if bigdata is not None:
+        asyncio.run(sync_files(BigData(bigdata), loader))
+
+
+VOLATILE = {"fetched_at", "resolved", "at", "last_run"}
+
+
+def snapshot(driver: Driver, *, judgements: bool = False) -> tuple[list[str], list[str]]:
+    """Every node and relationship as sorted text; without judgements and sync state."""
+    skip = [] if judgements else ["Judgement"]
+    nodes, _, _ = driver.execute_query(
+        "MATCH (n) WHERE NOT n:HubSchema AND NOT n:SyncState "
+        "AND NOT any(l IN labels(n) WHERE l IN $skip) "
+        "RETURN labels(n) AS labels, properties(n) AS props",
+        skip=skip,
+    )
+    rels, _, _ = driver.execute_query(
+        "MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(r) AS props, "
+        "labels(a) AS al, coalesce(a.uid, a.record_id, a.number, a.key) AS ak, "
+        "labels(b) AS bl, coalesce(b.uid, b.record_id, b.number, b.place_id, b.case_no, "
+        "b.warrant_no, b.plate, b.key) AS bk"
+    )
+
+    def text(value: Any) -> str:
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k not in VOLATILE}
+        return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+
+    return (
+        sorted(text([sorted(r["labels"]), r["props"]]) for r in nodes),
+        sorted(
+            text([r["type"], r["props"], sorted(r["al"]), r["ak"], sorted(r["bl"]), r["bk"]])
+            for r in rels
+        ),
+    )
+
+
+def test_split_after_merge_restores_the_prior_graph_exactly(
+    graph: Driver, simulator: Simulator, world: Path, settings: Settings
+) -> None:
+    sync(simulator, graph, world / "sources" / "bigdata")
+    before = snapshot(graph)
+    orphans = "MATCH (r:Record) WHERE NOT (r)-[:RECORD_OF]->(:Person) RETURN count(r) AS n"
+    alone = graph.execute_query(orphans).records[0]["n"]
+    report = run.run(graph, settings, full=True)
+    merged = q.aliases(graph, None)
+    assert report.changes.merged == len(merged) > 10
+    assert snapshot(graph) != before
+    # every person record still has its person
+    assert graph.execute_query(orphans).records[0]["n"] == alone
+    left, _, _ = graph.execute_query("MATCH (m:MergedPerson)-[r]-() RETURN count(r) AS n")
+    assert left[0]["n"] == 0
+    # a user says every merge was wrong: each is split again
+    for member, head in sorted(merged.items()):
+        run.decide(graph, settings, member, head, "negative", "tester")
+    assert q.aliases(graph, None) == {}
+    assert snapshot(graph) == before
+
+
+def test_a_manual_merge_then_its_split_restore_the_graph(
+    graph: Driver, simulator: Simulator, world: Path, settings: Settings
+) -> None:
+    sync(simulator, graph, world / "sources" / "bigdata")
+    run.run(graph, settings, full=True)
+    found, _, _ = graph.execute_query(
+        "MATCH (a:Person)-[:HAS_PHONE]->(), (b:Person)-[:STAYED_AT]->() "
+        "WHERE a.uid STARTS WITH 'P' AND b.uid STARTS WITH 'P' AND a.uid < b.uid "
+        "RETURN a.uid AS a, b.uid AS b LIMIT 1"
+    )
+    a, b = found[0]["a"], found[0]["b"]
+    before = snapshot(graph)
+    changes = run.decide(graph, settings, a, b, "positive", "tester")
+    assert changes.merged == 1
+    assert q.aliases(graph, None)[max(a, b)] == min(a, b)
+    explained = run.explain(graph, settings, max(a, b))
+    assert explained["person"] == min(a, b)
+    assert {j["by"] for j in explained["judgements"]} == {"user:tester"}
+    run.decide(graph, settings, a, b, "negative", "tester")
+    assert snapshot(graph) == before
+
+
+def test_a_manual_negative_judgement_survives_a_full_run(
+    graph: Driver, simulator: Simulator, world: Path, settings: Settings
+) -> None:
+    sync(simulator, graph, world / "sources" / "bigdata")
+    run.run(graph, settings)
+    merged = q.aliases(graph, None)
+    member, head = sorted(merged.items())[0]
+    run.decide(graph, settings, member, head, "negative", "tester")
+    assert member not in q.aliases(graph, None)
+    run.run(graph, settings, full=True)
+    assert member not in q.aliases(graph, None)
+    stored = {j["judgement_id"]: j for j in q.judgements(graph, None)}
+    kept = stored["|".join(sorted((member, head)))]
+    assert kept["verdict"] == "negative" and kept["by"] == "user:tester"
+    # the other merges were made again
+    assert len(q.aliases(graph, None)) == len(merged) - 1
+
+
+def test_incremental_resolution_of_a_second_sync_equals_a_full_one(
+    graph: Driver, world: Path, settings: Settings, tmp_path: Path
+) -> None:
+    copy = tmp_path / "world"
+    shutil.copytree(world, copy)
+    with running(copy, "--start-at", "2025-06-01T00:00:00") as early:
+        sync(early, graph, None)
+        first = run.run(graph, settings)
+        assert first.new_records > 0
+        apply.unapply(graph, None)
+        early.post("/clock", {"advance_hours": 24 * 365 * 5})
+        sync(early, graph, copy / "sources" / "bigdata")
+        second = run.run(graph, settings)
+        assert 0 < second.new_records < second.records
+        incremental = snapshot(graph)
+        aliases = q.aliases(graph, None)
+        wipe(graph)
+        from hub.migrate import migrate
+
+        migrate(graph)
+        sync(early, graph, copy / "sources" / "bigdata")
+    run.run(graph, settings, full=True)
+    assert q.aliases(graph, None) == aliases
+    assert snapshot(graph) == incremental
