@@ -110,7 +110,7 @@ def review_decide(
     """Decide whether two persons are the same; a manual decision outlives every run."""
     settings = Settings.from_env()
     with db.connected(settings) as driver:
-        changes = run.decide(driver, settings, left, right, verdict, by)
+        changes = run.decide(driver, settings, [(left, right)], verdict, by)
     console.print(f"{verdict}: merged {changes.merged}, split {changes.split}")
 
 

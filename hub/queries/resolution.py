@@ -24,6 +24,7 @@ __all__ = [
     "judgements",
     "mark_resolved",
     "person_records",
+    "person_uids",
     "records_of",
     "release",
     "write_judgements",
@@ -42,6 +43,15 @@ def person_records(driver: Driver, database: str | None, only_new: bool = False)
         database_=database,
     )  # fmt: skip
     return records
+
+
+def person_uids(driver: Driver, database: str | None) -> list[str]:
+    """The uid of every person, merged or not."""
+    records, _, _ = driver.execute_query(
+        "MATCH (p:Person) RETURN p.uid AS uid UNION MATCH (p:MergedPerson) RETURN p.uid AS uid",
+        database_=database,
+    )
+    return [r["uid"] for r in records]
 
 
 def mark_resolved(driver: Driver, database: str | None, record_ids: list[str]) -> None:

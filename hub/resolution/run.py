@@ -18,7 +18,7 @@ from neo4j import Driver
 
 from hub.errors import ResolutionError
 from hub.queries import resolution as q
-from hub.resolution import apply, records
+from hub.resolution import apply, clusters, records
 from hub.resolution.engine import Outcome, Thresholds, resolve
 from hub.resolution.judgements import UNSURE, VERDICTS, Judgement
 from hub.settings import Settings
@@ -96,37 +96,32 @@ def run(
 
 def reapply(driver: Driver, settings: Settings) -> apply.Changes:
     """Derive canonical persons from the stored judgements alone and apply them."""
-    from hub.resolution import clusters
-
     database = settings.neo4j_database
-    feats, _ = _features(driver, database)
-    canonical = clusters.canonical(
-        feats.get_column("unit").unique().to_list(), _stored(driver, database)
-    )
+    canonical = clusters.canonical(q.person_uids(driver, database), _stored(driver, database))
     return apply.apply(driver, database, canonical)
 
 
 def decide(
     driver: Driver,
     settings: Settings,
-    a: str,
-    b: str,
+    pairs: list[tuple[str, str]],
     verdict: str,
     user: str,
     *,
     at: datetime | None = None,
 ) -> apply.Changes:
-    """Store a user's judgement about units a and b, and apply what follows from it."""
+    """Store a user's judgement about each pair of person uids, and apply what follows."""
     if verdict not in VERDICTS:
         raise ResolutionError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
-    if a == b:
+    if any(a == b for a, b in pairs):
         raise ResolutionError("a judgement needs two different persons")
-    known = _units(driver, settings.neo4j_database, [a, b])
-    missing = sorted({a, b} - known)
+    wanted = sorted({u for pair in pairs for u in pair})
+    missing = sorted(set(wanted) - _units(driver, settings.neo4j_database, wanted))
     if missing:
         raise ResolutionError(f"no person or merged person with uid {', '.join(missing)}")
-    judgement = Judgement.of(a, b, verdict=verdict, by=f"user:{user}", at=at or datetime.now(UTC))
-    q.write_judgements(driver, settings.neo4j_database, [judgement.row()])
+    when = at or datetime.now(UTC)
+    rows = [Judgement.of(a, b, verdict=verdict, by=f"user:{user}", at=when).row() for a, b in pairs]
+    q.write_judgements(driver, settings.neo4j_database, rows)
     return reapply(driver, settings)
 
 

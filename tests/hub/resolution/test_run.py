@@ -94,8 +94,7 @@ def test_split_after_merge_restores_the_prior_graph_exactly(
     left, _, _ = graph.execute_query("MATCH (m:MergedPerson)-[r]-() RETURN count(r) AS n")
     assert left[0]["n"] == 0
     # a user says every merge was wrong: each is split again
-    for member, head in sorted(merged.items()):
-        run.decide(graph, settings, member, head, "negative", "tester")
+    run.decide(graph, settings, sorted(merged.items()), "negative", "tester")
     assert q.aliases(graph, None) == {}
     assert snapshot(graph) == before
 
@@ -112,13 +111,13 @@ def test_a_manual_merge_then_its_split_restore_the_graph(
     )
     a, b = found[0]["a"], found[0]["b"]
     before = snapshot(graph)
-    changes = run.decide(graph, settings, a, b, "positive", "tester")
+    changes = run.decide(graph, settings, [(a, b)], "positive", "tester")
     assert changes.merged == 1
     assert q.aliases(graph, None)[max(a, b)] == min(a, b)
     explained = run.explain(graph, settings, max(a, b))
     assert explained["person"] == min(a, b)
     assert {j["by"] for j in explained["judgements"]} == {"user:tester"}
-    run.decide(graph, settings, a, b, "negative", "tester")
+    run.decide(graph, settings, [(a, b)], "negative", "tester")
     assert snapshot(graph) == before
 
 
@@ -129,7 +128,7 @@ def test_a_manual_negative_judgement_survives_a_full_run(
     run.run(graph, settings)
     merged = q.aliases(graph, None)
     member, head = sorted(merged.items())[0]
-    run.decide(graph, settings, member, head, "negative", "tester")
+    run.decide(graph, settings, [(member, head)], "negative", "tester")
     assert member not in q.aliases(graph, None)
     run.run(graph, settings, full=True)
     assert member not in q.aliases(graph, None)
