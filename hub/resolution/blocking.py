@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["candidate_pairs", "keys", "profiles"]
+__all__ = ["candidate_pairs", "keys", "profiles", "touching"]
 
 _PROFILE = ["unit", "name", "birth", "id17", "address", "phones", "accounts"]
 
@@ -41,25 +41,37 @@ def keys(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts).drop_nulls().unique()
 
 
-def candidate_pairs(frame: pl.DataFrame, cap: int, new: set[str] | None = None) -> pl.DataFrame:
-    """(left, right) record ids of profiles to compare, left < right; with `new`, only
-    pairs in which one side is a new record."""
+def candidate_pairs(frame: pl.DataFrame, cap: int) -> pl.DataFrame:
+    """(left, right) record ids and (left_unit, right_unit) of the profiles to compare,
+    left < right."""
     units = frame.select("record_id", "unit")
     k = keys(frame)
     sizes = k.group_by("key").len()
     k = k.join(sizes.filter(pl.col("len") <= cap), on="key").drop("len")
     k = k.join(units, on="record_id")
-    pairs = (
+    return (
         k.join(k, on="key", suffix="_r")
         .filter(
             (pl.col("record_id") < pl.col("record_id_r"))
             & (pl.col("unit") != pl.col("unit_r"))
             & (pl.col("unit").str.starts_with("R:") | pl.col("unit_r").str.starts_with("R:"))
         )
-        .select(left="record_id", right="record_id_r")
+        .select(left="record_id", right="record_id_r", left_unit="unit", right_unit="unit_r")
         .unique()
+        .sort("left", "right")
     )
-    if new is not None:
-        fresh = pl.Series(sorted(new), dtype=pl.String)
-        pairs = pairs.filter(pl.col("left").is_in(fresh) | pl.col("right").is_in(fresh))
-    return pairs.sort("left", "right")
+
+
+def touching(pairs: pl.DataFrame, units: set[str]) -> pl.DataFrame:
+    """The pairs an incremental run judges again: those of the given units, and every
+    pair of a record without identifier that one of those pairs reaches (its rivals)."""
+    given = pl.Series(sorted(units), dtype=pl.String)
+    hit = pairs.filter(pl.col("left_unit").is_in(given) | pl.col("right_unit").is_in(given))
+    reached = pl.concat([hit.get_column("left_unit"), hit.get_column("right_unit")])
+    loose = reached.filter(reached.str.starts_with("R:")).unique()
+    return pairs.filter(
+        pl.col("left_unit").is_in(given)
+        | pl.col("right_unit").is_in(given)
+        | pl.col("left_unit").is_in(loose)
+        | pl.col("right_unit").is_in(loose)
+    )

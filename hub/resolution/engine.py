@@ -115,12 +115,19 @@ def resolve(
     """Judge the records' candidate pairs and derive every unit's canonical id.
 
     `stored` are the judgements already made: manual ones always stand; automatic ones
-    stand for pairs this run does not score again. With `new` (record ids), only pairs
-    with a new record are scored (incremental); without, every candidate pair is."""
+    are replaced by this run's. With `new` (record ids), only the candidate pairs of the
+    persons with a new record, of the pairs judged before, and of the records without
+    identifier these reach are scored (incremental); without, every candidate pair is.
+    Both fit the weights on every record, so both judge a pair alike."""
     when = at or datetime.now(UTC)
     model = model or fit(features)
     prof = blocking.profiles(features)
-    pairs = blocking.candidate_pairs(prof, thresholds.block_cap, new)
+    pairs = blocking.candidate_pairs(prof, thresholds.block_cap)
+    if new is not None:
+        fresh = set(features.filter(pl.col("record_id").is_in(sorted(new)))["unit"].to_list())
+        judged = {u for j in stored if not j.manual for u in (j.left, j.right)}
+        pairs = blocking.touching(pairs, fresh | judged)
+    pairs = pairs.select("left", "right")
     scored = score_pairs(prof, pairs, model, progress)
     identified = features.filter(pl.col("unit").str.starts_with("P")).get_column("unit")
     _adjusted(scored, identified.n_unique())
@@ -154,7 +161,7 @@ def resolve(
                 comparisons=json.dumps(explain, ensure_ascii=False, sort_keys=True),
             )
         )
-    kept = {j.id: j for j in stored if j.manual or new is not None}
+    kept = {j.id: j for j in stored if j.manual}
     for j in made:
         if j.id not in kept or not kept[j.id].manual:
             kept[j.id] = j

@@ -76,8 +76,7 @@ def run(
     )
     say("store", 0, 1)
     q.write_judgements(driver, database, [j.row() for j in outcome.judgements])
-    if full:
-        q.delete_automatic(driver, database, [j.id for j in outcome.judgements])
+    q.delete_automatic(driver, database, [j.id for j in outcome.judgements])
     say("store", 1, 1)
     say("apply", 0, 1)
     changes = apply.apply(driver, database, outcome.canonical)
