@@ -35,7 +35,15 @@ from hub.queries import resolution as q
 from hub.resolution import blocking, records
 from hub.resolution.model import Model, fit
 
-__all__ = ["Candidate", "ListMapping", "load_mapping", "match_file", "match_rows", "read_list"]
+__all__ = [
+    "Candidate",
+    "ListMapping",
+    "candidates",
+    "load_mapping",
+    "match_file",
+    "match_rows",
+    "read_list",
+]
 
 FEATURE_COLUMNS = ("name", "id_number", "birth_date", "phone", "account", "address")
 
@@ -113,10 +121,24 @@ def match_rows(
     *,
     top: int = 3,
     block_cap: int = 400,
+) -> list[list[Candidate]]:
+    """The best `top` persons of the graph for every row, best first."""
+    feats, alias = _graph(driver, database)
+    return candidates(feats, alias, rows, mapping, top=top, block_cap=block_cap)
+
+
+def candidates(
+    feats: pl.DataFrame,
+    alias: dict[str, str],
+    rows: list[dict[str, Any]],
+    mapping: ListMapping,
+    *,
+    top: int = 3,
+    block_cap: int = 400,
     model: Model | None = None,
 ) -> list[list[Candidate]]:
-    """The best `top` persons for every row, best first."""
-    feats, alias = _graph(driver, database)
+    """The best `top` persons for every row among the person records `feats` (merged
+    persons named through `alias`), best first; no database."""
     model = model or fit(feats)
     outside = pl.DataFrame(
         [_row_features(i, row, mapping) for i, row in enumerate(rows)], schema=records.FEATURES
@@ -133,7 +155,8 @@ def match_rows(
     )
     graph_rows = {r["record_id"]: r for r in prof.to_dicts()}
     out_rows = {r["record_id"]: r for r in outside.to_dicts()}
-    prior = math.log2(max(2, feats.filter(pl.col("unit").str.starts_with("P"))["unit"].n_unique()))
+    identified = feats.filter(pl.col("unit").str.starts_with("P"))["unit"].n_unique()
+    prior = math.log2(max(2, identified))
     best: dict[str, dict[str, Candidate]] = {}
     for left, right in pairs.iter_rows():
         x, y = out_rows[left], graph_rows[right]

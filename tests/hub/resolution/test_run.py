@@ -66,18 +66,35 @@ def snapshot(driver: Driver, *, judgements: bool = False) -> tuple[list[str], li
         "b.warrant_no, b.plate, b.key) AS bk"
     )
 
-    def text(value: Any) -> str:
-        if isinstance(value, dict):
-            value = {k: v for k, v in value.items() if k not in VOLATILE}
-        return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    def text(*values: Any) -> str:
+        # `sources` is a set kept in arrival order, which differs between a sync in two
+        # steps and one in a single step; compare it as a set
+        shown = [
+            {k: sorted(v) if k == "sources" else v for k, v in value.items() if k not in VOLATILE}
+            if isinstance(value, dict)
+            else value
+            for value in values
+        ]
+        return json.dumps(shown, sort_keys=True, default=str, ensure_ascii=False)
 
     return (
-        sorted(text([sorted(r["labels"]), r["props"]]) for r in nodes),
+        sorted(text(sorted(r["labels"]), r["props"]) for r in nodes),
         sorted(
-            text([r["type"], r["props"], sorted(r["al"]), r["ak"], sorted(r["bl"]), r["bk"]])
+            text(r["type"], r["props"], sorted(r["al"]), r["ak"], sorted(r["bl"]), r["bk"])
             for r in rels
         ),
     )
+
+
+def differences(a: tuple[list[str], list[str]], b: tuple[list[str], list[str]]) -> list[str]:
+    """What one snapshot has and the other lacks, marked - and +."""
+    out = []
+    for x, y in zip(a, b, strict=True):
+        out += ["- " + t for t in sorted(set(x) - set(y))]
+        out += ["+ " + t for t in sorted(set(y) - set(x))]
+        if len(x) != len(y):
+            out.append(f"count {len(x)} != {len(y)}")
+    return out[:12]
 
 
 def test_split_after_merge_restores_the_prior_graph_exactly(
@@ -101,7 +118,7 @@ def test_split_after_merge_restores_the_prior_graph_exactly(
     ]
     run.decide(graph, settings, positive, "negative", "tester")
     assert q.aliases(graph, None) == {}
-    assert snapshot(graph) == before
+    assert differences(before, snapshot(graph)) == []
 
 
 def test_a_manual_merge_then_its_split_restore_the_graph(
@@ -123,7 +140,7 @@ def test_a_manual_merge_then_its_split_restore_the_graph(
     assert explained["person"] == min(a, b)
     assert {j["by"] for j in explained["judgements"]} == {"user:tester"}
     run.decide(graph, settings, [(a, b)], "negative", "tester")
-    assert snapshot(graph) == before
+    assert differences(before, snapshot(graph)) == []
 
 
 def test_a_manual_negative_judgement_survives_a_full_run(
@@ -167,4 +184,4 @@ def test_incremental_resolution_of_a_second_sync_equals_a_full_one(
         sync(early, graph, copy / "sources" / "bigdata")
     run.run(graph, settings, full=True)
     assert q.aliases(graph, None) == aliases
-    assert snapshot(graph) == incremental
+    assert differences(incremental, snapshot(graph)) == []
