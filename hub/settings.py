@@ -57,7 +57,7 @@ class Settings:
     )
     resolve_review: float = _var(
         "HUB_RESOLVE_REVIEW",
-        -8.0,
+        -4.0,
         "Match score at or above which a pair below the merge score goes to the review queue.",
     )
     resolve_block_cap: int = _var(

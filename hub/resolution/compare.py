@@ -13,7 +13,7 @@ from typing import Any
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio
 
-__all__ = ["FIELDS", "LEVELS", "MISSING", "compare"]
+__all__ = ["FIELDS", "LEVELS", "MISSING", "compare", "level", "present"]
 
 MISSING = -1
 # field -> its levels, weakest first (0 is always disagreement)
@@ -86,6 +86,27 @@ _COMPARE: dict[str, Callable[[dict[str, Any], dict[str, Any]], int]] = {
     "phone": lambda x, y: overlap_level(x["phones"], y["phones"]),
     "account": lambda x, y: overlap_level(x["accounts"], y["accounts"]),
 }
+
+
+# field -> the feature it reads
+SOURCE = {
+    "name": "name",
+    "birth": "birth",
+    "id17": "id17",
+    "address": "address",
+    "phone": "phones",
+    "account": "accounts",
+}
+
+
+def present(name: str, x: dict[str, Any]) -> bool:
+    """Whether a record has a value to compare in field `name`."""
+    return bool(x.get(SOURCE[name]))
+
+
+def level(name: str, x: dict[str, Any], y: dict[str, Any]) -> int:
+    """The agreement level of one field."""
+    return _COMPARE[name](x, y)
 
 
 def compare(x: dict[str, Any], y: dict[str, Any], *, scoring: bool = False) -> dict[str, int]:

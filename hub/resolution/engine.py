@@ -3,11 +3,15 @@
 No database here: the graph side (``hub.resolution.apply``) reads the records and the
 stored judgements and writes the outcome; the benchmark runs this on a county's files.
 
-A pair's score is its Fellegi-Sunter weight in bits (``model``) minus log2 of the number
-of identified persons (the prior odds that a record belongs to one given person among
-them), minus log2(1 + k) when k other identified persons score within one bit of the
-pair's partner (the record could be any of them). At or above ``merge`` the pair gets
-a positive judgement; at or above ``review`` an unsure one, for a person to decide.
+A pair's score is its Fellegi-Sunter weight in bits (``model``) minus log2 of the size of
+the population the records are drawn from (the prior odds that a record belongs to one
+given person), minus log2(1 + k) when k other identified persons score within one bit
+of the pair's partner (the record could be any of them). The population is more than
+the persons the hub has seen: it is estimated from how often identified persons are
+seen once and twice (Chao's estimator, ``population``), so that a name shared with
+one identified person weighs less in a county where most people were never seen. At or
+above ``merge`` the pair gets a positive judgement; at or above ``review`` an unsure
+one, for a person to decide.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from hub.resolution import blocking, clusters
 from hub.resolution.judgements import POSITIVE, RULE, UNSURE, Judgement
 from hub.resolution.model import Model, fit
 
-__all__ = ["Outcome", "Thresholds", "resolve", "score_pairs"]
+__all__ = ["Outcome", "Thresholds", "population", "resolve", "score_pairs"]
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 
@@ -81,9 +85,24 @@ def score_pairs(
     return list(best.values())
 
 
-def _adjusted(scored: list[dict[str, Any]], identified: int) -> None:
+def population(features: pl.DataFrame) -> float:
+    """Chao1 estimate of how many people the records are drawn from: the persons seen,
+    plus f1^2 / (2 f2) unseen ones, f1 and f2 the persons seen in one and in two records
+    (counted over identified persons, bias-corrected form)."""
+    seen = (
+        features.filter(pl.col("unit").str.starts_with("P"))
+        .group_by("unit")
+        .len()
+        .get_column("len")
+    )
+    f1 = int((seen == 1).sum())
+    f2 = int((seen == 2).sum())
+    return seen.len() + f1 * (f1 - 1) / (2 * (f2 + 1))
+
+
+def _adjusted(scored: list[dict[str, Any]], people: float) -> None:
     """Set each pair's `adjusted` score: prior odds and competing identified persons."""
-    prior = math.log2(max(identified, 2))
+    prior = math.log2(max(people, 2.0))
     by_unit: dict[str, list[tuple[float, str]]] = {}
     for s in scored:
         for me, other in ((s["left"], s["right"]), (s["right"], s["left"])):
@@ -129,8 +148,7 @@ def resolve(
         pairs = blocking.touching(pairs, fresh | judged)
     pairs = pairs.select("left", "right")
     scored = score_pairs(prof, pairs, model, progress)
-    identified = features.filter(pl.col("unit").str.starts_with("P")).get_column("unit")
-    _adjusted(scored, identified.n_unique())
+    _adjusted(scored, population(features))
     made = []
     for s in scored:
         verdict = (

@@ -9,7 +9,9 @@ How they are estimated (no hand-set constants):
   person with the same valid resident ID number. Their names, birth dates, addresses
   and phones differ exactly as the sources' noise makes them differ.
 - ``u`` from random pairs of records of two different identified persons (different
-  valid ID numbers), which are non-matches.
+  valid ID numbers), which are non-matches; per field, among the records that have that
+  field, so that a field few records carry (a phone, an account) is estimated as well
+  as one every record carries.
 - The weight of an exactly equal name is sharpened by how common that name is among the
   identified persons (term-frequency adjustment): agreeing on 张伟 says less than
   agreeing on 欧阳晓梅.
@@ -26,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from hub.resolution.compare import FIELDS, LEVELS, MISSING, compare
+from hub.resolution.compare import FIELDS, LEVELS, MISSING, compare, level, present
 
 __all__ = ["Model", "fit"]
 
@@ -77,10 +79,25 @@ class Model:
 def _shares(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, dict[int, float]]:
     counts = {f: dict.fromkeys(LEVELS[f], 0.5) for f in FIELDS}
     for x, y in pairs:
-        for f, level in compare(x, y).items():
-            if level != MISSING:
-                counts[f][level] += 1
+        for f, agreement in compare(x, y).items():
+            if agreement != MISSING:
+                counts[f][agreement] += 1
     return {f: {lv: c / sum(cs.values()) for lv, c in cs.items()} for f, cs in counts.items()}
+
+
+def _random_shares(rows: list[dict[str, Any]], rng: random.Random) -> dict[str, dict[int, float]]:
+    """u per field from random pairs of two persons' records that both have the field."""
+    out = {}
+    for f in FIELDS:
+        have = [r for r in rows if present(f, r)]
+        counts = dict.fromkeys(LEVELS[f], 0.5)
+        if len(have) > 1:
+            for _ in range(min(_SAMPLE, 4 * len(have))):
+                a, b = rng.choice(have), rng.choice(have)
+                if a["unit"] != b["unit"]:
+                    counts[level(f, a, b)] += 1
+        out[f] = {lv: c / sum(counts.values()) for lv, c in counts.items()}
+    return out
 
 
 def fit(features: pl.DataFrame, seed: int = 0) -> Model:
@@ -91,12 +108,6 @@ def fit(features: pl.DataFrame, seed: int = 0) -> Model:
     matches = [(a, b) for a, b in pairwise(rows) if a["unit"] == b["unit"]]
     if len(matches) > _SAMPLE:
         matches = rng.sample(matches, _SAMPLE)
-    randoms: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    if len(rows) > 1:
-        for _ in range(min(_SAMPLE, 4 * len(rows))):
-            a, b = rng.choice(rows), rng.choice(rows)
-            if a["unit"] != b["unit"]:
-                randoms.append((a, b))
     names = (
         known.filter(pl.col("name").is_not_null()).unique(["unit", "name"]).group_by("name").len()
     )
@@ -104,9 +115,9 @@ def fit(features: pl.DataFrame, seed: int = 0) -> Model:
     share = {str(n): c / units for n, c in names.iter_rows()}
     return Model(
         m=_shares(matches),
-        u=_shares(randoms),
+        u=_random_shares(rows, rng),
         name_share=share,
         floor_share=1 / units,
         match_pairs=len(matches),
-        random_pairs=len(randoms),
+        random_pairs=min(_SAMPLE, 4 * len(rows)),
     )
