@@ -39,7 +39,11 @@ class Settings:
     neo4j_start_timeout: float = _var(
         "HUB_NEO4J_START_TIMEOUT", 180.0, "Seconds to wait for the project-run Neo4j to start."
     )
-    batch_size: int = _var("HUB_BATCH_SIZE", 10_000, "Rows per loader transaction.")
+    batch_size: int = _var(
+        "HUB_BATCH_SIZE",
+        10_000,
+        "Rows per loader transaction; file feeds load in steps of whole days of this many rows.",
+    )
     load_workers: int = _var(
         "HUB_LOAD_WORKERS", 2, "Concurrent write transactions of the loader (about one per core)."
     )
