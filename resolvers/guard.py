@@ -1,0 +1,143 @@
+"""What every GraphQL operation goes through: permissions, limits, audit, masked errors.
+
+One schema extension per request:
+- before validation, it adds the permission rule (every field is checked against
+  `hub/permissions.yaml` for the principal's role) and the page-size and cost rule
+  (`hub.limits`), so that a refused operation runs no resolver and no database query;
+- while resolving, it notes the global id of every entity the answer holds;
+- afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
+  in production it also takes "Did you mean ...?" out of every message.
+Errors are typed by `extensions.code`: UNAUTHENTICATED, FORBIDDEN, LIMIT_EXCEEDED.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from graphql import FieldNode, GraphQLError, ValidationContext, ValidationRule
+from strawberry.extensions import SchemaExtension
+
+from hub import audit, limits
+from hub.access import Principal
+from hub.auth import ANONYMOUS
+from hub.errors import AccessError
+from hub.permissions import Permissions
+from hub.settings import Settings
+from resolvers.context import Context
+from resolvers.types import Entity
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def code(error: GraphQLError) -> str | None:
+    if isinstance(error.original_error, AccessError):
+        return error.original_error.code
+    found = (error.extensions or {}).get("code")
+    return found if isinstance(found, str) else None
+
+
+def readable(error: GraphQLError) -> bool:
+    """Whether production may show the error as it is: not a resolver's own failure."""
+    return error.original_error is None or isinstance(error.original_error, AccessError)
+
+
+def permission_rule(principal: Principal, table: Permissions) -> type[ValidationRule]:
+    class PermissionRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.reported: set[str] = set()
+
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            parent = self.context.get_parent_type()
+            name = node.name.value
+            if parent is None or name.startswith("__"):
+                return
+            if principal is ANONYMOUS:
+                where = "anonymous"
+                message = "authenticate first: send a bearer token (connection_init payload)"
+                error_code = "UNAUTHENTICATED"
+            elif not table.may_select(principal.role, parent.name, name):
+                where = f"{parent.name}.{name}"
+                message = f"the role {principal.role} may not query {parent.name}.{name}"
+                error_code = "FORBIDDEN"
+            else:
+                return
+            if where not in self.reported:
+                self.reported.add(where)
+                self.report_error(GraphQLError(message, node, extensions={"code": error_code}))
+
+    return PermissionRule
+
+
+class Guard(SchemaExtension):
+    def __init__(self, settings: Settings, table: Permissions) -> None:
+        self.settings = settings
+        self.table = table
+        self.entities: list[str] = []
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        ctx = self.execution_context
+        context: Context = ctx.context
+        ctx.validation_rules = (
+            *ctx.validation_rules,
+            permission_rule(context.principal, self.table),
+            limits.rule(self.settings.max_cost, self.settings.max_page_size, ctx.variables or {}),
+        )
+        yield
+        result = ctx.result
+        errors = list((result.errors if result else None) or ctx.pre_execution_errors or [])
+        codes = {code(e) for e in errors}
+        if "FORBIDDEN" in codes or "UNAUTHENTICATED" in codes:
+            outcome = audit.DENIED
+        elif errors:
+            outcome = audit.ERROR
+        else:
+            outcome = audit.ALLOWED
+        if context.trail is not None:
+            try:
+                action = f"{ctx.operation_type.value} {ctx.operation_name or 'anonymous'}"
+            except RuntimeError:  # the document did not parse
+                action = "unparsed"
+            context.trail.record(
+                audit.event(
+                    context.principal,
+                    action,
+                    outcome,
+                    query=ctx.query,
+                    variables=ctx.variables,
+                    entities=self.entities,
+                    reason="; ".join(e.message for e in errors[:5]) or None,
+                    started=started,
+                    justification=context.justification,
+                )
+            )
+        if self.settings.production:
+            for error in errors:
+                error.message = _SUGGESTION.sub("", error.message)
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        result = _next(root, info, *args, **kwargs)
+        if inspect.isawaitable(result):
+            return self._note_later(result, info)
+        self._note(result, info)
+        return result
+
+    async def _note_later(self, pending: Any, info: Any) -> Any:
+        result = await pending
+        self._note(result, info)
+        return result
+
+    def _note(self, value: Any, info: Any) -> None:
+        if isinstance(value, Entity):
+            self.entities.append(info.context.ids.encode(value.LABEL, value.key_value()))
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, Entity):
+                    self.entities.append(info.context.ids.encode(item.LABEL, item.key_value()))
