@@ -33,7 +33,7 @@ from hub.errors import Unauthenticated
 from hub.ratelimit import RateLimiter
 from hub.settings import Settings
 from resolvers.context import Context
-from resolvers.schema import build
+from resolvers.schema import schema
 
 PRINCIPAL = "hub.principal"  # where the gate leaves the principal in the ASGI scope
 SECURITY_HEADERS = [
@@ -66,7 +66,7 @@ class GraphQLApp(GraphQL[Context, None]):
         authenticator: Authenticator,
         trail: audit.Writer,
     ) -> None:
-        super().__init__(build(settings), graphql_ide=None if settings.production else "graphiql")
+        super().__init__(schema, graphql_ide=None if settings.production else "graphiql")
         self.settings = settings
         self.driver = driver
         self.ids = ids.codec(settings)

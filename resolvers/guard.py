@@ -1,12 +1,17 @@
 """What every GraphQL operation goes through: permissions, limits, audit, masked errors.
 
-One schema extension per request:
-- before validation, it adds the permission rule (every field is checked against
-  `hub/permissions.yaml` for the principal's role) and the page-size and cost rule
-  (`hub.limits`), so that a refused operation runs no resolver and no database query;
+One schema extension per request, configured by the request's settings:
+- before parsing, it caps the tokens of the query (HUB_MAX_TOKENS);
+- it adds validation rules: depth and aliases (strawberry's own limiters, fragments
+  included), page size and cost (`hub.limits`), the permission table
+  (`hub/permissions.yaml`, every field checked for the principal's role) and, in
+  production, no introspection; so a refused operation runs no resolver and no
+  database query;
 - while resolving, it notes the global id of every entity the answer holds;
 - afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
-  in production it also takes "Did you mean ...?" out of every message.
+  in production it then takes "Did you mean ...?" out of every message and replaces
+  the message of every error a resolver raised (not the hub's own access and limit
+  errors) by "Unexpected error.".
 Errors are typed by `extensions.code`: UNAUTHENTICATED, FORBIDDEN, LIMIT_EXCEEDED.
 """
 
@@ -19,9 +24,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, ValidationContext, ValidationRule
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
-from hub import audit, limits
+from hub import audit, limits, permissions
 from hub.access import Principal
 from hub.auth import ANONYMOUS
 from hub.errors import AccessError
@@ -73,20 +81,41 @@ def permission_rule(principal: Principal, table: Permissions) -> type[Validation
     return PermissionRule
 
 
+def _rules(settings: Settings, principal: Principal, variables: Any) -> list[Any]:
+    rules = [
+        depth_validator(settings.max_depth, None),
+        alias_validator(settings.max_aliases),
+        limits.rule(settings.max_cost, settings.max_page_size, variables or {}),
+        permission_rule(principal, permissions.table()),
+    ]
+    if settings.production:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+def _masked(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        "Unexpected error.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+    )
+
+
 class Guard(SchemaExtension):
-    def __init__(self, settings: Settings, table: Permissions) -> None:
-        self.settings = settings
-        self.table = table
+    def __init__(self, *, execution_context: Any = None) -> None:
         self.entities: list[str] = []
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         ctx = self.execution_context
         context: Context = ctx.context
+        settings = context.settings
+        ctx.parse_options["max_tokens"] = settings.max_tokens
         ctx.validation_rules = (
             *ctx.validation_rules,
-            permission_rule(context.principal, self.table),
-            limits.rule(self.settings.max_cost, self.settings.max_page_size, ctx.variables or {}),
+            *_rules(settings, context.principal, ctx.variables),
         )
         yield
         result = ctx.result
@@ -116,9 +145,12 @@ class Guard(SchemaExtension):
                     justification=context.justification,
                 )
             )
-        if self.settings.production:
+        if settings.production and errors:
             for error in errors:
                 error.message = _SUGGESTION.sub("", error.message)
+            shown = [e if readable(e) else _masked(e) for e in errors]
+            if result is not None and result.errors:
+                result.errors = shown
 
     def resolve(
         self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any

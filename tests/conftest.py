@@ -18,7 +18,8 @@ os.environ.setdefault("HUB_NEO4J_PORT", "7688")
 os.environ.setdefault("HUB_NEO4J_HEAP", "1g")
 os.environ.setdefault("HUB_NEO4J_PAGECACHE", "512m")
 
-from hub import db
+from hub import auth, db
+from hub.access import Role
 from hub.loader import Loader
 from hub.migrate import migrate
 from hub.settings import Settings
@@ -53,3 +54,13 @@ def graph(driver: Driver) -> Driver:
 @pytest.fixture
 def loader(graph: Driver) -> Loader:
     return Loader(graph, batch_size=1000)
+
+
+def bearer(
+    settings: Settings,
+    role: Role | str = Role.investigator,
+    user: str = "tester",
+    unit: str | None = "U1",
+) -> dict[str, str]:
+    """Headers of a request made with a development token."""
+    return {"authorization": f"Bearer {auth.issue(settings, user, Role(role), unit)}"}
