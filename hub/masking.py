@@ -40,10 +40,17 @@ def personal(label: str, prop: str) -> Property | None:
     return found if found is not None and found.personal else None
 
 
+def _hidden(number: str) -> str:
+    # ID and card numbers keep 6 + 4 (8 or more hidden); shorter ones, such as phones,
+    # keep 3 + 2.
+    head, tail = (6, 4) if len(number) >= 15 else (3, 2)
+    return number[:head] + "*" * (len(number) - head - tail) + number[len(number) - tail :]
+
+
 def redact(value: Any) -> Any:
     """`value` (JSON-like) with every long digit run masked, for the audit trail."""
     if isinstance(value, str):
-        return _NUMBER.sub(lambda m: mask(m.group(), "resident_id"), value)
+        return _NUMBER.sub(lambda m: _hidden(m.group()), value)
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):

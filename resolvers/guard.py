@@ -28,6 +28,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.relay import to_base64
 
 from hub import audit, limits, permissions
 from hub.access import Principal
@@ -167,9 +168,8 @@ class Guard(SchemaExtension):
         return result
 
     def _note(self, value: Any, info: Any) -> None:
-        if isinstance(value, Entity):
-            self.entities.append(info.context.ids.encode(value.LABEL, value.key_value()))
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, Entity):
-                    self.entities.append(info.context.ids.encode(item.LABEL, item.key_value()))
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, Entity):
+                # The Relay global id, as the client sees it (GraphQL type names are labels).
+                local = info.context.ids.encode(item.LABEL, item.key_value())
+                self.entities.append(to_base64(item.LABEL, local))
