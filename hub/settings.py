@@ -47,7 +47,10 @@ class Settings:
         "HUB_QUERY_TIMEOUT", 15.0, "Seconds a read transaction may run before Neo4j ends it."
     )
     max_page_size: int = _var(
-        "HUB_MAX_PAGE_SIZE", 100, "Most items one list field returns in one answer."
+        "HUB_MAX_PAGE_SIZE",
+        100,
+        "Most items one list field returns in one answer; a larger `first`, `last` or "
+        "`limit` is refused.",
     )
     sync_page_size: int = _var("HUB_SYNC_PAGE_SIZE", 1000, "Records a connector asks for per page.")
     sources_file: Path | None = _var(

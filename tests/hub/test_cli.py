@@ -45,7 +45,16 @@ def test_demo_fills_the_graph_from_the_sources_and_serves_graphql(
                 pass
             time.sleep(0.3)
         query = '{ person(idNumber: "411623198503120014") { name phones { number } } }'
-        answer = httpx.post(f"{url}/graphql", json={"query": query}).json()
+        refused = httpx.post(f"{url}/graphql", json={"query": query})
+        assert refused.status_code == 401
+        token = next(
+            line.split("=", 1)[1]
+            for line in log.read_text().splitlines()
+            if line.startswith("export HUB_TOKEN=")
+        )
+        answer = httpx.post(
+            f"{url}/graphql", json={"query": query}, headers={"authorization": f"Bearer {token}"}
+        ).json()
         assert answer["data"]["person"]["name"] == "张伟"
         assert len(answer["data"]["person"]["phones"]) == 2
         synced, _, _ = graph.execute_query(
