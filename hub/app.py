@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import neo4j
-from neo4j import AsyncDriver, AsyncGraphDatabase, Query
+from neo4j import AsyncDriver, AsyncGraphDatabase, NotificationDisabledClassification, Query
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -261,7 +261,13 @@ async def readiness(settings: Settings, driver: AsyncDriver) -> tuple[bool, str]
 def create_app(settings: Settings) -> Starlette:
     uri, auth = db.credentials(settings)
     driver = AsyncGraphDatabase.driver(
-        uri, auth=auth, user_agent="county-hub", connection_timeout=5
+        uri,
+        auth=auth,
+        user_agent="county-hub",
+        connection_timeout=5,
+        # Visibility predicates name relationship types and properties (INCLUDES,
+        # members) that a graph without operations lacks; that is not worth a warning.
+        notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
     )
 
     async def healthz(request: Request) -> Response:
