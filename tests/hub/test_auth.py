@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import RSAAlgorithm
 from neo4j import Driver
 from starlette.testclient import TestClient, WebSocketDenialResponse
 
@@ -190,3 +193,40 @@ def test_a_websocket_authenticates_in_connection_init(
     answer = ws_query(client, {"authorization": bearer(settings)["authorization"]})
     assert answer["type"] == "next"
     assert answer["payload"]["data"]["person"]["name"] == "张伟"
+
+
+def test_with_a_jwks_document_tokens_of_its_keys_pass(graph: Driver, settings: Settings) -> None:
+    demo.load(Loader(graph))
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
+    document = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]})
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(document.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/jwks.json"
+        with TestClient(create_app(dataclasses.replace(settings, jwt_jwks_url=url))) as client:
+            good = jwt.encode(claims(settings), private, algorithm="RS256", headers={"kid": "k1"})
+            assert ask(client, {"authorization": f"Bearer {good}"}).status_code == 200
+            stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            bad = jwt.encode(claims(settings), stranger, algorithm="RS256", headers={"kid": "k1"})
+            assert ask(client, {"authorization": f"Bearer {bad}"}).status_code == 401
+            unknown = jwt.encode(
+                claims(settings), private, algorithm="RS256", headers={"kid": "k9"}
+            )
+            response = ask(client, {"authorization": f"Bearer {unknown}"})
+            assert response.status_code == 401
+            assert "signing key is not known" in response.json()["errors"][0]["message"]
+    finally:
+        server.shutdown()
+        server.server_close()
