@@ -142,6 +142,7 @@ class Gate:
             not self.settings.production
             and scope["method"] == "GET"
             and "text/html" in (_header(scope, b"accept") or "")
+            and b"query=" not in scope.get("query_string", b"")
         )
         if ide:  # the GraphiQL page itself; its queries carry the token
             await self.app(scope, receive, send)

@@ -7,9 +7,10 @@ Visibility of cases is not here: it is enforced inside Cypher (`hub.access`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -25,12 +26,17 @@ class Permissions:
     personal_data: frozenset[Role]
     # "Query.person" -> roles; root fields and restricted fields alike.
     fields: Mapping[str, frozenset[Role]]
+    # "Query.person" -> roles that must send a justification to select it.
+    justification: Mapping[str, frozenset[Role]] = field(default_factory=dict)
 
     def may_select(self, role: Role, type_name: str, field_name: str) -> bool:
         roles = self.fields.get(f"{type_name}.{field_name}")
         if roles is None:
             return type_name not in ROOTS  # closed at the root unless listed
         return role in roles
+
+    def needs_justification(self, role: Role, type_name: str, field_name: str) -> bool:
+        return role in self.justification.get(f"{type_name}.{field_name}", frozenset())
 
     def sees_personal_data(self, role: Role) -> bool:
         return role in self.personal_data
@@ -51,11 +57,22 @@ def load(path: Path = PATH) -> Permissions:
     for root, section in ROOTS.items():
         for name, roles in (data.get(section) or {}).items():
             fields[f"{root}.{name}"] = _roles(roles, f"{section}.{name}")
-    for name, roles in (data.get("fields") or {}).items():
+    restricted = _by_field(data, "fields")
+    fields.update(restricted)
+    return Permissions(
+        _roles(data.get("personal_data", []), "personal_data"),
+        fields,
+        _by_field(data, "justification"),
+    )
+
+
+def _by_field(data: dict[str, Any], section: str) -> dict[str, frozenset[Role]]:
+    out = {}
+    for name, roles in (data.get(section) or {}).items():
         if name.count(".") != 1:
-            raise ConfigError(f"permissions.yaml: fields.{name} must be Type.field")
-        fields[name] = _roles(roles, f"fields.{name}")
-    return Permissions(_roles(data.get("personal_data", []), "personal_data"), fields)
+            raise ConfigError(f"permissions.yaml: {section}.{name} must be Type.field")
+        out[name] = _roles(roles, f"{section}.{name}")
+    return out
 
 
 @cache

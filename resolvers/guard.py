@@ -12,7 +12,8 @@ One schema extension per request, configured by the request's settings:
   in production it then takes "Did you mean ...?" out of every message and replaces
   the message of every error a resolver raised (not the hub's own access and limit
   errors) by "Unexpected error.".
-Errors are typed by `extensions.code`: UNAUTHENTICATED, FORBIDDEN, LIMIT_EXCEEDED.
+Errors are typed by `extensions.code`: UNAUTHENTICATED, FORBIDDEN, JUSTIFICATION_REQUIRED,
+LIMIT_EXCEEDED.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from hub.access import Principal
 from hub.auth import ANONYMOUS
 from hub.errors import AccessError
 from hub.permissions import Permissions
-from hub.settings import Settings
 from resolvers.context import Context
 from resolvers.types import Entity
 
@@ -54,7 +54,9 @@ def readable(error: GraphQLError) -> bool:
     return error.original_error is None or isinstance(error.original_error, AccessError)
 
 
-def permission_rule(principal: Principal, table: Permissions) -> type[ValidationRule]:
+def permission_rule(
+    principal: Principal, table: Permissions, justified: bool
+) -> type[ValidationRule]:
     class PermissionRule(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
@@ -73,6 +75,13 @@ def permission_rule(principal: Principal, table: Permissions) -> type[Validation
                 where = f"{parent.name}.{name}"
                 message = f"the role {principal.role} may not query {parent.name}.{name}"
                 error_code = "FORBIDDEN"
+            elif not justified and table.needs_justification(principal.role, parent.name, name):
+                where = f"{parent.name}.{name}"
+                message = (
+                    f"{parent.name}.{name} needs a justification: send the header "
+                    "X-Justification with a case number or reason"
+                )
+                error_code = "JUSTIFICATION_REQUIRED"
             else:
                 return
             if where not in self.reported:
@@ -82,12 +91,13 @@ def permission_rule(principal: Principal, table: Permissions) -> type[Validation
     return PermissionRule
 
 
-def _rules(settings: Settings, principal: Principal, variables: Any) -> list[Any]:
+def _rules(context: Context, variables: Any) -> list[Any]:
+    settings, principal = context.settings, context.principal
     rules = [
         depth_validator(settings.max_depth, None),
         alias_validator(settings.max_aliases),
         limits.rule(settings.max_cost, settings.max_page_size, variables or {}),
-        permission_rule(principal, permissions.table()),
+        permission_rule(principal, permissions.table(), bool(context.justification)),
     ]
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
@@ -116,13 +126,13 @@ class Guard(SchemaExtension):
         ctx.parse_options["max_tokens"] = settings.max_tokens
         ctx.validation_rules = (
             *ctx.validation_rules,
-            *_rules(settings, context.principal, ctx.variables),
+            *_rules(context, ctx.variables),
         )
         yield
         result = ctx.result
         errors = list((result.errors if result else None) or ctx.pre_execution_errors or [])
         codes = {code(e) for e in errors}
-        if "FORBIDDEN" in codes or "UNAUTHENTICATED" in codes:
+        if codes & {"FORBIDDEN", "UNAUTHENTICATED", "JUSTIFICATION_REQUIRED"}:
             outcome = audit.DENIED
         elif errors:
             outcome = audit.ERROR

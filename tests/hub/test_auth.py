@@ -230,3 +230,10 @@ def test_with_a_jwks_document_tokens_of_its_keys_pass(graph: Driver, settings: S
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_only_the_graphiql_page_itself_is_served_without_a_token(client: TestClient) -> None:
+    page = client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    sneaky = client.get("/graphql", params={"query": QUERY}, headers={"accept": "text/html"})
+    assert sneaky.status_code == 401

@@ -66,3 +66,25 @@ def test_a_partly_forbidden_query_runs_nothing(
     body = gql(serve(), settings, '{ auditEvents { seq } person(idNumber: "x") { name } }')
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+def test_a_listed_look_up_needs_a_justification(
+    serve: Callable[..., TestClient],
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "permissions.yaml"
+    text = permissions.PATH.read_text().replace(
+        "justification: {}", "justification:\n  Query.person: [investigator]"
+    )
+    path.write_text(text)
+    monkeypatch.setattr(permissions, "table", lambda: permissions.load(path))
+    client = serve()
+    refused = gql(client, settings, PERSON)
+    assert refused["data"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "JUSTIFICATION_REQUIRED"
+    assert "X-Justification" in refused["errors"][0]["message"]
+    justified = gql(client, settings, PERSON, headers={"x-justification": "case 2026-041"})
+    assert justified["data"]["person"]["name"] == "张伟"
+    assert gql(client, settings, PERSON, Role.analyst)["data"]["person"]["name"] == "张伟"
