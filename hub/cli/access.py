@@ -78,9 +78,8 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id to revoke
     """Revoke an API key: every API process refuses it within a minute."""
     settings = Settings.from_env()
     with db.connected(settings) as driver, recorded(driver, settings, "keys revoke", key=key_id):
-        found = keys.revoke(driver, key_id, settings.neo4j_database)
-    if not found:
-        raise HubError(f"no API key {key_id!r}; `hub keys list` shows them")
+        if not keys.revoke(driver, key_id, settings.neo4j_database):
+            raise HubError(f"no API key {key_id!r}; `hub keys list` shows them")
     console.print(f"revoked {key_id}")
 
 
