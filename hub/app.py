@@ -160,19 +160,21 @@ class Gate:
                 return
             if not message.get("more_body", False):
                 break
+        # Failed logins count against the address, so that guessing keys or tokens (and
+        # filling the audit trail with failures) is as slow as any other request.
+        failures = f"failed-login|{_address(scope)}"
+        if self.limiter.blocked(failures):
+            await _too_many(self.limiter.retry_after(failures) or 1)(scope, receive, send)
+            return
         try:
             principal = await self._authenticate(scope, _header(scope, b"authorization"))
         except Unauthenticated as exc:
+            self.limiter.retry_after(failures)
             await _refusal(exc)(scope, receive, send)
             return
         wait = self.limiter.retry_after(f"{principal.user}|{principal.client.split('@')[0]}")
         if wait is not None:
-            response = JSONResponse(
-                _errors(f"too many requests: try again in {wait} s", "RATE_LIMITED"),
-                status_code=429,
-                headers={"retry-after": str(wait)},
-            )
-            await response(scope, receive, send)
+            await _too_many(wait)(scope, receive, send)
             return
         scope[PRINCIPAL] = principal
         sent = False
@@ -208,6 +210,14 @@ class Gate:
 
 def _errors(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _too_many(wait: int) -> Response:
+    return JSONResponse(
+        _errors(f"too many requests: try again in {wait} s", "RATE_LIMITED"),
+        status_code=429,
+        headers={"retry-after": str(wait)},
+    )
 
 
 def _refusal(exc: Unauthenticated) -> Response:

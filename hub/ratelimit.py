@@ -17,6 +17,13 @@ class RateLimiter:
         self.refill = per_minute / 60.0
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
 
+    def blocked(self, key: str) -> bool:
+        """Whether `key` has no request left now (without counting one)."""
+        if self.capacity <= 0 or key not in self._buckets:
+            return False
+        tokens, at = self._buckets[key]
+        return tokens + (time.monotonic() - at) * self.refill < 1.0
+
     def retry_after(self, key: str) -> int | None:
         """None if `key` may go ahead now (and counts the request), else seconds to wait."""
         if self.capacity <= 0:

@@ -171,3 +171,17 @@ def test_cost_counts_pages_and_hops(query: str, cost: int) -> None:
         "ask for smaller pages (first, limit) or fewer hops (depth, maxHops)"
     ]
     assert validate(schema, parse(query), [limits.rule(cost, 100, {})]) == []
+
+
+def test_failed_logins_are_rate_limited_by_address(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    client = serve(rate_limit=3)
+    bad = {"authorization": "Bearer hub_0123456789ab_" + "x" * 43}
+    statuses = [
+        client.post("/graphql", json={"query": "{ __typename }"}, headers=bad).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
+    good = client.post("/graphql", json={"query": "{ __typename }"}, headers=bearer(settings))
+    assert good.status_code == 429  # the same address, until its bucket refills
