@@ -41,9 +41,17 @@ class DatabaseUnavailable(HubError):
 
 
 class AccessError(HubError):
-    """A request may not do what it asks; the message is safe to show to the client."""
+    """A request may not do what it asks; the message is safe to show to the client.
+
+    Raised in a resolver, it reaches the client as a GraphQL error whose
+    `extensions.code` is its `code`, also in production.
+    """
 
     code = "FORBIDDEN"
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        return {"code": self.code}
 
 
 class Unauthenticated(AccessError):

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from graphql import located_error
 from starlette.testclient import TestClient
 
 from hub.access import Role
+from hub.errors import Forbidden
 from hub.queries import entities
 from hub.settings import Settings
+from resolvers.guard import readable
 from tests.conftest import bearer, gql
 
 SECRET_TEXT = "bolt://10.0.0.7 refused user neo4j"
@@ -75,3 +78,10 @@ def test_production_serves_no_graphiql_and_sets_security_headers(
     assert response.headers["x-frame-options"] == "DENY"
     assert "default-src 'none'" in response.headers["content-security-policy"]
     assert "strict-transport-security" in response.headers
+
+
+def test_an_access_error_raised_in_a_resolver_keeps_its_code() -> None:
+    error = located_error(Forbidden("only the unit's supervisor approves this"), None, ["x"])
+    assert error.extensions == {"code": "FORBIDDEN"}
+    assert readable(error)
+    assert not readable(located_error(RuntimeError(SECRET_TEXT), None, ["x"]))
