@@ -1,4 +1,5 @@
-"""What every resolver gets: the settings, the database and the request's DataLoaders."""
+"""What every resolver gets: who asks, the settings, the database and the request's
+DataLoaders."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from neo4j import AsyncDriver
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from hub.access import Principal
+from hub.audit import Writer
 from hub.ids import IdCodec
 from hub.queries import entities
 from hub.settings import Settings
@@ -20,11 +23,16 @@ Props = dict[str, Any]
 @dataclass
 class Context:
     """One per request. DataLoaders batch every entity fetch of the request into one
-    Cypher query per (kind, relationship) and cache it for the rest of the request."""
+    Cypher query per (kind, relationship) and cache it for the rest of the request.
+    Every query takes `principal.scope()` as `$scope` (see hub/access.py)."""
 
     settings: Settings
     driver: AsyncDriver
     ids: IdCodec
+    principal: Principal
+    justification: str | None = None  # the case number or reason the request gave
+    trail: Writer | None = None  # where the request's audit event goes
+    connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
     _loaders: dict[tuple[str, ...], DataLoader[Any, Any]] = field(default_factory=dict)
 
     def _loader(
@@ -38,7 +46,9 @@ class Context:
         """Nodes of `label` by their key or another indexed property."""
 
         async def load(values: Sequence[str]) -> list[Props | None]:
-            return await entities.by_property(self.driver, label, prop, values, **self._read)
+            return await entities.by_property(
+                self.driver, label, prop, values, self.principal.scope(), **self._read
+            )
 
         return self._loader(("by", label, prop), load)
 
@@ -48,7 +58,14 @@ class Context:
 
         async def load(keys: Sequence[str]) -> list[list[Props]]:
             return await entities.neighbours(
-                self.driver, label, rel_type, target, keys, limit, **self._read
+                self.driver,
+                label,
+                rel_type,
+                target,
+                keys,
+                limit,
+                self.principal.scope(),
+                **self._read,
             )
 
         return self._loader(("out", label, rel_type, target), load)

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from hub.cli import database, neo4j, serve, simulate, sync, world
+from hub.cli import access, database, neo4j, serve, simulate, sync, world
 from hub.errors import HubError
 
 app = typer.Typer(
@@ -19,11 +19,14 @@ app.add_typer(neo4j.app, name="neo4j")
 app.add_typer(database.app, name="db")
 app.add_typer(world.app, name="world")
 app.add_typer(simulate.app, name="simulate")
+app.add_typer(access.keys_app, name="keys")
+app.add_typer(access.audit_app, name="audit")
 app.command()(serve.serve)
 app.command()(serve.demo)
 app.command()(database.config)
 app.command()(sync.sync)
 app.command()(sync.sources)
+app.command()(access.token)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import connectors
 from connectors import state
 from connectors.sync import StreamReport, sync_files, sync_stream
 from hub import db, migrate
+from hub.cli.trail import recorded
 from hub.loader import Loader
 from hub.settings import Settings
 
@@ -29,11 +30,20 @@ def sync(
     """Sync sources into the graph, incrementally from each stream's saved cursor."""
     settings = Settings.from_env()
     chosen = [connectors.build(name, settings) for name in (sources or connectors.names())]
+    names = [c.name for c in chosen]
     with db.connected(settings) as driver:
         migrate.migrate(driver, database=settings.neo4j_database)
-        loader = Loader.from_settings(driver, settings)
-        reports = asyncio.run(run_sync(chosen, loader, full))
+        with recorded(driver, settings, "sync", sources=names, full=full) as extra:
+            loader = Loader.from_settings(driver, settings)
+            reports = asyncio.run(run_sync(chosen, loader, full))
+            extra["reason"] = summary(reports)
     show_reports(reports)
+
+
+def summary(reports: list[StreamReport]) -> str:
+    written = sum(r.written for r in reports)
+    held = sum(r.quarantined for r in reports)
+    return f"{len(reports)} streams, {written} rows written, {held} quarantined"
 
 
 def show_reports(reports: list[StreamReport]) -> None:
@@ -87,7 +97,7 @@ async def run_sync(
 def sources() -> None:
     """Every stream with its cursor, last run and quarantine count."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver:
+    with db.connected(settings) as driver, recorded(driver, settings, "sources"):
         rows = state.sources(driver, settings.neo4j_database)
     table = Table("stream", "cursor", "last run", "rows", "quarantined")
     for row in rows:

@@ -13,6 +13,7 @@ from hub import demo
 from hub.app import create_app
 from hub.loader import Loader
 from hub.settings import Settings
+from tests.conftest import bearer
 
 PERSON = """
 query Person($idNumber: String!) {
@@ -28,7 +29,7 @@ query Person($idNumber: String!) {
 @pytest.fixture
 def client(graph: Driver, settings: Settings) -> Iterator[TestClient]:
     demo.load(Loader(graph))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=bearer(settings)) as client:
         yield client
 
 
