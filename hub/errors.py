@@ -5,6 +5,7 @@
     ├── SchemaError              graph_schema declarations are inconsistent
     ├── LoadError                a frame does not fit the graph schema
     ├── DatabaseUnavailable      Neo4j cannot be reached or is not migrated
+    ├── BadRequest               an API argument is invalid or asks for more than the caps
     └── EmbeddedNeo4jError       the project-run Neo4j cannot be fetched or started
         ├── JavaMissing
         ├── MavenMissing
@@ -34,6 +35,10 @@ class LoadError(HubError):
 
 class DatabaseUnavailable(HubError):
     """Neo4j cannot be reached, refuses the credentials, or is not migrated."""
+
+
+class BadRequest(HubError):
+    """An API argument is malformed, unknown, or over a cap (page size, depth, hops)."""
 
 
 class EmbeddedNeo4jError(HubError):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.links import LINK_TYPES
 from resolvers.query import Query
 from resolvers.types import ENTITY_TYPES
 
 
 def build() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, types=list(ENTITY_TYPES))
+    return strawberry.Schema(query=Query, types=[*ENTITY_TYPES, *LINK_TYPES])
 
 
 schema = build()
