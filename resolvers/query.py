@@ -6,6 +6,7 @@ import strawberry
 from strawberry import relay
 
 from hub import normalise
+from resolvers import graph
 from resolvers.context import Info
 from resolvers.types import BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
 
@@ -56,3 +57,8 @@ class Query:
     async def warrant(self, info: Info, warrant_no: str) -> Warrant | None:
         found = await _by(info, Warrant, "warrant_no", warrant_no.strip())
         return found if isinstance(found, Warrant) else None
+
+    search = strawberry.field(resolver=graph.resolve_search)
+    neighbourhood = strawberry.field(resolver=graph.resolve_neighbourhood)
+    paths = strawberry.field(resolver=graph.resolve_paths)
+    common_links = strawberry.field(resolver=graph.resolve_common_links)
