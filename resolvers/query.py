@@ -6,7 +6,7 @@ import strawberry
 from strawberry import relay
 
 from hub import normalise
-from resolvers import graph
+from resolvers import graph, money
 from resolvers.context import Info
 from resolvers.types import BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
 
@@ -62,3 +62,4 @@ class Query:
     neighbourhood = strawberry.field(resolver=graph.resolve_neighbourhood)
     paths = strawberry.field(resolver=graph.resolve_paths)
     common_links = strawberry.field(resolver=graph.resolve_common_links)
+    money_flow = strawberry.field(resolver=money.resolve_money_flow)
