@@ -112,7 +112,7 @@ async def resolve_money_flow(
                 amount=t["amount"],
                 at=native(t["at"]),
                 hop=t["hop"],
-            )  # fmt: skip
+            )
             for t in transfers
         ],
         accounts=[
