@@ -6,7 +6,7 @@ import strawberry
 from strawberry import relay
 
 from hub import normalise
-from resolvers import graph, money
+from resolvers import analysis, graph, money
 from resolvers.context import Info
 from resolvers.types import BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
 
@@ -63,3 +63,7 @@ class Query:
     paths = strawberry.field(resolver=graph.resolve_paths)
     common_links = strawberry.field(resolver=graph.resolve_common_links)
     money_flow = strawberry.field(resolver=money.resolve_money_flow)
+    case_clusters = strawberry.field(resolver=analysis.resolve_case_clusters)
+    fugitive_hits = strawberry.field(resolver=analysis.resolve_fugitive_hits)
+    co_presence = strawberry.field(resolver=analysis.resolve_co_presence)
+    stats = strawberry.field(resolver=analysis.resolve_stats)
