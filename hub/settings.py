@@ -65,6 +65,9 @@ class Settings:
         "Links above which a neighbourhood shows a node collapsed, with its degree, "
         "instead of expanding it (a hotel, a cell tower, a clearing account).",
     )
+    alert_poll: float = _var(
+        "HUB_ALERT_POLL", 1.0, "Seconds between an `alerts` subscription's looks for new alerts."
+    )
     sync_page_size: int = _var("HUB_SYNC_PAGE_SIZE", 1000, "Records a connector asks for per page.")
     sources_file: Path | None = _var(
         "HUB_SOURCES",

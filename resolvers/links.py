@@ -37,6 +37,7 @@ class Plain(Link):
         "INCLUDES",
         "OWNS",
         "RECORD_OF",
+        "STOPS",
         "WANTED_BY",
         "WITNESS_IN",
     )

@@ -1,4 +1,5 @@
-"""The root Query type: thin resolvers that parse, look up and shape."""
+"""The root types: Query, Mutation and Subscription, each field a thin resolver that
+parses, calls one query function and shapes the answer."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import strawberry
 from strawberry import relay
 
 from hub import normalise
+from resolvers import alerts as alerting
 from resolvers import analysis, graph, money
+from resolvers import operations as ops
 from resolvers.context import Info
 from resolvers.types import BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
 
@@ -67,3 +70,24 @@ class Query:
     fugitive_hits = strawberry.field(resolver=analysis.resolve_fugitive_hits)
     co_presence = strawberry.field(resolver=analysis.resolve_co_presence)
     stats = strawberry.field(resolver=analysis.resolve_stats)
+    operations = strawberry.field(resolver=ops.resolve_operations)
+    operation = strawberry.field(resolver=ops.resolve_operation)
+    alerts = strawberry.field(resolver=alerting.resolve_alerts)
+
+
+@strawberry.type
+class Mutation:
+    create_operation = strawberry.mutation(resolver=ops.create_operation)
+    add_to_operation = strawberry.mutation(resolver=ops.add_to_operation)
+    remove_from_operation = strawberry.mutation(resolver=ops.remove_from_operation)
+    close_operation = strawberry.mutation(resolver=ops.close_operation)
+    request_stop_payment = strawberry.mutation(resolver=ops.request_stop_payment)
+    set_stop_payment_status = strawberry.mutation(resolver=ops.set_stop_payment_status)
+    acknowledge_alert = strawberry.mutation(resolver=alerting.acknowledge_alert)
+    resolve_alert = strawberry.mutation(resolver=alerting.resolve_alert)
+    trigger_sync = strawberry.mutation(resolver=alerting.trigger_sync)
+
+
+@strawberry.type
+class Subscription:
+    alerts = strawberry.subscription(resolver=alerting.subscribe_alerts)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.links import LINK_TYPES
-from resolvers.query import Query
+from resolvers.query import Mutation, Query, Subscription
 from resolvers.types import ENTITY_TYPES
 
 
 def build() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, types=[*ENTITY_TYPES, *LINK_TYPES])
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[*ENTITY_TYPES, *LINK_TYPES],
+    )
 
 
 schema = build()

@@ -411,6 +411,27 @@ class Record(Entity):
         return await linked(self, info, spec("Record", "RECORD_OF", "out", ANY), first, after)
 
 
+@strawberry.type(description="An emergency stop-payment (紧急止付) requested through the hub.")
+class StopPayment(Entity):
+    LABEL = "StopPayment"
+    DISPLAY = ("request_id",)
+    request_id: str
+    amount: float | None
+    reason: str | None
+    status: str | None = strawberry.field(description="requested, frozen, failed or released.")
+    requested_at: dt.datetime | None
+    requested_by: str | None
+    updated_at: dt.datetime | None
+    updated_by: str | None
+
+    @strawberry.field(description="The account to stop.")
+    async def accounts(
+        self, info: Info, first: First = None, after: After = None
+    ) -> LinkConnection[BankAccount]:
+        s = spec("StopPayment", "STOPS", "out", "BankAccount")
+        return await linked(self, info, s, first, after)
+
+
 ENTITY_TYPES: tuple[type[Entity], ...] = (
     Person,
     Phone,
@@ -423,6 +444,7 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
     Operation,
     Alert,
     Record,
+    StopPayment,
 )
 BY_LABEL: dict[str, type[Entity]] = {t.LABEL: t for t in ENTITY_TYPES}
 

@@ -41,16 +41,16 @@ async def case_figures(
 ) -> dict[str, float]:
     rows = await read(
         driver,
-        "MATCH (c:Case) "
-        "WHERE ($unit IS NULL OR EXISTS { (c)-[:HANDLED_BY]->(:Unit {code: $unit}) }) "
-        f"AND {case_visible('c')} "
-        "RETURN count(CASE WHEN $start <= c.accepted_at < $end THEN 1 END) AS accepted, "
-        "count(CASE WHEN $start <= c.filed_at < $end THEN 1 END) AS filed, "
-        "count(CASE WHEN $start <= c.solved_at < $end THEN 1 END) AS solved, "
-        "COUNT { MATCH (s:Person)-[:SUSPECT_IN]->(c2:Case) "
-        "  WHERE $start <= c2.solved_at < $end "
-        "  AND ($unit IS NULL OR EXISTS { (c2)-[:HANDLED_BY]->(:Unit {code: $unit}) }) "
-        f"  AND {case_visible('c2')} RETURN DISTINCT s }} AS caught",
+        "CALL () { MATCH (c:Case) "
+        "  WHERE ($unit IS NULL OR EXISTS { (c)-[:HANDLED_BY]->(:Unit {code: $unit}) }) "
+        f"  AND {case_visible('c')} "
+        "  RETURN count(CASE WHEN $start <= c.accepted_at < $end THEN 1 END) AS accepted, "
+        "  count(CASE WHEN $start <= c.filed_at < $end THEN 1 END) AS filed, "
+        "  count(CASE WHEN $start <= c.solved_at < $end THEN 1 END) AS solved } "
+        "CALL () { MATCH (s:Person)-[:SUSPECT_IN]->(c:Case) WHERE $start <= c.solved_at < $end "
+        "  AND ($unit IS NULL OR EXISTS { (c)-[:HANDLED_BY]->(:Unit {code: $unit}) }) "
+        f"  AND {case_visible('c')} RETURN count(DISTINCT s) AS caught }} "
+        "RETURN accepted, filed, solved, caught",
         timeout,
         database,
         start=start,

@@ -76,6 +76,7 @@ def county(tmp: Path, settings: Settings, driver: Driver) -> Iterator[County]:
             local = dataclasses.replace(settings, sources_file=sim.sources_file)
             sync(local, driver)
         driver.execute_query("CREATE (:SyncState {stream_id: $mark})", mark=MARK)
+    migrate(driver)  # idempotent: a reused graph gets this schema's new constraints
     await_fulltext(driver)
     yield County(world, settings, driver)
 
