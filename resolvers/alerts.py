@@ -51,7 +51,7 @@ async def resolve_alerts(
 
 
 async def _move(info: Info, alert: strawberry.ID, status: str) -> AlertResult:
-    found = parse(info, alert, frozenset({"Alert"}))
+    found = parse(info, alert, frozenset({"Alert"}), strict=False)
     ctx = info.context
     props = None if found is None else await alerts.get(ctx.driver, found[1], ctx.scope, **ctx.read)
     if found is None or props is None:

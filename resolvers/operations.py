@@ -74,7 +74,7 @@ def _items(info: Info, ids: list[strawberry.ID]) -> list[tuple[str, str]] | Inva
     allowed = operations.includable()
     items, bad = [], []
     for gid in ids:
-        found = parse(info, gid, allowed)
+        found = parse(info, gid, allowed, strict=False)
         if found is None:
             bad.append(gid)
         else:
@@ -122,7 +122,7 @@ async def create_operation(
 async def _include(
     info: Info, operation: strawberry.ID, ids: list[strawberry.ID], add: bool
 ) -> OperationResult:
-    found = parse(info, operation, frozenset({"Operation"}))
+    found = parse(info, operation, frozenset({"Operation"}), strict=False)
     if found is None:
         return NotFound(message="no such operation", id=operation)
     items = _items(info, ids)
@@ -151,7 +151,7 @@ async def remove_from_operation(
 
 async def close_operation(info: Info, operation: strawberry.ID) -> OperationResult:
     """Close an operation: its members no longer see its cases through it."""
-    found = parse(info, operation, frozenset({"Operation"}))
+    found = parse(info, operation, frozenset({"Operation"}), strict=False)
     if found is None:
         return NotFound(message="no such operation", id=operation)
     ctx = info.context
@@ -185,7 +185,7 @@ async def set_stop_payment_status(
     info: Info, request: strawberry.ID, status: StopPaymentStatus
 ) -> StopPaymentResult:
     """Record what became of a request: frozen or failed, and a frozen one released."""
-    found = parse(info, request, frozenset({"StopPayment"}))
+    found = parse(info, request, frozenset({"StopPayment"}), strict=False)
     ctx = info.context
     props = None if found is None else await stop_payments.get(ctx.driver, found[1], **ctx.read)
     if found is None or props is None:

@@ -15,6 +15,7 @@ from connectors import state
 from connectors.sync import StreamReport, sync_files, sync_stream
 from hub import db, migrate
 from hub.loader import Loader
+from hub.queries import alerts
 from hub.settings import Settings
 
 console = Console(highlight=False)
@@ -33,6 +34,8 @@ def sync(
         migrate.migrate(driver, database=settings.neo4j_database)
         loader = Loader.from_settings(driver, settings)
         reports = asyncio.run(run_sync(chosen, loader, full))
+        # after the sync's writes have committed: subscribers see the alerts they raise
+        alerts.evaluate_blocking(driver, settings.query_timeout, settings.neo4j_database)
     show_reports(reports)
 
 

@@ -19,6 +19,9 @@ from hub.access import case_visible
 from hub.queries.entities import Scope, read, write
 
 FRAUD_KINDS = ["telecom_fraud", "aiding_fraud", "fraud"]
+# A warrant still to be served: graph_schema's word, and the fugitive list's (在逃: at large),
+# which the connector keeps as the source wrote it.
+ACTIVE_WARRANT = ["active", "在逃"]
 
 _RAISE = (
     "MERGE (a:Alert {alert_id: id}) ON CREATE SET a.rule = $rule, a.status = 'new', "
@@ -32,7 +35,7 @@ RULES: dict[str, str] = {
     # A wanted person (active warrant) checks in, travels or passes a checkpoint.
     "fugitive_seen": (
         "MATCH (p:Person)-[:WANTED_BY]->(w:Warrant) "
-        "WHERE coalesce(w.status, 'active') = 'active' AND w.issued_at IS NOT NULL "
+        "WHERE coalesce(w.status, 'active') IN $active AND w.issued_at IS NOT NULL "
         "CALL (p, w) { "
         "  MATCH (p)-[e:STAYED_AT]->(place:Place) WHERE e.checkin >= w.issued_at "
         "  RETURN e.checkin AS at, place, type(e) AS t "
@@ -72,7 +75,7 @@ RULES: dict[str, str] = {
 
 
 def _params(rule: str) -> dict[str, Any]:
-    return {"rule": rule, "fraud": FRAUD_KINDS}
+    return {"rule": rule, "fraud": FRAUD_KINDS, "active": ACTIVE_WARRANT}
 
 
 async def evaluate(

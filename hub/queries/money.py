@@ -8,7 +8,8 @@ tree holds every transfer that could carry the money, however it branched and me
 
 Where the money stopped: the connectors keep cash withdrawals (a transfer with no
 receiving account, 取现) and stop-payment outcomes (已冻结: frozen) only in the source
-records, so an end account's outcome is read from the records that describe it.
+records, so an end account's outcome is read from the records that describe it, and from
+the stop-payments requested through the hub.
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ async def _outcomes(
         "UNWIND $numbers AS number MATCH (a:BankAccount {number: number}) "
         "RETURN number, CASE "
         "WHEN a.status IN ['frozen', 'cash_out'] THEN a.status "
+        "WHEN EXISTS { (:StopPayment {status: 'frozen'})-[:STOPS]->(a) } THEN 'frozen' "
         "WHEN EXISTS { (r:Record {source: 'fraud', stream: 'stop_payments'})-[:RECORD_OF]->(a) "
         "  WHERE r.raw CONTAINS $frozen } THEN 'frozen' "
         "WHEN EXISTS { (r:Record {source: 'fraud', stream: 'transfers'})-[:RECORD_OF]->(a) "
