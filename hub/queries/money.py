@@ -14,8 +14,9 @@ the stop-payments requested through the hub.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from neo4j import AsyncDriver
@@ -23,6 +24,7 @@ from neo4j import AsyncDriver
 from hub.queries.entities import read
 
 CASH_OUT = '"jylx": "取现"'
+BEIJING = timezone(timedelta(hours=8))
 FROZEN = '"zfzt": "已冻结"'
 
 
@@ -130,24 +132,43 @@ def ends(result: Flow, forward: bool) -> list[str]:
 async def _outcomes(
     driver: AsyncDriver, result: Flow, forward: bool, timeout: float, database: str | None
 ) -> dict[str, str]:
+    """frozen (a stop-payment froze it), cash_out (money was withdrawn from it after the
+    tree's money arrived) or unknown, for each end account."""
     numbers = ends(result, forward)
     if not numbers:
         return {}
     rows = await read(
         driver,
         "UNWIND $numbers AS number MATCH (a:BankAccount {number: number}) "
-        "RETURN number, CASE "
-        "WHEN a.status IN ['frozen', 'cash_out'] THEN a.status "
-        "WHEN EXISTS { (:StopPayment {status: 'frozen'})-[:STOPS]->(a) } THEN 'frozen' "
-        "WHEN EXISTS { (r:Record {source: 'fraud', stream: 'stop_payments'})-[:RECORD_OF]->(a) "
-        "  WHERE r.raw CONTAINS $frozen } THEN 'frozen' "
-        "WHEN EXISTS { (r:Record {source: 'fraud', stream: 'transfers'})-[:RECORD_OF]->(a) "
-        "  WHERE r.raw CONTAINS $cash_out } THEN 'cash_out' "
-        "ELSE 'unknown' END AS outcome",
+        "RETURN number, a.status = 'frozen' "
+        "  OR EXISTS { (:StopPayment {status: 'frozen'})-[:STOPS]->(a) } "
+        "  OR EXISTS { (r:Record {source: 'fraud', stream: 'stop_payments'})-[:RECORD_OF]->(a) "
+        "    WHERE r.raw CONTAINS $frozen } AS frozen, "
+        "COLLECT { MATCH (r:Record {source: 'fraud', stream: 'transfers'})-[:RECORD_OF]->(a) "
+        "  WHERE r.raw CONTAINS $cash_out RETURN r.raw } AS withdrawals",
         timeout,
         database,
         numbers=numbers,
         frozen=FROZEN,
         cash_out=CASH_OUT,
     )
-    return {row["number"]: row["outcome"] for row in rows}
+    out = {}
+    for row in rows:
+        arrived = result.reached_at.get(row["number"])
+        times = [_withdrawn_at(raw) for raw in row["withdrawals"]]
+        if row["frozen"]:
+            out[row["number"]] = "frozen"
+        elif any(t is not None and (arrived is None or t >= arrived) for t in times):
+            out[row["number"]] = "cash_out"
+        else:
+            out[row["number"]] = "unknown"
+    return out
+
+
+def _withdrawn_at(raw: str) -> datetime | None:
+    """When a withdrawal record says the cash left (its `jysj`, Beijing time)."""
+    try:
+        local = datetime.strptime(str(json.loads(raw)["jysj"]), "%Y%m%d%H%M%S")
+    except (ValueError, KeyError, TypeError):
+        return None
+    return local.replace(tzinfo=BEIJING).astimezone(UTC)

@@ -85,8 +85,8 @@ def test_a_subscriber_hears_of_the_alert_a_sync_raised(synced: County, tmp_path:
             },
         ).json()["data"]["triggerSync"]
         assert started["__typename"] == "SyncStarted" and "hotel" in started["streams"]
-        message = _receive(ws, 60)
-        assert message is not None, "no alert within a minute"
+        message = _receive(ws, 180)  # the machine may be busy
+        assert message is not None, "no alert within three minutes"
         assert message["type"] == "next", message
         alert = message["payload"]["data"]["alerts"]
         assert alert["rule"] == "fugitive_seen" and alert["status"] == "new"
