@@ -28,7 +28,8 @@ console = Console(highlight=False)
 EXAMPLE = (
     "curl -s http://{host}:{port}/graphql -H 'content-type: application/json' -d '{{\"query\":\n"
     '  "{{ person(idNumber: \\"411623198503120014\\") '
-    "{{ name phones {{ number }} accounts {{ number bank }} }} }}\"}}'"
+    "{{ name phones {{ edges {{ node {{ number }} }} }} "
+    "accounts {{ edges {{ node {{ number bank }} }} }} }} }}\"}}'"
 )
 
 
