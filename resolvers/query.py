@@ -3,6 +3,9 @@ parses, calls one query function and shapes the answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import strawberry
 from strawberry import relay
 
@@ -19,6 +22,19 @@ async def _by(info: Info, cls: type[Entity], prop: str, value: str | None) -> En
         return None
     props = await info.context.nodes_by(cls.LABEL, prop).load(value)
     return None if props is None else cls.from_props(props)
+
+
+def _doc(resolver: Callable[..., Any]) -> str:
+    """A resolver's docstring as the field's description, on one line."""
+    return " ".join((resolver.__doc__ or "").split())
+
+
+def field(resolver: Callable[..., Any]) -> Any:
+    return strawberry.field(resolver=resolver, description=_doc(resolver))
+
+
+def mutation(resolver: Callable[..., Any]) -> Any:
+    return strawberry.mutation(resolver=resolver, description=_doc(resolver))
 
 
 def _normal(kind: str, raw: str) -> str | None:
@@ -61,33 +77,35 @@ class Query:
         found = await _by(info, Warrant, "warrant_no", warrant_no.strip())
         return found if isinstance(found, Warrant) else None
 
-    search = strawberry.field(resolver=graph.resolve_search)
-    neighbourhood = strawberry.field(resolver=graph.resolve_neighbourhood)
-    paths = strawberry.field(resolver=graph.resolve_paths)
-    common_links = strawberry.field(resolver=graph.resolve_common_links)
-    money_flow = strawberry.field(resolver=money.resolve_money_flow)
-    case_clusters = strawberry.field(resolver=analysis.resolve_case_clusters)
-    fugitive_hits = strawberry.field(resolver=analysis.resolve_fugitive_hits)
-    co_presence = strawberry.field(resolver=analysis.resolve_co_presence)
-    stats = strawberry.field(resolver=analysis.resolve_stats)
-    operations = strawberry.field(resolver=ops.resolve_operations)
-    operation = strawberry.field(resolver=ops.resolve_operation)
-    alerts = strawberry.field(resolver=alerting.resolve_alerts)
+    search = field(graph.resolve_search)
+    neighbourhood = field(graph.resolve_neighbourhood)
+    paths = field(graph.resolve_paths)
+    common_links = field(graph.resolve_common_links)
+    money_flow = field(money.resolve_money_flow)
+    case_clusters = field(analysis.resolve_case_clusters)
+    fugitive_hits = field(analysis.resolve_fugitive_hits)
+    co_presence = field(analysis.resolve_co_presence)
+    stats = field(analysis.resolve_stats)
+    operations = field(ops.resolve_operations)
+    operation = field(ops.resolve_operation)
+    alerts = field(alerting.resolve_alerts)
 
 
 @strawberry.type
 class Mutation:
-    create_operation = strawberry.mutation(resolver=ops.create_operation)
-    add_to_operation = strawberry.mutation(resolver=ops.add_to_operation)
-    remove_from_operation = strawberry.mutation(resolver=ops.remove_from_operation)
-    close_operation = strawberry.mutation(resolver=ops.close_operation)
-    request_stop_payment = strawberry.mutation(resolver=ops.request_stop_payment)
-    set_stop_payment_status = strawberry.mutation(resolver=ops.set_stop_payment_status)
-    acknowledge_alert = strawberry.mutation(resolver=alerting.acknowledge_alert)
-    resolve_alert = strawberry.mutation(resolver=alerting.resolve_alert)
-    trigger_sync = strawberry.mutation(resolver=alerting.trigger_sync)
+    create_operation = mutation(ops.create_operation)
+    add_to_operation = mutation(ops.add_to_operation)
+    remove_from_operation = mutation(ops.remove_from_operation)
+    close_operation = mutation(ops.close_operation)
+    request_stop_payment = mutation(ops.request_stop_payment)
+    set_stop_payment_status = mutation(ops.set_stop_payment_status)
+    acknowledge_alert = mutation(alerting.acknowledge_alert)
+    resolve_alert = mutation(alerting.resolve_alert)
+    trigger_sync = mutation(alerting.trigger_sync)
 
 
 @strawberry.type
 class Subscription:
-    alerts = strawberry.subscription(resolver=alerting.subscribe_alerts)
+    alerts = strawberry.subscription(
+        resolver=alerting.subscribe_alerts, description=_doc(alerting.subscribe_alerts)
+    )

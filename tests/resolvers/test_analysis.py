@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -185,3 +186,18 @@ def test_stats_count_cases_and_compare_with_a_year_earlier(synced: County) -> No
         **{"from": "2026-01-01T00:00:00+08:00", "to": "2025-01-01T00:00:00+08:00", "unit": None},
     )
     assert answer.errors and "from must be before to" in answer.errors[0]
+
+
+def test_answers_cut_short_by_the_result_cap_say_so(synced: County) -> None:
+    tight = dataclasses.replace(synced.settings, max_results=1)
+    hits = data(tight, HITS, since=None)["fugitiveHits"]
+    assert hits["truncated"] and len(hits["hits"]) == 1
+    clusters = data(tight, CLUSTERS, since=None, min=1, kinds=None)["caseClusters"]
+    assert clusters["truncated"] and len(clusters["clusters"]) == 1
+    path = synced.truth("money_paths").row(0, named=True)
+    flow = data(
+        tight,
+        "query($a: String!) { moneyFlow(account: $a, maxHops: 8) { truncated transfers { txnId } } }",
+        a=path["victim_account"],
+    )["moneyFlow"]
+    assert flow["truncated"] and len(flow["transfers"]) == 1
