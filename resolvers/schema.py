@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 
 from resolvers.links import LINK_TYPES
 from resolvers.query import Mutation, Query, Subscription
@@ -15,6 +16,9 @@ def build() -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=[*ENTITY_TYPES, *LINK_TYPES],
+        # investigators' tools send the same few documents over and over
+        # (instances, so that the caches live as long as the schema: strawberry's own use)
+        extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)],  # type: ignore[list-item]
     )
 
 
