@@ -17,8 +17,8 @@ def build() -> strawberry.Schema:
         subscription=Subscription,
         types=[*ENTITY_TYPES, *LINK_TYPES],
         # investigators' tools send the same few documents over and over
-        # (instances, so that the caches live as long as the schema: strawberry's own use)
-        extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)],  # type: ignore[list-item]
+        # factories: one extension per request, the caches themselves shared
+        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
     )
 
 

@@ -22,10 +22,15 @@ _WORDS = re.compile(r"\s+")
 
 
 def lucene(text: str) -> str:
-    """The typed text as a Lucene query matching its words (any of them, best first)."""
+    """The typed text as a Lucene query matching its words (any of them, best first).
+
+    Pinyin is stored as one word per name ("zhangwei"): syllables typed apart
+    ("zhang wei") are searched for joined as well."""
     words = [
         w for w in _WORDS.split(_SPECIAL.sub(" ", text)) if w and w not in ("AND", "OR", "NOT")
     ]
+    if len(words) > 1 and all(w.isascii() and w.isalpha() for w in words):
+        words.append("".join(words).lower())
     return " ".join(words)
 
 

@@ -35,6 +35,16 @@ def test_search_finds_a_person_by_name_pinyin_and_id_number(synced: County) -> N
         assert scores == sorted(scores, reverse=True)
 
 
+def test_search_finds_pinyin_typed_in_syllables(synced: County) -> None:
+    from pypinyin import lazy_pinyin
+
+    person = _a_person(synced)
+    spaced = " ".join(lazy_pinyin(person["name"]))
+    assert " " in spaced
+    hits = data(synced.settings, SEARCH, text=spaced, kinds=["Person"], first=100)["search"]
+    assert person["uid"] in [e["node"]["uid"] for e in hits["edges"]]
+
+
 def test_search_finds_a_case_by_title_and_pages_on(synced: County) -> None:
     case = synced.truth("ring_cases").row(0, named=True)["case_no"]
     rows, _, _ = synced.driver.execute_query(
