@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import polars as pl
 import uvicorn
-from neo4j import Driver, Query, RoutingControl
+from neo4j import READ_ACCESS, Driver, Query
 from strawberry import relay
 
 import connectors
@@ -238,10 +238,9 @@ def main() -> None:
                     raise SystemExit(f"{name}: {body['errors']}")
 
             def raw(cypher: str = cypher, params: dict[str, Any] = params) -> None:
-                driver.execute_query(
-                    Query(cypher, timeout=settings.query_timeout), params,
-                    routing_=RoutingControl.READ,
-                )  # fmt: skip
+                # an auto-commit read, as the API's reads are (`hub.queries.entities.read`)
+                with driver.session(default_access_mode=READ_ACCESS) as session:
+                    session.run(Query(cypher, timeout=settings.query_timeout), params).data()
 
             h, r = timed(http, args.rounds), timed(raw, args.rounds)
             print(

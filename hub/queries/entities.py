@@ -7,11 +7,13 @@ visible under `$scope` (`hub.access`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j import AsyncDriver, Query, RoutingControl
+from neo4j import READ_ACCESS, AsyncDriver, Query, RoutingControl
+from neo4j.exceptions import DriverError, Neo4jError
 
 from graph_schema import ident, schema
 from hub.access import node_visible
@@ -20,17 +22,30 @@ Props = dict[str, Any]
 Scope = dict[str, Any]
 
 
+READ_ATTEMPTS = 3
+
+
 async def read(
     driver: AsyncDriver, cypher: str, timeout: float, database: str | None = None, **params: Any
 ) -> list[dict[str, Any]]:
-    """Run one read query with a transaction timeout; rows as dicts."""
-    result = await driver.execute_query(
-        Query(cypher, timeout=timeout),
-        params,
-        routing_=RoutingControl.READ,
-        database_=database,
-    )
-    return [record.data() for record in result.records]
+    """Run one read query with a transaction timeout; rows as dicts.
+
+    An auto-commit transaction: one round trip to Neo4j where a managed one takes two,
+    which halves the latency of a look-up. Auto-commit is never retried by the driver,
+    so a read failing with an error the driver calls retryable (a leader change, a
+    connection lost) is retried here; reads are idempotent."""
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            async with driver.session(
+                database=database, default_access_mode=READ_ACCESS
+            ) as session:
+                result = await session.run(Query(cypher, timeout=timeout), params)
+                return [record.data() async for record in result]
+        except (Neo4jError, DriverError) as exc:
+            if attempt == READ_ATTEMPTS - 1 or not exc.is_retryable():
+                raise
+            await asyncio.sleep(0.1 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 async def write(

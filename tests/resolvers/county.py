@@ -96,7 +96,7 @@ class Asked:
 
 
 class CountingDriver:
-    """The driver, counting each statement it is asked to run."""
+    """The driver, counting each statement it is asked to run, whichever way."""
 
     def __init__(self, driver: Any) -> None:
         self._driver = driver
@@ -106,8 +106,30 @@ class CountingDriver:
         self.statements += 1
         return await self._driver.execute_query(*args, **kwargs)
 
-    def session(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("resolvers run their Cypher through execute_query")
+    def session(self, *args: Any, **kwargs: Any) -> CountingSession:
+        return CountingSession(self, self._driver.session(*args, **kwargs))
+
+
+class CountingSession:
+    def __init__(self, counter: CountingDriver, session: Any) -> None:
+        self._counter = counter
+        self._session = session
+
+    async def __aenter__(self) -> CountingSession:
+        await self._session.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._session.__aexit__(*exc)
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        self._counter.statements += 1
+        return await self._session.run(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("execute_read", "execute_write", "begin_transaction"):
+            raise AssertionError(f"{name}: statements run there would not be counted")
+        return getattr(self._session, name)
 
 
 def ask(
