@@ -28,6 +28,23 @@ def default_types() -> tuple[str, ...]:
     return tuple(sorted(set(schema().relationships) - DEFAULT_EXCLUDED))
 
 
+def _degree(var: str, types: Sequence[str]) -> str:
+    """A Cypher expression: the links of `var` of these types to visible nodes. Links of
+    types that never touch a case are counted from the degree store, without visiting
+    them (a hotel's ten thousand stays cost nothing); the rest are checked."""
+    gs = schema()
+    touching = [
+        t for t in types if "Case" in (*gs.relationship(t).sources, *gs.relationship(t).targets)
+    ]
+    plain = [t for t in types if t not in touching]
+    parts = []
+    if plain:
+        parts.append(f"COUNT {{ ({var})-[:{_types(plain)}]-() }}")
+    if touching:
+        parts.append(f"COUNT {{ ({var})-[:{_types(touching)}]-(x) WHERE {node_visible('x')} }}")
+    return " + ".join(parts) or "0"
+
+
 def _types(types: Sequence[str]) -> str:
     gs = schema()
     return "|".join(ident(gs.relationship(t).type) for t in types)
@@ -79,8 +96,7 @@ async def neighbourhood(
     start = await read(
         driver,
         f"{_match_key('s', label)} AND {node_visible('s')} "
-        f"RETURN {_node('s')} AS node, "
-        f"COUNT {{ (s)-[:{rel_types}]-(x) WHERE {node_visible('x')} }} AS degree",
+        f"RETURN {_node('s')} AS node, {_degree('s', types)} AS degree",
         timeout,
         database,
         s_key=key,
@@ -100,8 +116,7 @@ async def neighbourhood(
             "UNWIND $frontier AS id MATCH (a) WHERE elementId(a) = id "
             f"MATCH (a)-[r:{rel_types}]-(b) WHERE {node_visible('b')} "
             f"WITH r, b LIMIT $rows "
-            f"RETURN {_rel('r')} AS rel, {_node('b')} AS node, "
-            f"COUNT {{ (b)-[:{rel_types}]-(x) WHERE {node_visible('x')} }} AS degree",
+            f"RETURN {_rel('r')} AS rel, {_node('b')} AS node, {_degree('b', types)} AS degree",
             timeout,
             database,
             frontier=frontier,
