@@ -87,6 +87,15 @@ async def by_property(
     return [found.get(value) for value in values]
 
 
+def operation_visible(var: str) -> str:
+    """A Cypher predicate: the node bound to `var`, if an Operation, is one the asker is
+    a member or the creator of (or may see every unit)."""
+    return (
+        f"(NOT {var}:Operation OR $scope.all_units OR $scope.user IN {var}.members "
+        f"OR {var}.created_by = $scope.user)"
+    )
+
+
 @dataclass(frozen=True)
 class LinkSpec:
     """Links of a node: relationships of `types` in `direction` ("out" or "in") to nodes
@@ -134,7 +143,13 @@ async def links(
     many links it has in all."""
     gs = schema()
     start = gs.node(spec.label)
-    visible = node_visible("m") if "Case" in spec.targets else "true"
+    visible = (
+        " AND ".join(
+            [node_visible("m")] * ("Case" in spec.targets)
+            + [operation_visible("m")] * ("Operation" in spec.targets)
+        )
+        or "true"
+    )
     rows = await read(
         driver,
         f"UNWIND range(0, size($items) - 1) AS i WITH i, $items[i] AS item "

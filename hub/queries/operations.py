@@ -15,7 +15,7 @@ from neo4j import AsyncDriver
 
 from graph_schema import ident, schema
 from hub.access import node_visible
-from hub.queries.entities import Scope, read, write
+from hub.queries.entities import Scope, operation_visible, read, write
 
 
 # What an operation can include, from graph_schema's INCLUDES declaration.
@@ -23,7 +23,7 @@ def includable() -> frozenset[str]:
     return frozenset(schema().relationship("INCLUDES").targets)
 
 
-VISIBLE = "($scope.all_units OR $scope.user IN o.members OR o.created_by = $scope.user)"
+VISIBLE = operation_visible("o")
 
 
 async def listed(

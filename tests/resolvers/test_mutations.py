@@ -89,6 +89,17 @@ def test_operation_mutations_refuse_bad_input(synced: County) -> None:
     made = _ask(synced, OPERATION, name="private", ids=None)["createOperation"]["operation"]["id"]
     hidden = data(synced.settings, CLOSE, someone_else, op=made)["closeOperation"]
     assert hidden["__typename"] == "NotFound"  # not a member: not even told it exists
+    case_no = synced.truth("ring_cases")["case_no"][0]
+    case = global_id(synced.settings, "Case", case_no)
+    _ask(synced, ADD, op=made, ids=[case])
+    through_case = "query($id: ID!) { node(id: $id) { ... on Case { operations { totalCount } } } }"
+    assert _ask(synced, through_case, id=case)["node"]["operations"]["totalCount"] >= 1
+    unit, _, _ = synced.driver.execute_query(
+        "MATCH (:Case {case_no: $no})-[:HANDLED_BY]->(u:Unit) RETURN u.code AS code", no=case_no
+    )
+    of_the_unit = Principal("d", Role.investigator, unit=unit[0]["code"])  # sees the case
+    seen = data(synced.settings, through_case, of_the_unit, id=case)["node"]
+    assert seen["operations"]["totalCount"] == 0  # but not the operations it is not in
     _ask(synced, CLOSE, op=made)
 
 
