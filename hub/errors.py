@@ -8,7 +8,8 @@
     ├── AccessError              a request may not do what it asks
     │   ├── Unauthenticated      no credentials, or ones the hub does not accept (401)
     │   ├── Forbidden            the role does not carry the permission (403)
-    │   └── LimitExceeded        a query is too deep, too wide or too costly
+    │   ├── LimitExceeded        a query is too deep, too wide or too costly
+    │   └── BadRequest           an argument is invalid or asks for more than the caps
     └── EmbeddedNeo4jError       the project-run Neo4j cannot be fetched or started
         ├── JavaMissing
         ├── MavenMissing
@@ -70,6 +71,12 @@ class LimitExceeded(AccessError):
     """A query is deeper, wider, longer or costlier than the hub allows."""
 
     code = "LIMIT_EXCEEDED"
+
+
+class BadRequest(AccessError):
+    """An API argument is malformed, unknown, or over a cap (page size, depth, hops)."""
+
+    code = "BAD_USER_INPUT"
 
 
 class EmbeddedNeo4jError(HubError):

@@ -56,6 +56,27 @@ class Settings:
         "Most items one list field returns in one answer; a larger `first`, `last` or "
         "`limit` is refused.",
     )
+    neighbourhood_depth: int = _var(
+        "HUB_NEIGHBOURHOOD_DEPTH", 3, "Deepest `neighbourhood` an answer expands."
+    )
+    max_hops: int = _var("HUB_MAX_HOPS", 6, "Longest path `paths` looks for.")
+    max_money_hops: int = _var(
+        "HUB_MAX_MONEY_HOPS", 8, "Most transfers `moneyFlow` follows in a row."
+    )
+    max_results: int = _var(
+        "HUB_MAX_RESULTS",
+        500,
+        "Most nodes, paths or rows one analysis answer holds; past it the answer says `truncated`.",
+    )
+    busy_degree: int = _var(
+        "HUB_BUSY_DEGREE",
+        50,
+        "Links above which a neighbourhood shows a node collapsed, with its degree, "
+        "instead of expanding it (a hotel, a cell tower, a clearing account).",
+    )
+    alert_poll: float = _var(
+        "HUB_ALERT_POLL", 1.0, "Seconds between an `alerts` subscription's looks for new alerts."
+    )
     sync_page_size: int = _var("HUB_SYNC_PAGE_SIZE", 1000, "Records a connector asks for per page.")
     sources_file: Path | None = _var(
         "HUB_SOURCES",

@@ -9,11 +9,14 @@ context, so one schema serves every configuration.
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 
 from resolvers import masking
 from resolvers.audit import AuditQuery
 from resolvers.guard import Guard
+from resolvers.links import LINK_TYPES
+from resolvers.query import Mutation, Subscription
 from resolvers.query import Query as EntityQuery
 from resolvers.types import ENTITY_TYPES
 
@@ -22,7 +25,15 @@ Query = merge_types("Query", (EntityQuery, AuditQuery))
 
 def build() -> strawberry.Schema:
     masking.apply()
-    return strawberry.Schema(query=Query, types=list(ENTITY_TYPES), extensions=[Guard])
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[*ENTITY_TYPES, *LINK_TYPES],
+        # Investigators' tools send the same few documents over and over: parse each once.
+        # Validation is not cached: the guard's rules depend on who asks.
+        extensions=[lambda: ParserCache(maxsize=256), Guard],
+    )
 
 
 schema = build()

@@ -31,7 +31,8 @@ EXAMPLE = (
     "curl -s http://{host}:{port}/graphql -H 'content-type: application/json' \\\n"
     '  -H "authorization: Bearer $HUB_TOKEN" -d \'{{"query":\n'
     '  "{{ person(idNumber: \\"411623198503120014\\") '
-    "{{ name phones {{ number }} accounts {{ number bank }} }} }}\"}}'"
+    "{{ name phones {{ edges {{ node {{ number }} }} }} "
+    "accounts {{ edges {{ node {{ number bank }} }} }} }} }}\"}}'"
 )
 
 

@@ -16,6 +16,7 @@ from connectors.sync import StreamReport, sync_files, sync_stream
 from hub import db, migrate
 from hub.cli.trail import recorded
 from hub.loader import Loader
+from hub.queries import alerts
 from hub.settings import Settings
 
 console = Console(highlight=False)
@@ -37,6 +38,8 @@ def sync(
             loader = Loader.from_settings(driver, settings)
             reports = asyncio.run(run_sync(chosen, loader, full))
             extra["reason"] = summary(reports)
+        # after the sync's writes have committed: subscribers see the alerts they raise
+        alerts.evaluate_blocking(driver, settings.query_timeout, settings.neo4j_database)
     show_reports(reports)
 
 

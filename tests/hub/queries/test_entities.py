@@ -1,4 +1,4 @@
-"""Entity look-ups and neighbours leave out the cases a principal may not see."""
+"""Entity look-ups and links leave out the cases a principal may not see."""
 
 from __future__ import annotations
 
@@ -30,10 +30,11 @@ def look(settings: Settings, principal: Principal) -> tuple[list[Any], list[Any]
             cases = await entities.by_property(
                 driver, "Case", "case_no", ["A-1", "B-1"], scope, **read
             )
-            linked = await entities.neighbours(
-                driver, "Person", "SUSPECT_IN", "Case", ["p1"], 10, scope, **read
-            )
-        return [c and c["case_no"] for c in cases], [c["case_no"] for c in linked[0]]
+            spec = entities.LinkSpec("Person", ("SUSPECT_IN",), "out", ("Case",))
+            (linked,) = await entities.links(driver, spec, [("p1", 0, 10)], scope, **read)
+        return [c and c["case_no"] for c in cases], sorted(
+            row["props"]["case_no"] for row in linked.rows
+        )
 
     return asyncio.run(run())
 
