@@ -37,7 +37,7 @@ from graphql import (
 PAGE_ARGS = ("first", "last", "limit")
 HOP_ARGS = ("depth", "maxHops")
 DEFAULT_LIST = 10
-HOP_COST = 4
+HOP_COST = 2  # the answers of traversals are capped by HUB_MAX_RESULTS: growth per hop is bounded
 CONNECTION_LISTS = ("edges", "nodes")
 
 

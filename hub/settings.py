@@ -119,7 +119,7 @@ class Settings:
         "HUB_MAX_COST",
         5000,
         "Most cost one query may have: each field costs 1, times the page sizes above it; "
-        "a traversal costs 4 to the power of its hops.",
+        "a traversal costs 2 to the power of its hops.",
     )
     max_body: int = _var("HUB_MAX_BODY", 65_536, "Largest request body in bytes (413 above).")
     rate_limit: int = _var(

@@ -174,7 +174,13 @@ async def request_stop_payment(
         return InvalidInput(message="a stop-payment needs a reason", field="reason")
     ctx = info.context
     props = await stop_payments.request(
-        ctx.driver, parsed.value, amount, reason.strip(), ctx.principal.user, **ctx.read
+        ctx.driver,
+        parsed.value,
+        amount,
+        reason.strip(),
+        ctx.principal.user,
+        ctx.principal.unit,
+        **ctx.read,
     )
     if props is None:
         return NotFound(message="no such account", id=account)
@@ -187,14 +193,18 @@ async def set_stop_payment_status(
     """Record what became of a request: frozen or failed, and a frozen one released."""
     found = parse(info, request, frozenset({"StopPayment"}), strict=False)
     ctx = info.context
-    props = None if found is None else await stop_payments.get(ctx.driver, found[1], **ctx.read)
+    props = (
+        None
+        if found is None
+        else await stop_payments.get(ctx.driver, found[1], ctx.scope, **ctx.read)
+    )
     if found is None or props is None:
         return NotFound(message="no such stop-payment request", id=request)
     current = props["status"]
     if status.value not in stop_payments.TRANSITIONS.get(current, frozenset()):
         return Conflict(message=f"a {current} request cannot become {status.value}", status=current)
     changed = await stop_payments.change(
-        ctx.driver, found[1], current, status.value, ctx.principal.user, **ctx.read
+        ctx.driver, found[1], current, status.value, ctx.principal.user, ctx.scope, **ctx.read
     )
     if changed is None:
         return Conflict(message="the request changed meanwhile; look again", status=None)

@@ -421,6 +421,7 @@ class StopPayment(Entity):
     status: str | None = strawberry.field(description="requested, frozen, failed or released.")
     requested_at: dt.datetime | None
     requested_by: str | None
+    unit: str | None = strawberry.field(description="Unit that asked; its supervisor decides.")
     updated_at: dt.datetime | None
     updated_by: str | None
 

@@ -24,15 +24,17 @@ async def request(
     amount: float,
     reason: str,
     by: str,
+    unit: str | None,
     timeout: float,
     database: str | None = None,
 ) -> dict[str, Any] | None:
-    """A new request for the account; None if the account is unknown."""
+    """A new request for the account, belonging to the requester's unit; None if the
+    account is unknown."""
     rows = await write(
         driver,
         "MATCH (a:BankAccount {number: $number}) "
         "CREATE (s:StopPayment {request_id: $id, amount: $amount, reason: $reason, "
-        "status: 'requested', requested_at: datetime(), requested_by: $by, "
+        "status: 'requested', requested_at: datetime(), requested_by: $by, unit: $unit, "
         "updated_at: datetime(), updated_by: $by, sources: ['hub'], first_seen: datetime(), "
         "last_seen: datetime()})-[:STOPS {sources: ['hub'], first_seen: datetime(), "
         "last_seen: datetime()}]->(a) RETURN properties(s) AS props",
@@ -43,19 +45,31 @@ async def request(
         amount=amount,
         reason=reason,
         by=by,
+        unit=unit,
     )
     return rows[0]["props"] if rows else None
 
 
+# A request is decided within its unit; roles that see every unit see every request.
+_OWN_UNIT = "($scope.all_units OR s.unit = $scope.unit)"
+
+
 async def get(
-    driver: AsyncDriver, request_id: str, timeout: float, database: str | None = None
+    driver: AsyncDriver,
+    request_id: str,
+    scope: dict[str, Any],
+    timeout: float,
+    database: str | None = None,
 ) -> dict[str, Any] | None:
+    """The request, if `scope` may see it."""
     rows = await read(
         driver,
-        "MATCH (s:StopPayment {request_id: $id}) RETURN properties(s) AS props",
+        f"MATCH (s:StopPayment {{request_id: $id}}) WHERE {_OWN_UNIT} "
+        "RETURN properties(s) AS props",
         timeout,
         database,
         id=request_id,
+        scope=scope,
     )
     return rows[0]["props"] if rows else None
 
@@ -66,6 +80,7 @@ async def change(
     expected: str,
     status: str,
     by: str,
+    scope: dict[str, Any],
     timeout: float,
     database: str | None = None,
 ) -> dict[str, Any] | None:
@@ -73,7 +88,7 @@ async def change(
     (someone else changed it first)."""
     rows = await write(
         driver,
-        "MATCH (s:StopPayment {request_id: $id}) WHERE s.status = $expected "
+        f"MATCH (s:StopPayment {{request_id: $id}}) WHERE s.status = $expected AND {_OWN_UNIT} "
         "SET s.status = $status, s.updated_at = datetime(), s.updated_by = $by, "
         "s.last_seen = datetime() RETURN properties(s) AS props",
         timeout,
@@ -82,5 +97,6 @@ async def change(
         expected=expected,
         status=status,
         by=by,
+        scope=scope,
     )
     return rows[0]["props"] if rows else None

@@ -12,7 +12,9 @@ from typing import Any
 import polars as pl
 from starlette.testclient import TestClient
 
+from hub.access import Role
 from hub.app import create_app
+from tests.conftest import bearer
 from tests.resolvers.county import County
 from tests.resolvers.test_mutations import _evaluate
 
@@ -72,14 +74,17 @@ def test_a_subscriber_hears_of_the_alert_a_sync_raised(synced: County, tmp_path:
     settings = dataclasses.replace(synced.settings, sources_file=sources, alert_poll=0.2)
     with (
         TestClient(create_app(settings)) as client,
-        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+        client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"], headers=bearer(settings)
+        ) as ws,
     ):
         ws.send_json({"type": "connection_init"})
         assert ws.receive_json()["type"] == "connection_ack"
         ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
-        # another client starts the sync
+        # another client, a connector job, starts the sync
         started = client.post(
             "/graphql",
+            headers=bearer(settings, Role.connector, user="sync-job"),
             json={
                 "query": 'mutation { triggerSync(source: "bigdata") { __typename ... on SyncStarted { streams } } }'
             },

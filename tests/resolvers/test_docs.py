@@ -13,7 +13,7 @@ from resolvers.schema import schema
 from tests.resolvers.county import County, data, global_id
 
 DOCS = Path(__file__).parents[2] / "docs" / "queries"
-ANALYST = Principal("analyst", Role.analyst)
+ADMIN = Principal("admin", Role.admin)
 
 
 def _variables(county: County) -> dict[str, dict[str, Any]]:
@@ -65,7 +65,7 @@ def test_each_documented_task_runs(synced: County) -> None:
             made = answers["operation"]["createOperation"]["operation"]
             variables[name] = {"operation": made["id"]}
         query = (DOCS / f"{name}.graphql").read_text()
-        answers[name] = data(synced.settings, query, ANALYST, **variables[name])
+        answers[name] = data(synced.settings, query, ADMIN, **variables[name])
         assert all(v is not None for v in answers[name].values()), name
     assert answers["money-flow"]["moneyFlow"]["endAccounts"]
     assert answers["case-clusters"]["caseClusters"]["clusters"]

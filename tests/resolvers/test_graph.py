@@ -69,8 +69,10 @@ def test_search_with_nothing_to_find_or_query_syntax_is_empty_not_an_error(synce
 def test_search_refuses_unknown_kinds_and_pages_over_the_cap(synced: County) -> None:
     answer = ask(synced.settings, SEARCH, text="张", kinds=["Spaceship"])
     assert answer.errors and "unknown kinds" in answer.errors[0]
-    answer = ask(synced.settings, SEARCH, text="张", first=synced.settings.max_page_size + 1)
-    assert answer.errors and "first must be" in answer.errors[0]
+    cap = synced.settings.max_page_size
+    answer = ask(synced.settings, SEARCH, text="张", first=cap + 1)
+    assert answer.errors and f"a page of {cap + 1} is not allowed" in answer.errors[0]
+    assert answer.statements == 0
 
 
 NEIGHBOURHOOD = """

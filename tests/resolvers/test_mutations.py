@@ -10,9 +10,9 @@ from neo4j import AsyncGraphDatabase
 from hub import db
 from hub.access import Principal, Role
 from hub.queries import alerts
-from tests.resolvers.county import County, data, global_id
+from tests.resolvers.county import County, ask, data, global_id
 
-ANALYST = Principal("boss", Role.analyst)
+ADMIN = Principal("boss", Role.admin)
 RESULT = "__typename ... on MutationError { message } ... on InvalidInput { field } ... on Conflict { status }"
 
 OPERATION = f"""
@@ -40,7 +40,7 @@ query($id: ID!) {
 
 
 def _ask(county: County, query: str, **variables: Any) -> dict[str, Any]:
-    return data(county.settings, query, ANALYST, **variables)  # type: ignore[no-any-return]
+    return data(county.settings, query, ADMIN, **variables)  # type: ignore[no-any-return]
 
 
 def test_an_operation_from_creation_to_closing(synced: County) -> None:
@@ -135,6 +135,24 @@ def test_a_stop_payment_request_and_its_status_changes(synced: County) -> None:
     assert wrong["__typename"] == "Conflict" and wrong["status"] == "frozen"
     released = _ask(synced, STATUS, id=request["id"], status="RELEASED")["setStopPaymentStatus"]
     assert released["stopPayment"]["status"] == "released"
+
+
+def test_a_stop_payment_is_decided_by_a_supervisor_of_the_unit_that_asked(
+    synced: County,
+) -> None:
+    account = synced.truth("money_path_hops")["to_account"].drop_nulls()[1]
+    asker = Principal("wang", Role.investigator, unit="U1")
+    made = data(synced.settings, STOP, asker, account=account, amount=800.0, reason="报案 BJ2")
+    request = made["requestStopPayment"]["stopPayment"]["id"]
+    refused = ask(synced.settings, STATUS, asker, id=request, status="FROZEN")
+    assert refused.data is None and refused.statements == 0
+    assert refused.errors and "setStopPaymentStatus" in refused.errors[0]
+    elsewhere = Principal("zhao", Role.supervisor, unit="U2")
+    other = data(synced.settings, STATUS, elsewhere, id=request, status="FROZEN")
+    assert other["setStopPaymentStatus"]["__typename"] == "NotFound"
+    own = Principal("li", Role.supervisor, unit="U1")
+    decided = data(synced.settings, STATUS, own, id=request, status="FROZEN")
+    assert decided["setStopPaymentStatus"]["stopPayment"] == {"status": "frozen", "updatedBy": "li"}
 
 
 def test_stop_payment_requests_refuse_bad_input(synced: County) -> None:

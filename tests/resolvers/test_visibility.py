@@ -12,7 +12,7 @@ from tests.resolvers.county import County, data, global_id
 
 INVESTIGATOR = Principal("a", Role.investigator, unit="U1")
 OUTSIDER = Principal("b", Role.investigator, unit="U1")
-ANALYST = Principal("boss", Role.analyst)
+ADMIN = Principal("boss", Role.admin)
 
 QUERIES = """
 query($caseNo: String!, $title: String!, $victim: ID!, $suspect: ID!, $from: DateTime!, $to: DateTime!) {
@@ -109,7 +109,7 @@ def test_cases_of_other_units_are_seen_only_through_an_open_operation(
     assert hidden == {query: set() for query in everything}
 
     ring = case["ring"]  # the whole ring, so that its cases cluster
-    created = data(synced.settings, CREATE, ANALYST, name="集群打击 1号", members=["a"], ids=ring)
+    created = data(synced.settings, CREATE, ADMIN, name="集群打击 1号", members=["a"], ids=ring)
     payload = created["createOperation"]
     assert payload["__typename"] == "OperationPayload" and payload["size"] == len(ring)
     op = payload["operation"]["id"]
@@ -119,7 +119,7 @@ def test_cases_of_other_units_are_seen_only_through_an_open_operation(
             assert case["caseNo"] in shown or shown == {"counted"}, query
         assert _ask(synced, OUTSIDER, case) == hidden  # not a member
     finally:
-        closed = data(synced.settings, CLOSE, ANALYST, op=op)["closeOperation"]
+        closed = data(synced.settings, CLOSE, ADMIN, op=op)["closeOperation"]
     assert closed["operation"]["status"] == "closed"
     assert _ask(synced, INVESTIGATOR, case) == hidden
 
