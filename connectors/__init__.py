@@ -36,7 +36,7 @@ def build(name: str, settings: Settings) -> Connector:
         raise ConfigError(f"{path} has no valid entry for source {name!r}") from None
     try:
         if name in FILES:
-            return FILES[name](Path(config["drop"]), step_rows=settings.sync_page_size)
+            return FILES[name](Path(config["drop"]), step_rows=settings.batch_size)
         endpoint = Endpoint(config["url"], config["token"])
     except (KeyError, TypeError):
         raise ConfigError(f"{path} has no valid entry for source {name!r}") from None

@@ -464,8 +464,11 @@ def aggregated(
             _file="_file",
         ).filter(pl.col("start").is_not_null(), pl.col("end").is_not_null())
         pairs = facts.filter(pl.col("_file").is_in(sorted(pairs_from))).select("start", "end")
+        # A row repeated under another id (the same call reported twice) is one fact:
+        # rows alike in pair, values and time are counted once.
         totals = (
             facts.join(pairs.unique(), on=["start", "end"], how="semi")
+            .unique(subset=["start", "end", *values, "_seen_at"], keep="first")
             .group_by("start", "end")
             .agg(
                 *(_aggregate(p, a) for p, a in rel_map.aggregate.items()),

@@ -1,4 +1,11 @@
-"""The HTTP application: GraphQL at /graphql, liveness at /healthz, readiness at /readyz."""
+"""The HTTP application: GraphQL at /graphql, liveness at /healthz, readiness at /readyz.
+
+A request to /graphql passes, in order: the body size limit (413), authentication
+(401, `hub.auth`), the rate limit per principal (429), then the GraphQL schema with its
+permissions, limits and audit (`resolvers.guard`). A WebSocket authenticates with its
+Authorization header or, from a browser, with `{"authorization": "Bearer …"}` as the
+payload of `connection_init`.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +14,237 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import neo4j
-from neo4j import AsyncDriver, AsyncGraphDatabase, Query
+from neo4j import AsyncDriver, AsyncGraphDatabase, NotificationDisabledClassification, Query
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
 
 from graph_schema import schema as graph_schema
-from hub import db, ids
+from hub import audit, db, ids
+from hub.access import Principal
+from hub.auth import ANONYMOUS, Authenticator
+from hub.errors import Unauthenticated
+from hub.ratelimit import RateLimiter
 from hub.settings import Settings
 from resolvers.context import Context
 from resolvers.schema import schema
 
+PRINCIPAL = "hub.principal"  # where the gate leaves the principal in the ASGI scope
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+]
+
+
+def _address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, driver: AsyncDriver) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        driver: AsyncDriver,
+        authenticator: Authenticator,
+        trail: audit.Writer,
+    ) -> None:
         super().__init__(schema, graphql_ide=None if settings.production else "graphiql")
         self.settings = settings
         self.driver = driver
         self.ids = ids.codec(settings)
+        self.authenticator = authenticator
+        self.trail = trail
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        return Context(settings=self.settings, driver=self.driver, ids=self.ids)
+        justification = request.headers.get("x-justification")
+        return Context(
+            settings=self.settings,
+            driver=self.driver,
+            ids=self.ids,
+            principal=request.scope.get(PRINCIPAL, ANONYMOUS),
+            justification=justification[:500] if justification else None,
+            trail=self.trail,
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        if context.principal is not ANONYMOUS:
+            return await super().on_ws_connect(context)
+        params = context.connection_params or {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        try:
+            context.principal = await self.authenticator.authenticate(
+                authorization if isinstance(authorization, str) else None, "websocket"
+            )
+        except Unauthenticated as exc:
+            self.trail.record(
+                audit.event(None, "login", audit.DENIED, client="websocket", reason=str(exc))
+            )
+            raise ConnectionRejectionError(
+                {"message": str(exc), "code": "UNAUTHENTICATED"}
+            ) from None
+        return await super().on_ws_connect(context)
+
+
+class Gate:
+    """Body size, authentication and rate limit in front of the GraphQL app."""
+
+    def __init__(
+        self,
+        app: GraphQLApp,
+        settings: Settings,
+        authenticator: Authenticator,
+        trail: audit.Writer,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.authenticator = authenticator
+        self.trail = trail
+        self.limiter = RateLimiter(settings.rate_limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        authorization = _header(scope, b"authorization")
+        if authorization is not None:  # otherwise connection_init must carry it
+            try:
+                scope[PRINCIPAL] = await self._authenticate(scope, authorization)
+            except Unauthenticated as exc:
+                await WebSocket(scope, receive, send).send_denial_response(_refusal(exc))
+                return
+        await self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ide = (
+            not self.settings.production
+            and scope["method"] == "GET"
+            and "text/html" in (_header(scope, b"accept") or "")
+            and b"query=" not in scope.get("query_string", b"")
+        )
+        if ide:  # the GraphiQL page itself; its queries carry the token
+            await self.app(scope, receive, send)
+            return
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.settings.max_body:
+            await self._too_large(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > self.settings.max_body:
+                await self._too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        # Failed logins count against the address, so that guessing keys or tokens (and
+        # filling the audit trail with failures) is as slow as any other request.
+        failures = f"failed-login|{_address(scope)}"
+        if self.limiter.blocked(failures):
+            await _too_many(self.limiter.retry_after(failures) or 1)(scope, receive, send)
+            return
+        try:
+            principal = await self._authenticate(scope, _header(scope, b"authorization"))
+        except Unauthenticated as exc:
+            self.limiter.retry_after(failures)
+            await _refusal(exc)(scope, receive, send)
+            return
+        wait = self.limiter.retry_after(f"{principal.user}|{principal.client.split('@')[0]}")
+        if wait is not None:
+            await _too_many(wait)(scope, receive, send)
+            return
+        scope[PRINCIPAL] = principal
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _authenticate(self, scope: Scope, authorization: str | None) -> Principal:
+        try:
+            return await self.authenticator.authenticate(authorization, _address(scope))
+        except Unauthenticated as exc:
+            self.trail.record(
+                audit.event(None, "login", audit.DENIED, client=_address(scope), reason=str(exc))
+            )
+            raise
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            _errors(
+                f"the request body is larger than {self.settings.max_body} bytes (HUB_MAX_BODY)",
+                "PAYLOAD_TOO_LARGE",
+            ),
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+def _errors(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _too_many(wait: int) -> Response:
+    return JSONResponse(
+        _errors(f"too many requests: try again in {wait} s", "RATE_LIMITED"),
+        status_code=429,
+        headers={"retry-after": str(wait)},
+    )
+
+
+def _refusal(exc: Unauthenticated) -> Response:
+    return JSONResponse(
+        _errors(str(exc), "UNAUTHENTICATED"),
+        status_code=401,
+        headers={"www-authenticate": 'Bearer realm="county-hub", error="invalid_token"'},
+    )
+
+
+class SecurityHeaders:
+    """Headers that keep browsers from sniffing, framing or caching answers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 async def readiness(settings: Settings, driver: AsyncDriver) -> tuple[bool, str]:
@@ -58,7 +272,13 @@ async def readiness(settings: Settings, driver: AsyncDriver) -> tuple[bool, str]
 def create_app(settings: Settings) -> Starlette:
     uri, auth = db.credentials(settings)
     driver = AsyncGraphDatabase.driver(
-        uri, auth=auth, user_agent="county-hub", connection_timeout=5
+        uri,
+        auth=auth,
+        user_agent="county-hub",
+        connection_timeout=5,
+        # Visibility predicates name relationship types and properties (INCLUDES,
+        # members) that a graph without operations lacks; that is not worth a warning.
+        notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
     )
 
     async def healthz(request: Request) -> Response:
@@ -71,13 +291,21 @@ def create_app(settings: Settings) -> Starlette:
             status_code=200 if ready else 503,
         )
 
+    trail_driver = db.driver(settings)
+    trail = audit.Writer(trail_driver, settings.neo4j_database)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        trail.close()
+        trail_driver.close()
         await driver.close()
 
-    graphql = GraphQLApp(settings, driver)
-    return Starlette(
+    authenticator = Authenticator(settings, driver)
+    graphql = Gate(
+        GraphQLApp(settings, driver, authenticator, trail), settings, authenticator, trail
+    )
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -86,3 +314,8 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    if settings.production:
+        app.add_middleware(SecurityHeaders)
+    app.state.driver = driver
+    app.state.trail = trail
+    return app

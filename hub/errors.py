@@ -6,6 +6,11 @@
     ├── LoadError                a frame does not fit the graph schema
     ├── ResolutionError          an identity decision or outside list the hub cannot use
     ├── DatabaseUnavailable      Neo4j cannot be reached or is not migrated
+    ├── AccessError              a request may not do what it asks
+    │   ├── Unauthenticated      no credentials, or ones the hub does not accept (401)
+    │   ├── Forbidden            the role does not carry the permission (403)
+    │   ├── LimitExceeded        a query is too deep, too wide or too costly
+    │   └── BadRequest           an argument is invalid or asks for more than the caps
     └── EmbeddedNeo4jError       the project-run Neo4j cannot be fetched or started
         ├── JavaMissing
         ├── MavenMissing
@@ -39,6 +44,44 @@ class ResolutionError(HubError):
 
 class DatabaseUnavailable(HubError):
     """Neo4j cannot be reached, refuses the credentials, or is not migrated."""
+
+
+class AccessError(HubError):
+    """A request may not do what it asks; the message is safe to show to the client.
+
+    Raised in a resolver, it reaches the client as a GraphQL error whose
+    `extensions.code` is its `code`, also in production.
+    """
+
+    code = "FORBIDDEN"
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        return {"code": self.code}
+
+
+class Unauthenticated(AccessError):
+    """No credentials, or a token or API key the hub does not accept."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(AccessError):
+    """The principal's role does not carry the permission the request needs."""
+
+    code = "FORBIDDEN"
+
+
+class LimitExceeded(AccessError):
+    """A query is deeper, wider, longer or costlier than the hub allows."""
+
+    code = "LIMIT_EXCEEDED"
+
+
+class BadRequest(AccessError):
+    """An API argument is malformed, unknown, or over a cap (page size, depth, hops)."""
+
+    code = "BAD_USER_INPUT"
 
 
 class EmbeddedNeo4jError(HubError):

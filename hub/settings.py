@@ -39,7 +39,11 @@ class Settings:
     neo4j_start_timeout: float = _var(
         "HUB_NEO4J_START_TIMEOUT", 180.0, "Seconds to wait for the project-run Neo4j to start."
     )
-    batch_size: int = _var("HUB_BATCH_SIZE", 10_000, "Rows per loader transaction.")
+    batch_size: int = _var(
+        "HUB_BATCH_SIZE",
+        10_000,
+        "Rows per loader transaction; file feeds load in steps of whole days of this many rows.",
+    )
     load_workers: int = _var(
         "HUB_LOAD_WORKERS", 2, "Concurrent write transactions of the loader (about one per core)."
     )
@@ -47,7 +51,31 @@ class Settings:
         "HUB_QUERY_TIMEOUT", 15.0, "Seconds a read transaction may run before Neo4j ends it."
     )
     max_page_size: int = _var(
-        "HUB_MAX_PAGE_SIZE", 100, "Most items one list field returns in one answer."
+        "HUB_MAX_PAGE_SIZE",
+        100,
+        "Most items one list field returns in one answer; a larger `first`, `last` or "
+        "`limit` is refused.",
+    )
+    neighbourhood_depth: int = _var(
+        "HUB_NEIGHBOURHOOD_DEPTH", 3, "Deepest `neighbourhood` an answer expands."
+    )
+    max_hops: int = _var("HUB_MAX_HOPS", 6, "Longest path `paths` looks for.")
+    max_money_hops: int = _var(
+        "HUB_MAX_MONEY_HOPS", 8, "Most transfers `moneyFlow` follows in a row."
+    )
+    max_results: int = _var(
+        "HUB_MAX_RESULTS",
+        500,
+        "Most nodes, paths or rows one analysis answer holds; past it the answer says `truncated`.",
+    )
+    busy_degree: int = _var(
+        "HUB_BUSY_DEGREE",
+        50,
+        "Links above which a neighbourhood shows a node collapsed, with its degree, "
+        "instead of expanding it (a hotel, a cell tower, a clearing account).",
+    )
+    alert_poll: float = _var(
+        "HUB_ALERT_POLL", 1.0, "Seconds between an `alerts` subscription's looks for new alerts."
     )
     sync_page_size: int = _var("HUB_SYNC_PAGE_SIZE", 1000, "Records a connector asks for per page.")
     resolve_merge: float = _var(
@@ -76,6 +104,43 @@ class Settings:
         None,
         "Base64 of 64 random bytes that seal global ids; unset: generated once in the "
         "data directory. API processes behind one load balancer must share it.",
+    )
+    jwt_secret: str | None = _var(
+        "HUB_JWT_SECRET",
+        None,
+        "Secret of HS256 tokens (local use, `hub token`); unset: generated once in the data "
+        "directory. Ignored when `HUB_JWT_PUBLIC_KEY` or `HUB_JWT_JWKS_URL` is set.",
+    )
+    jwt_public_key: Path | None = _var(
+        "HUB_JWT_PUBLIC_KEY",
+        None,
+        "PEM file of the identity provider's public key: tokens must be RS256 or ES256.",
+    )
+    jwt_jwks_url: str | None = _var(
+        "HUB_JWT_JWKS_URL",
+        None,
+        "JWKS document of the identity provider: tokens must be RS256 or ES256, signed by "
+        "a key it lists (by `kid`).",
+    )
+    jwt_issuer: str = _var("HUB_JWT_ISSUER", "county-hub", "Required `iss` of every token.")
+    jwt_audience: str = _var("HUB_JWT_AUDIENCE", "county-hub-api", "Required `aud` of every token.")
+    token_ttl: int = _var("HUB_TOKEN_TTL", 28_800, "Seconds a token from `hub token` is valid.")
+    max_depth: int = _var("HUB_MAX_DEPTH", 6, "Deepest nesting of fields one query may have.")
+    max_aliases: int = _var(
+        "HUB_MAX_ALIASES", 15, "Most aliases one query may use (fragments included)."
+    )
+    max_tokens: int = _var("HUB_MAX_TOKENS", 1000, "Most lexical tokens one query may have.")
+    max_cost: int = _var(
+        "HUB_MAX_COST",
+        5000,
+        "Most cost one query may have: each field costs 1, times the page sizes above it; "
+        "a traversal costs 2 to the power of its hops.",
+    )
+    max_body: int = _var("HUB_MAX_BODY", 65_536, "Largest request body in bytes (413 above).")
+    rate_limit: int = _var(
+        "HUB_RATE_LIMIT",
+        600,
+        "Requests per minute per user or API key and per API process (429 above); 0: off.",
     )
     neo4j_uri: str | None = _var(
         "NEO4J_URI",

@@ -1,4 +1,5 @@
-"""What every resolver gets: the settings, the database and the request's DataLoaders."""
+"""What every resolver gets: who asks, the settings, the database and the request's
+DataLoaders."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from neo4j import AsyncDriver
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from hub.access import Principal
+from hub.audit import Writer
 from hub.ids import IdCodec
 from hub.queries import entities
+from hub.queries.entities import LinkPage, LinkSpec
 from hub.settings import Settings
 
 Props = dict[str, Any]
@@ -20,15 +24,21 @@ Props = dict[str, Any]
 @dataclass
 class Context:
     """One per request. DataLoaders batch every entity fetch of the request into one
-    Cypher query per (kind, relationship) and cache it for the rest of the request."""
+    Cypher query per (kind, relationship) and cache it for the rest of the request.
+    Every query takes `principal.scope()` as `$scope` (see hub/access.py)."""
 
     settings: Settings
     driver: AsyncDriver
     ids: IdCodec
-    _loaders: dict[tuple[str, ...], DataLoader[Any, Any]] = field(default_factory=dict)
+    # Who asks; every read that can reach a case is filtered by `principal.scope()`.
+    principal: Principal
+    justification: str | None = None  # the case number or reason the request gave
+    trail: Writer | None = None  # where the request's audit event goes
+    connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
+    _loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
 
     def _loader(
-        self, key: tuple[str, ...], load: Callable[[Sequence[Any]], Awaitable[list[Any]]]
+        self, key: tuple[Any, ...], load: Callable[[Sequence[Any]], Awaitable[list[Any]]]
     ) -> DataLoader[Any, Any]:
         if key not in self._loaders:
             self._loaders[key] = DataLoader(load_fn=load)
@@ -38,23 +48,27 @@ class Context:
         """Nodes of `label` by their key or another indexed property."""
 
         async def load(values: Sequence[str]) -> list[Props | None]:
-            return await entities.by_property(self.driver, label, prop, values, **self._read)
+            return await entities.by_property(
+                self.driver, label, prop, values, self.scope, **self.read
+            )
 
         return self._loader(("by", label, prop), load)
 
-    def neighbours(self, label: str, rel_type: str, target: str) -> DataLoader[str, list[Props]]:
-        """`target` nodes along outgoing `rel_type`, by the key of the `label` node."""
-        limit = self.settings.max_page_size
+    def links(self, spec: LinkSpec) -> DataLoader[tuple[str, int, int], LinkPage]:
+        """Pages of links by (key of the `spec.label` node, skip, take)."""
 
-        async def load(keys: Sequence[str]) -> list[list[Props]]:
-            return await entities.neighbours(
-                self.driver, label, rel_type, target, keys, limit, **self._read
-            )
+        async def load(items: Sequence[tuple[str, int, int]]) -> list[LinkPage]:
+            return await entities.links(self.driver, spec, items, self.scope, **self.read)
 
-        return self._loader(("out", label, rel_type, target), load)
+        return self._loader(("links", spec), load)
 
     @property
-    def _read(self) -> dict[str, Any]:
+    def scope(self) -> dict[str, Any]:
+        return self.principal.scope()
+
+    @property
+    def read(self) -> dict[str, Any]:
+        """Keyword arguments of every query function: timeout and database."""
         return {"timeout": self.settings.query_timeout, "database": self.settings.neo4j_database}
 
 

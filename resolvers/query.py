@@ -1,23 +1,111 @@
-"""The root Query type: thin resolvers that parse, look up and shape."""
+"""The root types: Query, Mutation and Subscription, each field a thin resolver that
+parses, calls one query function and shapes the answer."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import strawberry
 from strawberry import relay
 
 from hub import normalise
+from resolvers import alerts as alerting
+from resolvers import analysis, graph, money
+from resolvers import operations as ops
 from resolvers.context import Info
-from resolvers.types import Person
+from resolvers.types import BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
+
+
+async def _by(info: Info, cls: type[Entity], prop: str, value: str | None) -> Entity | None:
+    if not value:
+        return None
+    props = await info.context.nodes_by(cls.LABEL, prop).load(value)
+    return None if props is None else cls.from_props(props)
+
+
+def _doc(resolver: Callable[..., Any]) -> str:
+    """A resolver's docstring as the field's description, on one line."""
+    return " ".join((resolver.__doc__ or "").split())
+
+
+def field(resolver: Callable[..., Any]) -> Any:
+    return strawberry.field(resolver=resolver, description=_doc(resolver))
+
+
+def mutation(resolver: Callable[..., Any]) -> Any:
+    return strawberry.mutation(resolver=resolver, description=_doc(resolver))
+
+
+def _normal(kind: str, raw: str) -> str | None:
+    parsed = normalise.normalise(kind, raw)
+    return None if isinstance(parsed, normalise.Invalid) else parsed.value
 
 
 @strawberry.type
 class Query:
     node: relay.Node | None = relay.node(description="Any entity by its global id.")
+    nodes: list[relay.Node | None] = relay.node(description="Entities by their global ids.")
 
     @strawberry.field(description="The person with this resident ID number, if known.")
     async def person(self, info: Info, id_number: str) -> Person | None:
-        parsed = normalise.resident_id(id_number)
-        if isinstance(parsed, normalise.Invalid):
-            return None
-        props = await info.context.nodes_by("Person", "id_number").load(parsed.value)
-        return None if props is None else Person.from_props(props)
+        found = await _by(info, Person, "id_number", _normal("resident_id", id_number))
+        return found if isinstance(found, Person) else None
+
+    @strawberry.field(description="The bank card or account with this number, if known.")
+    async def account(self, info: Info, number: str) -> BankAccount | None:
+        found = await _by(info, BankAccount, "number", _normal("bank_card", number))
+        return found if isinstance(found, BankAccount) else None
+
+    @strawberry.field(description="The phone with this number (any common form), if known.")
+    async def phone(self, info: Info, number: str) -> Phone | None:
+        found = await _by(info, Phone, "number", _normal("phone", number))
+        return found if isinstance(found, Phone) else None
+
+    @strawberry.field(description="The vehicle with this licence plate, if known.")
+    async def vehicle(self, info: Info, plate: str) -> Vehicle | None:
+        found = await _by(info, Vehicle, "plate", _normal("plate", plate))
+        return found if isinstance(found, Vehicle) else None
+
+    @strawberry.field(description="The case with this case number, if known and visible.")
+    async def case(self, info: Info, case_no: str) -> Case | None:
+        found = await _by(info, Case, "case_no", case_no.strip())
+        return found if isinstance(found, Case) else None
+
+    @strawberry.field(description="The warrant with this number, if known.")
+    async def warrant(self, info: Info, warrant_no: str) -> Warrant | None:
+        found = await _by(info, Warrant, "warrant_no", warrant_no.strip())
+        return found if isinstance(found, Warrant) else None
+
+    search = field(graph.resolve_search)
+    neighbourhood = field(graph.resolve_neighbourhood)
+    paths = field(graph.resolve_paths)
+    common_links = field(graph.resolve_common_links)
+    money_flow = field(money.resolve_money_flow)
+    case_clusters = field(analysis.resolve_case_clusters)
+    fugitive_hits = field(analysis.resolve_fugitive_hits)
+    co_presence = field(analysis.resolve_co_presence)
+    stats = field(analysis.resolve_stats)
+    operations = field(ops.resolve_operations)
+    operation = field(ops.resolve_operation)
+    alerts = field(alerting.resolve_alerts)
+
+
+@strawberry.type
+class Mutation:
+    create_operation = mutation(ops.create_operation)
+    add_to_operation = mutation(ops.add_to_operation)
+    remove_from_operation = mutation(ops.remove_from_operation)
+    close_operation = mutation(ops.close_operation)
+    request_stop_payment = mutation(ops.request_stop_payment)
+    set_stop_payment_status = mutation(ops.set_stop_payment_status)
+    acknowledge_alert = mutation(alerting.acknowledge_alert)
+    resolve_alert = mutation(alerting.resolve_alert)
+    trigger_sync = mutation(alerting.trigger_sync)
+
+
+@strawberry.type
+class Subscription:
+    alerts = strawberry.subscription(
+        resolver=alerting.subscribe_alerts, description=_doc(alerting.subscribe_alerts)
+    )

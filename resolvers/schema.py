@@ -1,15 +1,39 @@
-"""The GraphQL schema, assembled in this one place."""
+"""The GraphQL schema, assembled in this one place.
+
+Every request goes through `resolvers.guard.Guard`: limits of depth, aliases, tokens
+and cost, the permission table, the audit event, and in production no introspection,
+no suggestions and masked resolver errors. It reads the request's settings from the
+context, so one schema serves every configuration.
+"""
 
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import ParserCache
+from strawberry.tools import merge_types
 
-from resolvers.query import Query
+from resolvers import masking
+from resolvers.audit import AuditQuery
+from resolvers.guard import Guard
+from resolvers.links import LINK_TYPES
+from resolvers.query import Mutation, Subscription
+from resolvers.query import Query as EntityQuery
 from resolvers.types import ENTITY_TYPES
+
+Query = merge_types("Query", (EntityQuery, AuditQuery))
 
 
 def build() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, types=list(ENTITY_TYPES))
+    masking.apply()
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[*ENTITY_TYPES, *LINK_TYPES],
+        # Investigators' tools send the same few documents over and over: parse each once.
+        # Validation is not cached: the guard's rules depend on who asks.
+        extensions=[lambda: ParserCache(maxsize=256), Guard],
+    )
 
 
 schema = build()

@@ -8,17 +8,22 @@ NEO4J_URI only at a database you are happy to lose.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from neo4j import Driver
+from starlette.testclient import TestClient
 
 os.environ.setdefault("HUB_NEO4J_PORT", "7688")
 os.environ.setdefault("HUB_NEO4J_HEAP", "1g")
 os.environ.setdefault("HUB_NEO4J_PAGECACHE", "512m")
 
-from hub import db
+from hub import auth, db, demo
+from hub.access import Role
+from hub.app import create_app
 from hub.loader import Loader
 from hub.migrate import migrate
 from hub.settings import Settings
@@ -53,3 +58,49 @@ def graph(driver: Driver) -> Driver:
 @pytest.fixture
 def loader(graph: Driver) -> Loader:
     return Loader(graph, batch_size=1000)
+
+
+def bearer(
+    settings: Settings,
+    role: Role | str = Role.investigator,
+    user: str = "tester",
+    unit: str | None = "U1",
+) -> dict[str, str]:
+    """Headers of a request made with a development token."""
+    return {"authorization": f"Bearer {auth.issue(settings, user, Role(role), unit)}"}
+
+
+@pytest.fixture
+def serve(graph: Driver, settings: Settings) -> Iterator[Callable[..., TestClient]]:
+    """Start the API on the demo graph, with settings changed as asked; closed after."""
+    demo.load(Loader(graph))
+    started: list[TestClient] = []
+
+    def start(**changes: Any) -> TestClient:
+        client = TestClient(create_app(dataclasses.replace(settings, **changes)))
+        client.__enter__()
+        started.append(client)
+        return client
+
+    yield start
+    for client in started:
+        client.__exit__(None, None, None)
+
+
+def gql(
+    client: TestClient,
+    settings: Settings,
+    query: str,
+    role: Role | str = Role.investigator,
+    headers: dict[str, str] | None = None,
+    **variables: Any,
+) -> dict[str, Any]:
+    """The JSON answer to `query`, asked with a token of `role`."""
+    response = client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={**bearer(settings, role), **(headers or {})},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

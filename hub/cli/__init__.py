@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from hub.cli import database, neo4j, resolve, serve, simulate, sync, world
+from hub.cli import access, database, neo4j, resolve, serve, simulate, sync, world
 from hub.errors import HubError
 
 app = typer.Typer(
@@ -20,6 +20,8 @@ app.add_typer(database.app, name="db")
 app.add_typer(world.app, name="world")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(resolve.review, name="review")
+app.add_typer(access.keys_app, name="keys")
+app.add_typer(access.audit_app, name="audit")
 app.command()(serve.serve)
 app.command()(serve.demo)
 app.command()(database.config)
@@ -27,6 +29,7 @@ app.command()(sync.sync)
 app.command()(sync.sources)
 app.command()(resolve.resolve)
 app.command()(resolve.match)
+app.command()(access.token)
 
 
 def main() -> None:

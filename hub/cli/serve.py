@@ -14,11 +14,13 @@ import uvicorn
 from rich.console import Console
 
 import connectors
-from hub import db, migrate
+from hub import auth, db, migrate
 from hub import demo as demo_graph
+from hub.access import Role
 from hub.app import create_app
 from hub.cli.resolve import resolve_with_progress
-from hub.cli.sync import run_sync, show_reports
+from hub.cli.sync import run_sync, show_reports, summary
+from hub.cli.trail import recorded
 from hub.loader import Loader
 from hub.settings import Settings
 from hub.simulate import process as simulators
@@ -27,9 +29,11 @@ from hub.world import WorldConfig, generate
 console = Console(highlight=False)
 
 EXAMPLE = (
-    "curl -s http://{host}:{port}/graphql -H 'content-type: application/json' -d '{{\"query\":\n"
+    "curl -s http://{host}:{port}/graphql -H 'content-type: application/json' \\\n"
+    '  -H "authorization: Bearer $HUB_TOKEN" -d \'{{"query":\n'
     '  "{{ person(idNumber: \\"411623198503120014\\") '
-    "{{ name phones {{ number }} accounts {{ number bank }} }} }}\"}}'"
+    "{{ name phones {{ edges {{ node {{ number }} }} }} "
+    "accounts {{ edges {{ node {{ number bank }} }} }} }} }}\"}}'"
 )
 
 
@@ -87,11 +91,22 @@ def demo(
         with driver:
             migrate.migrate(driver, database=settings.neo4j_database)
             loader = Loader.from_settings(driver, settings)
-            reports = demo_graph.load(loader)
-            console.print(f"demo graph loaded: {sum(r.rows for r in reports)} rows")
+            loaded = demo_graph.load(loader)
+            console.print(f"demo graph loaded: {sum(r.rows for r in loaded)} rows")
             chosen = [connectors.build(name, settings) for name in connectors.names()]
-            show_reports(asyncio.run(run_sync(chosen, loader, full=False)))
+            with recorded(driver, settings, "sync", sources=connectors.names()) as extra:
+                reports = asyncio.run(run_sync(chosen, loader, full=False))
+                extra["reason"] = summary(reports)
+            show_reports(reports)
             resolve_with_progress(driver, settings)
-        console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql; try:")
+            with recorded(driver, settings, "token", user="demo", role="investigator"):
+                token = auth.issue(settings, "demo", Role.investigator, "DEMO")
+        console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql")
+        console.print(
+            "A development token (investigator of unit DEMO); in GraphiQL add the header "
+            '{"Authorization": "Bearer <token>"}:'
+        )
+        print(f"export HUB_TOKEN={token}", flush=True)
+        console.print("then try:")
         console.print(EXAMPLE.format(host=settings.host, port=settings.port), soft_wrap=True)
         _run(settings)

@@ -15,7 +15,9 @@ from connectors import state
 from connectors.sync import StreamReport, sync_files, sync_stream
 from hub import db, migrate
 from hub.cli.resolve import resolve_with_progress
+from hub.cli.trail import recorded
 from hub.loader import Loader
+from hub.queries import alerts
 from hub.resolution import apply
 from hub.settings import Settings
 
@@ -31,13 +33,25 @@ def sync(
     """Sync sources into the graph, incrementally from each stream's saved cursor."""
     settings = Settings.from_env()
     chosen = [connectors.build(name, settings) for name in (sources or connectors.names())]
+    names = [c.name for c in chosen]
     with db.connected(settings) as driver:
         migrate.migrate(driver, database=settings.neo4j_database)
-        loader = Loader.from_settings(driver, settings)
-        apply.unapply(driver, settings.neo4j_database)
-        reports = asyncio.run(run_sync(chosen, loader, full))
+        with recorded(driver, settings, "sync", sources=names, full=full) as extra:
+            loader = Loader.from_settings(driver, settings)
+            apply.unapply(driver, settings.neo4j_database)
+            reports = asyncio.run(run_sync(chosen, loader, full))
+            extra["reason"] = summary(reports)
         show_reports(reports)
         resolve_with_progress(driver, settings)
+        # after the sync's and the resolution's writes have committed: subscribers see
+        # the alerts they raise
+        alerts.evaluate_blocking(driver, settings.query_timeout, settings.neo4j_database)
+
+
+def summary(reports: list[StreamReport]) -> str:
+    written = sum(r.written for r in reports)
+    held = sum(r.quarantined for r in reports)
+    return f"{len(reports)} streams, {written} rows written, {held} quarantined"
 
 
 def show_reports(reports: list[StreamReport]) -> None:
@@ -91,7 +105,7 @@ async def run_sync(
 def sources() -> None:
     """Every stream with its cursor, last run and quarantine count."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver:
+    with db.connected(settings) as driver, recorded(driver, settings, "sources"):
         rows = state.sources(driver, settings.neo4j_database)
     table = Table("stream", "cursor", "last run", "rows", "quarantined")
     for row in rows:

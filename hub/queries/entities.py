@@ -1,29 +1,61 @@
-"""Reading entities: by a key or indexed property, and their direct neighbours.
+"""Reading entities: by a key or indexed property, and their links to other entities.
 
 Labels, relationship types and property names come from graph_schema (they cannot be
-parameters); every value travels as a parameter.
+parameters); every value travels as a parameter. A case is only ever returned when it is
+visible under `$scope` (`hub.access`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from neo4j import AsyncDriver, Query, RoutingControl
+from neo4j import READ_ACCESS, AsyncDriver, Query, RoutingControl
+from neo4j.exceptions import DriverError, Neo4jError
 
 from graph_schema import ident, schema
+from hub.access import node_visible
 
 Props = dict[str, Any]
+Scope = dict[str, Any]
+
+
+READ_ATTEMPTS = 3
 
 
 async def read(
     driver: AsyncDriver, cypher: str, timeout: float, database: str | None = None, **params: Any
 ) -> list[dict[str, Any]]:
-    """Run one read query with a transaction timeout; rows as dicts."""
+    """Run one read query with a transaction timeout; rows as dicts.
+
+    An auto-commit transaction: one round trip to Neo4j where a managed one takes two,
+    which halves the latency of a look-up. Auto-commit is never retried by the driver,
+    so a read failing with an error the driver calls retryable (a leader change, a
+    connection lost) is retried here; reads are idempotent."""
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            async with driver.session(
+                database=database, default_access_mode=READ_ACCESS
+            ) as session:
+                result = await session.run(Query(cypher, timeout=timeout), params)
+                return [record.data() async for record in result]
+        except (Neo4jError, DriverError) as exc:
+            if attempt == READ_ATTEMPTS - 1 or not exc.is_retryable():
+                raise
+            await asyncio.sleep(0.1 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+async def write(
+    driver: AsyncDriver, cypher: str, timeout: float, database: str | None = None, **params: Any
+) -> list[dict[str, Any]]:
+    """Run one write query (a managed, retried transaction) with a timeout."""
     result = await driver.execute_query(
         Query(cypher, timeout=timeout),
         params,
-        routing_=RoutingControl.READ,
+        routing_=RoutingControl.WRITE,
         database_=database,
     )
     return [record.data() for record in result.records]
@@ -34,48 +66,106 @@ async def by_property(
     label: str,
     prop: str,
     values: Sequence[str],
+    scope: Scope,
     timeout: float,
     database: str | None = None,
 ) -> list[Props | None]:
-    """The `label` node whose key or indexed `prop` equals each value, None if none."""
+    """The `label` node whose key or indexed `prop` equals each value, None if none (or
+    if it is a case `scope` may not see)."""
     node = schema().node(label)
     name = ident(node.properties[prop].name)
     rows = await read(
         driver,
-        f"MATCH (n:{ident(node.label)}) WHERE n.{name} IN $values "
+        f"MATCH (n:{ident(node.label)}) WHERE n.{name} IN $values AND {node_visible('n')} "
         f"RETURN n.{name} AS value, properties(n) AS props",
         timeout,
         database,
         values=list(values),
+        scope=scope,
     )
     found = {row["value"]: row["props"] for row in rows}
     return [found.get(value) for value in values]
 
 
-async def neighbours(
+def operation_visible(var: str) -> str:
+    """A Cypher predicate: the node bound to `var`, if an Operation, is one the asker is
+    a member or the creator of (or may see every unit)."""
+    return (
+        f"(NOT {var}:Operation OR $scope.all_units OR $scope.user IN {var}.members "
+        f"OR {var}.created_by = $scope.user)"
+    )
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """Links of a node: relationships of `types` in `direction` ("out" or "in") to nodes
+    of one of `targets`."""
+
+    label: str
+    types: tuple[str, ...]
+    direction: str
+    targets: tuple[str, ...]
+
+    def pattern(self) -> str:
+        gs = schema()
+        types = "|".join(ident(gs.relationship(t).type) for t in self.types)
+        targets = "|".join(ident(gs.node(t).label) for t in self.targets)
+        left, right = ("-", "->") if self.direction == "out" else ("<-", "-")
+        return f"(n){left}[r:{types}]{right}(m:{targets})"
+
+    def order(self) -> str:
+        """Newest first for timed links (transfers, stays, passes), else by target key."""
+        gs = schema()
+        keys = {gs.relationship(t).key for t in self.types}
+        if len(keys) == 1 and None not in keys:
+            (key,) = keys
+            assert key is not None
+            return f"r.{ident(key)} DESC, elementId(r)"
+        targets = sorted({ident(gs.node(t).key) for t in self.targets})
+        return f"coalesce({', '.join('m.' + k for k in targets)}), elementId(r)"
+
+
+@dataclass(frozen=True)
+class LinkPage:
+    total: int
+    rows: list[dict[str, Any]]  # {label, props, type, rel}
+
+
+async def links(
     driver: AsyncDriver,
-    label: str,
-    rel_type: str,
-    target: str,
-    keys: Sequence[str],
-    limit: int,
+    spec: LinkSpec,
+    items: Sequence[tuple[str, int, int]],
+    scope: Scope,
     timeout: float,
     database: str | None = None,
-) -> list[list[Props]]:
-    """For each `label` node key, up to `limit` `target` nodes along outgoing `rel_type`,
-    ordered by their key."""
+) -> list[LinkPage]:
+    """For each (key of a `spec.label` node, skip, take): that page of its links, and how
+    many links it has in all."""
     gs = schema()
-    start, end, rel = gs.node(label), gs.node(target), gs.relationship(rel_type)
+    start = gs.node(spec.label)
+    visible = (
+        " AND ".join(
+            [node_visible("m")] * ("Case" in spec.targets)
+            + [operation_visible("m")] * ("Operation" in spec.targets)
+        )
+        or "true"
+    )
     rows = await read(
         driver,
-        f"UNWIND $keys AS key MATCH (n:{ident(start.label)}) WHERE n.{ident(start.key)} = key "
-        f"CALL (n) {{ MATCH (n)-[:{ident(rel.type)}]->(m:{ident(end.label)}) "
-        f"RETURN m ORDER BY m.{ident(end.key)} LIMIT $limit }} "
-        "RETURN key, collect(properties(m)) AS found",
+        f"UNWIND range(0, size($items) - 1) AS i WITH i, $items[i] AS item "
+        f"MATCH (n:{ident(start.label)}) WHERE n.{ident(start.key)} = item.key "
+        f"CALL (n, item) {{ MATCH {spec.pattern()} WHERE {visible} "
+        f"  WITH r, m ORDER BY {spec.order()} "
+        "   WITH collect([r, m]) AS found "
+        "   RETURN size(found) AS total, [x IN found[item.skip..item.skip + item.take] | "
+        "     {label: [l IN labels(x[1]) WHERE l IN $targets][0], props: properties(x[1]), "
+        "      type: type(x[0]), rel: properties(x[0])}] AS page } "
+        "RETURN i, total, page",
         timeout,
         database,
-        keys=list(keys),
-        limit=limit,
+        items=[{"key": k, "skip": s, "take": t} for k, s, t in items],
+        targets=list(spec.targets),
+        scope=scope,
     )
-    found = {row["key"]: row["found"] for row in rows}
-    return [found.get(key, []) for key in keys]
+    found = {row["i"]: LinkPage(row["total"], row["page"]) for row in rows}
+    return [found.get(i, LinkPage(0, [])) for i in range(len(items))]

@@ -173,7 +173,7 @@ def netcafe(people: pl.DataFrame, sightings: pl.DataFrame, rates: NoiseRates, se
     ).with_columns(
         csmc=pl.col("csdm").replace_strict(codes, [s.name for s in sites], return_dtype=_TEXT)
     )
-    frame = noise.malform(frame, rates, key, ["sjsj"], ["zjhm"])
+    frame = noise.malform(frame, rates, key, ["sjsj"], ["csdm"])
     cols = ["sjxh", "csdm", "csmc", "xm", "zjhm", "sjsj", "xjsj", "zdh"]
     return _done(frame, "netcafe", "sjxh", "WB", "csv", lambda f: f.select(*cols, pl.col("^_.*$")))
 

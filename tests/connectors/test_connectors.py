@@ -52,7 +52,9 @@ def sync_all(made: HttpConnector, driver: Driver, full: bool = False) -> dict[st
 
 def snapshot(driver: Driver) -> tuple[list[Any], list[Any]]:
     nodes, _, _ = driver.execute_query(
+        # The audit trail records each run (`hub sync` is audited); it is not synced data.
         "MATCH (n) WHERE NOT n:HubSchema AND NOT n:SyncState "
+        "AND NOT n:AuditEvent AND NOT n:AuditHead "
         "RETURN labels(n)[0] AS label, properties(n) AS props"
     )
     rels, _, _ = driver.execute_query(

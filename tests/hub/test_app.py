@@ -13,13 +13,14 @@ from hub import demo
 from hub.app import create_app
 from hub.loader import Loader
 from hub.settings import Settings
+from tests.conftest import bearer
 
 PERSON = """
 query Person($idNumber: String!) {
   person(idNumber: $idNumber) {
     id name namePinyin idNumber birthDate sex sources firstSeen
-    phones { number kind }
-    accounts { number bank status }
+    phones { totalCount edges { node { number category } link { type sources } } }
+    accounts { totalCount edges { node { number bank status } } }
   }
 }
 """
@@ -28,7 +29,7 @@ query Person($idNumber: String!) {
 @pytest.fixture
 def client(graph: Driver, settings: Settings) -> Iterator[TestClient]:
     demo.load(Loader(graph))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=bearer(settings)) as client:
         yield client
 
 
@@ -47,8 +48,12 @@ def test_person_by_id_number_has_their_phones_and_accounts(client: TestClient) -
     assert (person["birthDate"], person["sex"]) == ("1985-03-12", "M")
     assert person["sources"] == ["demo"]
     assert person["firstSeen"].startswith("2026-03-01T09:00:00")
-    assert sorted(p["number"] for p in person["phones"]) == ["+8613803941001", "+8613903941002"]
-    assert person["accounts"] == [
+    phones = [e["node"]["number"] for e in person["phones"]["edges"]]
+    assert person["phones"]["totalCount"] == 2
+    assert sorted(phones) == ["+8613803941001", "+8613903941002"]
+    assert {e["link"]["type"] for e in person["phones"]["edges"]} == {"HAS_PHONE"}
+    assert person["phones"]["edges"][0]["link"]["sources"] == ["demo"]
+    assert [e["node"] for e in person["accounts"]["edges"]] == [
         {"number": "622202160000123454", "bank": "工商银行", "status": None}
     ]
 
@@ -56,7 +61,9 @@ def test_person_by_id_number_has_their_phones_and_accounts(client: TestClient) -
 def test_the_id_number_is_normalised_before_the_look_up(client: TestClient) -> None:
     person = ask(client, PERSON, idNumber=" 41162319920708026x ")["person"]
     assert person["name"] == "李娜"
-    assert person["phones"] == [{"number": "+863945421003", "kind": "fixed_line"}]
+    assert [e["node"] for e in person["phones"]["edges"]] == [
+        {"number": "+863945421003", "category": "fixed_line"}
+    ]
 
 
 @pytest.mark.parametrize("id_number", ["411623198503120019", "not a number", "' OR 1=1 //", ""])
@@ -68,12 +75,12 @@ def test_node_resolves_a_global_id(client: TestClient) -> None:
     person = ask(client, PERSON, idNumber="411623197801250066")["person"]
     found = ask(
         client,
-        "query($id: ID!) { node(id: $id) { id ... on Person { name accounts { number } } } }",
+        "query($id: ID!) { node(id: $id) { id ... on Person { name accounts { edges { node { number } } } } } }",
         id=person["id"],
     )["node"]
     assert found["id"] == person["id"]
     assert found["name"] == "王芳"
-    assert sorted(a["number"] for a in found["accounts"]) == [
+    assert sorted(e["node"]["number"] for e in found["accounts"]["edges"]) == [
         "622848001234567894",
         "623668000000000077",
     ]

@@ -44,10 +44,19 @@ def test_demo_fills_the_graph_from_the_sources_and_serves_graphql(
             except httpx.TransportError:
                 pass
             time.sleep(0.3)
-        query = '{ person(idNumber: "411623198503120014") { name phones { number } } }'
-        answer = httpx.post(f"{url}/graphql", json={"query": query}).json()
+        query = '{ person(idNumber: "411623198503120014") { name phones { totalCount } } }'
+        refused = httpx.post(f"{url}/graphql", json={"query": query})
+        assert refused.status_code == 401
+        token = next(
+            line.split("=", 1)[1]
+            for line in log.read_text().splitlines()
+            if line.startswith("export HUB_TOKEN=")
+        )
+        answer = httpx.post(
+            f"{url}/graphql", json={"query": query}, headers={"authorization": f"Bearer {token}"}
+        ).json()
         assert answer["data"]["person"]["name"] == "张伟"
-        assert len(answer["data"]["person"]["phones"]) == 2
+        assert answer["data"]["person"]["phones"]["totalCount"] == 2
         synced, _, _ = graph.execute_query(
             "MATCH (r:Record) RETURN collect(DISTINCT r.source) AS sources, count(r) AS n"
         )
@@ -58,3 +67,30 @@ def test_demo_fills_the_graph_from_the_sources_and_serves_graphql(
     output = log.read_text()
     assert "demo graph loaded" in output
     assert "cases/involved" in output  # the sync's report
+
+
+def test_keys_are_created_listed_and_revoked_and_each_step_audited(graph: Driver) -> None:
+    def hub(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([HUB, *args], capture_output=True, text=True, timeout=120)
+
+    created = hub("keys", "create", "--name", "fraud dashboard", "--role", "analyst")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    key_id = key.split("_")[1]
+    assert key.startswith(f"hub_{key_id}_")
+    listed = hub("keys", "list")
+    assert key_id in listed.stdout and "fraud dashboard" in listed.stdout
+    assert key not in listed.stdout
+    assert hub("keys", "revoke", key_id).returncode == 0
+    again = hub("keys", "revoke", "000000000000")
+    assert again.returncode == 1 and "no API key" in again.stderr
+    actions, _, _ = graph.execute_query(
+        "MATCH (e:AuditEvent) RETURN e.action AS action, e.outcome AS outcome ORDER BY e.seq"
+    )
+    assert [(r["action"], r["outcome"]) for r in actions] == [
+        ("keys create", "allowed"),
+        ("keys list", "allowed"),
+        ("keys revoke", "allowed"),
+        ("keys revoke", "error"),
+    ]
+    assert hub("audit", "verify").returncode == 0

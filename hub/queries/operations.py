@@ -1,0 +1,153 @@
+"""Joint operations (合成作战): created, filled with cases and entities, closed.
+
+Members of an open operation see its cases (`hub.access`). An operation is visible to
+its members, its creator and the roles that see every unit. Only what the asker may see
+can be taken into an operation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from neo4j import AsyncDriver
+
+from graph_schema import ident, schema
+from hub.access import node_visible
+from hub.queries.entities import Scope, operation_visible, read, write
+
+
+# What an operation can include, from graph_schema's INCLUDES declaration.
+def includable() -> frozenset[str]:
+    return frozenset(schema().relationship("INCLUDES").targets)
+
+
+VISIBLE = operation_visible("o")
+
+
+async def listed(
+    driver: AsyncDriver,
+    status: str | None,
+    skip: int,
+    take: int,
+    scope: Scope,
+    timeout: float,
+    database: str | None = None,
+) -> list[dict[str, Any]]:
+    rows = await read(
+        driver,
+        f"MATCH (o:Operation) WHERE ($status IS NULL OR o.status = $status) AND {VISIBLE} "
+        "RETURN properties(o) AS props ORDER BY o.created_at DESC, o.op_id SKIP $skip LIMIT $take",
+        timeout,
+        database,
+        status=status,
+        skip=skip,
+        take=take,
+        scope=scope,
+    )
+    return [row["props"] for row in rows]
+
+
+async def get(
+    driver: AsyncDriver, op_id: str, scope: Scope, timeout: float, database: str | None = None
+) -> dict[str, Any] | None:
+    rows = await read(
+        driver,
+        f"MATCH (o:Operation {{op_id: $op_id}}) WHERE {VISIBLE} RETURN properties(o) AS props",
+        timeout,
+        database,
+        op_id=op_id,
+        scope=scope,
+    )
+    return rows[0]["props"] if rows else None
+
+
+async def create(
+    driver: AsyncDriver,
+    name: str,
+    members: Sequence[str],
+    created_by: str,
+    timeout: float,
+    database: str | None = None,
+) -> dict[str, Any]:
+    rows = await write(
+        driver,
+        "CREATE (o:Operation {op_id: $op_id, name: $name, status: 'open', members: $members, "
+        "created_by: $by, created_at: datetime(), sources: ['hub'], first_seen: datetime(), "
+        "last_seen: datetime()}) RETURN properties(o) AS props",
+        timeout,
+        database,
+        op_id=uuid.uuid4().hex,
+        name=name,
+        members=sorted(set(members) | {created_by}),
+        by=created_by,
+    )
+    return dict(rows[0]["props"])
+
+
+def _match(items: Sequence[tuple[str, str]]) -> tuple[str, dict[str, list[str]]]:
+    """A subquery yielding node `x` for each (label, key), and its parameters."""
+    gs = schema()
+    by_label: dict[str, list[str]] = {}
+    for label, key in items:
+        by_label.setdefault(label, []).append(key)
+    parts = [
+        f"MATCH (x:{ident(gs.node(label).label)}) WHERE x.{ident(gs.node(label).key)} "
+        f"IN $keys.{ident(label)} RETURN x"
+        for label in by_label
+    ]
+    return " UNION ".join(parts), by_label
+
+
+async def include(
+    driver: AsyncDriver,
+    op_id: str,
+    items: Sequence[tuple[str, str]],
+    add: bool,
+    scope: Scope,
+    timeout: float,
+    database: str | None = None,
+) -> tuple[dict[str, Any] | None, int]:
+    """Add (or remove) the visible items to an open operation the asker may see:
+    (the operation, how many items it now has), or (None, 0) when there is none such."""
+    change = (
+        "MERGE (o)-[r:INCLUDES]->(x) ON CREATE SET r.sources = ['hub'], "
+        "r.first_seen = datetime() SET r.last_seen = datetime()"
+        if add
+        else "MATCH (o)-[r:INCLUDES]->(x) DELETE r"
+    )
+    found, keys = _match(items)
+    subquery = (
+        f"CALL (o) {{ CALL () {{ {found} }} WITH x WHERE {node_visible('x')} {change} }} "
+        if items
+        else ""
+    )
+    rows = await write(
+        driver,
+        f"MATCH (o:Operation {{op_id: $op_id}}) WHERE o.status = 'open' AND {VISIBLE} "
+        f"{subquery}"
+        "WITH DISTINCT o RETURN properties(o) AS props, COUNT { (o)-[:INCLUDES]->() } AS size",
+        timeout,
+        database,
+        op_id=op_id,
+        keys=keys,
+        scope=scope,
+    )
+    return (rows[0]["props"], rows[0]["size"]) if rows else (None, 0)
+
+
+async def close(
+    driver: AsyncDriver, op_id: str, scope: Scope, timeout: float, database: str | None = None
+) -> dict[str, Any] | None:
+    rows = await write(
+        driver,
+        f"MATCH (o:Operation {{op_id: $op_id}}) WHERE o.status = 'open' AND {VISIBLE} "
+        "SET o.status = 'closed', o.closed_at = datetime(), o.last_seen = datetime() "
+        "RETURN properties(o) AS props",
+        timeout,
+        database,
+        op_id=op_id,
+        scope=scope,
+    )
+    return rows[0]["props"] if rows else None

@@ -1,0 +1,185 @@
+"""What every GraphQL operation goes through: permissions, limits, audit, masked errors.
+
+One schema extension per request, configured by the request's settings:
+- before parsing, it caps the tokens of the query (HUB_MAX_TOKENS);
+- it adds validation rules: depth and aliases (strawberry's own limiters, fragments
+  included), page size and cost (`hub.limits`), the permission table
+  (`hub/permissions.yaml`, every field checked for the principal's role) and, in
+  production, no introspection; so a refused operation runs no resolver and no
+  database query;
+- while resolving, it notes the global id of every entity the answer holds;
+- afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
+  in production it then takes "Did you mean ...?" out of every message and replaces
+  the message of every error a resolver raised (not the hub's own access and limit
+  errors) by "Unexpected error.".
+Errors are typed by `extensions.code`: UNAUTHENTICATED, FORBIDDEN, JUSTIFICATION_REQUIRED,
+LIMIT_EXCEEDED.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from graphql import FieldNode, GraphQLError, ValidationContext, ValidationRule
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.relay import to_base64
+
+from hub import audit, limits, permissions
+from hub.access import Principal
+from hub.auth import ANONYMOUS
+from hub.errors import AccessError
+from hub.permissions import Permissions
+from resolvers.context import Context
+from resolvers.types import Entity
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def code(error: GraphQLError) -> str | None:
+    if isinstance(error.original_error, AccessError):
+        return error.original_error.code
+    found = (error.extensions or {}).get("code")
+    return found if isinstance(found, str) else None
+
+
+def readable(error: GraphQLError) -> bool:
+    """Whether production may show the error as it is: not a resolver's own failure."""
+    return error.original_error is None or isinstance(error.original_error, AccessError)
+
+
+def permission_rule(
+    principal: Principal, table: Permissions, justified: bool
+) -> type[ValidationRule]:
+    class PermissionRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.reported: set[str] = set()
+
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            parent = self.context.get_parent_type()
+            name = node.name.value
+            if parent is None or name.startswith("__"):
+                return
+            if principal is ANONYMOUS:
+                where = "anonymous"
+                message = "authenticate first: send a bearer token (connection_init payload)"
+                error_code = "UNAUTHENTICATED"
+            elif not table.may_select(principal.role, parent.name, name):
+                where = f"{parent.name}.{name}"
+                message = f"the role {principal.role} may not query {parent.name}.{name}"
+                error_code = "FORBIDDEN"
+            elif not justified and table.needs_justification(principal.role, parent.name, name):
+                where = f"{parent.name}.{name}"
+                message = (
+                    f"{parent.name}.{name} needs a justification: send the header "
+                    "X-Justification with a case number or reason"
+                )
+                error_code = "JUSTIFICATION_REQUIRED"
+            else:
+                return
+            if where not in self.reported:
+                self.reported.add(where)
+                self.report_error(GraphQLError(message, node, extensions={"code": error_code}))
+
+    return PermissionRule
+
+
+def _rules(context: Context, variables: Any) -> list[Any]:
+    settings, principal = context.settings, context.principal
+    rules = [
+        depth_validator(settings.max_depth, None),
+        alias_validator(settings.max_aliases),
+        limits.rule(settings.max_cost, settings.max_page_size, variables or {}),
+        permission_rule(principal, permissions.table(), bool(context.justification)),
+    ]
+    if settings.production:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+def _masked(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        "Unexpected error.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+    )
+
+
+class Guard(SchemaExtension):
+    def __init__(self, *, execution_context: Any = None) -> None:
+        self.entities: list[str] = []
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        ctx = self.execution_context
+        context: Context = ctx.context
+        settings = context.settings
+        ctx.parse_options["max_tokens"] = settings.max_tokens
+        ctx.validation_rules = (
+            *ctx.validation_rules,
+            *_rules(context, ctx.variables),
+        )
+        yield
+        result = ctx.result
+        errors = list((result.errors if result else None) or ctx.pre_execution_errors or [])
+        codes = {code(e) for e in errors}
+        if codes & {"FORBIDDEN", "UNAUTHENTICATED", "JUSTIFICATION_REQUIRED"}:
+            outcome = audit.DENIED
+        elif errors:
+            outcome = audit.ERROR
+        else:
+            outcome = audit.ALLOWED
+        if context.trail is not None:
+            try:
+                action = f"{ctx.operation_type.value} {ctx.operation_name or 'anonymous'}"
+            except RuntimeError:  # the document did not parse
+                action = "unparsed"
+            context.trail.record(
+                audit.event(
+                    context.principal,
+                    action,
+                    outcome,
+                    query=ctx.query,
+                    variables=ctx.variables,
+                    entities=self.entities,
+                    reason="; ".join(e.message for e in errors[:5]) or None,
+                    started=started,
+                    justification=context.justification,
+                )
+            )
+        if settings.production and errors:
+            for error in errors:
+                error.message = _SUGGESTION.sub("", error.message)
+            shown = [e if readable(e) else _masked(e) for e in errors]
+            if result is not None and result.errors:
+                result.errors = shown
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        result = _next(root, info, *args, **kwargs)
+        if inspect.isawaitable(result):
+            return self._note_later(result, info)
+        self._note(result, info)
+        return result
+
+    async def _note_later(self, pending: Any, info: Any) -> Any:
+        result = await pending
+        self._note(result, info)
+        return result
+
+    def _note(self, value: Any, info: Any) -> None:
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, Entity):
+                # The Relay global id, as the client sees it (GraphQL type names are labels).
+                local = info.context.ids.encode(item.LABEL, item.key_value())
+                self.entities.append(to_base64(item.LABEL, local))

@@ -1,0 +1,86 @@
+"""Relay connections: pages of a list with opaque cursors, a hard page-size cap and the
+total where it is cheap."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Generic, TypeVar
+
+import strawberry
+
+from hub.errors import BadRequest
+from resolvers.links import Link
+
+T = TypeVar("T")
+
+DEFAULT_FIRST = 20
+
+
+@strawberry.type(description="Where a page stands in its list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One item of a list, with its cursor.")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int | None = strawberry.field(description="Items in the whole list.")
+
+
+@strawberry.type(description="A linked entity and the relationship that links it.")
+class LinkEdge(Generic[T]):
+    cursor: str
+    node: T
+    link: Link = strawberry.field(description="The relationship, its properties and provenance.")
+
+
+@strawberry.type(description="A page of an entity's links.")
+class LinkConnection(Generic[T]):
+    edges: list[LinkEdge[T]]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Links in all.")
+
+
+def cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"at:{offset}".encode()).decode()
+
+
+def offset(after: str | None) -> int:
+    """The offset a page starts at: just after the `after` cursor."""
+    if after is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(after.encode()).decode()
+        if text.startswith("at:") and int(text[3:]) >= 0:
+            return int(text[3:]) + 1
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise BadRequest(f"after: {after!r} is not a cursor of this list")
+
+
+def window(first: int | None, after: str | None, cap: int) -> tuple[int, int]:
+    """(skip, take) for a page; `first` over the cap is refused, not cut short silently."""
+    take = DEFAULT_FIRST if first is None else first
+    if not 0 <= take <= cap:
+        raise BadRequest(f"first must be between 0 and {cap} (HUB_MAX_PAGE_SIZE), not {take}")
+    return offset(after), min(take, cap)
+
+
+def page_info(skip: int, count: int, has_next: bool) -> PageInfo:
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=skip > 0,
+        start_cursor=cursor(skip) if count else None,
+        end_cursor=cursor(skip + count - 1) if count else None,
+    )

@@ -1,0 +1,239 @@
+"""Authentication on /graphql: tokens and API keys, over HTTP and WebSocket."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import RSAAlgorithm
+from neo4j import Driver
+from starlette.testclient import TestClient, WebSocketDenialResponse
+
+from hub import auth, demo, keys
+from hub.access import Role
+from hub.app import create_app
+from hub.loader import Loader
+from hub.settings import Settings
+from tests.conftest import bearer
+
+QUERY = '{ person(idNumber: "411623198503120014") { name } }'
+
+
+@pytest.fixture
+def client(graph: Driver, settings: Settings) -> Iterator[TestClient]:
+    demo.load(Loader(graph))
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def ask(client: TestClient, headers: dict[str, str]) -> Any:
+    return client.post("/graphql", json={"query": QUERY}, headers=headers)
+
+
+def claims(settings: Settings, **changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    base = {
+        "sub": "li.ming",
+        "role": "investigator",
+        "unit": "U1",
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + 600,
+    }
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def signed(settings: Settings, **changes: Any) -> dict[str, str]:
+    token = jwt.encode(claims(settings, **changes), auth.secret(settings), algorithm="HS256")
+    return {"authorization": f"Bearer {token}"}
+
+
+def test_a_development_token_is_accepted(client: TestClient, settings: Settings) -> None:
+    response = ask(client, bearer(settings))
+    assert response.status_code == 200
+    assert response.json()["data"]["person"]["name"] == "张伟"
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({}, "bearer token or API key is required"),
+        ({"authorization": "Basic dXNlcjpwdw=="}, "must read `Bearer <token>`"),
+        ({"authorization": "Bearer not.a.token"}, "the token is not valid"),
+        ({"authorization": "Bearer hub_0123456789ab_short"}, "malformed API key"),
+    ],
+)
+def test_missing_or_malformed_credentials_get_401(
+    client: TestClient, headers: dict[str, str], message: str
+) -> None:
+    response = ask(client, headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    error = response.json()["errors"][0]
+    assert message in error["message"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"exp": int(time.time()) - 60}, "expired"),
+        ({"aud": "another-service"}, "not meant for this hub"),
+        ({"iss": "someone-else"}, "not issued by"),
+        ({"role": "superuser"}, "role 'superuser' is unknown"),
+        ({"exp": None}, "lacks the 'exp' claim"),
+        ({"sub": None}, "lacks the 'sub' claim"),
+    ],
+)
+def test_expired_foreign_or_incomplete_tokens_get_401(
+    client: TestClient, settings: Settings, changes: dict[str, Any], message: str
+) -> None:
+    response = ask(client, signed(settings, **changes))
+    assert response.status_code == 401
+    assert message in response.json()["errors"][0]["message"]
+
+
+def test_a_token_signed_with_another_secret_gets_401(
+    client: TestClient, settings: Settings
+) -> None:
+    token = jwt.encode(claims(settings), b"x" * 48, algorithm="HS256")
+    response = ask(client, {"authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert "Signature verification failed" in response.json()["errors"][0]["message"]
+
+
+def test_a_none_algorithm_token_gets_401(client: TestClient, settings: Settings) -> None:
+    token = jwt.encode(claims(settings, role="admin"), None, algorithm="none")
+    assert ask(client, {"authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_with_a_public_key_only_the_providers_es256_tokens_pass(
+    graph: Driver, settings: Settings, tmp_path: Path
+) -> None:
+    demo.load(Loader(graph))
+    private = ec.generate_private_key(ec.SECP256R1())
+    pem = tmp_path / "provider.pem"
+    pem.write_bytes(
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    production = dataclasses.replace(settings, jwt_public_key=pem)
+    with TestClient(create_app(production)) as client:
+        token = jwt.encode(claims(settings), private, algorithm="ES256")
+        assert ask(client, {"authorization": f"Bearer {token}"}).status_code == 200
+        # An HS256 token signed with the local secret is no longer accepted.
+        assert ask(client, bearer(settings)).status_code == 401
+    with pytest.raises(Exception, match="hub token` signs with HUB_JWT_SECRET"):
+        auth.issue(production, "x", Role.admin)
+
+
+def test_an_api_key_works_until_it_is_revoked(
+    client: TestClient, graph: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keys, "CACHE_SECONDS", 0.0)
+    new = keys.create(graph, "fraud dashboard", Role.analyst, None)
+    stored = graph.execute_query("MATCH (k:ApiKey) RETURN k.hash AS hash").records[0]["hash"]
+    assert new.key not in stored and stored.startswith("$argon2id$")
+    headers = {"authorization": f"Bearer {new.key}"}
+    assert ask(client, headers).status_code == 200
+    wrong = {"authorization": f"Bearer {new.key[:-4]}AAAA"}
+    assert "wrong secret" in ask(client, wrong).json()["errors"][0]["message"]
+    assert [k["key_id"] for k in keys.listed(graph)] == [new.key_id]
+    assert keys.revoke(graph, new.key_id)
+    response = ask(client, headers)
+    assert response.status_code == 401
+    assert "unknown or revoked API key" in response.json()["errors"][0]["message"]
+    assert not keys.revoke(graph, "000000000000")
+
+
+def test_a_websocket_with_a_bad_token_is_refused_with_401(
+    client: TestClient,
+) -> None:
+    with (
+        pytest.raises(WebSocketDenialResponse) as refused,
+        client.websocket_connect(
+            "/graphql",
+            subprotocols=["graphql-transport-ws"],
+            headers={"authorization": "Bearer nonsense"},
+        ),
+    ):
+        pass
+    assert refused.value.status_code == 401
+
+
+def ws_query(client: TestClient, payload: dict[str, Any]) -> dict[str, Any]:
+    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": payload})
+        message = ws.receive()
+        if message["type"] == "websocket.close":
+            return {"closed": message["code"]}
+        assert json.loads(message["text"])["type"] == "connection_ack"
+        ws.send_json({"type": "subscribe", "id": "1", "payload": {"query": QUERY}})
+        return dict(ws.receive_json())
+
+
+def test_a_websocket_authenticates_in_connection_init(
+    client: TestClient, settings: Settings
+) -> None:
+    refused = ws_query(client, {})
+    assert refused["closed"] == 4403
+    answer = ws_query(client, {"authorization": bearer(settings)["authorization"]})
+    assert answer["type"] == "next"
+    assert answer["payload"]["data"]["person"]["name"] == "张伟"
+
+
+def test_with_a_jwks_document_tokens_of_its_keys_pass(graph: Driver, settings: Settings) -> None:
+    demo.load(Loader(graph))
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
+    document = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]})
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(document.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/jwks.json"
+        with TestClient(create_app(dataclasses.replace(settings, jwt_jwks_url=url))) as client:
+            good = jwt.encode(claims(settings), private, algorithm="RS256", headers={"kid": "k1"})
+            assert ask(client, {"authorization": f"Bearer {good}"}).status_code == 200
+            stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            bad = jwt.encode(claims(settings), stranger, algorithm="RS256", headers={"kid": "k1"})
+            assert ask(client, {"authorization": f"Bearer {bad}"}).status_code == 401
+            unknown = jwt.encode(
+                claims(settings), private, algorithm="RS256", headers={"kid": "k9"}
+            )
+            response = ask(client, {"authorization": f"Bearer {unknown}"})
+            assert response.status_code == 401
+            assert "signing key is not known" in response.json()["errors"][0]["message"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_only_the_graphiql_page_itself_is_served_without_a_token(client: TestClient) -> None:
+    page = client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    sneaky = client.get("/graphql", params={"query": QUERY}, headers={"accept": "text/html"})
+    assert sneaky.status_code == 401

@@ -1,0 +1,101 @@
+"""The `alerts` subscription over WebSocket (graphql-transport-ws): a client hears of the
+alert a sync raised that another client started."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from starlette.testclient import TestClient
+
+from hub.access import Role
+from hub.app import create_app
+from tests.conftest import bearer
+from tests.resolvers.county import County
+from tests.resolvers.test_mutations import _evaluate
+
+SUBSCRIBE = (
+    "subscription { alerts { rule status summary about { edges { node { kind label } } } } }"
+)
+
+
+def _wanted(county: County) -> dict[str, Any]:
+    rows, _, _ = county.driver.execute_query(
+        "MATCH (p:Person)-[:WANTED_BY]->(w:Warrant {status: '在逃'}) "
+        "WHERE p.id_number IS NOT NULL AND p.name IS NOT NULL "
+        "RETURN p.name AS name, p.id_number AS id, w.warrant_no AS warrant LIMIT 1"
+    )
+    return dict(rows[0])
+
+
+def _drop_a_check_in(county: County, drop: Path, person: dict[str, Any]) -> None:
+    """A hotel file dated after every file the county's sync loaded, holding one
+    check-in of the wanted person."""
+    hotel = county.world / "sources" / "bigdata" / "hotel"
+    last = sorted(hotel.glob("*.parquet"))[-1]
+    row = (
+        pl.read_parquet(last)
+        .head(1)
+        .with_columns(
+            lsh=pl.lit("LG9999999999"),
+            xm=pl.lit(person["name"]),
+            zjhm=pl.lit(person["id"]),
+            rzsj=pl.lit("202611020930"),
+            tfsj=pl.lit(None, pl.String),
+        )
+    )
+    (drop / "hotel").mkdir(parents=True)
+    row.write_parquet(drop / "hotel" / "2026-11-02.parquet")
+
+
+def _receive(ws: Any, seconds: float) -> dict[str, Any] | None:
+    got: dict[str, Any] = {}
+
+    def run() -> None:
+        got["message"] = ws.receive_json()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return got.get("message")
+
+
+def test_a_subscriber_hears_of_the_alert_a_sync_raised(synced: County, tmp_path: Path) -> None:
+    _evaluate(synced)  # what the county already holds is raised before anyone listens
+    person = _wanted(synced)
+    drop = tmp_path / "drop"
+    _drop_a_check_in(synced, drop, person)
+    sources = tmp_path / "sources.json"
+    sources.write_text(json.dumps({"bigdata": {"drop": str(drop)}}))
+    settings = dataclasses.replace(synced.settings, sources_file=sources, alert_poll=0.2)
+    with (
+        TestClient(create_app(settings)) as client,
+        client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"], headers=bearer(settings)
+        ) as ws,
+    ):
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
+        # another client, a connector job, starts the sync
+        started = client.post(
+            "/graphql",
+            headers=bearer(settings, Role.connector, user="sync-job"),
+            json={
+                "query": 'mutation { triggerSync(source: "bigdata") { __typename ... on SyncStarted { streams } } }'
+            },
+        ).json()["data"]["triggerSync"]
+        assert started["__typename"] == "SyncStarted" and "hotel" in started["streams"]
+        message = _receive(ws, 180)  # the machine may be busy
+        assert message is not None, "no alert within three minutes"
+        assert message["type"] == "next", message
+        alert = message["payload"]["data"]["alerts"]
+        assert alert["rule"] == "fugitive_seen" and alert["status"] == "new"
+        assert person["warrant"] in alert["summary"]
+        about = {(e["node"]["kind"], e["node"]["label"]) for e in alert["about"]["edges"]}
+        assert ("Person", person["name"]) in about
+        ws.send_json({"id": "1", "type": "complete"})

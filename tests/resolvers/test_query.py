@@ -1,0 +1,146 @@
+"""Look-ups, links and paging against the synced synthetic county."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.resolvers.county import County, ask, data, global_id
+
+PERSON_LINKS = """
+query($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on Person {
+      uid name
+      phones(first: 5) { totalCount edges { node { number } link { type sources } } }
+      accounts(first: 5) { totalCount edges { node { number status } } }
+    }
+  }
+}
+"""
+
+
+def test_a_thousand_people_with_phones_and_accounts_take_three_statements(
+    synced: County,
+) -> None:
+    rows, _, _ = synced.driver.execute_query(
+        "MATCH (p:Person) RETURN p.uid AS uid "
+        "ORDER BY EXISTS { (p)-[:HAS_PHONE|HOLDS]->() } DESC, uid LIMIT 1000"
+    )
+    assert len(rows) == 1000
+    tokens = [global_id(synced.settings, "Person", r["uid"]) for r in rows]
+    answer = ask(synced.settings, PERSON_LINKS, ids=tokens)
+    assert answer.errors is None
+    people = answer.data["nodes"]
+    assert [p["uid"] for p in people] == [r["uid"] for r in rows]
+    assert sum(p["phones"]["totalCount"] > 0 for p in people) > 100
+    assert sum(p["accounts"]["totalCount"] > 0 for p in people) > 10
+    # one for the people, one for all their phones, one for all their accounts
+    assert answer.statements == 3
+
+
+def test_look_ups_by_natural_key_normalise_what_is_typed(synced: County) -> None:
+    account = synced.truth("money_path_hops").row(0, named=True)["to_account"]
+    spaced = " ".join(account[i : i + 4] for i in range(0, len(account), 4))
+    found = data(
+        synced.settings,
+        "query($n: String!) { account(number: $n) { number kind label } }",
+        n=spaced,
+    )
+    assert found["account"] == {"number": account, "kind": "BankAccount", "label": account}
+
+    rows, _, _ = synced.driver.execute_query(
+        "MATCH (ph:Phone) WHERE ph.number STARTS WITH '+861' RETURN ph.number AS n LIMIT 1"
+    )
+    number = rows[0]["n"]
+    local = f"{number[3:6]} {number[6:10]} {number[10:]}"
+    found = data(synced.settings, "query($n: String!) { phone(number: $n) { number } }", n=local)
+    assert found["phone"] == {"number": number}
+
+    case_no = synced.truth("ring_cases").row(0, named=True)["case_no"]
+    found = data(
+        synced.settings,
+        "query($c: String!) { case(caseNo: $c) { caseNo kind units { edges { node { code } } } } }",
+        c=case_no,
+    )
+    assert found["case"]["caseNo"] == case_no
+    assert len(found["case"]["units"]["edges"]) == 1
+
+    warrant = synced.truth("fugitives").row(0, named=True)["warrant_no"]
+    found = data(
+        synced.settings,
+        "query($w: String!) { warrant(warrantNo: $w) { warrantNo wanted { edges { node { idNumber } } } } }",
+        w=warrant,
+    )
+    assert found["warrant"]["warrantNo"] == warrant
+    assert found["warrant"]["wanted"]["edges"]
+
+    plate = synced.truth("vehicles").row(0, named=True)["plate"]
+    found = data(synced.settings, "query($p: String!) { vehicle(plate: $p) { plate } }", p=plate)
+    assert found["vehicle"] in (None, {"plate": plate})  # only vehicles seen at a checkpoint
+
+
+@pytest.mark.parametrize(
+    ("field", "arg", "value"),
+    [
+        ("person", "idNumber", "411623198503120019"),
+        ("account", "number", "6222020000000000000"),
+        ("phone", "number", "not a phone"),
+        ("vehicle", "plate", "豫Z00000"),
+        ("case", "caseNo", "A000"),
+        ("warrant", "warrantNo", ""),
+    ],
+)
+def test_unknown_keys_find_nothing(synced: County, field: str, arg: str, value: str) -> None:
+    query = f"query($v: String!) {{ {field}({arg}: $v) {{ id }} }}"
+    assert data(synced.settings, query, v=value)[field] is None
+
+
+BUSY_PLACE = """
+query($id: ID!, $first: Int, $after: String) {
+  node(id: $id) {
+    ... on Place {
+      stays(first: $first, after: $after) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { node { uid } link { ... on Stay { checkin room sources } } }
+      }
+    }
+  }
+}
+"""
+
+
+def _busiest_hotel(county: County) -> str:
+    rows, _, _ = county.driver.execute_query(
+        "MATCH (h:Place)<-[s:STAYED_AT]-() RETURN h.place_id AS id, count(s) AS n "
+        "ORDER BY n DESC, id LIMIT 1"
+    )
+    return global_id(county.settings, "Place", rows[0]["id"])
+
+
+def test_pages_walk_a_busy_place_newest_first_without_gaps(synced: County) -> None:
+    place = _busiest_hotel(synced)
+    seen, after, total = [], None, None
+    while True:
+        page = data(synced.settings, BUSY_PLACE, id=place, first=7, after=after)["node"]["stays"]
+        total = page["totalCount"]
+        seen += [e["link"]["checkin"] for e in page["edges"]]
+        assert all(e["link"]["sources"] == ["bigdata"] for e in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert total is not None and total > 7
+    assert len(seen) == total
+    assert seen == sorted(seen, reverse=True)
+
+
+def test_a_page_over_the_cap_or_a_bad_cursor_is_refused(synced: County) -> None:
+    place = _busiest_hotel(synced)
+    cap = synced.settings.max_page_size
+    answer = ask(synced.settings, BUSY_PLACE, id=place, first=cap + 1)
+    assert answer.errors and f"pages hold 0 to {cap} items" in answer.errors[0]
+    assert answer.statements == 0
+    answer = ask(synced.settings, BUSY_PLACE, id=place, first=5, after="nonsense")
+    assert answer.errors and "not a cursor" in answer.errors[0]
+    empty = data(synced.settings, BUSY_PLACE, id=place, first=0)["node"]["stays"]
+    assert empty["edges"] == [] and empty["pageInfo"]["hasNextPage"]
