@@ -27,7 +27,12 @@ def credentials(settings: Settings) -> tuple[str, tuple[str, str]]:
 def driver(settings: Settings) -> Driver:
     """A driver for the configured Neo4j; creating it does not contact the server."""
     uri, auth = credentials(settings)
-    return GraphDatabase.driver(uri, auth=auth, user_agent="county-hub")
+    # Concurrent loads that share nodes deadlock now and then; Neo4j breaks the cycle and
+    # the driver retries the loser. On a busy machine 30 s (the default) of retries is
+    # not always enough for every writer to get through.
+    return GraphDatabase.driver(
+        uri, auth=auth, user_agent="county-hub", max_transaction_retry_time=120.0
+    )
 
 
 def connect(settings: Settings) -> Driver:
