@@ -403,6 +403,9 @@ class Record(Entity):
     source_id: str | None
     fetched_at: dt.datetime | None
     raw: str | None = strawberry.field(description="The record as the source sent it (JSON).")
+    resolved: bool | None = strawberry.field(
+        description="Identity resolution has compared it (unset: new since the last run)."
+    )
 
     @strawberry.field(description="The entities the record describes.")
     async def describes(

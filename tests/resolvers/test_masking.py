@@ -66,3 +66,23 @@ def test_every_personal_property_of_every_entity_type_is_masked() -> None:
             declared = personal(type_.LABEL, field.python_name) is not None
             masked = any(isinstance(e, MaskPersonal) for e in field.extensions)
             assert declared == masked, f"{type_.LABEL}.{field.python_name}"
+
+
+RAW = """
+query($idNumber: String!) {
+  person(idNumber: $idNumber) { records { edges { node { source raw } } } }
+}
+"""
+
+
+@pytest.mark.parametrize("role", [Role.investigator, Role.analyst])
+def test_raw_records_are_only_for_roles_that_see_personal_numbers(
+    serve: Callable[..., TestClient], settings: Settings, role: Role
+) -> None:
+    answer = gql(serve(), settings, RAW, role, idNumber="411623198503120014")
+    if permissions.table().sees_personal_data(role):
+        assert "errors" not in answer and answer["data"]["person"]["records"] is not None
+    else:
+        assert answer.get("data") is None
+        assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert "Record.raw" in answer["errors"][0]["message"]
