@@ -35,10 +35,8 @@ from neo4j import READ_ACCESS, Driver, Query
 from strawberry import relay
 
 import connectors
-from hub import db, ids, migrate
+from hub import db, ids, migrate, syncing
 from hub.app import create_app
-from hub.cli.sync import run_sync
-from hub.loader import Loader
 from hub.queries.clusters import FOOTPRINT
 from hub.queries.graph import default_types
 from hub.settings import Settings
@@ -65,7 +63,7 @@ def load(settings: Settings, world: Path, port_base: int, keep: bool) -> Driver:
         migrate.migrate(driver)
         chosen = [connectors.build(name, local) for name in connectors.names()]
         began = time.perf_counter()
-        asyncio.run(run_sync(chosen, Loader.from_settings(driver, local), full=True))
+        asyncio.run(syncing.sync(driver, local, chosen, full=True))
         print(f"synced in {time.perf_counter() - began:,.0f}s")
     driver.execute_query("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
     driver.execute_query(

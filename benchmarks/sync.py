@@ -23,9 +23,7 @@ from pathlib import Path
 os.environ.setdefault("HUB_NEO4J_PORT", "7689")
 
 import connectors
-from hub import db, embedded, migrate
-from hub.cli.sync import run_sync
-from hub.loader import Loader
+from hub import db, embedded, migrate, syncing
 from hub.settings import Settings
 from hub.simulate import process as simulators
 from hub.world import WorldConfig, generate
@@ -68,11 +66,11 @@ def main() -> None:
                     "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS"
                 ).consume()
             migrate.migrate(driver)
-            loader = Loader.from_settings(driver, settings)
             chosen = [connectors.build(name, settings) for name in connectors.names()]
             began = time.perf_counter()
-            reports = asyncio.run(run_sync(chosen, loader, full=True))
+            synced = asyncio.run(syncing.sync(driver, settings, chosen, full=True))
             wall = time.perf_counter() - began
+            reports = synced.streams
 
     print(f"\n{'stream':28s} {'fetched':>10s} {'written':>10s} {'quarantined':>12s} {'rows/s':>9s}")
     for r in reports:

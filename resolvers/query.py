@@ -11,7 +11,7 @@ from strawberry import relay
 
 from hub import normalise
 from resolvers import alerts as alerting
-from resolvers import analysis, graph, money
+from resolvers import analysis, graph, money, resolution
 from resolvers import operations as ops
 from resolvers.context import Info
 from resolvers.types import BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
@@ -89,6 +89,7 @@ class Query:
     operations = field(ops.resolve_operations)
     operation = field(ops.resolve_operation)
     alerts = field(alerting.resolve_alerts)
+    match_persons = field(resolution.match_persons)
 
 
 @strawberry.type
@@ -102,6 +103,7 @@ class Mutation:
     acknowledge_alert = mutation(alerting.acknowledge_alert)
     resolve_alert = mutation(alerting.resolve_alert)
     trigger_sync = mutation(alerting.trigger_sync)
+    decide_same_entity = mutation(resolution.decide_same_entity)
 
 
 @strawberry.type

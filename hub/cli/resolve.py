@@ -56,13 +56,17 @@ def resolve_with_progress(driver: Driver, settings: Settings, *, full: bool = Fa
             progress.update(tasks[stage], completed=done, total=total)
 
         report = run.run(driver, settings, full=full, progress=show)
+    show_resolution(report)
+    return report
+
+
+def show_resolution(report: run.Report) -> None:
     console.print(
         f"{report.records:,} person records ({report.new_records:,} new), "
         f"{report.candidate_pairs:,} candidate pairs, {report.positive:,} merges judged, "
         f"{report.review:,} for review; {report.persons:,} persons "
         f"(merged {report.changes.merged:,}, split {report.changes.split:,})"
     )
-    return report
 
 
 def show_explanation(driver: Driver, settings: Settings, uid: str) -> None:

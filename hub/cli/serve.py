@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -18,8 +17,7 @@ from hub import auth, db, migrate
 from hub import demo as demo_graph
 from hub.access import Role
 from hub.app import create_app
-from hub.cli.resolve import resolve_with_progress
-from hub.cli.sync import run_sync, show_reports, summary
+from hub.cli.sync import run_sync
 from hub.cli.trail import recorded
 from hub.loader import Loader
 from hub.settings import Settings
@@ -90,15 +88,10 @@ def demo(
             driver = db.connect(settings)
         with driver:
             migrate.migrate(driver, database=settings.neo4j_database)
-            loader = Loader.from_settings(driver, settings)
-            loaded = demo_graph.load(loader)
+            loaded = demo_graph.load(Loader.from_settings(driver, settings))
             console.print(f"demo graph loaded: {sum(r.rows for r in loaded)} rows")
             chosen = [connectors.build(name, settings) for name in connectors.names()]
-            with recorded(driver, settings, "sync", sources=connectors.names()) as extra:
-                reports = asyncio.run(run_sync(chosen, loader, full=False))
-                extra["reason"] = summary(reports)
-            show_reports(reports)
-            resolve_with_progress(driver, settings)
+            run_sync(driver, settings, chosen)
             with recorded(driver, settings, "token", user="demo", role="investigator"):
                 token = auth.issue(settings, "demo", Role.investigator, "DEMO")
         console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql")

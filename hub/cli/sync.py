@@ -6,19 +6,17 @@ import asyncio
 from typing import Annotated
 
 import typer
+from neo4j import Driver
 from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
 import connectors
 from connectors import state
-from connectors.sync import StreamReport, sync_files, sync_stream
-from hub import db, migrate
-from hub.cli.resolve import resolve_with_progress
+from connectors.sync import StreamReport
+from hub import db, migrate, syncing
+from hub.cli.resolve import show_resolution
 from hub.cli.trail import recorded
-from hub.loader import Loader
-from hub.queries import alerts
-from hub.resolution import apply
 from hub.settings import Settings
 
 console = Console(highlight=False)
@@ -30,28 +28,55 @@ def sync(
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore the saved cursors.")] = False,
 ) -> None:
-    """Sync sources into the graph, incrementally from each stream's saved cursor."""
+    """Sync sources into the graph, incrementally from each stream's saved cursor; then
+    resolve identities and raise alerts."""
     settings = Settings.from_env()
     chosen = [connectors.build(name, settings) for name in (sources or connectors.names())]
-    names = [c.name for c in chosen]
     with db.connected(settings) as driver:
         migrate.migrate(driver, database=settings.neo4j_database)
-        with recorded(driver, settings, "sync", sources=names, full=full) as extra:
-            loader = Loader.from_settings(driver, settings)
-            apply.unapply(driver, settings.neo4j_database)
-            reports = asyncio.run(run_sync(chosen, loader, full))
-            extra["reason"] = summary(reports)
-        show_reports(reports)
-        resolve_with_progress(driver, settings)
-        # after the sync's and the resolution's writes have committed: subscribers see
-        # the alerts they raise
-        alerts.evaluate_blocking(driver, settings.query_timeout, settings.neo4j_database)
+        run_sync(driver, settings, chosen, full=full)
 
 
-def summary(reports: list[StreamReport]) -> str:
-    written = sum(r.written for r in reports)
-    held = sum(r.quarantined for r in reports)
-    return f"{len(reports)} streams, {written} rows written, {held} quarantined"
+def run_sync(
+    driver: Driver, settings: Settings, chosen: list[connectors.Connector], *, full: bool = False
+) -> syncing.Synced:
+    """`hub.syncing.sync` with a progress bar per stream and per resolution stage, audited
+    as one CLI action; then its figures."""
+    names = [c.name for c in chosen]
+    with (
+        recorded(driver, settings, "sync", sources=names, full=full) as extra,
+        Progress(console=console, transient=False) as progress,
+    ):
+        tasks: dict[str, TaskID] = {}
+
+        def stream(report: StreamReport) -> None:
+            name = f"{report.source}/{report.stream}"
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=None)
+            progress.update(
+                tasks[name],
+                completed=report.fetched,
+                description=(
+                    f"{name}: {report.written} written, "
+                    f"{report.quarantined} quarantined, {report.rate:,.0f} rows/s"
+                ),
+            )
+
+        def resolving(stage: str, done: int, total: int) -> None:
+            name = f"resolution: {stage}"
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=total)
+            progress.update(tasks[name], completed=done, total=total)
+
+        done = asyncio.run(
+            syncing.sync(driver, settings, chosen, full=full, progress=stream, resolving=resolving)
+        )
+        for report in done.streams:
+            progress.update(tasks[f"{report.source}/{report.stream}"], total=report.fetched)
+        extra["reason"] = done.summary()
+    show_reports(done.streams)
+    show_resolution(done.resolution)
+    return done
 
 
 def show_reports(reports: list[StreamReport]) -> None:
@@ -65,41 +90,6 @@ def show_reports(reports: list[StreamReport]) -> None:
             f"{r.rate:,.0f}",
         )
     console.print(table)
-
-
-async def run_sync(
-    chosen: list[connectors.Connector], loader: Loader, full: bool
-) -> list[StreamReport]:
-    reports = []
-    with Progress(console=console, transient=False) as progress:
-        for connector in chosen:
-            tasks = {
-                stream: progress.add_task(f"{connector.name}/{stream}", total=None)
-                for stream in connector.mapping().streams
-            }
-
-            def show(report: StreamReport, tasks: dict[str, TaskID] = tasks) -> None:
-                progress.update(
-                    tasks[report.stream],
-                    completed=report.fetched,
-                    description=(
-                        f"{report.source}/{report.stream}: {report.written} written, "
-                        f"{report.quarantined} quarantined, {report.rate:,.0f} rows/s"
-                    ),
-                )
-
-            if isinstance(connector, connectors.FileConnector):
-                # All feeds at once: their files load day by day, whatever the feed.
-                done = await sync_files(connector, loader, full=full, progress=show)
-            else:
-                done = [
-                    await sync_stream(connector, stream, loader, full=full, progress=show)
-                    for stream in tasks
-                ]
-            for report in done:
-                progress.update(tasks[report.stream], total=report.fetched)
-            reports.extend(done)
-    return reports
 
 
 def sources() -> None:

@@ -108,8 +108,10 @@ def decide(
     user: str,
     *,
     at: datetime | None = None,
+    reason: str | None = None,
 ) -> apply.Changes:
-    """Store a user's judgement about each pair of person uids, and apply what follows."""
+    """Store a user's judgement about each pair of person uids (with the reason they
+    gave, if any), and apply what follows."""
     if verdict not in VERDICTS:
         raise ResolutionError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
     if any(a == b for a, b in pairs):
@@ -119,7 +121,11 @@ def decide(
     if missing:
         raise ResolutionError(f"no person or merged person with uid {', '.join(missing)}")
     when = at or datetime.now(UTC)
-    rows = [Judgement.of(a, b, verdict=verdict, by=f"user:{user}", at=when).row() for a, b in pairs]
+    said = json.dumps({"reason": reason}, ensure_ascii=False) if reason else "{}"
+    rows = [
+        Judgement.of(a, b, verdict=verdict, by=f"user:{user}", at=when, comparisons=said).row()
+        for a, b in pairs
+    ]
     q.write_judgements(driver, settings.neo4j_database, rows)
     return reapply(driver, settings)
 

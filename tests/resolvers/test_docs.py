@@ -44,6 +44,9 @@ def _variables(county: County) -> dict[str, dict[str, Any]]:
         "stop-payment": {"account": path["victim_account"], "amount": 100.0, "reason": "demo"},
         "alerts": {"status": None},
         "trigger-sync": {"source": "telepathy"},
+        "match-persons": {"input": [{"name": "张伟", "birthDate": "1985-03-12"}]},
+        # the same person on both sides: refused with a typed error, the graph untouched
+        "decide-same-entity": {"a": victim, "b": victim, "same": True, "reason": "demo"},
     }
 
 
@@ -72,3 +75,4 @@ def test_each_documented_task_runs(synced: County) -> None:
     assert answers["person"]["person"]["cases"]["totalCount"] >= 1
     assert answers["close-operation"]["closeOperation"]["operation"]["status"] == "closed"
     assert answers["trigger-sync"]["triggerSync"]["__typename"] == "InvalidInput"
+    assert answers["decide-same-entity"]["decideSameEntity"]["__typename"] == "InvalidInput"

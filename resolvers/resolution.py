@@ -1,0 +1,147 @@
+"""Identity resolution over GraphQL: matching outside records against the persons of the
+graph (`matchPersons`) and a user's judgement that two persons are or are not the same
+human being (`decideSameEntity`). Both call `hub.resolution`, which works with the
+synchronous driver, in a worker thread with a driver of their own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+
+from hub import db
+from hub.errors import BadRequest, ResolutionError
+from hub.resolution import match as matching
+from hub.resolution import run
+from resolvers.context import Info
+from resolvers.errors import InvalidInput, NotFound
+from resolvers.ids import parse
+from resolvers.types import Person
+
+T = TypeVar("T")
+
+# Outside records one request may match: each costs a comparison against its blocks.
+MAX_ROWS = 100
+FIELDS = ("name", "id_number", "birth_date", "phone", "account", "address")
+IDENTITY = matching.ListMapping(columns={f: f for f in FIELDS}, birth_format="%Y-%m-%d")
+
+
+@strawberry.input(description="A person as an outside list gives them; every field optional.")
+class PersonInput:
+    name: str | None = None
+    id_number: str | None = None
+    birth_date: str | None = strawberry.field(default=None, description="YYYY-MM-DD.")
+    phone: str | None = None
+    account: str | None = None
+    address: str | None = None
+
+
+@strawberry.type(description="How one field of the input compared with the person's record.")
+class FieldComparison:
+    field: str
+    level: int = strawberry.field(description="Agreement level: -1 missing, 0 none, higher closer.")
+    weight: float = strawberry.field(description="Its share of the score, in bits.")
+
+
+@strawberry.type(description="A person of the graph who may be the one the input describes.")
+class MatchCandidate:
+    person: Person | None
+    score: float = strawberry.field(description="Match weight in bits after the prior odds.")
+    comparisons: list[FieldComparison]
+
+
+@strawberry.type(description="The best candidates for one input record, best first.")
+class PersonMatch:
+    input: int = strawberry.field(description="Position of the record in the input list.")
+    candidates: list[MatchCandidate]
+
+
+@strawberry.type(description="The judgement is stored and the graph follows it.")
+class Decided:
+    merged: int = strawberry.field(description="Persons merged into another by this decision.")
+    split: int = strawberry.field(description="Merges undone by this decision.")
+
+
+DecisionResult = Annotated[Decided | InvalidInput | NotFound, strawberry.union("DecisionResult")]
+
+
+async def _in_thread(info: Info, work: Callable[..., T]) -> T:
+    def call() -> T:
+        with db.driver(info.context.settings) as driver:
+            return work(driver)
+
+    return await asyncio.to_thread(call)
+
+
+async def match_persons(info: Info, input: list[PersonInput], first: int = 3) -> list[PersonMatch]:
+    """The persons of the graph each outside record most likely describes, with the
+    score and the field comparisons that made it."""
+    if not 1 <= len(input) <= MAX_ROWS:
+        raise BadRequest(f"give 1 to {MAX_ROWS} records, not {len(input)}")
+    if not 1 <= first <= 10:
+        raise BadRequest(f"first must be between 1 and 10, not {first}")
+    rows = [{f: getattr(record, f) for f in FIELDS} for record in input]
+    settings = info.context.settings
+    found = await _in_thread(
+        info,
+        lambda driver: matching.match_rows(
+            driver, settings.neo4j_database, rows, IDENTITY, top=first
+        ),
+    )
+    loader = info.context.nodes_by("Person", "uid")
+    people = await loader.load_many([c.uid for row in found for c in row])
+    by_uid = {p["uid"]: p for p in people if p is not None}
+    return [
+        PersonMatch(
+            input=i,
+            candidates=[
+                MatchCandidate(
+                    person=Person.from_props(by_uid[c.uid]) if c.uid in by_uid else None,
+                    score=c.score,
+                    comparisons=_comparisons(c.comparisons),
+                )
+                for c in row
+            ],
+        )
+        for i, row in enumerate(found)
+    ]
+
+
+def _comparisons(explained: dict[str, Any]) -> list[FieldComparison]:
+    fields = explained.get("fields", {})
+    return [
+        FieldComparison(field=name, level=int(v["level"]), weight=round(float(v["weight"]), 3))
+        for name, v in sorted(fields.items())
+    ]
+
+
+async def decide_same_entity(
+    info: Info, a: strawberry.ID, b: strawberry.ID, same: bool, reason: str
+) -> DecisionResult:
+    """Record that two persons are (or are not) the same human being. A user's decision
+    is never overridden by a later automatic run; `same: false` splits them if merged."""
+    if not reason.strip():
+        return InvalidInput(message="a decision needs a reason", field="reason")
+    uids = []
+    for gid in (a, b):
+        found = parse(info, gid, frozenset({"Person"}), strict=False)
+        if found is None:
+            return NotFound(message="no such person", id=gid)
+        uids.append(found[1])
+    if uids[0] == uids[1]:
+        return InvalidInput(message="a decision needs two different persons", field="b")
+    verdict = "positive" if same else "negative"
+    user = info.context.principal.user
+    settings = info.context.settings
+    try:
+        changes = await _in_thread(
+            info,
+            lambda driver: run.decide(
+                driver, settings, [(uids[0], uids[1])], verdict, user, reason=reason.strip()
+            ),
+        )
+    except ResolutionError as exc:
+        return NotFound(message=str(exc), id=f"{a} {b}")
+    return Decided(merged=changes.merged, split=changes.split)

@@ -1,0 +1,104 @@
+"""matchPersons and decideSameEntity: resolution's matching and judgements over GraphQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.access import Principal, Role
+from tests.resolvers.county import County, ask, data, global_id
+
+INVESTIGATOR = Principal("wang", Role.investigator, unit="U1")
+
+MATCH = """
+query($input: [PersonInput!]!, $first: Int!) {
+  matchPersons(input: $input, first: $first) {
+    input candidates { score person { uid idNumber } comparisons { field level weight } }
+  }
+}
+"""
+DECIDE = """
+mutation($a: ID!, $b: ID!, $same: Boolean!, $reason: String!) {
+  decideSameEntity(a: $a, b: $b, same: $same, reason: $reason) {
+    __typename ... on Decided { merged split } ... on MutationError { message }
+  }
+}
+"""
+
+
+def _people_with_phones(county: County, n: int) -> list[dict[str, Any]]:
+    records, _, _ = county.driver.execute_query(
+        "MATCH (p:Person)-[:HAS_PHONE]->(ph:Phone) WHERE p.id_number IS NOT NULL "
+        "AND p.birth_date IS NOT NULL AND p.name IS NOT NULL "
+        "WITH p, min(ph.number) AS phone ORDER BY p.uid LIMIT $n "
+        "RETURN p.uid AS uid, p.name AS name, toString(p.birth_date) AS birth, "
+        "p.id_number AS id_number, phone",
+        n=n,
+    )
+    return [dict(r) for r in records]
+
+
+def test_outside_records_without_an_id_number_find_their_person(synced: County) -> None:
+    people = _people_with_phones(synced, 6)
+    assert len(people) == 6
+    records = [
+        {"name": p["name"], "birthDate": p["birth"], "phone": p["phone"][3:]} for p in people
+    ]
+    found = data(synced.settings, MATCH, INVESTIGATOR, input=records, first=3)["matchPersons"]
+    assert [m["input"] for m in found] == list(range(6))
+    for person, match in zip(people, found, strict=True):
+        best = match["candidates"][0]
+        assert best["person"]["idNumber"] == person["id_number"]
+        assert {c["field"] for c in best["comparisons"]} >= {"name", "phone"}
+        scores = [c["score"] for c in match["candidates"]]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_matching_is_capped_and_masked_for_analysts(synced: County) -> None:
+    too_many = ask(synced.settings, MATCH, INVESTIGATOR, input=[{"name": "王"}] * 101, first=3)
+    assert too_many.errors and "1 to 100 records" in too_many.errors[0]
+    person = _people_with_phones(synced, 1)[0]
+    analyst = Principal("chen", Role.analyst)
+    found = data(synced.settings, MATCH, analyst, input=[{"name": person["name"]}], first=1)
+    shown = found["matchPersons"][0]["candidates"][0]["person"]["idNumber"]
+    assert shown is None or "*" in shown
+
+
+def test_a_users_decision_merges_and_splits_two_persons(synced: County) -> None:
+    a, b = (p["uid"] for p in _people_with_phones(synced, 2))
+    ids = {
+        "a": global_id(synced.settings, "Person", a),
+        "b": global_id(synced.settings, "Person", b),
+    }
+    same = data(synced.settings, DECIDE, INVESTIGATOR, **ids, same=True, reason="案件 A1 核实")
+    assert same["decideSameEntity"] == {"__typename": "Decided", "merged": 1, "split": 0}
+    persons, _, _ = synced.driver.execute_query(
+        "MATCH (p:Person) WHERE p.uid IN [$a, $b] RETURN count(p) AS n", a=a, b=b
+    )
+    assert persons[0]["n"] == 1
+    kept, _, _ = synced.driver.execute_query(
+        "MATCH (j:Judgement {left: $l, right: $r}) RETURN j.by AS by, j.comparisons AS why",
+        l=min(a, b),
+        r=max(a, b),
+    )
+    assert kept[0]["by"] == "user:wang" and "案件 A1 核实" in kept[0]["why"]
+    apart = data(synced.settings, DECIDE, INVESTIGATOR, **ids, same=False, reason="不是同一人")
+    assert apart["decideSameEntity"] == {"__typename": "Decided", "merged": 0, "split": 1}
+    persons, _, _ = synced.driver.execute_query(
+        "MATCH (p:Person) WHERE p.uid IN [$a, $b] RETURN count(p) AS n", a=a, b=b
+    )
+    assert persons[0]["n"] == 2
+
+
+def test_decisions_refuse_bad_input_and_roles_without_the_permission(synced: County) -> None:
+    a = global_id(synced.settings, "Person", _people_with_phones(synced, 1)[0]["uid"])
+    unknown = global_id(synced.settings, "Person", "P000000000000000000")
+    blank = data(synced.settings, DECIDE, INVESTIGATOR, a=a, b=unknown, same=True, reason=" ")
+    assert blank["decideSameEntity"]["__typename"] == "InvalidInput"
+    missing = data(synced.settings, DECIDE, INVESTIGATOR, a=a, b=unknown, same=True, reason="r")
+    assert missing["decideSameEntity"]["__typename"] == "NotFound"
+    itself = data(synced.settings, DECIDE, INVESTIGATOR, a=a, b=a, same=True, reason="r")
+    assert itself["decideSameEntity"]["__typename"] == "InvalidInput"
+    analyst = ask(synced.settings, DECIDE, Principal("chen", Role.analyst), a=a, b=a, same=True,
+                  reason="r")  # fmt: skip
+    assert analyst.errors and "decideSameEntity" in analyst.errors[0]
+    assert analyst.statements == 0
