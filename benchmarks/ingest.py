@@ -34,6 +34,7 @@ from neo4j import Driver, ManagedTransaction
 
 os.environ.setdefault("HUB_NEO4J_PORT", "7689")
 
+from graph_schema import ident, schema
 from hub import db
 from hub.loader import Loader
 from hub.migrate import migrate
@@ -116,13 +117,14 @@ def generate(n_nodes: int, n_rels: int, seed: int = 7) -> tuple[Frames, Frames]:
     return nodes, rels
 
 
-ENDPOINTS = {
-    "HAS_PHONE": ("Person", "uid", "Phone", "number"),
-    "HOLDS": ("Person", "uid", "BankAccount", "number"),
-    "CALLED": ("Phone", "number", "Phone", "number"),
-    "TRANSFERRED": ("BankAccount", "number", "BankAccount", "number"),
-}
-KEYS = {"Person": "uid", "Phone": "number", "BankAccount": "number"}
+def _node(var: str, label: str, value: str) -> str:
+    """`(var:Label {key: value})` for a node type of graph_schema, names quoted."""
+    return f"({var}:{ident(label)} {{{ident(schema().node(label).key)}: {value}}})"
+
+
+def _endpoints(type_: str) -> tuple[str, str]:
+    rel = schema().relationship(type_)
+    return rel.sources[0], rel.targets[0]
 
 
 # The hand-written baselines write what a developer would for a one-off load into an
@@ -133,33 +135,29 @@ PROVENANCE = "n.first_seen = $seen, n.last_seen = $seen, n.sources = [$source]"
 
 
 def raw_node_statement(label: str, bare: bool) -> str:
-    key = KEYS[label]
-    merge = f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.{key}}}) "
+    key = ident(schema().node(label).key)
+    merge = f"UNWIND $rows AS row MERGE {_node('n', label, 'row.' + key)} "
     if bare:
         return merge + "SET n += row"
     return merge + f"SET n += row, {PROVENANCE}"
 
 
 def raw_rel_statement(type_: str, bare: bool) -> str:
-    sl, sk, tl, tk = ENDPOINTS[type_]
+    start, end = _endpoints(type_)
     keyed = " {txn_id: row.txn_id}" if type_ == "TRANSFERRED" else ""
+    ends = (
+        f"UNWIND $rows AS row MERGE {_node('a', start, 'row.start')} "
+        f"MERGE {_node('b', end, 'row.end')} MERGE (a)-[r:{ident(type_)}{keyed}]->(b) "
+    )
     props = (
         "r.amount = row.amount, r.at = datetime({epochMillis: row.at})"
         if keyed
         else ("r.count = row.count, r.seconds = row.seconds" if type_ == "CALLED" else "")
     )
     if bare:
-        return (
-            f"UNWIND $rows AS row MERGE (a:{sl} {{{sk}: row.start}}) "
-            f"MERGE (b:{tl} {{{tk}: row.end}}) MERGE (a)-[r:{type_}{keyed}]->(b) "
-            + (f"SET {props}" if props else "")
-        )
+        return ends + (f"SET {props}" if props else "")
     both = ", ".join(p.replace("n.", v + ".") for v in ("a", "b", "r") for p in [PROVENANCE])
-    return (
-        f"UNWIND $rows AS row MERGE (a:{sl} {{{sk}: row.start}}) "
-        f"MERGE (b:{tl} {{{tk}: row.end}}) MERGE (a)-[r:{type_}{keyed}]->(b) "
-        f"SET {both}" + (f", {props}" if props else "")
-    )
+    return ends + f"SET {both}" + (f", {props}" if props else "")
 
 
 def _run(tx: ManagedTransaction, statement: str, rows: list[dict[str, Any]]) -> None:
