@@ -3,8 +3,12 @@
 Everything here is derived from `graph_schema`: a uniqueness constraint on the key
 of every node type, a range index on every property declared with
 `index: true` and on the key of every keyed relationship type, and one full-text index
-over the properties declared `fulltext: true`. The schema version and digest are
-recorded on the single `(:HubSchema {name: 'graph'})` node.
+over the properties declared `fulltext: true`. Indexes and constraints the hub named
+after one of its labels or relationship types (`Label_property[_unique]`) that the
+schema no longer declares are dropped: a stale uniqueness constraint would refuse
+writes the schema allows, and every stale index slows every write. Indexes named
+otherwise (the token lookups, a DBA's own) are left alone. The schema version and
+digest are recorded on the single `(:HubSchema {name: 'graph'})` node.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class MigrationReport:
     created: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
     version: int = 0
     digest: str = ""
 
@@ -81,8 +86,8 @@ def _fulltext(gs: GraphSchema) -> Statement:
 
 def _existing(tx: ManagedTransaction) -> dict[str, dict[str, object]]:
     rows = tx.run(
-        "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, options "
-        "RETURN name, type, labelsOrTypes, properties, options"
+        "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, options, owningConstraint "
+        "RETURN name, type, labelsOrTypes, properties, options, owningConstraint"
     )
     return {r["name"]: dict(r) for r in rows}
 
@@ -96,7 +101,12 @@ def migrate(
     with driver.session(database=database) as session:
         existing = session.execute_read(_existing)
         # Constraints own a backing index of the same name, so one listing covers both.
-        for st in statements(gs):
+        declared = statements(gs)
+        for name in _obsolete(gs, existing, {st.name for st in declared}):
+            kind = "CONSTRAINT" if existing[name]["owningConstraint"] else "INDEX"
+            session.run(f"DROP {kind} {ident(name)} IF EXISTS").consume()
+            report.dropped.append(name)
+        for st in declared:
             (report.kept if st.name in existing else report.created).append(st.name)
             session.run(st.cypher).consume()  # schema commands cannot run in a managed tx
 
@@ -123,6 +133,20 @@ def migrate(
 
         session.execute_write(_record_version, gs.version, gs.digest)
     return report
+
+
+def _obsolete(
+    gs: GraphSchema, existing: dict[str, dict[str, object]], declared: set[str]
+) -> list[str]:
+    """Names of hub-named indexes and constraints the schema does not declare."""
+    owners = [*gs.nodes, *gs.relationships]
+    return sorted(
+        name
+        for name in existing
+        if name not in declared
+        and name != gs.fulltext_name
+        and any(name.startswith(f"{owner}_") for owner in owners)
+    )
 
 
 def _config(index: dict[str, object], name: str) -> object:

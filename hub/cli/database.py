@@ -21,7 +21,8 @@ def migrate_command() -> None:
         report = migrate.migrate(driver, database=settings.neo4j_database)
     console.print(
         f"graph schema {report.version}/{report.digest}: {len(report.created)} created, "
-        f"{len(report.kept)} already there, {len(report.replaced)} replaced"
+        f"{len(report.kept)} already there, {len(report.replaced)} replaced, "
+        f"{len(report.dropped)} no longer declared dropped"
     )
 
 

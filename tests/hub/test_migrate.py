@@ -52,3 +52,17 @@ def test_a_changed_fulltext_definition_is_replaced(graph: Driver) -> None:
         "SHOW FULLTEXT INDEXES YIELD name, properties WHERE name = 'entity_text' RETURN properties"
     )
     assert "number" in records[0]["properties"]
+
+
+def test_indexes_the_schema_no_longer_declares_are_dropped(graph: Driver) -> None:
+    graph.execute_query("CREATE CONSTRAINT Phone_uid_unique FOR (n:Phone) REQUIRE n.uid IS UNIQUE")
+    graph.execute_query("CREATE INDEX Person_nickname FOR (n:Person) ON (n.nickname)")
+    graph.execute_query("CREATE INDEX analyst_own FOR (n:Person) ON (n.shoe_size)")
+    try:
+        report = migrate(graph)
+        assert report.dropped == ["Person_nickname", "Phone_uid_unique"]
+        assert "Phone_uid_unique" not in _constraints(graph)
+        assert "analyst_own" in _indexes(graph)
+        assert migrate(graph).dropped == []
+    finally:
+        graph.execute_query("DROP INDEX analyst_own IF EXISTS")
