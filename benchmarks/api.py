@@ -38,7 +38,8 @@ from hub.settings import Settings
 
 QUERY = (
     '{ person(idNumber: "411623198503120014") '
-    "{ name idNumber phones { number } accounts { number bank } } }"
+    "{ name idNumber phones(first: 10) { edges { node { number } } } "
+    "accounts(first: 10) { edges { node { number bank } } } } }"
 )
 
 
@@ -91,11 +92,10 @@ async def main(requests: int) -> None:
                 found = await entities.by_property(
                     app.state.driver, "Person", "id_number", ["411623198503120014"], scope, **read
                 )
-                uid = [str(found[0]["uid"])]  # type: ignore[index]
+                item = [(str(found[0]["uid"]), 0, 11)]  # type: ignore[index]
                 for rel, target in (("HAS_PHONE", "Phone"), ("HOLDS", "BankAccount")):
-                    await entities.neighbours(
-                        app.state.driver, "Person", rel, target, uid, 100, scope, **read
-                    )
+                    spec = entities.LinkSpec("Person", (rel,), "out", (target,))
+                    await entities.links(app.state.driver, spec, item, scope, **read)
 
             async def jwt() -> None:
                 await ask(token)

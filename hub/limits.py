@@ -1,8 +1,9 @@
 """How big a query may be: page sizes and cost, checked while the query is validated.
 
-Depth, aliases and tokens use strawberry's own limiters (see `resolvers.schema`); this
-module adds what they do not cover, as a graphql-core validation rule, so that an
-oversized query is refused before any resolver runs and before any database query.
+Depth, aliases and tokens use strawberry's own limiters (see `resolvers.guard`); this
+module adds what they do not cover, checked after validation and before execution
+(`check`, or `rule` as a graphql-core validation rule), so that an oversized query is
+refused before any resolver runs and before any database query.
 
 Cost: every field costs 1, multiplied by the page sizes of the lists above it. A list
 field's page size is its `first`/`last`/`limit` argument, or `DEFAULT_LIST` when it
@@ -17,18 +18,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
     ValidationRule,
     VariableNode,
     get_named_type,
@@ -45,34 +48,78 @@ def limit_error(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "LIMIT_EXCEEDED"})
 
 
+def check(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    max_cost: int,
+    max_page: int,
+    variables: Mapping[str, Any],
+) -> list[GraphQLError]:
+    """The pages over `max_page` and the operations over `max_cost` in a valid document.
+
+    A walk over the operations' selections only: no validation visit, so it is cheap
+    enough to run on every request (the page sizes come from its variables)."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    errors: list[GraphQLError] = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            errors += _operation(schema, fragments, definition, max_cost, max_page, variables)
+    return errors
+
+
 def rule(max_cost: int, max_page: int, variables: Mapping[str, Any]) -> type[ValidationRule]:
-    """A validation rule refusing pages over `max_page` and operations over `max_cost`."""
+    """The same checks as a validation rule, for documents not yet known to be valid."""
 
     class CostRule(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            root = self.context.schema.get_root_type(node.operation)
-            if root is None:
-                return
-            cost = _Cost(self.context, variables, max_page)
-            total = cost.of(node.selection_set, root, 1, ())
-            for error in cost.errors:
+            fragments = {
+                d.name.value: d
+                for d in self.context.document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            for error in _operation(
+                self.context.schema, fragments, node, max_cost, max_page, variables
+            ):
                 self.report_error(error)
-            if total > max_cost:
-                self.report_error(
-                    limit_error(
-                        f"the query costs {total:,}, more than the limit of {max_cost:,}: "
-                        "ask for smaller pages (first, limit) or fewer hops (depth, maxHops)"
-                    )
-                )
 
     return CostRule
 
 
+def _operation(
+    schema: GraphQLSchema,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    node: OperationDefinitionNode,
+    max_cost: int,
+    max_page: int,
+    variables: Mapping[str, Any],
+) -> list[GraphQLError]:
+    root = schema.get_root_type(node.operation)
+    if root is None:
+        return []
+    cost = _Cost(schema, fragments, variables, max_page)
+    total = cost.of(node.selection_set, root, 1, ())
+    if total > max_cost:
+        cost.errors.append(
+            limit_error(
+                f"the query costs {total:,}, more than the limit of {max_cost:,}: "
+                "ask for smaller pages (first, limit) or fewer hops (depth, maxHops)"
+            )
+        )
+    return cost.errors
+
+
 class _Cost:
     def __init__(
-        self, context: ValidationContext, variables: Mapping[str, Any], max_page: int
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        max_page: int,
     ) -> None:
-        self.context = context
+        self.schema = schema
+        self.fragments = fragments
         self.variables = variables
         self.max_page = max_page
         self.errors: list[GraphQLError] = []
@@ -98,14 +145,14 @@ class _Cost:
                 total += self._field(selection, parent, multiplier, fragments)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
-                type_ = self.context.schema.get_type(condition.name.value) if condition else parent
+                type_ = self.schema.get_type(condition.name.value) if condition else parent
                 total += self.of(selection.selection_set, type_, multiplier, fragments)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
-                fragment = self.context.get_fragment(name)
+                fragment = self.fragments.get(name)
                 if fragment is None or name in fragments:  # unknown or cyclic: validation says so
                     continue
-                type_ = self.context.schema.get_type(fragment.type_condition.name.value)
+                type_ = self.schema.get_type(fragment.type_condition.name.value)
                 total += self.of(fragment.selection_set, type_, multiplier, (*fragments, name))
         return total
 

@@ -2,11 +2,15 @@
 
 One schema extension per request, configured by the request's settings:
 - before parsing, it caps the tokens of the query (HUB_MAX_TOKENS);
-- it adds validation rules: depth and aliases (strawberry's own limiters, fragments
-  included), page size and cost (`hub.limits`), the permission table
-  (`hub/permissions.yaml`, every field checked for the principal's role) and, in
-  production, no introspection; so a refused operation runs no resolver and no
-  database query;
+- it validates the document with GraphQL's rules and its own: depth and aliases
+  (strawberry's own limiters, fragments included), the permission table
+  (`hub/permissions.yaml`, every field checked for the principal's role), in
+  production no introspection, and page size and cost (`hub.limits`); so a refused
+  operation runs no resolver and no database query. Everything but cost depends only
+  on the document and who asks (role, justification): that verdict is remembered per
+  (query text, role, justification), so the same few documents an investigator's
+  tool sends are validated once; cost depends on the variables and is checked on
+  every request;
 - while resolving, it notes the global id of every entity the answer holds;
 - afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
   in production it then takes "Did you mean ...?" out of every message and replaces
@@ -21,15 +25,22 @@ from __future__ import annotations
 import inspect
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, ValidationContext, ValidationRule
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    ValidationContext,
+    ValidationRule,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.relay import to_base64
+from strawberry.schema.schema import validate_document
 
 from hub import audit, limits, permissions
 from hub.access import Principal
@@ -91,17 +102,48 @@ def permission_rule(
     return PermissionRule
 
 
-def _rules(context: Context, variables: Any) -> list[Any]:
+VERDICTS = 512  # verdicts remembered (query texts by who asks)
+_verdicts: OrderedDict[tuple[Any, ...], list[GraphQLError]] = OrderedDict()
+
+
+def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
+    """The errors of every rule but cost, remembered per query text and who asks."""
     settings, principal = context.settings, context.principal
+    justified = bool(context.justification)
+    # The permission rule reads only the role and whether the principal is anonymous.
+    who = "anonymous" if principal is ANONYMOUS else principal.role
+    key = (ctx.query, tuple(ctx.validation_rules), who, justified, settings.max_depth,
+           settings.max_aliases, settings.production)  # fmt: skip
+    if key in _verdicts:
+        _verdicts.move_to_end(key)
+        return _verdicts[key]
     rules = [
+        *ctx.validation_rules,
         depth_validator(settings.max_depth, None),
         alias_validator(settings.max_aliases),
-        limits.rule(settings.max_cost, settings.max_page_size, variables or {}),
-        permission_rule(principal, permissions.table(), bool(context.justification)),
+        permission_rule(principal, permissions.table(), justified),
     ]
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
-    return rules
+    errors = validate_document(ctx.schema._schema, ctx.graphql_document, tuple(rules))
+    _verdicts[key] = errors
+    if len(_verdicts) > VERDICTS:
+        _verdicts.popitem(last=False)
+    return errors
+
+
+def _validate(ctx: Any, context: Context) -> list[GraphQLError]:
+    static = _static_errors(ctx, context)
+    if static:
+        return list(static)
+    settings = context.settings
+    return limits.check(
+        ctx.schema._schema,
+        ctx.graphql_document,
+        settings.max_cost,
+        settings.max_page_size,
+        ctx.variables or {},
+    )
 
 
 def _masked(error: GraphQLError) -> GraphQLError:
@@ -124,10 +166,6 @@ class Guard(SchemaExtension):
         context: Context = ctx.context
         settings = context.settings
         ctx.parse_options["max_tokens"] = settings.max_tokens
-        ctx.validation_rules = (
-            *ctx.validation_rules,
-            *_rules(context, ctx.variables),
-        )
         yield
         result = ctx.result
         errors = list((result.errors if result else None) or ctx.pre_execution_errors or [])
@@ -162,6 +200,11 @@ class Guard(SchemaExtension):
             shown = [e if readable(e) else _masked(e) for e in errors]
             if result is not None and result.errors:
                 result.errors = shown
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        ctx.pre_execution_errors = _validate(ctx, ctx.context)
+        yield
 
     def resolve(
         self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any

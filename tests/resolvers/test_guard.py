@@ -85,3 +85,23 @@ def test_an_access_error_raised_in_a_resolver_keeps_its_code() -> None:
     assert error.extensions == {"code": "FORBIDDEN"}
     assert readable(error)
     assert not readable(located_error(RuntimeError(SECRET_TEXT), None, ["x"]))
+
+
+def test_a_remembered_verdict_is_per_role_and_cost_per_request(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    client = serve()
+    query = '{ person(idNumber: "411623198503120014") { name } }'
+    codes = [
+        [e["extensions"]["code"] for e in gql(client, settings, query, role).get("errors", [])]
+        for role in (Role.investigator, Role.connector, Role.investigator, Role.connector)
+    ]
+    assert codes == [[], ["FORBIDDEN"], [], ["FORBIDDEN"]]
+    paged = "query($n: Int) { search(text: \"Zhang\", first: $n) { edges { score } } }"
+    sizes = [settings.max_page_size + 1, 1, settings.max_page_size + 1]
+    answers = [gql(client, settings, paged, n=n).get("errors", []) for n in sizes]
+    assert [[e["extensions"]["code"] for e in a] for a in answers] == [
+        ["LIMIT_EXCEEDED"],
+        [],
+        ["LIMIT_EXCEEDED"],
+    ]
