@@ -21,6 +21,7 @@ import yaml
 from hub.errors import SchemaError
 
 HERE = Path(__file__).parent
+TEMPORAL = frozenset({"datetime", "date"})
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # Declared property type -> Python type of its values.
@@ -75,6 +76,9 @@ class GraphSchema:
     fulltext_analyzer: str
     fulltext_eventually_consistent: bool
     normalisers: frozenset[str] = field(default_factory=frozenset)
+    # The type of every temporal property name (provenance included); a name means
+    # one temporal type wherever it is declared.
+    temporal: Mapping[str, str] = field(default_factory=dict)
 
     def node(self, label: str) -> NodeType:
         try:
@@ -186,6 +190,22 @@ def load(root: Path = HERE) -> GraphSchema:
             type_, sources, targets, props, key, data.get("description", "")
         )
 
+    temporal: dict[str, str] = {}
+    declared: list[tuple[str, Mapping[str, Property]]] = [
+        ("provenance", provenance),
+        *((f"node {n.label}", n.properties) for n in nodes.values()),
+        *((f"relationship {r.type}", r.properties) for r in relationships.values()),
+    ]
+    for where, declaration in declared:
+        for prop in declaration.values():
+            if prop.type not in TEMPORAL:
+                continue
+            if temporal.setdefault(prop.name, prop.type) != prop.type:
+                raise SchemaError(
+                    f"{where}: {prop.name!r} is a {prop.type} here and a "
+                    f"{temporal[prop.name]} elsewhere; give one of them another name"
+                )
+
     fulltext = meta.get("fulltext", {})
     return GraphSchema(
         version=int(meta["version"]),
@@ -205,6 +225,7 @@ def load(root: Path = HERE) -> GraphSchema:
             for p in props.values()
             if p.normaliser
         ),
+        temporal=temporal,
     )
 
 

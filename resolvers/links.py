@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 import strawberry
 from neo4j.time import Date, DateTime
 
+from hub.queries import temporal
+
 
 def native(value: Any) -> Any:
     if isinstance(value, DateTime | Date):
@@ -104,7 +106,9 @@ def link(type_: str, props: dict[str, Any]) -> Link:
     """The Link of a relationship of `type_` with these properties."""
     cls = _BY_TYPE[type_]
     fields = cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
-    values = {f.python_name: native(props.get(f.python_name)) for f in fields}
+    values = {
+        f.python_name: temporal.value(f.python_name, props.get(f.python_name)) for f in fields
+    }
     values["type"] = type_
     values["sources"] = props.get("sources") or []
     return cls(**values)

@@ -17,9 +17,10 @@ import strawberry
 from strawberry import relay
 
 from graph_schema import schema
+from hub.queries import temporal
 from hub.queries.entities import LinkSpec
 from resolvers.context import Info, Props
-from resolvers.links import link, native
+from resolvers.links import link
 from resolvers.pages import LinkConnection, LinkEdge, cursor, page_info, window
 
 First = Annotated[
@@ -92,7 +93,7 @@ class Entity(relay.Node):
     def from_props(cls, props: Props) -> Self:
         fields = cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
         wanted = {f.python_name for f in fields if f.base_resolver is None}
-        values = {cls.RENAMED.get(k, k): native(v) for k, v in props.items()}
+        values = {cls.RENAMED.get(k, k): temporal.value(k, v) for k, v in props.items()}
         values = {k: v for k, v in values.items() if k in wanted}
         values.setdefault("sources", [])
         for name in wanted - values.keys():

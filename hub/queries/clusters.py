@@ -19,6 +19,7 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from hub.access import case_visible
+from hub.queries import temporal
 from hub.queries.entities import Scope, read
 
 INVOLVED = "SUSPECT_IN|VICTIM_IN|WITNESS_IN"
@@ -58,7 +59,8 @@ async def shared(
         f"{FOOTPRINT} "
         "WITH x, c WHERE any(l IN labels(x) WHERE l IN $kinds) "
         "WITH x, collect(DISTINCT c.case_no) AS cases WHERE 2 <= size(cases) <= $busy "
-        "RETURN [l IN labels(x) WHERE l IN $kinds][0] AS label, properties(x) AS props, cases",
+        "RETURN [l IN labels(x) WHERE l IN $kinds][0] AS label, "
+        f"{temporal.props('x')} AS props, cases",
         timeout,
         database,
         since=since,
@@ -101,7 +103,8 @@ async def cases(
 ) -> dict[str, dict[str, Any]]:
     rows = await read(
         driver,
-        "MATCH (c:Case) WHERE c.case_no IN $numbers RETURN c.case_no AS no, properties(c) AS p",
+        "MATCH (c:Case) WHERE c.case_no IN $numbers "
+        f"RETURN c.case_no AS no, {temporal.props('c', temporal.of_labels(['Case']))} AS p",
         timeout,
         database,
         numbers=list(numbers),

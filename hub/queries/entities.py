@@ -17,6 +17,7 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from graph_schema import ident, schema
 from hub.access import node_visible
+from hub.queries import temporal
 
 Props = dict[str, Any]
 Scope = dict[str, Any]
@@ -77,7 +78,7 @@ async def by_property(
     rows = await read(
         driver,
         f"MATCH (n:{ident(node.label)}) WHERE n.{name} IN $values AND {node_visible('n')} "
-        f"RETURN n.{name} AS value, properties(n) AS props",
+        f"RETURN n.{name} AS value, {temporal.props('n', temporal.of_labels([label]))} AS props",
         timeout,
         database,
         values=list(values),
@@ -157,9 +158,13 @@ async def links(
         f"CALL (n, item) {{ MATCH {spec.pattern()} WHERE {visible} "
         f"  WITH r, m ORDER BY {spec.order()} "
         "   WITH collect([r, m]) AS found "
-        "   RETURN size(found) AS total, [x IN found[item.skip..item.skip + item.take] | "
-        "     {label: [l IN labels(x[1]) WHERE l IN $targets][0], props: properties(x[1]), "
-        "      type: type(x[0]), rel: properties(x[0])}] AS page } "
+        "   CALL (found, item) { "
+        "     UNWIND found[item.skip..item.skip + item.take] AS x WITH x[0] AS r, x[1] AS m "
+        "     RETURN collect({label: [l IN labels(m) WHERE l IN $targets][0], "
+        f"      props: {temporal.props('m', temporal.of_labels(spec.targets))}, "
+        f"      type: type(r), rel: {temporal.props('r', temporal.of_types(spec.types))}}}) "
+        "     AS page } "
+        "   RETURN size(found) AS total, page } "
         "RETURN i, total, page",
         timeout,
         database,

@@ -15,6 +15,7 @@ from neo4j import AsyncDriver
 
 from graph_schema import ident, schema
 from hub.access import node_visible
+from hub.queries import temporal
 from hub.queries.entities import Scope, read
 
 Row = dict[str, Any]
@@ -53,13 +54,13 @@ def _types(types: Sequence[str]) -> str:
 def _node(var: str) -> str:
     return (
         f"{{id: elementId({var}), label: [l IN labels({var}) WHERE l IN $labels][0], "
-        f"props: properties({var})}}"
+        f"props: {temporal.props(var)}}}"
     )
 
 
 def _rel(var: str) -> str:
     return (
-        f"{{type: type({var}), rel: properties({var}), "
+        f"{{type: type({var}), rel: {temporal.props(var)}, "
         f"src: elementId(startNode({var})), dst: elementId(endNode({var}))}}"
     )
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from hub.queries import temporal
 from hub.queries.entities import read
 
 CASH_OUT = '"jylx": "取现"'
@@ -39,6 +40,10 @@ class Flow:
     truncated: bool = False
 
 
+def _account(var: str) -> str:
+    return temporal.props(var, temporal.of_labels(["BankAccount"]))
+
+
 def _step(forward: bool) -> str:
     near, far = ("a", "b") if forward else ("b", "a")
     cmp = ">" if forward else "<"
@@ -52,7 +57,7 @@ def _step(forward: bool) -> str:
         "AND ($since IS NULL OR t.at >= $since) AND ($until IS NULL OR t.at <= $until) "
         "AND coalesce(t.amount, 0) >= $min "
         "RETURN t.txn_id AS txn_id, a.number AS from_, b.number AS to, t.amount AS amount, "
-        f"t.at AS at, {far}.number AS reached, properties({far}) AS props "
+        f"t.at AS at, {far}.number AS reached, {_account(far)} AS props "
         "ORDER BY t.at LIMIT $rows"
     )
 
@@ -72,7 +77,7 @@ async def flow(
     result = Flow()
     start = await read(
         driver,
-        "MATCH (a:BankAccount {number: $number}) RETURN properties(a) AS props",
+        f"MATCH (a:BankAccount {{number: $number}}) RETURN {_account('a')} AS props",
         timeout,
         database,
         number=number,

@@ -14,6 +14,7 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from hub.queries import temporal
 from hub.queries.entities import read
 
 EVENTS = """
@@ -47,8 +48,8 @@ async def fugitive_hits(
         "MATCH (p:Person)-[:WANTED_BY]->(w:Warrant) WHERE w.issued_at IS NOT NULL "
         f"{EVENTS} "
         "WITH p, w, e, at, place WHERE $since IS NULL OR at >= $since "
-        "RETURN properties(p) AS person, properties(w) AS warrant, type(e) AS type, "
-        "properties(e) AS rel, at, properties(place) AS place "
+        f"RETURN {temporal.props('p')} AS person, {temporal.props('w')} AS warrant, "
+        f"type(e) AS type, {temporal.props('e')} AS rel, at, {temporal.props('place')} AS place "
         "ORDER BY at DESC, p.uid LIMIT $take",
         timeout,
         database,
@@ -94,8 +95,8 @@ async def co_presence(
         "  MATCH (place)<-[e:PASSED]-(:Vehicle)<-[:OWNS]-(other:Person) WHERE other <> me "
         "    AND e.at >= lo AND e.at <= hi RETURN other, e, e.at AS at "
         "} "
-        "RETURN properties(other) AS person, properties(place) AS place, type(e) AS type, "
-        "properties(e) AS rel, at, mine AS other_at "
+        f"RETURN {temporal.props('other')} AS person, {temporal.props('place')} AS place, "
+        f"type(e) AS type, {temporal.props('e')} AS rel, at, mine AS other_at "
         "ORDER BY abs(duration.inSeconds(mine, at).seconds), other.uid LIMIT $take",
         timeout,
         database,

@@ -14,6 +14,7 @@ from neo4j import AsyncDriver
 
 from graph_schema import schema
 from hub.access import node_visible
+from hub.queries import temporal
 from hub.queries.entities import Scope, read
 
 # Lucene's query syntax: typed text is searched for as words, never run as a query.
@@ -53,7 +54,8 @@ async def search(
         "CALL db.index.fulltext.queryNodes($index, $query) YIELD node, score "
         f"WHERE (size($kinds) = 0 OR any(l IN labels(node) WHERE l IN $kinds)) "
         f"AND {node_visible('node')} "
-        "RETURN [l IN labels(node) WHERE l IN $labels][0] AS label, properties(node) AS props, "
+        "RETURN [l IN labels(node) WHERE l IN $labels][0] AS label, "
+        f"{temporal.props('node')} AS props, "
         "score ORDER BY score DESC, elementId(node) SKIP $skip LIMIT $take",
         timeout,
         database,

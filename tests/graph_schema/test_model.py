@@ -56,6 +56,11 @@ def copy(tmp_path: Path) -> Path:
             "'Ghost' is not a declared node type",
         ),
         ("nodes/x.yaml", "label: [unclosed", "not valid YAML"),
+        (
+            "nodes/x.yaml",
+            "label: X\nkey: a\nproperties: {a: {type: string}, at: {type: date}}",
+            "'at' is a date here and a datetime elsewhere",
+        ),
     ],
 )
 def test_bad_declarations_are_refused_with_the_file_named(

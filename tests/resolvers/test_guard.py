@@ -97,7 +97,7 @@ def test_a_remembered_verdict_is_per_role_and_cost_per_request(
         for role in (Role.investigator, Role.connector, Role.investigator, Role.connector)
     ]
     assert codes == [[], ["FORBIDDEN"], [], ["FORBIDDEN"]]
-    paged = "query($n: Int) { search(text: \"Zhang\", first: $n) { edges { score } } }"
+    paged = 'query($n: Int) { search(text: "Zhang", first: $n) { edges { score } } }'
     sizes = [settings.max_page_size + 1, 1, settings.max_page_size + 1]
     answers = [gql(client, settings, paged, n=n).get("errors", []) for n in sizes]
     assert [[e["extensions"]["code"] for e in a] for a in answers] == [

@@ -1,0 +1,61 @@
+"""Temporal properties on their way from Neo4j to the API, as ISO 8601 text.
+
+The driver turns every temporal value into a `neo4j.time` object in pure Python, which
+costs more than everything else in a large answer: a depth-2 neighbourhood carries
+hundreds of timestamps. Text is parsed in C. So the reads whose answers go to the API
+project nodes and relationships with `props`, which sends each temporal property
+graph_schema declares (provenance included) through `toString()`, and the API types
+take values through `value`, which parses them back by their declared type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from neo4j.time import Date, DateTime
+
+from graph_schema import ident, schema
+
+
+def props(var: str, names: Iterable[str] | None = None) -> str:
+    """A Cypher map of every property of `var`, the temporal ones (of `names`, by
+    default all the schema declares) as text. `var` is the hub's own variable name."""
+    temporal = schema().temporal
+    chosen = sorted(temporal if names is None else set(names) & temporal.keys())
+    return f"{var} {{.*{''.join(f', {ident(n)}: toString({var}.{ident(n)})' for n in chosen)}}}"
+
+
+def of_labels(labels: Iterable[str]) -> set[str]:
+    """The temporal property names nodes of these labels can carry."""
+    gs = schema()
+    names = {p for p in gs.provenance if p in gs.temporal}
+    for label in labels:
+        names |= {p for p in gs.node(label).properties if p in gs.temporal}
+    return names
+
+
+def of_types(types: Iterable[str]) -> set[str]:
+    """The temporal property names relationships of these types can carry."""
+    gs = schema()
+    names = {p for p in gs.provenance if p in gs.temporal}
+    for type_ in types:
+        names |= {p for p in gs.relationship(type_).properties if p in gs.temporal}
+    return names
+
+
+def value(name: str, raw: Any) -> Any:
+    """A property value as the API's types take it: temporal ones as Python's own."""
+    if isinstance(raw, str):
+        kind = schema().temporal.get(name)
+        if kind == "datetime":
+            # A named zone is written after the offset, "+08:00[Asia/Shanghai]"; the
+            # offset alone names the same instant.
+            return dt.datetime.fromisoformat(raw.split("[", 1)[0])
+        if kind == "date":
+            return dt.date.fromisoformat(raw)
+        return raw
+    if isinstance(raw, DateTime | Date):
+        return raw.to_native()
+    return raw
