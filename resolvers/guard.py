@@ -11,7 +11,7 @@ One schema extension per request, configured by the request's settings:
   (query text, role, justification), so the same few documents an investigator's
   tool sends are validated once; cost depends on the variables and is checked on
   every request;
-- while resolving, it notes the global id of every entity the answer holds;
+- while executing, it keeps every entity the resolvers build (`resolvers.types.BUILT`);
 - afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
   in production it then takes "Did you mean ...?" out of every message and replaces
   the message of every error a resolver raised (not the hub's own access and limit
@@ -22,11 +22,10 @@ LIMIT_EXCEEDED.
 
 from __future__ import annotations
 
-import inspect
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -48,7 +47,7 @@ from hub.auth import ANONYMOUS
 from hub.errors import AccessError
 from hub.permissions import Permissions
 from resolvers.context import Context
-from resolvers.types import Entity
+from resolvers.types import BUILT, Entity
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
@@ -158,7 +157,7 @@ def _masked(error: GraphQLError) -> GraphQLError:
 
 class Guard(SchemaExtension):
     def __init__(self, *, execution_context: Any = None) -> None:
-        self.entities: list[str] = []
+        self.built: list[Entity] = []
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
@@ -188,7 +187,7 @@ class Guard(SchemaExtension):
                     outcome,
                     query=ctx.query,
                     variables=ctx.variables,
-                    entities=self.entities,
+                    entities=self._entity_ids(context),
                     reason="; ".join(e.message for e in errors[:5]) or None,
                     started=started,
                     justification=context.justification,
@@ -201,28 +200,20 @@ class Guard(SchemaExtension):
             if result is not None and result.errors:
                 result.errors = shown
 
+    def on_execute(self) -> Iterator[None]:
+        token = BUILT.set(self.built)
+        try:
+            yield
+        finally:
+            BUILT.reset(token)
+
+    def _entity_ids(self, context: Context) -> list[str]:
+        """The Relay global ids, as the client sees them, of the entities the resolvers
+        built (GraphQL type names are labels)."""
+        keys = dict.fromkeys((e.LABEL, e.key_value()) for e in self.built)
+        return [to_base64(label, context.ids.encode(label, key)) for label, key in keys]
+
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         ctx.pre_execution_errors = _validate(ctx, ctx.context)
         yield
-
-    def resolve(
-        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        result = _next(root, info, *args, **kwargs)
-        if inspect.isawaitable(result):
-            return self._note_later(result, info)
-        self._note(result, info)
-        return result
-
-    async def _note_later(self, pending: Any, info: Any) -> Any:
-        result = await pending
-        self._note(result, info)
-        return result
-
-    def _note(self, value: Any, info: Any) -> None:
-        for item in value if isinstance(value, list) else (value,):
-            if isinstance(item, Entity):
-                # The Relay global id, as the client sees it (GraphQL type names are labels).
-                local = info.context.ids.encode(item.LABEL, item.key_value())
-                self.entities.append(to_base64(item.LABEL, local))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Annotated, Any, ClassVar, Self
 
 import strawberry
@@ -57,6 +58,11 @@ async def linked(
     )
 
 
+# The entities built while an operation executes, for its audit event (see
+# `resolvers.guard`); None outside an operation.
+BUILT: ContextVar[list[Entity] | None] = ContextVar("built", default=None)
+
+
 @strawberry.interface(description="Any entity of the graph, with where it comes from.")
 class Entity(relay.Node):
     """Global ids are the entity's label and key sealed by `hub.ids`: opaque and stable."""
@@ -70,6 +76,11 @@ class Entity(relay.Node):
     sources: list[str] = strawberry.field(description="Sources that reported it.")
     first_seen: dt.datetime | None = strawberry.field(description="First reported.")
     last_seen: dt.datetime | None = strawberry.field(description="Last reported.")
+
+    def __post_init__(self) -> None:
+        built = BUILT.get()
+        if built is not None:
+            built.append(self)
 
     @strawberry.field(description="The entity's type: Person, Phone, BankAccount, ...")
     def kind(self) -> str:
