@@ -102,7 +102,9 @@ def permission_rule(
 
 
 VERDICTS = 512  # verdicts remembered (query texts by who asks)
-_verdicts: OrderedDict[tuple[Any, ...], list[GraphQLError]] = OrderedDict()
+# Each verdict with the permission table it was reached under: a verdict of another
+# table (a reloaded one) is not reused.
+_verdicts: OrderedDict[tuple[Any, ...], tuple[Permissions, list[GraphQLError]]] = OrderedDict()
 
 
 def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
@@ -113,19 +115,22 @@ def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
     who = "anonymous" if principal is ANONYMOUS else principal.role
     key = (ctx.query, tuple(ctx.validation_rules), who, justified, settings.max_depth,
            settings.max_aliases, settings.production)  # fmt: skip
-    if key in _verdicts:
+    table = permissions.table()
+    found = _verdicts.get(key)
+    if found is not None and found[0] is table:
         _verdicts.move_to_end(key)
-        return _verdicts[key]
+        return found[1]
     rules = [
         *ctx.validation_rules,
         depth_validator(settings.max_depth, None),
         alias_validator(settings.max_aliases),
-        permission_rule(principal, permissions.table(), justified),
+        permission_rule(principal, table, justified),
     ]
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     errors = validate_document(ctx.schema._schema, ctx.graphql_document, tuple(rules))
-    _verdicts[key] = errors
+    _verdicts[key] = (table, errors)
+    _verdicts.move_to_end(key)
     if len(_verdicts) > VERDICTS:
         _verdicts.popitem(last=False)
     return errors
