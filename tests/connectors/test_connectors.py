@@ -21,6 +21,7 @@ from connectors import HTTP, Endpoint, HttpConnector, state
 from connectors.sync import sync_stream
 from graph_schema import schema
 from hub.loader import Loader
+from hub.queries import temporal
 from tests.connectors.simulator import HUB, Simulator, generate, running
 
 VOLATILE = {"fetched_at", "last_run"}
@@ -59,12 +60,12 @@ def snapshot(driver: Driver) -> tuple[list[Any], list[Any]]:
     # and resolution's judgements after a sync); the persons resolution makes are kept.
     nodes, _, _ = driver.execute_query(
         f"MATCH (n) WHERE NOT n:HubSchema AND NOT n:SyncState AND {NOT_DATA.format('n')} "
-        "RETURN labels(n)[0] AS label, properties(n) AS props"
+        f"RETURN labels(n)[0] AS label, {temporal.props('n')} AS props"
     )
     rels, _, _ = driver.execute_query(
         f"MATCH (a)-[r]->(b) WHERE {NOT_DATA.format('a')} "
-        "RETURN type(r) AS type, properties(r) AS props, "
-        "labels(a)[0] AS al, properties(a) AS ap, labels(b)[0] AS bl, properties(b) AS bp"
+        f"RETURN type(r) AS type, {temporal.props('r')} AS props, labels(a)[0] AS al, "
+        f"{temporal.props('a')} AS ap, labels(b)[0] AS bl, {temporal.props('b')} AS bp"
     )
     clean = [
         (r["label"], sorted((k, str(v)) for k, v in r["props"].items() if k not in VOLATILE))

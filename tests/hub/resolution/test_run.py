@@ -17,6 +17,7 @@ from connectors.bigdata import BigData
 from connectors.sync import sync_files, sync_stream
 from hub.loader import Loader
 from hub.queries import resolution as q
+from hub.queries import temporal
 from hub.resolution import apply, run
 from hub.settings import Settings
 from tests.conftest import wipe
@@ -56,11 +57,11 @@ def snapshot(driver: Driver, *, judgements: bool = False) -> tuple[list[str], li
     nodes, _, _ = driver.execute_query(
         "MATCH (n) WHERE NOT n:HubSchema AND NOT n:SyncState "
         "AND NOT any(l IN labels(n) WHERE l IN $skip) "
-        "RETURN labels(n) AS labels, properties(n) AS props",
+        f"RETURN labels(n) AS labels, {temporal.props('n')} AS props",
         skip=skip,
     )
     rels, _, _ = driver.execute_query(
-        "MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(r) AS props, "
+        f"MATCH (a)-[r]->(b) RETURN type(r) AS type, {temporal.props('r')} AS props, "
         "labels(a) AS al, coalesce(a.uid, a.record_id, a.number, a.key) AS ak, "
         "labels(b) AS bl, coalesce(b.uid, b.record_id, b.number, b.place_id, b.case_no, "
         "b.warrant_no, b.plate, b.key) AS bk"
