@@ -16,6 +16,7 @@ from connectors import HTTP
 from connectors.bigdata import BigData
 from connectors.sync import sync_files, sync_stream
 from hub.loader import Loader
+from hub.migrate import migrate
 from hub.queries import resolution as q
 from hub.queries import temporal
 from hub.resolution import apply, run
@@ -98,11 +99,34 @@ def differences(a: tuple[list[str], list[str]], b: tuple[list[str], list[str]]) 
     return out[:12]
 
 
+Snapshot = tuple[list[str], list[str]]
+
+
+@pytest.fixture(scope="module")
+def pristine(driver: Driver, simulator: Simulator, world: Path) -> Snapshot:
+    """The graph of one sync of the county, unresolved, as a snapshot."""
+    wipe(driver)
+    migrate(driver)
+    sync(simulator, driver, world / "sources" / "bigdata")
+    return snapshot(driver)
+
+
+@pytest.fixture
+def synced(driver: Driver, pristine: Snapshot) -> Driver:
+    """The graph as the module's one sync left it: an earlier test's merges are split,
+    its judgements deleted and its records unresolved, and the result is checked
+    against the snapshot."""
+    apply.unapply(driver, None)
+    driver.execute_query("MATCH (j:Judgement) DETACH DELETE j")
+    driver.execute_query("MATCH (r:Record) WHERE r.resolved IS NOT NULL REMOVE r.resolved")
+    assert differences(pristine, snapshot(driver)) == []
+    return driver
+
+
 def test_split_after_merge_restores_the_prior_graph_exactly(
-    graph: Driver, simulator: Simulator, world: Path, settings: Settings
+    synced: Driver, pristine: Snapshot, settings: Settings
 ) -> None:
-    sync(simulator, graph, world / "sources" / "bigdata")
-    before = snapshot(graph)
+    graph, before = synced, pristine
     orphans = "MATCH (r:Record) WHERE NOT (r)-[:RECORD_OF]->(:Person) RETURN count(r) AS n"
     alone = graph.execute_query(orphans).records[0]["n"]
     report = run.run(graph, settings, full=True)
@@ -123,9 +147,9 @@ def test_split_after_merge_restores_the_prior_graph_exactly(
 
 
 def test_a_manual_merge_then_its_split_restore_the_graph(
-    graph: Driver, simulator: Simulator, world: Path, settings: Settings
+    synced: Driver, settings: Settings
 ) -> None:
-    sync(simulator, graph, world / "sources" / "bigdata")
+    graph = synced
     run.run(graph, settings, full=True)
     found, _, _ = graph.execute_query(
         "MATCH (a:Person)-[:HAS_PHONE]->(), (b:Person)-[:STAYED_AT]->() "
@@ -145,9 +169,9 @@ def test_a_manual_merge_then_its_split_restore_the_graph(
 
 
 def test_a_manual_negative_judgement_survives_a_full_run(
-    graph: Driver, simulator: Simulator, world: Path, settings: Settings
+    synced: Driver, settings: Settings
 ) -> None:
-    sync(simulator, graph, world / "sources" / "bigdata")
+    graph = synced
     run.run(graph, settings)
     merged = q.aliases(graph, None)
     member, head = sorted(merged.items())[0]
@@ -179,8 +203,6 @@ def test_incremental_resolution_of_a_second_sync_equals_a_full_one(
         incremental = snapshot(graph)
         aliases = q.aliases(graph, None)
         wipe(graph)
-        from hub.migrate import migrate
-
         migrate(graph)
         sync(early, graph, copy / "sources" / "bigdata")
     run.run(graph, settings, full=True)
