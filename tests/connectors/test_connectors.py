@@ -22,6 +22,7 @@ from connectors.sync import sync_stream
 from graph_schema import schema
 from hub.loader import Loader
 from hub.queries import temporal
+from tests.conftest import wipe
 from tests.connectors.simulator import HUB, Simulator, generate, running
 
 VOLATILE = {"fetched_at", "last_run"}
@@ -137,7 +138,6 @@ def test_faults_do_not_change_the_graph(graph: Driver, simulator: Simulator, nam
     made = connector(simulator, name)
     sync_all(made, graph)
     clean = snapshot(graph)
-    from tests.conftest import wipe
 
     wipe(graph)
     simulator.post(
@@ -183,7 +183,6 @@ def test_an_incremental_sync_ends_where_a_full_one_does(
 ) -> None:
     sync_every_source(simulator, graph)
     full = snapshot(graph)
-    from tests.conftest import wipe
 
     wipe(graph)
     copy = tmp_path / "world"
@@ -200,19 +199,20 @@ def test_an_incremental_sync_ends_where_a_full_one_does(
 def test_a_sync_killed_midway_and_rerun_equals_a_clean_sync(
     graph: Driver, simulator: Simulator
 ) -> None:
-    env = {**os.environ, "HUB_SOURCES": str(simulator.sources_file), "HUB_SYNC_PAGE_SIZE": "40"}
+    env = {**os.environ, "HUB_SOURCES": str(simulator.sources_file)}
+    # The run to be killed reads small, slow pages, so that it is stopped part of the
+    # way; the clean run and the rerun read the default pages: page size changes nothing.
+    small = {**env, "HUB_SYNC_PAGE_SIZE": "40"}
     command = [HUB, "sync", *sorted(HTTP)]
     subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
     clean = snapshot(graph)
-    from tests.conftest import wipe
-
     wipe(graph)
     for source in sorted(HTTP):
         simulator.post(f"/faults/{source}", {"rate_slow": 0.5, "slow_seconds": 0.3})
     try:
         victim = subprocess.Popen(
             command,
-            env=env,
+            env=small,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
