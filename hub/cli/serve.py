@@ -9,14 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 import connectors
 from hub import auth, db, migrate
 from hub import demo as demo_graph
 from hub.access import Role
-from hub.app import create_app
 from hub.cli.sync import run_sync
 from hub.cli.trail import recorded
 from hub.loader import Loader
@@ -36,6 +34,11 @@ EXAMPLE = (
 
 
 def _run(settings: Settings) -> None:
+    # Imported here: every other command starts a second sooner without the web stack.
+    import uvicorn
+
+    from hub.app import create_app
+
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
