@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -48,16 +49,21 @@ def resolve_with_progress(driver: Driver, settings: Settings, *, full: bool = Fa
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def show(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(f"resolution: {stage}", total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
-        report = run.run(driver, settings, full=full, progress=show)
+        report = run.run(driver, settings, full=full, progress=stage_bars(progress))
     show_resolution(report)
     return report
+
+
+def stage_bars(progress: Progress) -> Callable[[str, int, int], None]:
+    """A resolution progress callback drawing one bar per stage on `progress`."""
+    tasks: dict[str, TaskID] = {}
+
+    def show(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(f"resolution: {stage}", total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return show
 
 
 def show_resolution(report: run.Report) -> None:

@@ -15,7 +15,7 @@ import connectors
 from connectors import state
 from connectors.sync import StreamReport
 from hub import db, migrate, syncing
-from hub.cli.resolve import show_resolution
+from hub.cli.resolve import show_resolution, stage_bars
 from hub.cli.trail import recorded
 from hub.settings import Settings
 
@@ -62,12 +62,7 @@ def run_sync(
                 ),
             )
 
-        def resolving(stage: str, done: int, total: int) -> None:
-            name = f"resolution: {stage}"
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done, total=total)
-
+        resolving = stage_bars(progress)
         done = asyncio.run(
             syncing.sync(driver, settings, chosen, full=full, progress=stream, resolving=resolving)
         )
