@@ -221,6 +221,10 @@ def main() -> None:
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     scratch = tempfile.TemporaryDirectory(prefix="hub-queries-")
     world = args.world or Path(scratch.name) / "world"
+    if args.world is not None and not (world / "sources").is_dir():
+        raise SystemExit(
+            f"{world} holds no county: make one with `hub world generate --out {world}`"
+        )
     if args.world is None:
         generate(WorldConfig(people=args.people, seed=1, out=world))
     driver = load(settings, world.resolve(), args.port_base, args.keep)
