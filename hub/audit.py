@@ -130,9 +130,13 @@ def append(driver: Driver, events: list[Event], database: str | None = None) -> 
 
 
 class Writer:
-    """Appends recorded events in the background, in the order they were recorded."""
+    """Appends recorded events in the background, in the order they were recorded.
+
+    After the first event of a batch it waits up to LINGER seconds for more, so that a
+    busy API appends many events per transaction rather than one per request."""
 
     BATCH = 500
+    LINGER = 0.02
 
     def __init__(self, driver: Driver, database: str | None = None) -> None:
         self._driver = driver
@@ -160,9 +164,10 @@ class Writer:
                 return
             batch = [first]
             stop = False
+            until = time.monotonic() + self.LINGER
             while len(batch) < self.BATCH:
                 try:
-                    more = self._queue.get_nowait()
+                    more = self._queue.get(timeout=max(0.0, until - time.monotonic()))
                 except queue.Empty:
                     break
                 if more is None:
