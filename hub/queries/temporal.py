@@ -11,7 +11,7 @@ take values through `value`, which parses them back by their declared type.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from neo4j.time import Date, DateTime
@@ -29,19 +29,19 @@ def props(var: str, names: Iterable[str] | None = None) -> str:
 
 def of_labels(labels: Iterable[str]) -> set[str]:
     """The temporal property names nodes of these labels can carry."""
-    gs = schema()
-    names = {p for p in gs.provenance if p in gs.temporal}
-    for label in labels:
-        names |= {p for p in gs.node(label).properties if p in gs.temporal}
-    return names
+    return _temporal(schema().node(label).properties for label in labels)
 
 
 def of_types(types: Iterable[str]) -> set[str]:
     """The temporal property names relationships of these types can carry."""
+    return _temporal(schema().relationship(type_).properties for type_ in types)
+
+
+def _temporal(declarations: Iterable[Mapping[str, Any]]) -> set[str]:
     gs = schema()
     names = {p for p in gs.provenance if p in gs.temporal}
-    for type_ in types:
-        names |= {p for p in gs.relationship(type_).properties if p in gs.temporal}
+    for declared in declarations:
+        names |= {p for p in declared if p in gs.temporal}
     return names
 
 
