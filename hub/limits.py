@@ -59,9 +59,7 @@ def check(
 
     A walk over the operations' selections only: no validation visit, so it is cheap
     enough to run on every request (the page sizes come from its variables)."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
+    fragments = _fragments(document)
     errors: list[GraphQLError] = []
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
@@ -74,17 +72,17 @@ def rule(max_cost: int, max_page: int, variables: Mapping[str, Any]) -> type[Val
 
     class CostRule(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            fragments = {
-                d.name.value: d
-                for d in self.context.document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
+            fragments = _fragments(self.context.document)
             for error in _operation(
                 self.context.schema, fragments, node, max_cost, max_page, variables
             ):
                 self.report_error(error)
 
     return CostRule
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
 def _operation(
