@@ -1,31 +1,40 @@
 """The one writer to the graph.
 
 Takes polars frames of nodes or relationships typed by the graph schema and writes them
-in batches of `UNWIND $rows ... MERGE` on the constrained key, each batch in a managed
-write transaction (the driver retries transient errors such as deadlocks). Every write
-is idempotent: properties are set to the row's value (a null leaves the stored value),
-`first_seen` / `last_seen` only move outwards and `sources` only gains names, each
-written only when it changes. Loading the same frames twice leaves the graph unchanged.
+in batches, each batch in a managed write transaction (the driver retries transient
+errors such as deadlocks). Rows of one key are first collapsed into one, as if written
+one after another. Each batch then asks which of its keys exist already, `UNWIND $rows
+... CREATE`s the new ones (far cheaper than MERGE) and `UNWIND $rows ... MERGE`s the
+others. Every write is idempotent: properties are set to the row's value (a null leaves
+the stored value), `first_seen` / `last_seen` only move outwards and `sources` only
+gains names, each written only when it changes. Loading the same frames twice leaves
+the graph unchanged.
+
+Concurrent loads stay correct: a node CREATE that loses a race fails on the key's
+uniqueness constraint and its batch is written again with MERGE; relationships have no
+such constraint, so a relationship batch first locks the stripes (LoadStripe nodes) of
+its start keys, and the workers of one load own disjoint stripes.
 
 Frames:
 - nodes: the type's key column, any declared property columns, and `_source` /
   `_seen_at` columns unless given once for the whole frame;
 - relationships: `start` and `end` (the key values of the two endpoints), the type's
   key column if it has one, declared property columns, `_source` / `_seen_at` as above.
-Endpoints that do not exist yet are created with just their key and provenance.
-"""
+Endpoints are written first: missing ones with just their key and provenance, existing
+ones widened by the rows' provenance."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, ManagedTransaction, Session
+from neo4j.exceptions import ConstraintError
 
 from graph_schema import GraphSchema, NodeType, Property, RelationshipType, ident, schema
 from hub.errors import LoadError
@@ -34,6 +43,12 @@ from hub.settings import Settings
 # Per-row provenance columns; underscored so they never clash with a declared property
 # (a Record has a `source` property of its own).
 PROVENANCE = ("_source", "_seen_at")
+# What the per-row provenance of rows written together becomes (see `_collapse`).
+COLLAPSED = ("_first", "_last", "_sources")
+# Relationship batches lock the stripes of their start keys (see graph_schema LoadStripe).
+# A stripe is polars' hash of the key, which is stable for one polars version: processes
+# writing one graph run from the same lock file.
+STRIPES = 64
 ENDPOINTS = ("start", "end")
 
 _POLARS_TYPES: dict[str, pl.DataType] = {
@@ -62,33 +77,38 @@ class LoadReport:
 def _touch(var: str) -> str:
     """Cypher that widens the provenance of `var` by the row's, writing only on change."""
     return (
-        f"FOREACH (_ IN CASE WHEN {var}.first_seen IS NULL OR seen_at < {var}.first_seen "
-        f"THEN [1] ELSE [] END | SET {var}.first_seen = seen_at) "
-        f"FOREACH (_ IN CASE WHEN {var}.last_seen IS NULL OR seen_at > {var}.last_seen "
-        f"THEN [1] ELSE [] END | SET {var}.last_seen = seen_at) "
-        f"FOREACH (_ IN CASE WHEN {var}.sources IS NULL OR NOT source IN {var}.sources "
-        f"THEN [1] ELSE [] END | SET {var}.sources = coalesce({var}.sources, []) + source) "
+        f"FOREACH (_ IN CASE WHEN {var}.first_seen IS NULL OR first < {var}.first_seen "
+        f"THEN [1] ELSE [] END | SET {var}.first_seen = first) "
+        f"FOREACH (_ IN CASE WHEN {var}.last_seen IS NULL OR last > {var}.last_seen "
+        f"THEN [1] ELSE [] END | SET {var}.last_seen = last) "
+        f"FOREACH (_ IN CASE WHEN {var}.sources IS NULL "
+        f"OR any(s IN sources WHERE NOT s IN {var}.sources) THEN [1] ELSE [] END | "
+        f"SET {var}.sources = coalesce({var}.sources, []) "
+        f"+ [s IN sources WHERE NOT s IN coalesce({var}.sources, [])]) "
     )
 
 
-def _value(column: str, type_: str) -> str:
+def _value(column: str, type_: str, var: str = "row") -> str:
     """The Cypher value of a row's column; dates and times travel as numbers and text
     (the driver packs those far faster than Python date and datetime objects)."""
     if type_ == "datetime":
-        return f"datetime({{epochMillis: row.{ident(column)}}})"
+        return f"datetime({{epochMillis: {var}.{ident(column)}}})"
     if type_ == "date":
-        return f"date(row.{ident(column)})"
-    return f"row.{ident(column)}"
+        return f"date({var}.{ident(column)})"
+    return f"{var}.{ident(column)}"
 
 
-def _provenance(per_row: bool) -> str:
+def _provenance(per_row: bool, carry: str = "row") -> str:
+    """WITH the `carry` variables and the row's provenance as `sources`, `first`, `last`."""
     if per_row:
-        return "WITH row, row._source AS source, " + _value("_seen_at", "datetime") + " AS seen_at "
-    return "WITH row, $source AS source, $seen_at AS seen_at "
+        first, last = _value("_first", "datetime"), _value("_last", "datetime")
+        return f"WITH {carry}, row._sources AS sources, {first} AS first, {last} AS last "
+    return f"WITH {carry}, [$source] AS sources, $seen_at AS first, $seen_at AS last "
 
 
-def _merge_node(var: str, node: NodeType, key_expr: str) -> str:
-    return f"MERGE ({var}:{ident(node.label)} {{{ident(node.key)}: {key_expr}}}) "
+def _key(node: NodeType, column: str, var: str = "row") -> str:
+    key = node.properties[node.key]
+    return f"{{{ident(node.key)}: {_value(column, key.type, var)}}}"
 
 
 def _set(var: str, columns: dict[str, str]) -> str:
@@ -101,36 +121,78 @@ def _set(var: str, columns: dict[str, str]) -> str:
     )
 
 
-def node_statement(node: NodeType, columns: dict[str, str], per_row: bool) -> str:
-    """The batch statement for a frame of `node` with these property columns and types."""
-    key = node.properties[node.key]
+@dataclass(frozen=True)
+class Statements:
+    """The statements that write one batch of a frame, in one transaction: `lock` (for
+    relationships) takes the batch's stripe locks; `existing` finds which rows' nodes or
+    relationships exist already; `create` writes the others, `merge` those. Both writes
+    return how many rows they wrote."""
+
+    existing: str
+    create: str
+    merge: str
+    lock: str | None = None
+
+
+WRITTEN = " RETURN count(*) AS written"
+
+
+def _found(pattern: str, covered: str = "false") -> str:
+    """Which of the `$keys` rows exist (`found`), and which of those need no write at all
+    (`covered`: their provenance is within the stored one and they set nothing else)."""
     return (
-        "UNWIND $rows AS row "
-        + _provenance(per_row)
-        + _merge_node("n", node, _value(key.name, key.type))
-        + _touch("n")
-        + _set("n", columns)
+        f"UNWIND $keys AS row MATCH {pattern} RETURN collect(row._i) AS found, "
+        f"collect(CASE WHEN {covered} THEN row._i END) AS covered"
     )
 
 
-def relationship_statement(
+def _assign(var: str, columns: dict[str, str]) -> str:
+    """SET the provenance and the columns of a newly created `var`."""
+    sets = "".join(
+        f", {var}.{ident(c)} = CASE WHEN row.{ident(c)} IS NULL THEN null ELSE {_value(c, t)} END"
+        if t == "datetime"  # datetime({epochMillis: null}) is an error, not a null
+        else f", {var}.{ident(c)} = {_value(c, t)}"
+        for c, t in columns.items()
+    )
+    return f"SET {var}.first_seen = first, {var}.last_seen = last, {var}.sources = sources{sets}"
+
+
+def node_statements(node: NodeType, columns: dict[str, str], per_row: bool) -> Statements:
+    """The batch statements for a frame of `node` with these property columns and types."""
+    n = f"(n:{ident(node.label)} {_key(node, node.key)})"
+    head = "UNWIND $rows AS row " + _provenance(per_row)
+    covered = "false"
+    if not columns:
+        covered = (
+            "n.first_seen <= first AND n.last_seen >= last "
+            "AND all(s IN sources WHERE s IN n.sources)"
+        )
+    return Statements(
+        existing=_found(f"{n} {_provenance(per_row, 'row, n')}", covered),
+        create=head + f"CREATE {n} " + _assign("n", columns) + WRITTEN,
+        merge=head + f"MERGE {n} " + _touch("n") + _set("n", columns) + WRITTEN,
+    )
+
+
+def relationship_statements(
     rel: RelationshipType, start: NodeType, end: NodeType, columns: dict[str, str], per_row: bool
-) -> str:
-    """The batch statement for a frame of `rel` from `start` to `end` nodes."""
+) -> Statements:
+    """The batch statements for a frame of `rel` between existing `start` and `end` nodes."""
     keyed = ""
     if rel.key:
         keyed = f" {{{ident(rel.key)}: {_value(rel.key, rel.properties[rel.key].type)}}}"
-    return (
-        "UNWIND $rows AS row "
-        + _provenance(per_row)
-        + _merge_node("a", start, _value("start", start.properties[start.key].type))
-        + _merge_node("b", end, _value("end", end.properties[end.key].type))
-        + f"MERGE (a)-[r:{ident(rel.type)}{keyed}]->(b) "
-        + "WITH a, b, r, row, source, seen_at "
-        + _touch("a")
-        + _touch("b")
-        + _touch("r")
-        + _set("r", columns)
+    a = f"(a:{ident(start.label)} {_key(start, 'start')})"
+    b = f"(b:{ident(end.label)} {_key(end, 'end')})"
+    r = f"[r:{ident(rel.type)}{keyed}]"
+    head = "UNWIND $rows AS row " + _provenance(per_row) + f"MATCH {a} MATCH {b} "
+    return Statements(
+        lock="UNWIND $stripes AS s MERGE (l:LoadStripe {stripe: s}) "
+        "SET l.held = true REMOVE l.held",
+        # Both ends bound first, then one Expand(Into) each: left to pick the order, the
+        # planner can choose to expand from a busy end node for every row.
+        existing=_found(f"{a} MATCH {b} WHERE EXISTS {{ (a)-{r}->(b) }}"),
+        create=head + f"CREATE (a)-{r}->(b) " + _assign("r", columns) + WRITTEN,
+        merge=head + f"MERGE (a)-{r}->(b) " + _touch("r") + _set("r", columns) + WRITTEN,
     )
 
 
@@ -169,14 +231,12 @@ class Loader:
         source: str | None = None,
         seen_at: datetime | None = None,
     ) -> LoadReport:
+        began = time.perf_counter()
         node = self.graph.node(label)
         what = f"{label} nodes"
         frame, params = _prepare(frame, node.properties, (node.key,), what, source, seen_at)
-        columns = {
-            c: node.properties[c].type for c in frame.columns if c not in (node.key, *PROVENANCE)
-        }
-        statement = node_statement(node, columns, per_row=not params)
-        return self._write(what, statement, frame, params, node.key)
+        batches = self._upsert(node, frame, params)
+        return LoadReport(what, frame.height, batches, time.perf_counter() - began)
 
     def relationships(
         self,
@@ -188,6 +248,10 @@ class Loader:
         source: str | None = None,
         seen_at: datetime | None = None,
     ) -> LoadReport:
+        """Write the endpoints first (missing ones as nodes with just their key and
+        provenance, existing ones widened by the rows' provenance), then the
+        relationships between them."""
+        began = time.perf_counter()
         rel = self.graph.relationship(type_)
         start_node = self.graph.node(_endpoint(rel, "start", start, rel.sources))
         end_node = self.graph.node(_endpoint(rel, "end", end, rel.targets))
@@ -200,53 +264,115 @@ class Loader:
         frame, params = _prepare(
             frame, {**rel.properties, **endpoint_types}, required, what, source, seen_at
         )
+        ends: dict[str, list[pl.DataFrame]] = {}
+        provenance = [c for c in PROVENANCE if c in frame.columns]
+        for side, node in (("start", start_node), ("end", end_node)):
+            ends.setdefault(node.label, []).append(
+                frame.select(pl.col(side).alias(node.key), *provenance)
+            )
+        batches = sum(
+            self._upsert(self.graph.node(label), pl.concat(parts), params)
+            for label, parts in ends.items()
+        )
+        frame = _collapse(frame, required, per_row=not params)
         columns = {
             c: rel.properties[c].type
             for c in frame.columns
-            if c not in (*ENDPOINTS, *PROVENANCE, rel.key)
+            if c not in (*ENDPOINTS, *COLLAPSED, rel.key)
         }
-        statement = relationship_statement(rel, start_node, end_node, columns, not params)
-        # One writer: concurrent relationship batches lock shared end nodes in different
-        # orders, and the deadlocks Neo4j then breaks cost more than the second core gains.
-        return self._write(what, statement, frame, params, "start", workers=1)
+        statements = relationship_statements(rel, start_node, end_node, columns, not params)
+        frame = frame.with_columns(_stripe=pl.col("start").hash(seed=0) % STRIPES)
 
-    def _write(
+        def write(session: Session, rows: list[dict[str, Any]]) -> None:
+            stripes = sorted({row.pop("_stripe") for row in rows})
+            written = session.execute_write(
+                _write_batch, statements, rows, params, required, stripes
+            )
+            if written != len(rows):
+                raise LoadError(
+                    f"{what}: {len(rows) - written} of {len(rows)} rows lost an endpoint "
+                    "while they were written (deleted by another transaction)"
+                )
+
+        batches += self._run(write, frame, "_stripe")
+        return LoadReport(what, frame.height, batches, time.perf_counter() - began)
+
+    def _upsert(self, node: NodeType, frame: pl.DataFrame, params: dict[str, Any]) -> int:
+        """Write wire-typed rows of `node`; returns the number of batches.
+
+        Two loads that both find a key new race to CREATE it; the loser's batch fails on
+        the uniqueness constraint and is written again with MERGE alone."""
+        frame = _collapse(frame, (node.key,), per_row=not params)
+        columns = {
+            c: node.properties[c].type for c in frame.columns if c not in (node.key, *COLLAPSED)
+        }
+        statements = node_statements(node, columns, per_row=not params)
+
+        def write(session: Session, rows: list[dict[str, Any]]) -> None:
+            try:
+                session.execute_write(
+                    _write_batch, statements, rows, params, (node.key, *COLLAPSED)
+                )
+            except ConstraintError:
+                session.execute_write(_write_batch, statements, rows, params, None)
+
+        return self._run(write, frame, node.key)
+
+    def _run(
         self,
-        what: str,
-        statement: str,
+        write: Callable[[Session, list[dict[str, Any]]], None],
         frame: pl.DataFrame,
-        params: dict[str, Any],
         partition_key: str,
-        workers: int | None = None,
-    ) -> LoadReport:
-        """Write the frame with `workers` concurrent transactions.
+    ) -> int:
+        """Write the frame in batches with concurrent workers; returns the batch count.
 
         Rows are partitioned by a hash of `partition_key`, so every row of one key goes to
-        the same worker, in frame order: the result does not depend on how the workers
-        interleave."""
-        began = time.perf_counter()
-        parts = _partitions(frame, partition_key, workers or self.workers)
+        the same worker: the result does not depend on how the workers interleave."""
+        parts = _partitions(frame, partition_key, self.workers)
 
         def work(part: pl.DataFrame) -> int:
             batches = 0
             with self.driver.session(database=self.database) as session:
                 for rows in _batches(part, self.batch_size):
-                    session.execute_write(_run, statement, rows, params)
+                    write(session, rows)
                     batches += 1
             return batches
 
         if len(parts) == 1:
-            batches = work(parts[0])
+            return work(parts[0])
+        with ThreadPoolExecutor(len(parts), thread_name_prefix="loader") as pool:
+            return sum(pool.map(work, parts))
+
+
+def _write_batch(
+    tx: ManagedTransaction,
+    statements: Statements,
+    rows: list[dict[str, Any]],
+    params: dict[str, Any],
+    identity: tuple[str, ...] | None,
+    stripes: list[int] | None = None,
+) -> int:
+    """Write one batch: CREATE the rows whose node or relationship is new (as told by
+    their `identity` columns), MERGE the others; MERGE all without an identity.
+    Returns how many rows were written."""
+    if statements.lock:
+        tx.run(statements.lock, stripes=stripes).consume()
+    found, covered = set(range(len(rows))), set()
+    if identity is not None:
+        keys = [{"_i": i} | {c: row[c] for c in identity if c in row} for i, row in enumerate(rows)]
+        record = tx.run(statements.existing, params, keys=keys).single()
+        if record:
+            found, covered = set(record["found"]), set(record["covered"])
         else:
-            with ThreadPoolExecutor(len(parts), thread_name_prefix="loader") as pool:
-                batches = sum(pool.map(work, parts))
-        return LoadReport(what, frame.height, batches, time.perf_counter() - began)
-
-
-def _run(
-    tx: ManagedTransaction, statement: str, rows: list[dict[str, Any]], params: dict[str, Any]
-) -> None:
-    tx.run(statement, params, rows=rows).consume()
+            found = set()
+    new = [row for i, row in enumerate(rows) if i not in found]
+    old = [row for i, row in enumerate(rows) if i in found and i not in covered]
+    written = len(covered)
+    for statement, part in ((statements.create, new), (statements.merge, old)):
+        if part:
+            record = tx.run(statement, params, rows=part).single()
+            written += int(record["written"]) if record else 0
+    return written
 
 
 def _partitions(frame: pl.DataFrame, key: str, workers: int) -> list[pl.DataFrame]:
@@ -261,6 +387,31 @@ def _partitions(frame: pl.DataFrame, key: str, workers: int) -> list[pl.DataFram
 def _batches(frame: pl.DataFrame, size: int) -> Iterator[list[dict[str, Any]]]:
     for offset in range(0, frame.height, size):
         yield frame.slice(offset, size).to_dicts()
+
+
+def _collapse(frame: pl.DataFrame, keys: tuple[str, ...], per_row: bool) -> pl.DataFrame:
+    """One row per key, written as the frame's rows would be one after another: each
+    property's last non-null value and, with per-row provenance, the earliest and latest
+    sighting (`_first`, `_last`) and the sources in order of appearance (`_sources`)."""
+    duplicated = frame.select(keys).is_duplicated().any()
+    if not duplicated and not per_row:
+        return frame
+    if not duplicated:
+        return frame.select(
+            pl.exclude(PROVENANCE),
+            pl.col("_seen_at").alias("_first"),
+            pl.col("_seen_at").alias("_last"),
+            pl.concat_list("_source").alias("_sources"),
+        )
+    rest = [c for c in frame.columns if c not in keys and c not in PROVENANCE]
+    aggregates = [pl.col(c).drop_nulls().last() for c in rest]
+    if per_row:
+        aggregates += [
+            pl.col("_seen_at").min().alias("_first"),
+            pl.col("_seen_at").max().alias("_last"),
+            pl.col("_source").unique(maintain_order=True).alias("_sources"),
+        ]
+    return frame.group_by(keys, maintain_order=True).agg(aggregates)
 
 
 def _endpoint(rel: RelationshipType, side: str, given: str | None, allowed: tuple[str, ...]) -> str:

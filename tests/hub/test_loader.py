@@ -32,7 +32,7 @@ TRANSFERS = pl.DataFrame(
 
 def snapshot(driver: Driver) -> tuple[list[Any], list[Any]]:
     nodes, _, _ = driver.execute_query(
-        "MATCH (n) WHERE NOT n:HubSchema RETURN labels(n) AS labels, properties(n) AS props "
+        "MATCH (n) WHERE NOT n:HubSchema AND NOT n:LoadStripe RETURN labels(n) AS labels, properties(n) AS props "
         "ORDER BY labels[0], coalesce(n.uid, n.number)"
     )
     rels, _, _ = driver.execute_query(
