@@ -174,6 +174,16 @@ def node_statements(node: NodeType, columns: dict[str, str], per_row: bool) -> S
     )
 
 
+def _existing(rel: RelationshipType, a: str, r: str, b: str) -> str:
+    """The pattern that finds a row's relationship, in the one plan that stays cheap
+    however the graph grew since it was planned: a keyed relationship by its index;
+    otherwise both ends first, then one Expand(Into) (left to choose, the planner can
+    expand from a busy end, or scan the type, for every row)."""
+    if rel.key:
+        return f"{a}-{r}->{b} USING INDEX r:{ident(rel.type)}({ident(rel.key)})"
+    return f"{a} MATCH {b} WHERE EXISTS {{ (a)-{r}->(b) }}"
+
+
 def relationship_statements(
     rel: RelationshipType, start: NodeType, end: NodeType, columns: dict[str, str], per_row: bool
 ) -> Statements:
@@ -188,9 +198,7 @@ def relationship_statements(
     return Statements(
         lock="UNWIND $stripes AS s MERGE (l:LoadStripe {stripe: s}) "
         "SET l.held = true REMOVE l.held",
-        # Both ends bound first, then one Expand(Into) each: left to pick the order, the
-        # planner can choose to expand from a busy end node for every row.
-        existing=_found(f"{a} MATCH {b} WHERE EXISTS {{ (a)-{r}->(b) }}"),
+        existing=_found(_existing(rel, a, r, b)),
         create=head + f"CREATE (a)-{r}->(b) " + _assign("r", columns) + WRITTEN,
         merge=head + f"MERGE (a)-{r}->(b) " + _touch("r") + _set("r", columns) + WRITTEN,
     )
