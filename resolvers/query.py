@@ -10,8 +10,8 @@ import strawberry
 from strawberry import relay
 
 from hub import normalise
+from resolvers import ahead, analysis, graph, money, resolution
 from resolvers import alerts as alerting
-from resolvers import analysis, graph, money, resolution
 from resolvers import operations as ops
 from resolvers.context import Info
 from resolvers.types import BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
@@ -20,7 +20,7 @@ from resolvers.types import BankAccount, Case, Entity, Person, Phone, Vehicle, W
 async def _by(info: Info, cls: type[Entity], prop: str, value: str | None) -> Entity | None:
     if not value:
         return None
-    props = await info.context.nodes_by(cls.LABEL, prop).load(value)
+    props = await ahead.find(info, cls, prop, value)
     return None if props is None else cls.from_props(props)
 
 

@@ -58,6 +58,33 @@ async def linked(
     )
 
 
+def follows(types: str, direction: str, targets: str, description: str) -> Any:
+    """The connection field of an entity's links: relationships of `types` ("A|B") in
+    `direction` ("out" or "in") to nodes of `targets`. The field keeps what it follows
+    in its metadata, so a root field can fetch the first page ahead (`resolvers.ahead`)."""
+
+    async def resolve(
+        root: Entity, info: Info, first: First = None, after: After = None
+    ) -> LinkConnection[Any]:
+        return await linked(root, info, spec(root.LABEL, types, direction, targets), first, after)
+
+    resolve.__annotations__["return"] = f"LinkConnection[{'Entity' if '|' in targets else targets}]"
+    return strawberry.field(
+        resolver=resolve,
+        description=description,
+        metadata={"follows": (types, direction, targets)},
+    )
+
+
+def link_fields(cls: type[Entity]) -> dict[str, tuple[str, str, str]]:
+    """The link fields of an entity type, by field name: what each follows."""
+    return {
+        f.python_name: f.metadata["follows"]
+        for f in cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
+        if "follows" in f.metadata
+    }
+
+
 # The entities built while an operation executes, for its audit event (see
 # `resolvers.guard`); None outside an operation.
 BUILT: ContextVar[list[Entity] | None] = ContextVar("built", default=None)
@@ -94,11 +121,7 @@ class Entity(relay.Node):
                 return str(value)
         return self.key_value()
 
-    @strawberry.field(description="The source records that describe this entity.")
-    async def records(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Record]:
-        return await linked(self, info, spec(self.LABEL, "RECORD_OF", "in", "Record"), first, after)
+    records = follows("RECORD_OF", "in", "Record", "The source records that describe this entity.")
 
     @classmethod
     def from_props(cls, props: Props) -> Self:
@@ -149,48 +172,22 @@ class Person(Entity):
     sex: str | None
     address: str | None
 
-    @strawberry.field(description="Phones the person uses or is registered to.")
-    async def phones(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Phone]:
-        return await linked(self, info, spec("Person", "HAS_PHONE", "out", "Phone"), first, after)
-
-    @strawberry.field(description="Bank cards and accounts the person holds.")
-    async def accounts(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[BankAccount]:
-        return await linked(self, info, spec("Person", "HOLDS", "out", "BankAccount"), first, after)
-
-    @strawberry.field(description="Vehicles registered to the person.")
-    async def vehicles(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Vehicle]:
-        return await linked(self, info, spec("Person", "OWNS", "out", "Vehicle"), first, after)
-
-    @strawberry.field(description="Cases the person is a suspect, victim or witness in.")
-    async def cases(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Case]:
-        types = "SUSPECT_IN|VICTIM_IN|WITNESS_IN"
-        return await linked(self, info, spec("Person", types, "out", "Case"), first, after)
-
-    @strawberry.field(description="Warrants the person is wanted under.")
-    async def warrants(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Warrant]:
-        return await linked(self, info, spec("Person", "WANTED_BY", "out", "Warrant"), first, after)
-
-    @strawberry.field(description="Hotel stays and internet-cafe sessions, newest first.")
-    async def stays(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Place]:
-        return await linked(self, info, spec("Person", "STAYED_AT", "out", "Place"), first, after)
-
-    @strawberry.field(description="Rail journeys, from their departure station, newest first.")
-    async def journeys(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Place]:
-        return await linked(self, info, spec("Person", "TRAVELLED", "out", "Place"), first, after)
+    phones = follows("HAS_PHONE", "out", "Phone", "Phones the person uses or is registered to.")
+    accounts = follows("HOLDS", "out", "BankAccount", "Bank cards and accounts the person holds.")
+    vehicles = follows("OWNS", "out", "Vehicle", "Vehicles registered to the person.")
+    cases = follows(
+        "SUSPECT_IN|VICTIM_IN|WITNESS_IN",
+        "out",
+        "Case",
+        "Cases the person is a suspect, victim or witness in.",
+    )
+    warrants = follows("WANTED_BY", "out", "Warrant", "Warrants the person is wanted under.")
+    stays = follows(
+        "STAYED_AT", "out", "Place", "Hotel stays and internet-cafe sessions, newest first."
+    )
+    journeys = follows(
+        "TRAVELLED", "out", "Place", "Rail journeys, from their departure station, newest first."
+    )
 
 
 @strawberry.type(description="A telephone number (E.164).")
@@ -201,23 +198,13 @@ class Phone(Entity):
     number: str
     category: str | None = strawberry.field(description="mobile, fixed_line or other.")
 
-    @strawberry.field(description="People who use the phone or are registered to it.")
-    async def users(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Person]:
-        return await linked(self, info, spec("Phone", "HAS_PHONE", "in", "Person"), first, after)
-
-    @strawberry.field(description="Phones this one called, with call counts and seconds.")
-    async def called(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Phone]:
-        return await linked(self, info, spec("Phone", "CALLED", "out", "Phone"), first, after)
-
-    @strawberry.field(description="Phones that called this one.")
-    async def called_by(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Phone]:
-        return await linked(self, info, spec("Phone", "CALLED", "in", "Phone"), first, after)
+    users = follows(
+        "HAS_PHONE", "in", "Person", "People who use the phone or are registered to it."
+    )
+    called = follows(
+        "CALLED", "out", "Phone", "Phones this one called, with call counts and seconds."
+    )
+    called_by = follows("CALLED", "in", "Phone", "Phones that called this one.")
 
 
 @strawberry.type(description="A bank card or account.")
@@ -228,25 +215,13 @@ class BankAccount(Entity):
     bank: str | None
     status: str | None
 
-    @strawberry.field(description="People who hold the account.")
-    async def holders(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Person]:
-        return await linked(self, info, spec("BankAccount", "HOLDS", "in", "Person"), first, after)
-
-    @strawberry.field(description="Transfers out of the account, newest first.")
-    async def transfers_out(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[BankAccount]:
-        s = spec("BankAccount", "TRANSFERRED", "out", "BankAccount")
-        return await linked(self, info, s, first, after)
-
-    @strawberry.field(description="Transfers into the account, newest first.")
-    async def transfers_in(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[BankAccount]:
-        s = spec("BankAccount", "TRANSFERRED", "in", "BankAccount")
-        return await linked(self, info, s, first, after)
+    holders = follows("HOLDS", "in", "Person", "People who hold the account.")
+    transfers_out = follows(
+        "TRANSFERRED", "out", "BankAccount", "Transfers out of the account, newest first."
+    )
+    transfers_in = follows(
+        "TRANSFERRED", "in", "BankAccount", "Transfers into the account, newest first."
+    )
 
 
 @strawberry.type(description="A motor vehicle, known by its licence plate.")
@@ -257,17 +232,8 @@ class Vehicle(Entity):
     model: str | None
     colour: str | None
 
-    @strawberry.field(description="The registered owners.")
-    async def owners(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Person]:
-        return await linked(self, info, spec("Vehicle", "OWNS", "in", "Person"), first, after)
-
-    @strawberry.field(description="Checkpoint passes, newest first.")
-    async def passes(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Place]:
-        return await linked(self, info, spec("Vehicle", "PASSED", "out", "Place"), first, after)
+    owners = follows("OWNS", "in", "Person", "The registered owners.")
+    passes = follows("PASSED", "out", "Place", "Checkpoint passes, newest first.")
 
 
 @strawberry.type(description="A hotel, internet cafe, railway station, checkpoint or address.")
@@ -282,23 +248,11 @@ class Place(Entity):
     name: str | None
     address: str | None
 
-    @strawberry.field(description="Who stayed here, newest first.")
-    async def stays(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Person]:
-        return await linked(self, info, spec("Place", "STAYED_AT", "in", "Person"), first, after)
-
-    @strawberry.field(description="Who left from this station, newest first.")
-    async def journeys(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Person]:
-        return await linked(self, info, spec("Place", "TRAVELLED", "in", "Person"), first, after)
-
-    @strawberry.field(description="Vehicles that passed this checkpoint, newest first.")
-    async def passes(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Vehicle]:
-        return await linked(self, info, spec("Place", "PASSED", "in", "Vehicle"), first, after)
+    stays = follows("STAYED_AT", "in", "Person", "Who stayed here, newest first.")
+    journeys = follows("TRAVELLED", "in", "Person", "Who left from this station, newest first.")
+    passes = follows(
+        "PASSED", "in", "Vehicle", "Vehicles that passed this checkpoint, newest first."
+    )
 
 
 @strawberry.type(description="A criminal or fraud case of the case-management system.")
@@ -315,24 +269,14 @@ class Case(Entity):
     solved_at: dt.datetime | None
     loss: float | None
 
-    @strawberry.field(description="Suspects, victims and witnesses; the link says which.")
-    async def people(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Person]:
-        types = "SUSPECT_IN|VICTIM_IN|WITNESS_IN"
-        return await linked(self, info, spec("Case", types, "in", "Person"), first, after)
-
-    @strawberry.field(description="The unit handling the case.")
-    async def units(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Unit]:
-        return await linked(self, info, spec("Case", "HANDLED_BY", "out", "Unit"), first, after)
-
-    @strawberry.field(description="Joint operations that include the case.")
-    async def operations(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Operation]:
-        return await linked(self, info, spec("Case", "INCLUDES", "in", "Operation"), first, after)
+    people = follows(
+        "SUSPECT_IN|VICTIM_IN|WITNESS_IN",
+        "in",
+        "Person",
+        "Suspects, victims and witnesses; the link says which.",
+    )
+    units = follows("HANDLED_BY", "out", "Unit", "The unit handling the case.")
+    operations = follows("INCLUDES", "in", "Operation", "Joint operations that include the case.")
 
 
 @strawberry.type(description="An arrest warrant of the online fugitive list.")
@@ -345,11 +289,7 @@ class Warrant(Entity):
     issuing_unit: str | None
     status: str | None
 
-    @strawberry.field(description="The person wanted under the warrant.")
-    async def wanted(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Person]:
-        return await linked(self, info, spec("Warrant", "WANTED_BY", "in", "Person"), first, after)
+    wanted = follows("WANTED_BY", "in", "Person", "The person wanted under the warrant.")
 
 
 @strawberry.type(description="A police unit.")
@@ -359,11 +299,7 @@ class Unit(Entity):
     code: str
     name: str | None
 
-    @strawberry.field(description="Cases the unit handles (those the asker may see).")
-    async def cases(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Case]:
-        return await linked(self, info, spec("Unit", "HANDLED_BY", "in", "Case"), first, after)
+    cases = follows("HANDLED_BY", "in", "Case", "Cases the unit handles (those the asker may see).")
 
 
 ANY = "Case|Person|Phone|BankAccount|Vehicle|Place|Warrant|Unit"
@@ -381,11 +317,7 @@ class Operation(Entity):
     members: list[str] | None
     created_by: str | None
 
-    @strawberry.field(description="Cases and entities taken into the operation.")
-    async def includes(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Entity]:
-        return await linked(self, info, spec("Operation", "INCLUDES", "out", ANY), first, after)
+    includes = follows("INCLUDES", "out", ANY, "Cases and entities taken into the operation.")
 
 
 @strawberry.type(description="Something an investigator should look at, raised after a sync.")
@@ -398,11 +330,7 @@ class Alert(Entity):
     raised_at: dt.datetime | None
     summary: str | None
 
-    @strawberry.field(description="The entities the alert is about.")
-    async def about(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Entity]:
-        return await linked(self, info, spec("Alert", "ABOUT", "out", ANY), first, after)
+    about = follows("ABOUT", "out", ANY, "The entities the alert is about.")
 
 
 @strawberry.type(description="A source record kept as it came.")
@@ -418,12 +346,7 @@ class Record(Entity):
     resolved: bool | None = strawberry.field(
         description="Identity resolution has compared it (unset: new since the last run)."
     )
-
-    @strawberry.field(description="The entities the record describes.")
-    async def describes(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[Entity]:
-        return await linked(self, info, spec("Record", "RECORD_OF", "out", ANY), first, after)
+    describes = follows("RECORD_OF", "out", ANY, "The entities the record describes.")
 
 
 @strawberry.type(description="An emergency stop-payment (紧急止付) requested through the hub.")
@@ -440,12 +363,7 @@ class StopPayment(Entity):
     updated_at: dt.datetime | None
     updated_by: str | None
 
-    @strawberry.field(description="The account to stop.")
-    async def accounts(
-        self, info: Info, first: First = None, after: After = None
-    ) -> LinkConnection[BankAccount]:
-        s = spec("StopPayment", "STOPS", "out", "BankAccount")
-        return await linked(self, info, s, first, after)
+    accounts = follows("STOPS", "out", "BankAccount", "The account to stop.")
 
 
 ENTITY_TYPES: tuple[type[Entity], ...] = (

@@ -132,6 +132,38 @@ class LinkPage:
     rows: list[dict[str, Any]]  # {label, props, type, rel}
 
 
+def _visible_targets(spec: LinkSpec) -> str:
+    return (
+        " AND ".join(
+            [node_visible("m")] * ("Case" in spec.targets)
+            + [operation_visible("m")] * ("Operation" in spec.targets)
+        )
+        or "true"
+    )
+
+
+def _page(spec: LinkSpec, item: str, suffix: str = "") -> str:
+    """A subquery over the bound node `n`: `total{suffix}`, how many links along `spec` it
+    has, and `page{suffix}`, the `item.skip`, `item.take` window of them."""
+    return (
+        f"CALL (n, {item}) {{ MATCH {spec.pattern()} WHERE {_visible_targets(spec)} "
+        f"  WITH r, m ORDER BY {spec.order()} "
+        "   WITH collect([r, m]) AS found "
+        f"  CALL (found, {item}) {{ "
+        f"    UNWIND found[{item}.skip..{item}.skip + {item}.take] AS x "
+        "     WITH x[0] AS r, x[1] AS m "
+        f"    RETURN collect({{label: [l IN labels(m) WHERE l IN {item}.targets][0], "
+        f"      props: {temporal.props('m', temporal.of_labels(spec.targets))}, "
+        f"      type: type(r), rel: {temporal.props('r', temporal.of_types(spec.types))}}}) "
+        "     AS page } "
+        f"  RETURN size(found) AS total{suffix}, page AS page{suffix} }} "
+    )
+
+
+def _item(spec: LinkSpec, key: str, skip: int, take: int) -> dict[str, Any]:
+    return {"key": key, "skip": skip, "take": take, "targets": list(spec.targets)}
+
+
 async def links(
     driver: AsyncDriver,
     spec: LinkSpec,
@@ -142,35 +174,53 @@ async def links(
 ) -> list[LinkPage]:
     """For each (key of a `spec.label` node, skip, take): that page of its links, and how
     many links it has in all."""
-    gs = schema()
-    start = gs.node(spec.label)
-    visible = (
-        " AND ".join(
-            [node_visible("m")] * ("Case" in spec.targets)
-            + [operation_visible("m")] * ("Operation" in spec.targets)
-        )
-        or "true"
-    )
+    start = schema().node(spec.label)
     rows = await read(
         driver,
-        f"UNWIND range(0, size($items) - 1) AS i WITH i, $items[i] AS item "
+        "UNWIND range(0, size($items) - 1) AS i WITH i, $items[i] AS item "
         f"MATCH (n:{ident(start.label)}) WHERE n.{ident(start.key)} = item.key "
-        f"CALL (n, item) {{ MATCH {spec.pattern()} WHERE {visible} "
-        f"  WITH r, m ORDER BY {spec.order()} "
-        "   WITH collect([r, m]) AS found "
-        "   CALL (found, item) { "
-        "     UNWIND found[item.skip..item.skip + item.take] AS x WITH x[0] AS r, x[1] AS m "
-        "     RETURN collect({label: [l IN labels(m) WHERE l IN $targets][0], "
-        f"      props: {temporal.props('m', temporal.of_labels(spec.targets))}, "
-        f"      type: type(r), rel: {temporal.props('r', temporal.of_types(spec.types))}}}) "
-        "     AS page } "
-        "   RETURN size(found) AS total, page } "
+        f"{_page(spec, 'item')}"
         "RETURN i, total, page",
         timeout,
         database,
-        items=[{"key": k, "skip": s, "take": t} for k, s, t in items],
-        targets=list(spec.targets),
+        items=[_item(spec, k, s, t) for k, s, t in items],
         scope=scope,
     )
     found = {row["i"]: LinkPage(row["total"], row["page"]) for row in rows}
     return [found.get(i, LinkPage(0, [])) for i in range(len(items))]
+
+
+async def with_links(
+    driver: AsyncDriver,
+    label: str,
+    prop: str,
+    value: str,
+    pages: Sequence[tuple[LinkSpec, int, int]],
+    scope: Scope,
+    timeout: float,
+    database: str | None = None,
+) -> tuple[Props | None, list[LinkPage]]:
+    """The `label` node whose key or indexed `prop` equals `value` (as `by_property`) and,
+    in the same statement, each (spec, skip, take) page of its links (as `links`)."""
+    node = schema().node(label)
+    name = ident(node.properties[prop].name)
+    calls = "".join(
+        f"WITH {''.join(f'total{j}, page{j}, ' for j in range(i))}n, $items[{i}] AS item{i} "
+        + _page(spec, f"item{i}", str(i))
+        for i, (spec, _, _) in enumerate(pages)
+    )
+    rows = await read(
+        driver,
+        f"MATCH (n:{ident(node.label)}) WHERE n.{name} = $value AND {node_visible('n')} "
+        f"WITH n LIMIT 1 {calls}"
+        f"RETURN {temporal.props('n', temporal.of_labels([label]))} AS props, "
+        f"[{', '.join(f'[total{i}, page{i}]' for i in range(len(pages)))}] AS pages",
+        timeout,
+        database,
+        value=value,
+        items=[_item(spec, value, skip, take) for spec, skip, take in pages],
+        scope=scope,
+    )
+    if not rows:
+        return None, [LinkPage(0, []) for _ in pages]
+    return rows[0]["props"], [LinkPage(total, page) for total, page in rows[0]["pages"]]

@@ -38,6 +38,63 @@ def test_a_thousand_people_with_phones_and_accounts_take_three_statements(
     assert answer.statements == 3
 
 
+LINKS = """
+    uid name
+    stays(first: 1) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { placeId name } link { ... on Stay { checkin room sources } } }
+    }
+    more: stays(first: 1, after: $after) { edges { cursor link { ... on Stay { checkin } } } }
+    ... on Person { phones { totalCount edges { node { number } link { type firstSeen } } } }
+    ... on Entity { accounts: records { totalCount } }
+    ...Cases
+"""
+CASES = "fragment Cases on Person { cases(first: 3) { totalCount edges { node { caseNo } } } }"
+
+
+def test_a_look_up_reads_the_links_it_selects_in_the_same_statement(synced: County) -> None:
+    rows, _, _ = synced.driver.execute_query(
+        "MATCH (p:Person) WHERE p.id_number IS NOT NULL "
+        "AND COUNT { (p)-[:STAYED_AT]->() } >= 2 AND EXISTS { (p)-[:HAS_PHONE]->() } "
+        "AND EXISTS { (p)-[:SUSPECT_IN|VICTIM_IN|WITNESS_IN]->() } "
+        "RETURN p.uid AS uid, p.id_number AS id_number ORDER BY uid LIMIT 1"
+    )
+    person = rows[0]
+    after = "YXQ6MA=="  # the cursor of the first link
+    ahead = ask(
+        synced.settings,
+        f"query($n: String!, $after: String) {{ person(idNumber: $n) {{ {LINKS} }} }} {CASES}",
+        n=person["id_number"],
+        after=after,
+    )
+    one_by_one = ask(
+        synced.settings,
+        f"query($id: ID!, $after: String) {{ node(id: $id) {{ ... on Person {{ {LINKS} }} }} }} "
+        + CASES,
+        id=global_id(synced.settings, "Person", person["uid"]),
+        after=after,
+    )
+    assert ahead.errors is None and one_by_one.errors is None
+    assert ahead.data["person"] == one_by_one.data["node"]
+    found = ahead.data["person"]
+    stays = found["stays"]
+    assert stays["totalCount"] >= 2 and stays["pageInfo"]["hasNextPage"]
+    assert [e["cursor"] for e in found["more"]["edges"]] == ["YXQ6MQ=="]  # the second stay
+    assert found["more"]["edges"][0]["link"]["checkin"] <= stays["edges"][0]["link"]["checkin"]
+    assert found["phones"]["edges"] and found["cases"]["edges"]
+    assert found["accounts"]["totalCount"] >= 1  # its records, under an alias
+    assert (ahead.statements, one_by_one.statements) == (1, 5)
+
+    # a page the field refuses is not read ahead: the field says what is wrong
+    refused = ask(
+        synced.settings,
+        'query($n: String!) { person(idNumber: $n) { uid phones(after: "x") { totalCount } } }',
+        n=person["id_number"],
+    )
+    assert refused.errors == ["after: 'x' is not a cursor of this list"]
+    assert refused.data == {"person": None}
+
+
 def test_look_ups_by_natural_key_normalise_what_is_typed(synced: County) -> None:
     account = synced.truth("money_path_hops").row(0, named=True)["to_account"]
     spaced = " ".join(account[i : i + 4] for i in range(0, len(account), 4))
