@@ -29,13 +29,17 @@ def default_types() -> tuple[str, ...]:
     return tuple(sorted(set(schema().relationships) - DEFAULT_EXCLUDED))
 
 
-def _degree(var: str, types: Sequence[str]) -> str:
+def _degree(var: str, types: Sequence[str], scope: Scope) -> str:
     """A Cypher expression: the links of `var` of these types to visible nodes. Links of
-    types that never touch a case are counted from the degree store, without visiting
-    them (a hotel's ten thousand stays cost nothing); the rest are checked."""
+    types that never touch a case, and every link when `scope` sees every case, are
+    counted from the degree store without visiting them (a hotel's ten thousand stays,
+    a unit's cases, cost nothing); the rest are checked."""
     gs = schema()
     touching = [
-        t for t in types if "Case" in (*gs.relationship(t).sources, *gs.relationship(t).targets)
+        t
+        for t in types
+        if not scope.get("all_units")
+        and "Case" in (*gs.relationship(t).sources, *gs.relationship(t).targets)
     ]
     plain = [t for t in types if t not in touching]
     parts = []
@@ -97,7 +101,7 @@ async def neighbourhood(
     start = await read(
         driver,
         f"{_match_key('s', label)} AND {node_visible('s')} "
-        f"RETURN {_node('s')} AS node, {_degree('s', types)} AS degree",
+        f"RETURN {_node('s')} AS node, {_degree('s', types, scope)} AS degree",
         timeout,
         database,
         s_key=key,
@@ -117,7 +121,8 @@ async def neighbourhood(
             "UNWIND $frontier AS id MATCH (a) WHERE elementId(a) = id "
             f"MATCH (a)-[r:{rel_types}]-(b) WHERE {node_visible('b')} "
             f"WITH r, b LIMIT $rows "
-            f"RETURN {_rel('r')} AS rel, {_node('b')} AS node, {_degree('b', types)} AS degree",
+            f"RETURN {_rel('r')} AS rel, {_node('b')} AS node, "
+            f"{_degree('b', types, scope)} AS degree",
             timeout,
             database,
             frontier=frontier,

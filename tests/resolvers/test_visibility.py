@@ -133,3 +133,33 @@ def test_an_investigator_cannot_take_an_invisible_case_into_an_operation(
     op = created["createOperation"]["operation"]["id"]
     assert _ask(synced, INVESTIGATOR, case)["case"] == set()
     data(synced.settings, CLOSE, INVESTIGATOR, op=op)
+
+
+DEGREE = """
+query($id: ID!) {
+  neighbourhood(id: $id, depth: 1, relationshipTypes: ["VICTIM_IN", "SUSPECT_IN"]) {
+    nodes { degree node { id } }
+  }
+}
+"""
+
+
+def test_a_degree_counts_only_the_cases_the_asker_may_see(
+    synced: County, case: dict[str, Any]
+) -> None:
+    def degree(who: Principal) -> int:
+        nodes = data(synced.settings, DEGREE, who, id=case["victim"])["neighbourhood"]["nodes"]
+        return int(next(n["degree"] for n in nodes if n["node"]["id"] == case["victim"]))
+
+    rows, _, _ = synced.driver.execute_query(
+        "MATCH (v:Person {uid: $uid}) RETURN COUNT { (v)-[:VICTIM_IN|SUSPECT_IN]-() } AS all, "
+        "COUNT { (v)-[:VICTIM_IN|SUSPECT_IN]-(:Case)-[:HANDLED_BY]->(:Unit {code: 'U1'}) } AS u1",
+        uid=synced.driver.execute_query(
+            "MATCH (v:Person)-[:VICTIM_IN]->(:Case {case_no: $no}) RETURN v.uid AS uid LIMIT 1",
+            no=case["caseNo"],
+        ).records[0]["uid"],
+    )
+    everything, own = rows[0]["all"], rows[0]["u1"]
+    assert everything > own  # the victim's case is another unit's
+    assert degree(SYSTEM) == degree(ADMIN) == everything
+    assert degree(INVESTIGATOR) == own
