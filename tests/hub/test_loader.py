@@ -170,3 +170,32 @@ def test_multi_target_relationships_need_their_end_label(loader: Loader) -> None
         "MATCH (:Record {record_id: 'r1'})-[:RECORD_OF]->(p:Person) RETURN p.uid AS uid"
     )
     assert records[0]["uid"] == "p1"
+
+
+def test_a_new_node_or_relationship_with_a_null_datetime_is_created_without_it(
+    loader: Loader,
+) -> None:
+    solved = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    cases = pl.DataFrame(
+        {"case_no": ["A1", "A2"], "solved_at": [None, solved]},
+        schema_overrides={"solved_at": pl.Datetime("us", "UTC")},
+    )
+    loader.nodes("Case", cases, source="cases", seen_at=T1)
+    transfer = TRANSFERS.head(1).with_columns(at=pl.lit(None, dtype=pl.Datetime("us")))
+    loader.relationships("TRANSFERRED", transfer, source="fraud", seen_at=T1)
+    rows, _, _ = loader.driver.execute_query(
+        "MATCH (c:Case) RETURN c.case_no AS no, c.solved_at AS solved ORDER BY no"
+    )
+    assert [(r["no"], r["solved"] and r["solved"].to_native()) for r in rows] == [
+        ("A1", None),
+        ("A2", solved),
+    ]
+    rows, _, _ = loader.driver.execute_query("MATCH ()-[t:TRANSFERRED]->() RETURN t")
+    assert len(rows) == 1 and "at" not in rows[0]["t"] and rows[0]["t"]["txn_id"] == "T1"
+
+    # a later load that knows the time sets it
+    loader.nodes("Case", cases.with_columns(solved_at=pl.lit(solved)), source="cases", seen_at=T2)
+    rows, _, _ = loader.driver.execute_query(
+        "MATCH (c:Case {case_no: 'A1'}) RETURN c.solved_at AS s"
+    )
+    assert rows[0]["s"].to_native() == solved
