@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +28,7 @@ from hub.migrate import migrate
 from hub.settings import Settings
 from tests import snapshot as snapshots
 from tests.conftest import wipe
-from tests.connectors.simulator import generate, running
+from tests.connectors.simulator import running
 from tests.snapshot import Snapshot, differences
 
 FEEDS = ("hotel", "netcafe", "rail", "checkpoint", "cdr")
@@ -36,8 +36,8 @@ BEIJING = timedelta(hours=8)
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("world"))
+def world(county_files: Callable[..., Path]) -> Path:
+    return county_files(people=1500, seed=3, noise="hard")
 
 
 def drop_all(world: Path, drop: Path) -> Path:

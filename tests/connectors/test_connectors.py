@@ -9,7 +9,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +23,13 @@ from hub.loader import Loader
 from hub.migrate import migrate
 from tests import snapshot as snapshots
 from tests.conftest import wipe
-from tests.connectors.simulator import HUB, Simulator, generate, running
+from tests.connectors.simulator import HUB, Simulator, running
 from tests.snapshot import Snapshot, differences
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("world"))
+def world(county_files: Callable[..., Path]) -> Path:
+    return county_files(people=1500, seed=3, noise="hard")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ and the next one to ask syncs the county again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from hub.migrate import migrate
 from hub.resolution import apply
 from tests import snapshot as snapshots
 from tests.conftest import wipe
-from tests.connectors.simulator import Simulator, generate, running
+from tests.connectors.simulator import Simulator, running
 from tests.connectors.test_connectors import connector
 from tests.snapshot import Snapshot, differences
 
@@ -55,8 +55,8 @@ def snapshot(driver: Driver) -> Snapshot:
 
 
 @pytest.fixture(scope="package")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("world"), people=500, seed=7, noise="hard")
+def world(county_files: Callable[..., Path]) -> Path:
+    return county_files(people=500, seed=7, noise="hard")
 
 
 @pytest.fixture(scope="package")
