@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,28 @@ from hub.settings import Settings
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def county_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """A generated county's files (`hub world generate`), each in a folder of its own.
+    Generation is seeded, the same arguments giving the same bytes: each county is
+    generated once per session and copied for every module that asks for it."""
+    from tests.connectors.simulator import generate
+
+    made: dict[tuple[int, int, str], Path] = {}
+
+    def files(people: int, seed: int, noise: str) -> Path:
+        key = (people, seed, noise)
+        if key not in made:
+            made[key] = generate(
+                tmp_path_factory.mktemp(f"county-{people}-{seed}-{noise}"), people, seed, noise
+            )
+        copy = tmp_path_factory.mktemp("world")
+        shutil.copytree(made[key], copy, dirs_exist_ok=True)
+        return copy
+
+    return files
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,22 +21,23 @@ from connectors.bigdata import BigData
 from connectors.feeds import FeedError, read
 from connectors.mapping import HERE, load
 from connectors.sync import StreamReport, sync_files, write_step
-from graph_schema import schema
 from hub import normalise
 from hub.errors import SchemaError
 from hub.loader import Loader
 from hub.migrate import migrate
 from hub.settings import Settings
+from tests import snapshot as snapshots
 from tests.conftest import wipe
-from tests.connectors.simulator import generate, running
+from tests.connectors.simulator import running
+from tests.snapshot import Snapshot, differences
 
 FEEDS = ("hotel", "netcafe", "rail", "checkpoint", "cdr")
 BEIJING = timedelta(hours=8)
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("world"))
+def world(county_files: Callable[..., Path]) -> Path:
+    return county_files(people=1500, seed=3, noise="hard")
 
 
 def drop_all(world: Path, drop: Path) -> Path:
@@ -51,38 +52,8 @@ def sync(driver: Driver, drop: Path, step_rows: int = 5000) -> list[StreamReport
     return asyncio.run(sync_files(BigData(drop, step_rows=step_rows), loader))
 
 
-Snapshot = tuple[list[str], list[str]]
-
-# One line per node and per relationship (its endpoints by label and key), properties in
-# key order, built by Neo4j: far quicker than fetching thousands of property maps.
-_PROPS = (
-    "reduce(s = '', k IN COLLECT {{ UNWIND keys({0}) AS k WITH k WHERE k <> 'fetched_at' "
-    "RETURN k ORDER BY k }} | s + ' ' + k + '=' + CASE WHEN valueType({0}[k]) STARTS WITH "
-    "'LIST' THEN reduce(t = '', x IN {0}[k] | t + ',' + toString(x)) ELSE toString({0}[k]) END)"
-)
-
-
 def snapshot(driver: Driver) -> Snapshot:
-    keys = " ".join(f"WHEN '{n.label}' THEN {{0}}.{n.key}" for n in schema().nodes.values())
-    key = "labels({0})[0] + ':' + CASE labels({0})[0] " + keys + " END"
-    nodes, _, _ = driver.execute_query(
-        "MATCH (n) WHERE NOT n:HubSchema AND NOT n:SyncState "
-        f"RETURN collect({key.format('n')} + {_PROPS.format('n')}) AS lines"
-    )
-    rels, _, _ = driver.execute_query(
-        f"MATCH (a)-[r]->(b) RETURN collect({key.format('a')} + ' ' + type(r) + ' ' + "
-        f"{key.format('b')} + {_PROPS.format('r')}) AS lines"
-    )
-    return sorted(nodes[0]["lines"]), sorted(rels[0]["lines"])
-
-
-def differences(a: Snapshot, b: Snapshot) -> list[tuple[str, str]]:
-    """What only one of two snapshots holds (a few of each), empty when they are equal."""
-    out = []
-    for part_a, part_b in zip(a, b, strict=True):
-        only_a, only_b = set(part_a) - set(part_b), set(part_b) - set(part_a)
-        out += [("-", x) for x in sorted(only_a)[:3]] + [("+", x) for x in sorted(only_b)[:3]]
-    return out
+    return snapshots.snapshot(driver, volatile={"fetched_at"})
 
 
 @dataclass

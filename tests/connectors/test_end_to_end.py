@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,14 +21,14 @@ from neo4j import Driver
 
 from hub.settings import Settings
 from tests.conftest import wipe
-from tests.connectors.simulator import HUB, generate, running
+from tests.connectors.simulator import HUB, running
 
 BEIJING = timedelta(hours=8)
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("world"), people=1000, seed=11, noise="default")
+def world(county_files: Callable[..., Path]) -> Path:
+    return county_files(people=1000, seed=11, noise="default")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
 
 import polars as pl
 import pytest
@@ -8,6 +7,8 @@ from neo4j import Driver
 
 from hub.errors import LoadError
 from hub.loader import Loader
+from tests import snapshot as snapshots
+from tests.snapshot import Snapshot
 
 T1 = datetime(2026, 1, 1, tzinfo=UTC)
 T2 = datetime(2026, 2, 1, tzinfo=UTC)
@@ -30,16 +31,8 @@ TRANSFERS = pl.DataFrame(
 )
 
 
-def snapshot(driver: Driver) -> tuple[list[Any], list[Any]]:
-    nodes, _, _ = driver.execute_query(
-        "MATCH (n) WHERE NOT n:HubSchema AND NOT n:LoadStripe RETURN labels(n) AS labels, properties(n) AS props "
-        "ORDER BY labels[0], coalesce(n.uid, n.number)"
-    )
-    rels, _, _ = driver.execute_query(
-        "MATCH (a)-[r]->(b) RETURN coalesce(a.uid, a.number) AS a, type(r) AS type, "
-        "properties(r) AS props, b.number AS b ORDER BY a, type, b, r.txn_id"
-    )
-    return [r.data() for r in nodes], [r.data() for r in rels]
+def snapshot(driver: Driver) -> Snapshot:
+    return snapshots.snapshot(driver, leave_out={"HubSchema", "LoadStripe"})
 
 
 def load_all(loader: Loader, source: str = "cases", seen_at: datetime = T1) -> None:
@@ -57,9 +50,11 @@ def test_loading_the_same_frames_twice_changes_nothing(loader: Loader) -> None:
     nodes, rels = first
     assert len(nodes) == 3 + 2 + 2  # persons, phones, the two accounts the transfers made
     assert len(rels) == 3 + 2
-    transfer = next(r for r in rels if r["props"].get("txn_id") == "T2")
-    assert transfer["props"]["amount"] == 250.5
-    assert transfer["props"]["at"].to_native() == datetime(2026, 1, 5, 11, tzinfo=UTC)
+    (transfer,) = loader.driver.execute_query(
+        "MATCH ()-[t:TRANSFERRED {txn_id: 'T2'}]->() RETURN t.amount AS amount, t.at AS at"
+    ).records
+    assert transfer["amount"] == 250.5
+    assert transfer["at"].to_native() == datetime(2026, 1, 5, 11, tzinfo=UTC)
 
 
 def test_provenance_widens_and_never_shrinks(loader: Loader) -> None:

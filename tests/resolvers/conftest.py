@@ -1,21 +1,21 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from neo4j import Driver
 
 from hub.settings import Settings
-from tests.resolvers.county import County, county
+from tests.resolvers.county import PEOPLE, County, county
 
 
 @pytest.fixture(scope="module")
 def synced(
-    tmp_path_factory: pytest.TempPathFactory, settings: Settings, driver: Driver
+    county_files: Callable[..., Path], settings: Settings, driver: Driver
 ) -> Iterator[County]:
     """The county, synced once for the module; its tests must not wipe the graph."""
-    yield from county(tmp_path_factory.mktemp("county"), settings, driver)
+    yield from county(county_files(people=PEOPLE, seed=3, noise="hard"), settings, driver)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -24,7 +24,7 @@ from hub.settings import Settings
 from resolvers.context import Context
 from resolvers.schema import schema
 from tests.conftest import wipe
-from tests.connectors.simulator import generate, running
+from tests.connectors.simulator import running
 
 PEOPLE = 2000
 
@@ -62,10 +62,10 @@ def await_fulltext(driver: Driver) -> None:
 MARK = f"tests/county-{PEOPLE}"
 
 
-def county(tmp: Path, settings: Settings, driver: Driver) -> Iterator[County]:
-    """The county in the graph. Generation is seeded, so a graph a previous module synced
-    (and no test wiped since: the mark goes with everything else) is reused."""
-    world = generate(tmp / "world", people=PEOPLE)
+def county(world: Path, settings: Settings, driver: Driver) -> Iterator[County]:
+    """The county of `world` (PEOPLE people, generated) in the graph. Generation is
+    seeded, so a graph a previous module synced (and no test wiped since: the mark goes
+    with everything else) is reused."""
     marked, _, _ = driver.execute_query(
         "MATCH (s:SyncState {stream_id: $mark}) RETURN s", mark=MARK
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,6 @@ from hub.resolution import county, engine, records
 from hub.resolution.engine import Outcome, Thresholds
 from hub.resolution.judgements import POSITIVE
 from hub.settings import Settings
-from tests.connectors.simulator import generate
 
 NOISE_KINDS = [
     "name_typo",
@@ -28,8 +28,8 @@ NOISE_KINDS = [
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("world"), people=3000, seed=11, noise="hard")
+def world(county_files: Callable[..., Path]) -> Path:
+    return county_files(people=3000, seed=11, noise="hard")
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,11 @@ from neo4j import Driver
 from opencc import OpenCC  # type: ignore[import-untyped]
 
 from hub.errors import ResolutionError
-from hub.migrate import migrate
 from hub.resolution import match, run
 from hub.settings import Settings
-from tests.conftest import wipe
-from tests.connectors.simulator import HUB, generate, running
-from tests.hub.resolution.test_run import sync
+from tests.connectors.simulator import HUB, Simulator
+from tests.hub.resolution.conftest import unresolved
+from tests.snapshot import Snapshot
 
 MAPPING = """\
 columns: {name: 姓名, birth_date: 出生日期, phone: 电话}
@@ -26,18 +25,15 @@ birth_format: "%Y/%m/%d"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generate(tmp_path_factory.mktemp("world"), people=500, seed=9, noise="default")
-
-
-@pytest.fixture(scope="module")
-def resolved(driver: Driver, world: Path, settings: Settings) -> Iterator[Driver]:
-    wipe(driver)
-    migrate(driver)
-    with running(world) as sim:
-        sync(sim, driver, world / "sources" / "bigdata")
+def resolved(
+    driver: Driver, pristine: Snapshot, simulator: Simulator, world: Path, settings: Settings
+) -> Iterator[Driver]:
+    """The package's county, resolved. The audit trail of the commands run here is
+    deleted afterwards: the county is left as its sync made it, but resolved."""
+    unresolved(driver, pristine, simulator, world)
     run.run(driver, settings)
     yield driver
+    driver.execute_query("MATCH (n) WHERE n:AuditEvent OR n:AuditHead DETACH DELETE n")
 
 
 def outside_list(world: Path, driver: Driver) -> pl.DataFrame:
