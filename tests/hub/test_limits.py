@@ -113,7 +113,8 @@ def test_a_small_query_reaches_the_database(
         '{ person(idNumber: "411623198503120014") { name phones { totalCount } } }',
     )
     assert body["data"]["person"]["name"] == "张伟"
-    assert len(sent) == 2
+    assert body["data"]["person"]["phones"]["totalCount"] >= 1
+    assert len(sent) == 1  # the person and the phones it selects, in one statement
 
 
 def test_a_large_body_gets_413(serve: Callable[..., TestClient], settings: Settings) -> None:
