@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -110,6 +111,7 @@ def _entity(row: dict[str, Any]) -> Entity:
 def _edges(
     info: Info, nodes: dict[str, dict[str, Any]], rels: Sequence[dict[str, Any]]
 ) -> list[GraphEdge]:
+    @functools.cache  # a node is an end of many edges; its id is sealed once
     def gid(element: str) -> strawberry.ID:
         node = nodes[element]
         return strawberry.ID(global_id(info, node["label"], node["props"]))
@@ -174,12 +176,13 @@ async def resolve_neighbourhood(
     )  # fmt: skip
     if sub is None:
         return None
+    nodes = {n["node"]["id"]: n["node"] for n in sub.nodes}
     return Subgraph(
         nodes=[
-            GraphNode(node=_entity(n), degree=n["degree"], collapsed=eid in sub.collapsed)
-            for eid, n in sub.nodes.items()
+            GraphNode(node=_entity(n["node"]), degree=n["degree"], collapsed=n["collapsed"])
+            for n in sub.nodes
         ],
-        edges=_edges(info, sub.nodes, list(sub.edges.values())),
+        edges=_edges(info, nodes, sub.edges),
         truncated=sub.truncated,
     )
 

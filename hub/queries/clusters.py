@@ -60,7 +60,7 @@ async def shared(
         "WITH x, c WHERE any(l IN labels(x) WHERE l IN $kinds) "
         "WITH x, collect(DISTINCT c.case_no) AS cases WHERE 2 <= size(cases) <= $busy "
         "RETURN [l IN labels(x) WHERE l IN $kinds][0] AS label, "
-        f"{temporal.props('x')} AS props, cases",
+        f"{temporal.node('x', ['Person', 'Phone', 'BankAccount'])} AS props, cases",
         timeout,
         database,
         since=since,
@@ -104,7 +104,7 @@ async def cases(
     rows = await read(
         driver,
         "MATCH (c:Case) WHERE c.case_no IN $numbers "
-        f"RETURN c.case_no AS no, {temporal.props('c', temporal.of_labels(['Case']))} AS p",
+        f"RETURN c.case_no AS no, {temporal.node('c', ['Case'])} AS p",
         timeout,
         database,
         numbers=list(numbers),

@@ -83,7 +83,7 @@ async def by_property(
     rows = await read(
         driver,
         f"MATCH (n:{ident(node.label)}) WHERE n.{name} IN $values AND {node_visible('n')} "
-        f"RETURN n.{name} AS value, {temporal.props('n', temporal.of_labels([label]))} AS props",
+        f"RETURN n.{name} AS value, {temporal.node('n', [label])} AS props",
         timeout,
         database,
         values=list(values),
@@ -158,8 +158,8 @@ def _page(spec: LinkSpec, item: str, suffix: str = "") -> str:
         f"    UNWIND found[{item}.skip..{item}.skip + {item}.take] AS x "
         "     WITH x[0] AS r, x[1] AS m "
         f"    RETURN collect({{label: [l IN labels(m) WHERE l IN {item}.targets][0], "
-        f"      props: {temporal.props('m', temporal.of_labels(spec.targets))}, "
-        f"      type: type(r), rel: {temporal.props('r', temporal.of_types(spec.types))}}}) "
+        f"      props: {temporal.node('m', spec.targets)}, "
+        f"      type: type(r), rel: {temporal.rel('r', spec.types)}}}) "
         "     AS page } "
         f"  RETURN size(found) AS total{suffix}, page AS page{suffix} }} "
     )
@@ -218,7 +218,7 @@ async def with_links(
         driver,
         f"MATCH (n:{ident(node.label)}) WHERE n.{name} = $value AND {node_visible('n')} "
         f"WITH n LIMIT 1 {calls}"
-        f"RETURN {temporal.props('n', temporal.of_labels([label]))} AS props, "
+        f"RETURN {temporal.node('n', [label])} AS props, "
         f"[{', '.join(f'[total{i}, page{i}]' for i in range(len(pages)))}] AS pages",
         timeout,
         database,

@@ -8,7 +8,7 @@ relationships as {type, rel, src, dst} with element ids of their ends. Invisible
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from neo4j import AsyncDriver
@@ -58,13 +58,13 @@ def _types(types: Sequence[str]) -> str:
 def _node(var: str) -> str:
     return (
         f"{{id: elementId({var}), label: [l IN labels({var}) WHERE l IN $labels][0], "
-        f"props: {temporal.props(var)}}}"
+        f"props: {temporal.node(var)}}}"
     )
 
 
-def _rel(var: str) -> str:
+def _rel(var: str, types: Sequence[str] | None = None) -> str:
     return (
-        f"{{type: type({var}), rel: {temporal.props(var)}, "
+        f"{{type: type({var}), rel: {temporal.rel(var, types)}, "
         f"src: elementId(startNode({var})), dst: elementId(endNode({var}))}}"
     )
 
@@ -76,10 +76,29 @@ def _match_key(var: str, label: str) -> str:
 
 @dataclass
 class Subgraph:
-    nodes: dict[str, Row] = field(default_factory=dict)  # element id -> node, with degree
-    edges: dict[tuple[str, str, str, str], Row] = field(default_factory=dict)
-    collapsed: set[str] = field(default_factory=set)
-    truncated: bool = False
+    nodes: list[Row]  # {node: {id (element id), label, props}, degree, collapsed}
+    edges: list[Row]
+    truncated: bool
+
+
+def _level(types: Sequence[str], scope: Scope) -> str:
+    """One breadth-first step of `neighbourhood`, over `nodes` ({node, degree}, all found so
+    far), `frontier` (those to expand), `rels`, `cut` (a cap was hit) and `dropped` (the
+    node cap left out a node, so some found relationships have an end outside)."""
+    return (
+        "CALL (frontier) { "
+        "  UNWIND frontier AS a "
+        f"  MATCH (a)-[r:{_types(types)}]-(b) WHERE {node_visible('b')} "
+        "  WITH r, b LIMIT $rows "
+        "  RETURN collect(r) AS found, collect(DISTINCT b) AS ends, count(*) = $rows AS over } "
+        "WITH rels + found AS rels, cut OR over AS cut, dropped, nodes, "
+        "  [b IN ends WHERE NOT b IN [x IN nodes | x.node]] AS fresh "
+        "WITH rels, cut, dropped OR size(nodes) + size(fresh) > $limit AS dropped, "
+        "  size(nodes) AS before, nodes + [b IN fresh[..$limit - size(nodes)] | "
+        f"    {{node: b, degree: {_degree('b', types, scope)}}}] AS nodes "
+        "WITH rels, cut OR dropped AS cut, dropped, nodes, "
+        "  [x IN nodes[before..] WHERE x.degree <= $busy | x.node] AS frontier "
+    )
 
 
 async def neighbourhood(
@@ -94,60 +113,38 @@ async def neighbourhood(
     timeout: float,
     database: str | None = None,
 ) -> Subgraph | None:
-    """Nodes within `depth` links of the start, at most `limit` of them, breadth first.
-    A node with more than `busy` links is kept but not expanded (it is `collapsed`)."""
-    rel_types = _types(types)
-    common = {"labels": list(schema().nodes), "scope": scope, "busy": busy}
-    start = await read(
+    """Nodes within `depth` links of the start, at most `limit` of them, breadth first,
+    in one statement. A node with more than `busy` links is kept but not expanded (it is
+    `collapsed`); each node and relationship is projected once."""
+    rows = await read(
         driver,
         f"{_match_key('s', label)} AND {node_visible('s')} "
-        f"RETURN {_node('s')} AS node, {_degree('s', types, scope)} AS degree",
+        f"WITH [{{node: s, degree: {_degree('s', types, scope)}}}] AS nodes, [s] AS frontier, "
+        "  [] AS rels, false AS cut, false AS dropped "
+        f"{_level(types, scope) * int(depth)}"
+        "CALL (rels, nodes, dropped) { "
+        "  WITH rels, [x IN nodes | x.node] AS kept UNWIND rels AS r "
+        "  WITH DISTINCT r, kept "
+        "  WHERE CASE WHEN dropped THEN startNode(r) IN kept AND endNode(r) IN kept "
+        "    ELSE true END "
+        f"  RETURN collect({_rel('r', types)}) AS edges }} "
+        "CALL (nodes) { "
+        "  UNWIND range(0, size(nodes) - 1) AS i WITH i, nodes[i].node AS n, nodes[i].degree AS d "
+        f"  RETURN collect({{node: {_node('n')}, degree: d, collapsed: i > 0 AND d > $busy}}) "
+        "  AS drawn } "
+        "RETURN drawn, edges, cut",
         timeout,
         database,
         s_key=key,
-        **common,
+        rows=limit * 4 + 1,
+        limit=limit,
+        busy=busy,
+        labels=list(schema().nodes),
+        scope=scope,
     )
-    if not start:
+    if not rows:
         return None
-    graph = Subgraph()
-    first = start[0]
-    graph.nodes[first["node"]["id"]] = {**first["node"], "degree": first["degree"]}
-    frontier = [first["node"]["id"]]
-    for _ in range(depth):
-        if not frontier:
-            break
-        rows = await read(
-            driver,
-            "UNWIND $frontier AS id MATCH (a) WHERE elementId(a) = id "
-            f"MATCH (a)-[r:{rel_types}]-(b) WHERE {node_visible('b')} "
-            f"WITH r, b LIMIT $rows "
-            f"RETURN {_rel('r')} AS rel, {_node('b')} AS node, "
-            f"{_degree('b', types, scope)} AS degree",
-            timeout,
-            database,
-            frontier=frontier,
-            rows=limit * 4 + 1,
-            **common,
-        )
-        if len(rows) > limit * 4:
-            graph.truncated = True
-        frontier = []
-        for row in rows:
-            node = row["node"]
-            if node["id"] not in graph.nodes:
-                if len(graph.nodes) >= limit:
-                    graph.truncated = True
-                    continue
-                graph.nodes[node["id"]] = {**node, "degree": row["degree"]}
-                if row["degree"] > busy:
-                    graph.collapsed.add(node["id"])
-                else:
-                    frontier.append(node["id"])
-            rel = row["rel"]
-            if rel["src"] in graph.nodes and rel["dst"] in graph.nodes:
-                ident_ = (rel["src"], rel["dst"], rel["type"], str(sorted(rel["rel"].items())))
-                graph.edges[ident_] = rel
-    return graph
+    return Subgraph(nodes=rows[0]["drawn"], edges=rows[0]["edges"], truncated=rows[0]["cut"])
 
 
 async def paths(

@@ -41,7 +41,7 @@ class Flow:
 
 
 def _account(var: str) -> str:
-    return temporal.props(var, temporal.of_labels(["BankAccount"]))
+    return temporal.node(var, ["BankAccount"])
 
 
 def _step(forward: bool) -> str:

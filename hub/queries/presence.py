@@ -17,6 +17,9 @@ from neo4j import AsyncDriver
 from hub.queries import temporal
 from hub.queries.entities import read
 
+# The relationships an event is one of.
+EVENT_TYPES = ("STAYED_AT", "TRAVELLED", "PASSED", "CALLED")
+
 EVENTS = """
 CALL (p, w) {
   MATCH (p)-[e:STAYED_AT]->(place:Place) WHERE e.checkin >= w.issued_at
@@ -48,8 +51,10 @@ async def fugitive_hits(
         "MATCH (p:Person)-[:WANTED_BY]->(w:Warrant) WHERE w.issued_at IS NOT NULL "
         f"{EVENTS} "
         "WITH p, w, e, at, place WHERE $since IS NULL OR at >= $since "
-        f"RETURN {temporal.props('p')} AS person, {temporal.props('w')} AS warrant, "
-        f"type(e) AS type, {temporal.props('e')} AS rel, at, {temporal.props('place')} AS place "
+        f"RETURN {temporal.node('p', ['Person'])} AS person, "
+        f"{temporal.node('w', ['Warrant'])} AS warrant, type(e) AS type, "
+        f"{temporal.rel('e', EVENT_TYPES)} AS rel, at, "
+        f"{temporal.node('place', ['Place'])} AS place "
         "ORDER BY at DESC, p.uid LIMIT $take",
         timeout,
         database,
@@ -95,8 +100,9 @@ async def co_presence(
         "  MATCH (place)<-[e:PASSED]-(:Vehicle)<-[:OWNS]-(other:Person) WHERE other <> me "
         "    AND e.at >= lo AND e.at <= hi RETURN other, e, e.at AS at "
         "} "
-        f"RETURN {temporal.props('other')} AS person, {temporal.props('place')} AS place, "
-        f"type(e) AS type, {temporal.props('e')} AS rel, at, mine AS other_at "
+        f"RETURN {temporal.node('other', ['Person'])} AS person, "
+        f"{temporal.node('place', ['Place'])} AS place, "
+        f"type(e) AS type, {temporal.rel('e', EVENT_TYPES)} AS rel, at, mine AS other_at "
         "ORDER BY abs(duration.inSeconds(mine, at).seconds), other.uid LIMIT $take",
         timeout,
         database,

@@ -55,7 +55,7 @@ async def search(
         f"WHERE (size($kinds) = 0 OR any(l IN labels(node) WHERE l IN $kinds)) "
         f"AND {node_visible('node')} "
         "RETURN [l IN labels(node) WHERE l IN $labels][0] AS label, "
-        f"{temporal.props('node')} AS props, "
+        f"{temporal.node('node')} AS props, "
         "score ORDER BY score DESC, elementId(node) SKIP $skip LIMIT $take",
         timeout,
         database,

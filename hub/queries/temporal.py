@@ -3,9 +3,9 @@
 The driver turns every temporal value into a `neo4j.time` object in pure Python, which
 costs more than everything else in a large answer: a depth-2 neighbourhood carries
 hundreds of timestamps. Text is parsed in C. So the reads whose answers go to the API
-project nodes and relationships with `props`, which sends each temporal property
-graph_schema declares (provenance included) through `toString()`, and the API types
-take values through `value`, which parses them back by their declared type.
+project nodes and relationships with `node` and `rel`, which send each temporal
+property graph_schema declares (provenance included) through `toString()`, and the API
+types take values through `value`, which parses them back by their declared type.
 """
 
 from __future__ import annotations
@@ -19,12 +19,40 @@ from neo4j.time import Date, DateTime
 from graph_schema import ident, schema
 
 
-def props(var: str, names: Iterable[str] | None = None) -> str:
-    """A Cypher map of every property of `var`, the temporal ones (of `names`, by
-    default all the schema declares) as text. `var` is the hub's own variable name."""
-    temporal = schema().temporal
-    chosen = sorted(temporal if names is None else set(names) & temporal.keys())
-    return f"{var} {{.*{''.join(f', {ident(n)}: toString({var}.{ident(n)})' for n in chosen)}}}"
+def _props(var: str, names: Iterable[str]) -> str:
+    """A Cypher map of every property of `var`, those of `names` as text."""
+    converted = "".join(f", {ident(n)}: toString({var}.{ident(n)})" for n in sorted(names))
+    return f"{var} {{.*{converted}}}"
+
+
+def node(var: str, labels: Iterable[str] | None = None) -> str:
+    """A Cypher map of every property of the node `var` (the hub's own variable name),
+    the temporal ones as text. `var` carries one of `labels` (default: any the schema
+    declares); with several, a CASE on the label picks that label's temporal names, so
+    each node costs only its own conversions and its map no keys it does not declare."""
+    gs = schema()
+    chosen = sorted(gs.nodes if labels is None else set(labels))
+    if len(chosen) == 1:
+        return _props(var, of_labels(chosen))
+    branches = "".join(
+        f"WHEN {var}:{ident(gs.node(label).label)} THEN {_props(var, of_labels([label]))} "
+        for label in chosen
+    )
+    return f"CASE {branches}ELSE {var} {{.*}} END"
+
+
+def rel(var: str, types: Iterable[str] | None = None) -> str:
+    """A Cypher map of every property of the relationship `var`, of one of `types`
+    (default: any), the temporal ones as text, as `node`."""
+    gs = schema()
+    chosen = sorted(gs.relationships if types is None else set(types))
+    if len(chosen) == 1:
+        return _props(var, of_types(chosen))
+    branches = "".join(
+        f"WHEN {var}:{ident(gs.relationship(t).type)} THEN {_props(var, of_types([t]))} "
+        for t in chosen
+    )
+    return f"CASE {branches}ELSE {var} {{.*}} END"
 
 
 def of_labels(labels: Iterable[str]) -> set[str]:
