@@ -2,9 +2,10 @@
 
 Forward, a transfer out of an account is followed only if it happened after money
 reached that account along the tree (the start account: at or after `since`); backward,
-only transfers into an account before the money left it. Each hop is one query over the
-whole frontier; an account reached again earlier than before is expanded again, so the
-tree holds every transfer that could carry the money, however it branched and merged.
+only transfers into an account before the money left it. The hops are walked in one
+statement, each over the whole frontier; an account reached again earlier than before
+is expanded again, so the tree holds every transfer that could carry the money, however
+it branched and merged.
 
 Where the money stopped: the connectors keep cash withdrawals (a transfer with no
 receiving account, 取现) and stop-payment outcomes (已冻结: frozen) only in the source
@@ -44,21 +45,41 @@ def _account(var: str) -> str:
     return temporal.node(var, ["BankAccount"])
 
 
-def _step(forward: bool) -> str:
-    near, far = ("a", "b") if forward else ("b", "a")
-    cmp = ">" if forward else "<"
-    first = ">=" if forward else "<="
+def _transfers(forward: bool) -> str:
+    """The transfers that carry on the money from each `frontier` entry (`f`: account,
+    at, start): bound as `t`, the account they reach as `far`."""
+    pattern = "(near)-[t:TRANSFERRED]->(far:BankAccount)"
+    if not forward:
+        pattern = "(far:BankAccount)-[t:TRANSFERRED]->(near)"
+    later, first = (">", ">=") if forward else ("<", "<=")
     return (
-        "UNWIND $frontier AS f "
-        f"MATCH ({near}:BankAccount {{number: f.number}}) "
-        f"MATCH (a:BankAccount)-[t:TRANSFERRED]->(b:BankAccount) "
+        f"UNWIND frontier AS f WITH f, f.account AS near MATCH {pattern} "
         f"WHERE (f.start AND ($edge IS NULL OR t.at {first} $edge) "
-        f"       OR NOT f.start AND t.at {cmp} f.at) "
+        f"  OR NOT f.start AND t.at {later} f.at) "
         "AND ($since IS NULL OR t.at >= $since) AND ($until IS NULL OR t.at <= $until) "
         "AND coalesce(t.amount, 0) >= $min "
-        "RETURN t.txn_id AS txn_id, a.number AS from_, b.number AS to, t.amount AS amount, "
-        f"t.at AS at, {far}.number AS reached, {_account(far)} AS props "
-        "ORDER BY t.at LIMIT $rows"
+    )
+
+
+def _hop(forward: bool, hop: int) -> str:
+    """One hop over `frontier`, `found` ({t, hop}, in order), `best` ({account, at}: each
+    account's earliest arrival forward, latest backward) and `cut` (the cap was hit). The
+    next frontier is the accounts this hop reached sooner (forward) than before."""
+    far, sooner, pick = ("endNode", "<", "min") if forward else ("startNode", ">", "max")
+    return (
+        f"CALL (frontier) {{ {_transfers(forward)} "
+        "  WITH t ORDER BY t.at LIMIT $rows RETURN collect(t) AS ts } "
+        "WITH s, found, best, cut, [t IN ts WHERE NOT t IN [x IN found | x.t]] AS new "
+        "WITH s, found, best, cut OR size(found) + size(new) > $cap AS cut, "
+        "  new[..$cap - size(found)] AS taken "
+        "CALL (s, taken, best) { "
+        f"  UNWIND taken AS t WITH {far}(t) AS account, t.at AS at WHERE account <> s "
+        "  WITH account, at, [b IN best WHERE b.account = account | b.at][0] AS prev "
+        f"  WITH account, prev, {pick}(at) AS at WHERE prev IS NULL OR at {sooner} prev "
+        "  RETURN collect({account: account, at: at, start: false}) AS improved } "
+        f"WITH s, found + [t IN taken | {{t: t, hop: {int(hop)}}}] AS found, cut, "
+        "  [b IN best WHERE NOT b.account IN [i IN improved | i.account]] + improved AS best, "
+        "  improved AS frontier "
     )
 
 
@@ -74,57 +95,71 @@ async def flow(
     timeout: float,
     database: str | None = None,
 ) -> Flow:
-    result = Flow()
-    start = await read(
+    """The tree of at most `cap` transfers within `max_hops` of the account `number`, in
+    one statement: the transfers, the accounts they reach and where the money ended."""
+    far, near = ("endNode", "startNode") if forward else ("startNode", "endNode")
+    rows = await read(
         driver,
-        f"MATCH (a:BankAccount {{number: $number}}) RETURN {_account('a')} AS props",
+        "MATCH (s:BankAccount {number: $number}) "
+        "WITH s, [{account: s, at: null, start: true}] AS frontier, [] AS found, [] AS best, "
+        "  false AS cut "
+        f"{''.join(_hop(forward, hop) for hop in range(1, int(max_hops) + 1))}"
+        # does the money go further than max_hops?
+        f"CALL (frontier, found) {{ {_transfers(forward)} AND NOT t IN [x IN found | x.t] "
+        "  RETURN count(t) > 0 AS further } "
+        "WITH s, found, cut OR further AS cut "
+        "CALL (found) { UNWIND found AS x "
+        f"  RETURN collect(DISTINCT {far}(x.t)) AS reached, "
+        f"    collect(DISTINCT {near}(x.t)) AS leaving }} "
+        f"RETURN {_account('s')} AS start, cut, "
+        "[x IN found | {txn_id: x.t.txn_id, from_: startNode(x.t).number, "
+        "  to: endNode(x.t).number, amount: x.t.amount, at: toString(x.t.at), hop: x.hop}] "
+        "  AS transfers, "
+        f"[a IN reached | {{number: a.number, props: {_account('a')}}}] AS accounts, "
+        "[a IN reached WHERE NOT a IN leaving | {number: a.number, "
+        "  frozen: a.status = 'frozen' "
+        "    OR EXISTS { (:StopPayment {status: 'frozen'})-[:STOPS]->(a) } "
+        "    OR EXISTS { (r:Record {source: 'fraud', stream: 'stop_payments'})-[:RECORD_OF]->(a) "
+        "      WHERE r.raw CONTAINS $frozen }, "
+        "  withdrawals: COLLECT { MATCH (r:Record {source: 'fraud', stream: 'transfers'}) "
+        "    -[:RECORD_OF]->(a) WHERE r.raw CONTAINS $cash_out RETURN r.raw }}] AS ends",
         timeout,
         database,
         number=number,
+        edge=since if forward else until,
+        since=since,
+        until=until,
+        min=min_amount,
+        cap=cap,
+        rows=cap + 1,
+        frozen=FROZEN,
+        cash_out=CASH_OUT,
     )
-    if not start:
+    result = Flow()
+    if not rows:
         return result
-    result.start = start[0]["props"]
+    row = rows[0]
+    result.start, result.truncated = row["start"], row["cut"]
     result.hops[number] = 0
-    # the start: from `since` forward, up to `until` backward
-    frontier: list[dict[str, Any]] = [{"number": number, "start": True, "at": None}]
-    edge = since if forward else until
-    for hop in range(1, max_hops + 2):
-        if not frontier:
-            break
-        rows = await read(
-            driver,
-            _step(forward),
-            timeout,
-            database,
-            frontier=frontier,
-            edge=edge,
-            since=since,
-            until=until,
-            min=min_amount,
-            rows=cap + 1,
-        )
-        if hop > max_hops:
-            result.truncated = result.truncated or bool(rows)  # the money went further
-            break
-        improved: dict[str, datetime] = {}
-        for row in rows:
-            if row["txn_id"] in result.transfers:
-                continue
-            if len(result.transfers) >= cap:
-                result.truncated = True
-                break
-            result.transfers[row["txn_id"]] = {**row, "hop": hop}
-            reached, at = row["reached"], row["at"]
-            result.accounts.setdefault(reached, row["props"])
-            result.hops.setdefault(reached, hop)
-            best = result.reached_at.get(reached)
-            better = best is None or (at < best if forward else at > best)
-            if better and reached != number:
-                result.reached_at[reached] = at
-                improved[reached] = at
-        frontier = [{"number": n, "start": False, "at": at} for n, at in improved.items()]
-    result.outcomes = await _outcomes(driver, result, forward, timeout, database)
+    props = {a["number"]: a["props"] for a in row["accounts"]}
+    for t in row["transfers"]:
+        t["at"] = temporal.value("at", t["at"])
+        result.transfers[t["txn_id"]] = t
+        reached = t["to"] if forward else t["from_"]
+        result.accounts.setdefault(reached, props[reached])
+        result.hops.setdefault(reached, t["hop"])
+        best = result.reached_at.get(reached)
+        if reached != number and (best is None or (t["at"] < best if forward else t["at"] > best)):
+            result.reached_at[reached] = t["at"]
+    for end in row["ends"]:
+        arrived = result.reached_at.get(end["number"])
+        times = [_withdrawn_at(raw) for raw in end["withdrawals"]]
+        if end["frozen"]:
+            result.outcomes[end["number"]] = "frozen"
+        elif any(t is not None and (arrived is None or t >= arrived) for t in times):
+            result.outcomes[end["number"]] = "cash_out"
+        else:
+            result.outcomes[end["number"]] = "unknown"
     return result
 
 
@@ -132,42 +167,6 @@ def ends(result: Flow, forward: bool) -> list[str]:
     """Accounts the money reached and did not leave along the tree."""
     leaving = {t["from_" if forward else "to"] for t in result.transfers.values()}
     return sorted(n for n in result.accounts if n not in leaving)
-
-
-async def _outcomes(
-    driver: AsyncDriver, result: Flow, forward: bool, timeout: float, database: str | None
-) -> dict[str, str]:
-    """frozen (a stop-payment froze it), cash_out (money was withdrawn from it after the
-    tree's money arrived) or unknown, for each end account."""
-    numbers = ends(result, forward)
-    if not numbers:
-        return {}
-    rows = await read(
-        driver,
-        "UNWIND $numbers AS number MATCH (a:BankAccount {number: number}) "
-        "RETURN number, a.status = 'frozen' "
-        "  OR EXISTS { (:StopPayment {status: 'frozen'})-[:STOPS]->(a) } "
-        "  OR EXISTS { (r:Record {source: 'fraud', stream: 'stop_payments'})-[:RECORD_OF]->(a) "
-        "    WHERE r.raw CONTAINS $frozen } AS frozen, "
-        "COLLECT { MATCH (r:Record {source: 'fraud', stream: 'transfers'})-[:RECORD_OF]->(a) "
-        "  WHERE r.raw CONTAINS $cash_out RETURN r.raw } AS withdrawals",
-        timeout,
-        database,
-        numbers=numbers,
-        frozen=FROZEN,
-        cash_out=CASH_OUT,
-    )
-    out = {}
-    for row in rows:
-        arrived = result.reached_at.get(row["number"])
-        times = [_withdrawn_at(raw) for raw in row["withdrawals"]]
-        if row["frozen"]:
-            out[row["number"]] = "frozen"
-        elif any(t is not None and (arrived is None or t >= arrived) for t in times):
-            out[row["number"]] = "cash_out"
-        else:
-            out[row["number"]] = "unknown"
-    return out
 
 
 def _withdrawn_at(raw: str) -> datetime | None:
