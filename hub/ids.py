@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
@@ -26,12 +28,17 @@ SECRET_BYTES = 64  # AES-256-SIV
 
 
 class IdCodec:
+    encode: Callable[[str, str], str]  # the id of the `label` entity with this key
+
     def __init__(self, secret: bytes) -> None:
         if len(secret) != SECRET_BYTES:
             raise ConfigError(f"HUB_ID_SECRET must be {SECRET_BYTES} bytes, base64-encoded")
         self._cipher = AESSIV(secret)
+        # An answer names an entity many times (a node and the ends of its edges, the
+        # audit event) and busy entities recur across answers: seal each key once.
+        self.encode = functools.lru_cache(maxsize=65536)(self._seal)
 
-    def encode(self, label: str, key: str) -> str:
+    def _seal(self, label: str, key: str) -> str:
         sealed = self._cipher.encrypt(key.encode(), [label.encode()])
         return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
 

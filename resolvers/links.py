@@ -100,15 +100,16 @@ class Victim(Link):
 
 LINK_TYPES: tuple[type[Link], ...] = (Plain, Transfer, Calls, Stay, Journey, Pass, Suspect, Victim)
 _BY_TYPE = {t: cls for cls in LINK_TYPES for t in cls.TYPES}
+_FIELDS = {
+    cls: tuple(f.python_name for f in cls.__strawberry_definition__.fields)  # type: ignore[attr-defined]
+    for cls in LINK_TYPES
+}
 
 
 def link(type_: str, props: dict[str, Any]) -> Link:
     """The Link of a relationship of `type_` with these properties."""
     cls = _BY_TYPE[type_]
-    fields = cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
-    values = {
-        f.python_name: temporal.value(f.python_name, props.get(f.python_name)) for f in fields
-    }
+    values = {name: temporal.value(name, props.get(name)) for name in _FIELDS[cls]}
     values["type"] = type_
     values["sources"] = props.get("sources") or []
     return cls(**values)

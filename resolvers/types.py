@@ -10,6 +10,7 @@ case) is exposed as `category`: `kind` on every entity names its type.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Annotated, Any, ClassVar, Self
@@ -125,13 +126,12 @@ class Entity(relay.Node):
 
     @classmethod
     def from_props(cls, props: Props) -> Self:
-        fields = cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
-        wanted = {f.python_name for f in fields if f.base_resolver is None}
-        values = {cls.RENAMED.get(k, k): temporal.value(k, v) for k, v in props.items()}
-        values = {k: v for k, v in values.items() if k in wanted}
-        values.setdefault("sources", [])
-        for name in wanted - values.keys():
-            values[name] = None
+        values: dict[str, Any] = dict.fromkeys(_stored(cls.LABEL))
+        values["sources"] = []
+        for name, raw in props.items():
+            field = cls.RENAMED.get(name, name)
+            if field in values and raw is not None:
+                values[field] = temporal.value(name, raw)
         return cls(**values)
 
     @classmethod
@@ -381,6 +381,13 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
     StopPayment,
 )
 BY_LABEL: dict[str, type[Entity]] = {t.LABEL: t for t in ENTITY_TYPES}
+
+
+@functools.cache
+def _stored(label: str) -> tuple[str, ...]:
+    """The fields of the entity type of `label` that hold a property (not resolved)."""
+    fields = BY_LABEL[label].__strawberry_definition__.fields  # type: ignore[attr-defined]
+    return tuple(f.python_name for f in fields if f.base_resolver is None)
 
 
 def entity(label: str, props: Props) -> Entity:

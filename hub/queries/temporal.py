@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from neo4j.time import Date, DateTime
@@ -30,8 +31,20 @@ def node(var: str, labels: Iterable[str] | None = None) -> str:
     the temporal ones as text. `var` carries one of `labels` (default: any the schema
     declares); with several, a CASE on the label picks that label's temporal names, so
     each node costs only its own conversions and its map no keys it does not declare."""
+    return _node(var, None if labels is None else frozenset(labels))
+
+
+def rel(var: str, types: Iterable[str] | None = None) -> str:
+    """A Cypher map of every property of the relationship `var`, of one of `types`
+    (default: any), the temporal ones as text, as `node`."""
+    return _rel(var, None if types is None else frozenset(types))
+
+
+# The maps are built once per variable and choice: a request only looks them up.
+@cache
+def _node(var: str, labels: frozenset[str] | None) -> str:
     gs = schema()
-    chosen = sorted(gs.nodes if labels is None else set(labels))
+    chosen = sorted(gs.nodes if labels is None else labels)
     if len(chosen) == 1:
         return _props(var, of_labels(chosen))
     branches = "".join(
@@ -41,11 +54,10 @@ def node(var: str, labels: Iterable[str] | None = None) -> str:
     return f"CASE {branches}ELSE {var} {{.*}} END"
 
 
-def rel(var: str, types: Iterable[str] | None = None) -> str:
-    """A Cypher map of every property of the relationship `var`, of one of `types`
-    (default: any), the temporal ones as text, as `node`."""
+@cache
+def _rel(var: str, types: frozenset[str] | None) -> str:
     gs = schema()
-    chosen = sorted(gs.relationships if types is None else set(types))
+    chosen = sorted(gs.relationships if types is None else types)
     if len(chosen) == 1:
         return _props(var, of_types(chosen))
     branches = "".join(
