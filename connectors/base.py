@@ -12,8 +12,10 @@ connections); a source that stays down ends the sync of that stream with a clear
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar
 
 import httpx
@@ -43,11 +45,24 @@ class Connector:
     mapping_file: ClassVar[str]
 
     def mapping(self) -> SourceMap:
-        return load(HERE / self.mapping_file)
+        return shipped(self.mapping_file)
 
     def fetch(self, stream: str, since: str | None) -> AsyncIterator[Page]:
         """Pages of the records of `stream` updated at or after `since` (ISO 8601)."""
         raise NotImplementedError
+
+
+@cache
+def shipped(mapping_file: str) -> SourceMap:
+    """A mapping the hub ships, read and checked once per process."""
+    return load(HERE / mapping_file)
+
+
+@cache
+def tls() -> ssl.SSLContext:
+    """httpx's default TLS settings, built once: building them reads every trusted
+    certificate (a tenth of a second), which a client per stream would do again."""
+    return httpx.create_ssl_context()
 
 
 class HttpConnector(Connector):
@@ -73,6 +88,7 @@ class HttpConnector(Connector):
             base_url=self.endpoint.url,
             headers=headers,
             timeout=self.timeout,
+            verify=tls(),
         ) as client:
             while True:
                 params: dict[str, Any] = {self.limit_param: self.page_size}

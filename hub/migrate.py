@@ -107,7 +107,10 @@ def migrate(
             session.run(f"DROP {kind} {ident(name)} IF EXISTS").consume()
             report.dropped.append(name)
         for st in declared:
-            (report.kept if st.name in existing else report.created).append(st.name)
+            if st.name in existing:
+                report.kept.append(st.name)
+                continue
+            report.created.append(st.name)
             session.run(st.cypher).consume()  # schema commands cannot run in a managed tx
 
         labels, props = gs.fulltext_fields()
@@ -123,12 +126,15 @@ def migrate(
             session.run(f"DROP INDEX {ident(gs.fulltext_name)} IF EXISTS").consume()
             report.replaced.append(gs.fulltext_name)
             current = None
-        (report.kept if current is not None else report.created).append(gs.fulltext_name)
-        session.run(
-            fulltext.cypher,
-            analyzer=gs.fulltext_analyzer,
-            eventually_consistent=gs.fulltext_eventually_consistent,
-        ).consume()
+        if current is not None:
+            report.kept.append(gs.fulltext_name)
+        else:
+            report.created.append(gs.fulltext_name)
+            session.run(
+                fulltext.cypher,
+                analyzer=gs.fulltext_analyzer,
+                eventually_consistent=gs.fulltext_eventually_consistent,
+            ).consume()
         session.run("CALL db.awaitIndexes(600)").consume()
 
         session.execute_write(_record_version, gs.version, gs.digest)

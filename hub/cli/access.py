@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub import audit, auth, db, keys
+from hub import audit, db, keys
 from hub.access import Role
 from hub.cli.trail import recorded
 from hub.errors import HubError
@@ -28,6 +28,8 @@ def token(
     ttl: Annotated[int | None, typer.Option(help="Seconds valid; default HUB_TOKEN_TTL.")] = None,
 ) -> None:
     """Print a development token (HS256, signed with HUB_JWT_SECRET)."""
+    from hub import auth  # the JWT and cryptography libraries: for this command only
+
     settings = Settings.from_env()
     with (
         db.connected(settings) as driver,

@@ -1,40 +1,64 @@
-"""The `hub` command: every command group assembled, errors as one line."""
+"""The `hub` command: every command group assembled, errors as one line.
+
+A group's module imports what its commands need (the driver, polars, the web stack,
+pypinyin...), which takes seconds for all of them together: `hub sync` assembles the
+`sync` command only; `hub`, `hub --help` and an unknown command assemble every one.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterable
 
 import typer
 from rich.console import Console
 
-from hub.cli import access, database, neo4j, resolve, serve, simulate, sync, world
 from hub.errors import HubError
 
-app = typer.Typer(
-    help="County intelligence hub: sources fused into one Neo4j graph, served over GraphQL.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(neo4j.app, name="neo4j")
-app.add_typer(database.app, name="db")
-app.add_typer(world.app, name="world")
-app.add_typer(simulate.app, name="simulate")
-app.add_typer(resolve.review, name="review")
-app.add_typer(access.keys_app, name="keys")
-app.add_typer(access.audit_app, name="audit")
-app.command()(serve.serve)
-app.command()(serve.demo)
-app.command()(database.config)
-app.command()(sync.sync)
-app.command()(sync.sources)
-app.command()(resolve.resolve)
-app.command()(resolve.match)
-app.command()(access.token)
+# Each command of `hub` and where it is: module of hub.cli, attribute (a typer app for a
+# group of commands, else a function), in the order `hub --help` lists them.
+COMMANDS = {
+    "neo4j": ("neo4j", "app"),
+    "db": ("database", "app"),
+    "world": ("world", "app"),
+    "simulate": ("simulate", "app"),
+    "review": ("resolve", "review"),
+    "keys": ("access", "keys_app"),
+    "audit": ("access", "audit_app"),
+    "serve": ("serve", "serve"),
+    "demo": ("serve", "demo"),
+    "config": ("database", "config"),
+    "sync": ("sync", "sync"),
+    "sources": ("sync", "sources"),
+    "resolve": ("resolve", "resolve"),
+    "match": ("resolve", "match"),
+    "token": ("access", "token"),
+}
+
+
+def assemble(names: Iterable[str] = COMMANDS) -> typer.Typer:
+    """The `hub` command with the commands `names`."""
+    app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def hub() -> None:
+        """County intelligence hub: sources fused into one Neo4j graph, served over GraphQL."""
+
+    for name in names:
+        module, attribute = COMMANDS[name]
+        found = getattr(importlib.import_module(f"hub.cli.{module}"), attribute)
+        if isinstance(found, typer.Typer):
+            app.add_typer(found, name=name)
+        else:
+            app.command(name)(found)
+    return app
 
 
 def main() -> None:
+    asked = sys.argv[1:2]
     try:
-        app()
+        assemble(asked if asked and asked[0] in COMMANDS else COMMANDS)()
     except HubError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -1,6 +1,7 @@
 // Runs Neo4j Community embedded, with the Bolt connector, for the hub.
 //
-//   java -cp 'lib/*' HubNeo4j.java HOME CONF PASSWORD_FILE
+//   javac -cp 'lib/*' -d CLASSES HubNeo4j.java     (once; the hub keeps CLASSES)
+//   java -cp 'lib/*:CLASSES' HubNeo4j HOME CONF PASSWORD_FILE
 //
 // Every setting (Bolt address, authentication, memory) comes from CONF, which
 // the hub writes; this file only starts the DBMS, sets the password of the

@@ -3,7 +3,8 @@
 Neo4j Community is fetched from Maven Central with Maven (`pom.xml` beside this
 file; Maven keeps its usual ~/.m2 cache) and its jars copied into
 `$HUB_DATA_DIR/cache/neo4j-<version>/lib`, once, and run embedded by the
-small `HubNeo4j.java` with the Bolt connector on 127.0.0.1. Each Bolt port has its
+small `HubNeo4j.java` with the Bolt connector on 127.0.0.1 (compiled once beside the
+jars, which saves every start the seconds of compiling it). Each Bolt port has its
 own instance folder, `$HUB_DATA_DIR/instances/<port>/`, holding the database, the
 logs, the generated password (mode 600) and the pid of the running process.
 """
@@ -11,6 +12,7 @@ logs, the generated password (mode 600) and the pid of the running process.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -162,6 +164,32 @@ def _java() -> str:
     return java
 
 
+def launcher(java: str, lib: Path) -> Path:
+    """The folder of HubNeo4j.class, compiled against `lib` once per version of its source.
+
+    Compiled into a folder of its own and renamed into place, so that two starts at once
+    never see half a class file."""
+    source = HERE / "HubNeo4j.java"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    classes = lib.parent / f"launcher-{digest}"
+    if classes.exists():
+        return classes
+    javac = Path(java).resolve().with_name("javac")
+    if not javac.exists():
+        raise JavaMissing(f"javac is needed beside {java}: install a JDK, not only a JRE")
+    building = Path(f"{classes}.{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    command = [str(javac), "-cp", f"{lib}/*", "-d", str(building), str(source)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise StartFailed(f"compiling {source.name} failed: {result.stderr.strip()[:300]}")
+    try:
+        building.rename(classes)
+    except OSError:  # compiled by another start meanwhile
+        shutil.rmtree(building, ignore_errors=True)
+    return classes
+
+
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -186,6 +214,9 @@ def _write_conf(inst: Instance) -> None:
                 # Keep only the newest transaction logs: the graph is rebuilt from
                 # the sources, so point-in-time recovery is not what this instance is for.
                 "db.tx_log.rotation.retention_policy=2 files",
+                # Bolt waits this long for new work before it stops, after the databases
+                # have stopped already (default 5s): none can come, so stop at once.
+                "internal.dbms.bolt.netty_server_shutdown_quiet_period=0",
                 "",
             ]
         )
@@ -204,6 +235,7 @@ def start(settings: Settings) -> Status:
             "stop it or choose another with HUB_NEO4J_PORT"
         )
     lib = fetch(settings)
+    classes = launcher(java, lib)
     inst.password()
     _write_conf(inst)
     command = [
@@ -212,8 +244,8 @@ def start(settings: Settings) -> Status:
         f"-Xmx{settings.neo4j_heap}",
         "-XX:+UseParallelGC",
         "-Dfile.encoding=UTF-8",
-        "-cp", f"{lib}/*",
-        str(HERE / "HubNeo4j.java"),
+        "-cp", f"{lib}/*:{classes}",
+        "HubNeo4j",
         str(inst.folder), str(inst.conf_file), str(inst.password_file),
     ]  # fmt: skip
     pid = _spawn(command, inst.log_file)

@@ -30,7 +30,7 @@ def test_demo_fills_the_graph_from_the_sources_and_serves_graphql(
     env = {**os.environ, "HUB_PORT": str(port)}
     world = str(tmp_path / "world")
     simulators = str(free_port() + 10)
-    command = [HUB, "demo", "--people", "1000", "--world", world, "--simulator-port", simulators]
+    command = [HUB, "demo", "--people", "500", "--world", world, "--simulator-port", simulators]
     log = tmp_path / "demo.log"
     with log.open("w") as out:
         demo = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
