@@ -3,12 +3,12 @@
 Takes polars frames of nodes or relationships typed by the graph schema and writes them
 in batches, each batch in a managed write transaction (the driver retries transient
 errors such as deadlocks). Rows of one key are first collapsed into one, as if written
-one after another. Each batch then asks which of its keys exist already, `UNWIND $rows
-... CREATE`s the new ones (far cheaper than MERGE) and `UNWIND $rows ... MERGE`s the
-others. Every write is idempotent: properties are set to the row's value (a null leaves
-the stored value), `first_seen` / `last_seen` only move outwards and `sources` only
-gains names, each written only when it changes. Loading the same frames twice leaves
-the graph unchanged.
+one after another. Each batch's first statement looks up, row by row, whether its node
+or relationship exists and CREATEs the new ones in the same pass (far cheaper than
+MERGE); a second `UNWIND $rows ... MERGE`s the rows it found. Every write is idempotent:
+properties are set to the row's value (a null leaves the stored value), `first_seen` /
+`last_seen` only move outwards and `sources` only gains names, each written only when it
+changes. Loading the same frames twice leaves the graph unchanged.
 
 Concurrent loads stay correct: a node CREATE that loses a race fails on the key's
 uniqueness constraint and its batch is written again with MERGE; relationships have no
@@ -124,25 +124,36 @@ def _set(var: str, columns: dict[str, str]) -> str:
 @dataclass(frozen=True)
 class Statements:
     """The statements that write one batch of a frame, in one transaction: `lock` (for
-    relationships) takes the batch's stripe locks; `existing` finds which rows' nodes or
-    relationships exist already; `create` writes the others, `merge` those. Both writes
-    return how many rows they wrote."""
+    relationships) takes the batch's stripe locks; `create` CREATEs the rows whose node
+    or relationship is new and returns how many it wrote (`written`), which rows exist
+    already (`found`, indexes into the batch) and how many of those need no write at all
+    (`covered`); `merge` writes the found ones and returns how many it wrote."""
 
-    existing: str
     create: str
     merge: str
     lock: str | None = None
 
 
 WRITTEN = " RETURN count(*) AS written"
+# Each plan is index seeks on the keys and Expand(Into) between bound ends, cheap however
+# the graph grew since it was made: a sync, whose loads change the graph's statistics
+# from one batch to the next, need not make it again (that took Neo4j more time than the
+# writes when the tests filled emptied graphs).
+PLANNED = "CYPHER replan=skip "
+# Each row with its index in the batch, for `create` to name the found ones.
+INDEXED = PLANNED + "UNWIND range(0, size($rows) - 1) AS i WITH i, $rows[i] AS row "
 
 
-def _found(pattern: str, covered: str = "false") -> str:
-    """Which of the `$keys` rows exist (`found`), and which of those need no write at all
-    (`covered`: their provenance is within the stored one and they set nothing else)."""
+def _create_new(found: str, create: str, carry: str = "", covered: str = "false") -> str:
+    """The tail of a `create` statement: `found` tells whether a row's node or
+    relationship exists, `covered` whether it needs no write; `create` writes a new one."""
     return (
-        f"UNWIND $keys AS row MATCH {pattern} RETURN collect(row._i) AS found, "
-        f"collect(CASE WHEN {covered} THEN row._i END) AS covered"
+        f"WITH i, row, first, last, sources{carry}, {found} AS found, "
+        f"coalesce({covered}, false) AS covered "
+        f"FOREACH (_ IN CASE WHEN found THEN [] ELSE [1] END | {create}) "
+        "RETURN count(CASE WHEN NOT found THEN 1 END) AS written, "
+        "collect(CASE WHEN found AND NOT covered THEN i END) AS found, "
+        "count(CASE WHEN covered THEN 1 END) AS covered"
     )
 
 
@@ -160,47 +171,59 @@ def _assign(var: str, columns: dict[str, str]) -> str:
 def node_statements(node: NodeType, columns: dict[str, str], per_row: bool) -> Statements:
     """The batch statements for a frame of `node` with these property columns and types."""
     n = f"(n:{ident(node.label)} {_key(node, node.key)})"
-    head = "UNWIND $rows AS row " + _provenance(per_row)
     covered = "false"
     if not columns:
         covered = (
-            "n.first_seen <= first AND n.last_seen >= last "
+            "n IS NOT NULL AND n.first_seen <= first AND n.last_seen >= last "
             "AND all(s IN sources WHERE s IN n.sources)"
         )
     return Statements(
-        existing=_found(f"{n} {_provenance(per_row, 'row, n')}", covered),
-        create=head + f"CREATE {n} " + _assign("n", columns) + WRITTEN,
-        merge=head + f"MERGE {n} " + _touch("n") + _set("n", columns) + WRITTEN,
+        create=INDEXED
+        + _provenance(per_row, "i, row")
+        + f"OPTIONAL MATCH {n} "
+        + _create_new("n IS NOT NULL", f"CREATE {n} " + _assign("n", columns), covered=covered),
+        merge=PLANNED
+        + "UNWIND $rows AS row "
+        + _provenance(per_row)
+        + f"MERGE {n} "
+        + _touch("n")
+        + _set("n", columns)
+        + WRITTEN,
     )
-
-
-def _existing(rel: RelationshipType, a: str, r: str, b: str) -> str:
-    """The pattern that finds a row's relationship, in the one plan that stays cheap
-    however the graph grew since it was planned: a keyed relationship by its index;
-    otherwise both ends first, then one Expand(Into) (left to choose, the planner can
-    expand from a busy end, or scan the type, for every row)."""
-    if rel.key:
-        return f"{a}-{r}->{b} USING INDEX r:{ident(rel.type)}({ident(rel.key)})"
-    return f"{a} MATCH {b} WHERE EXISTS {{ (a)-{r}->(b) }}"
 
 
 def relationship_statements(
     rel: RelationshipType, start: NodeType, end: NodeType, columns: dict[str, str], per_row: bool
 ) -> Statements:
-    """The batch statements for a frame of `rel` between existing `start` and `end` nodes."""
+    """The batch statements for a frame of `rel` between existing `start` and `end` nodes.
+    Whether a row's relationship exists is one Expand(Into) between its bound ends (left
+    to choose, the planner can expand from a busy end, or scan the type, for every row)."""
     keyed = ""
     if rel.key:
         keyed = f" {{{ident(rel.key)}: {_value(rel.key, rel.properties[rel.key].type)}}}"
     a = f"(a:{ident(start.label)} {_key(start, 'start')})"
     b = f"(b:{ident(end.label)} {_key(end, 'end')})"
     r = f"[r:{ident(rel.type)}{keyed}]"
-    head = "UNWIND $rows AS row " + _provenance(per_row) + f"MATCH {a} MATCH {b} "
+    ends = f"MATCH {a} MATCH {b} "
     return Statements(
-        lock="UNWIND $stripes AS s MERGE (l:LoadStripe {stripe: s}) "
+        lock=PLANNED + "UNWIND $stripes AS s MERGE (l:LoadStripe {stripe: s}) "
         "SET l.held = true REMOVE l.held",
-        existing=_found(_existing(rel, a, r, b)),
-        create=head + f"CREATE (a)-{r}->(b) " + _assign("r", columns) + WRITTEN,
-        merge=head + f"MERGE (a)-{r}->(b) " + _touch("r") + _set("r", columns) + WRITTEN,
+        create=INDEXED
+        + _provenance(per_row, "i, row")
+        + ends
+        + _create_new(
+            f"EXISTS {{ (a)-{r}->(b) }}",
+            f"CREATE (a)-{r}->(b) " + _assign("r", columns),
+            carry=", a, b",
+        ),
+        merge=PLANNED
+        + "UNWIND $rows AS row "
+        + _provenance(per_row)
+        + ends
+        + f"MERGE (a)-{r}->(b) "
+        + _touch("r")
+        + _set("r", columns)
+        + WRITTEN,
     )
 
 
@@ -293,9 +316,7 @@ class Loader:
 
         def write(session: Session, rows: list[dict[str, Any]]) -> None:
             stripes = sorted({row.pop("_stripe") for row in rows})
-            written = session.execute_write(
-                _write_batch, statements, rows, params, required, stripes
-            )
+            written = session.execute_write(_write_batch, statements, rows, params, True, stripes)
             if written != len(rows):
                 raise LoadError(
                     f"{what}: {len(rows) - written} of {len(rows)} rows lost an endpoint "
@@ -318,11 +339,9 @@ class Loader:
 
         def write(session: Session, rows: list[dict[str, Any]]) -> None:
             try:
-                session.execute_write(
-                    _write_batch, statements, rows, params, (node.key, *COLLAPSED)
-                )
+                session.execute_write(_write_batch, statements, rows, params, True)
             except ConstraintError:
-                session.execute_write(_write_batch, statements, rows, params, None)
+                session.execute_write(_write_batch, statements, rows, params, False)
 
         return self._run(write, frame, node.key)
 
@@ -336,7 +355,9 @@ class Loader:
 
         Rows are partitioned by a hash of `partition_key`, so every row of one key goes to
         the same worker: the result does not depend on how the workers interleave."""
-        parts = _partitions(frame, partition_key, self.workers)
+        # a frame of one batch is one transaction, not one per worker
+        workers = self.workers if frame.height > self.batch_size else 1
+        parts = _partitions(frame, partition_key, workers)
 
         def work(part: pl.DataFrame) -> int:
             batches = 0
@@ -357,30 +378,32 @@ def _write_batch(
     statements: Statements,
     rows: list[dict[str, Any]],
     params: dict[str, Any],
-    identity: tuple[str, ...] | None,
+    create: bool,
     stripes: list[int] | None = None,
 ) -> int:
-    """Write one batch: CREATE the rows whose node or relationship is new (as told by
-    their `identity` columns), MERGE the others; MERGE all without an identity.
-    Returns how many rows were written."""
+    """Write one batch: CREATE the rows whose node or relationship is new and MERGE the
+    others, or (`create` false) MERGE them all. Returns how many rows were written."""
     if statements.lock:
         tx.run(statements.lock, stripes=stripes).consume()
-    found, covered = set(range(len(rows))), set()
-    if identity is not None:
-        keys = [{"_i": i} | {c: row[c] for c in identity if c in row} for i, row in enumerate(rows)]
-        record = tx.run(statements.existing, params, keys=keys).single()
-        if record:
-            found, covered = set(record["found"]), set(record["covered"])
-        else:
-            found = set()
-    new = [row for i, row in enumerate(rows) if i not in found]
-    old = [row for i, row in enumerate(rows) if i in found and i not in covered]
-    written = len(covered)
-    for statement, part in ((statements.create, new), (statements.merge, old)):
-        if part:
-            record = tx.run(statement, params, rows=part).single()
-            written += int(record["written"]) if record else 0
-    return written
+    if not create:
+        return _merged(tx, statements, rows, params)
+    record = tx.run(statements.create, params, rows=rows).single()
+    if record is None:
+        return 0
+    found = [rows[i] for i in record["found"]]
+    return int(record["written"] + record["covered"]) + _merged(tx, statements, found, params)
+
+
+def _merged(
+    tx: ManagedTransaction,
+    statements: Statements,
+    rows: list[dict[str, Any]],
+    params: dict[str, Any],
+) -> int:
+    if not rows:
+        return 0
+    record = tx.run(statements.merge, params, rows=rows).single()
+    return int(record["written"]) if record else 0
 
 
 def _partitions(frame: pl.DataFrame, key: str, workers: int) -> list[pl.DataFrame]:
