@@ -6,7 +6,7 @@ hand-written Cypher through the plain driver, in the same run, on the same Neo4j
 Generates a county (unless --world names one), starts its source simulators, empties
 the Neo4j of HUB_NEO4J_PORT (with NEO4J_URI it refuses unless --wipe is given) and syncs
 every source into it (--keep reuses a graph a previous run loaded), then serves the API
-with uvicorn on loopback and, for person, search, neighbourhood (depth 2), paths
+with `hub serve` on loopback and, for person, search, neighbourhood (depth 2), paths
 (maxHops 6), moneyFlow (maxHops 6) and caseClusters, prints p50 and p99 over HTTP (one
 request per round, keep-alive, as an administrator), p50 and p99 of the hand-written
 Cypher, and the ratio of the p50s. A first row, the empty query `{ __typename }` against
@@ -24,24 +24,24 @@ import logging
 import os
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import polars as pl
-import uvicorn
 from neo4j import READ_ACCESS, Driver, Query
 from strawberry import relay
 
 import connectors
 from hub import auth, db, ids, migrate, syncing
 from hub.access import Role
-from hub.app import create_app
 from hub.queries.clusters import FOOTPRINT
 from hub.queries.graph import default_types
 from hub.settings import Settings
@@ -214,17 +214,30 @@ def p(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def serve(settings: Settings) -> tuple[uvicorn.Server, str]:
+@contextmanager
+def serving() -> Iterator[str]:
+    """`hub serve` in a process of its own, as it runs for investigators (a server thread
+    in this process would share the interpreter lock with the client and the raw driver)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return server, f"http://127.0.0.1:{port}/graphql"
+    env = {**os.environ, "HUB_HOST": "127.0.0.1", "HUB_PORT": str(port)}
+    hub = Path(sys.executable).with_name("hub")
+    server = subprocess.Popen([hub, "serve"], env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if server.poll() is not None:
+                raise SystemExit(f"hub serve exited with {server.returncode}")
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield f"{base}/graphql"
+    finally:
+        server.terminate()
+        server.wait(30)
 
 
 def main() -> None:
@@ -251,14 +264,16 @@ def main() -> None:
         generate(WorldConfig(people=args.people, seed=1, out=world))
     driver = load(settings, world.resolve(), args.port_base, args.keep)
     x = inputs(driver, world, settings)
-    server, url = serve(settings)
     people = json.loads((world / "manifest.json").read_text())["people"]
     print(f"\n{people:,} people, {args.rounds} rounds per query (after 5 to warm up)\n")
     heads = ("http p50", "http p99", "raw p50", "raw p99", "ratio")
     print(f"{'query':24s} " + " ".join(f"{h:>9s}" for h in heads))
     # An administrator sees every unit's cases and personal numbers, as the raw Cypher does.
     token = auth.issue(settings, "benchmark", Role.admin)
-    with httpx.Client(timeout=60, headers={"authorization": f"Bearer {token}"}) as client:
+    with (
+        serving() as url,
+        httpx.Client(timeout=60, headers={"authorization": f"Bearer {token}"}) as client,
+    ):
         for name, query, variables, cypher, params in questions(x, settings):
 
             def http(
@@ -278,7 +293,6 @@ def main() -> None:
                 f"{name:24s} {p(h, 50):7.1f}ms {p(h, 99):7.1f}ms {p(r, 50):7.1f}ms "
                 f"{p(r, 99):7.1f}ms {p(h, 50) / p(r, 50):9.2f}"
             )
-    server.should_exit = True
     driver.close()
     scratch.cleanup()
 
