@@ -45,24 +45,23 @@ def rel(var: str, types: Iterable[str] | None = None) -> str:
 def _node(var: str, labels: frozenset[str] | None) -> str:
     gs = schema()
     chosen = sorted(gs.nodes if labels is None else labels)
-    if len(chosen) == 1:
-        return _props(var, of_labels(chosen))
-    branches = "".join(
-        f"WHEN {var}:{ident(gs.node(label).label)} THEN {_props(var, of_labels([label]))} "
-        for label in chosen
-    )
-    return f"CASE {branches}ELSE {var} {{.*}} END"
+    return _by_kind(var, [(gs.node(label).label, of_labels([label])) for label in chosen])
 
 
 @cache
 def _rel(var: str, types: frozenset[str] | None) -> str:
     gs = schema()
     chosen = sorted(gs.relationships if types is None else types)
-    if len(chosen) == 1:
-        return _props(var, of_types(chosen))
+    return _by_kind(var, [(gs.relationship(t).type, of_types([t])) for t in chosen])
+
+
+def _by_kind(var: str, kinds: list[tuple[str, set[str]]]) -> str:
+    """The properties of `var` with the temporal names of its kind (a label, or a
+    relationship type: both tested as `var:kind`), by a CASE when it may be several."""
+    if len(kinds) == 1:
+        return _props(var, kinds[0][1])
     branches = "".join(
-        f"WHEN {var}:{ident(gs.relationship(t).type)} THEN {_props(var, of_types([t]))} "
-        for t in chosen
+        f"WHEN {var}:{ident(kind)} THEN {_props(var, names)} " for kind, names in kinds
     )
     return f"CASE {branches}ELSE {var} {{.*}} END"
 
