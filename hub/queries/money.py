@@ -83,28 +83,15 @@ def _hop(forward: bool, hop: int) -> str:
     )
 
 
-async def flow(
-    driver: AsyncDriver,
-    number: str,
-    forward: bool,
-    max_hops: int,
-    since: datetime | None,
-    until: datetime | None,
-    min_amount: float,
-    cap: int,
-    timeout: float,
-    database: str | None = None,
-) -> Flow:
-    """The tree of at most `cap` transfers within `max_hops` of the account `number`, in
-    one statement: the transfers, the accounts they reach and where the money ended."""
+def _statement(forward: bool, max_hops: int) -> str:
+    """The flow from `$number`: its hops, whether the money goes further than `max_hops`,
+    then the transfers, the accounts they reach and the end accounts' outcome evidence."""
     far, near = ("endNode", "startNode") if forward else ("startNode", "endNode")
-    rows = await read(
-        driver,
+    return (
         "MATCH (s:BankAccount {number: $number}) "
         "WITH s, [{account: s, at: null, start: true}] AS frontier, [] AS found, [] AS best, "
         "  false AS cut "
         f"{''.join(_hop(forward, hop) for hop in range(1, int(max_hops) + 1))}"
-        # does the money go further than max_hops?
         f"CALL (frontier, found) {{ {_transfers(forward)} AND NOT t IN [x IN found | x.t] "
         "  RETURN count(t) > 0 AS further } "
         "WITH s, found, cut OR further AS cut "
@@ -122,7 +109,27 @@ async def flow(
         "    OR EXISTS { (r:Record {source: 'fraud', stream: 'stop_payments'})-[:RECORD_OF]->(a) "
         "      WHERE r.raw CONTAINS $frozen }, "
         "  withdrawals: COLLECT { MATCH (r:Record {source: 'fraud', stream: 'transfers'}) "
-        "    -[:RECORD_OF]->(a) WHERE r.raw CONTAINS $cash_out RETURN r.raw }}] AS ends",
+        "    -[:RECORD_OF]->(a) WHERE r.raw CONTAINS $cash_out RETURN r.raw }}] AS ends"
+    )
+
+
+async def flow(
+    driver: AsyncDriver,
+    number: str,
+    forward: bool,
+    max_hops: int,
+    since: datetime | None,
+    until: datetime | None,
+    min_amount: float,
+    cap: int,
+    timeout: float,
+    database: str | None = None,
+) -> Flow:
+    """The tree of at most `cap` transfers within `max_hops` of the account `number`, in
+    one statement: the transfers, the accounts they reach and where the money ended."""
+    rows = await read(
+        driver,
+        _statement(forward, max_hops),
         timeout,
         database,
         number=number,
@@ -151,16 +158,21 @@ async def flow(
         best = result.reached_at.get(reached)
         if reached != number and (best is None or (t["at"] < best if forward else t["at"] > best)):
             result.reached_at[reached] = t["at"]
-    for end in row["ends"]:
-        arrived = result.reached_at.get(end["number"])
-        times = [_withdrawn_at(raw) for raw in end["withdrawals"]]
-        if end["frozen"]:
-            result.outcomes[end["number"]] = "frozen"
-        elif any(t is not None and (arrived is None or t >= arrived) for t in times):
-            result.outcomes[end["number"]] = "cash_out"
-        else:
-            result.outcomes[end["number"]] = "unknown"
+    result.outcomes = {
+        end["number"]: _outcome(end, result.reached_at.get(end["number"])) for end in row["ends"]
+    }
     return result
+
+
+def _outcome(end: dict[str, Any], arrived: datetime | None) -> str:
+    """frozen (a stop-payment froze it), cash_out (money was withdrawn from it after the
+    tree's money arrived) or unknown."""
+    if end["frozen"]:
+        return "frozen"
+    times = [_withdrawn_at(raw) for raw in end["withdrawals"]]
+    if any(t is not None and (arrived is None or t >= arrived) for t in times):
+        return "cash_out"
+    return "unknown"
 
 
 def ends(result: Flow, forward: bool) -> list[str]:
