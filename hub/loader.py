@@ -144,16 +144,37 @@ PLANNED = "CYPHER replan=skip "
 INDEXED = PLANNED + "UNWIND range(0, size($rows) - 1) AS i WITH i, $rows[i] AS row "
 
 
-def _create_new(found: str, create: str, carry: str = "", covered: str = "false") -> str:
-    """The tail of a `create` statement: `found` tells whether a row's node or
-    relationship exists, `covered` whether it needs no write; `create` writes a new one."""
+def _create(
+    per_row: bool, lookup: str, found: str, create: str, carry: str = "", covered: str = "false"
+) -> str:
+    """A `create` statement: `lookup` binds what each row names, `found` tells whether its
+    node or relationship exists, `covered` whether that needs no write; `create` writes
+    a new one."""
     return (
-        f"WITH i, row, first, last, sources{carry}, {found} AS found, "
+        INDEXED
+        + _provenance(per_row, "i, row")
+        + lookup
+        + f"WITH i, row, first, last, sources{carry}, {found} AS found, "
         f"coalesce({covered}, false) AS covered "
         f"FOREACH (_ IN CASE WHEN found THEN [] ELSE [1] END | {create}) "
         "RETURN count(CASE WHEN NOT found THEN 1 END) AS written, "
         "collect(CASE WHEN found AND NOT covered THEN i END) AS found, "
         "count(CASE WHEN covered THEN 1 END) AS covered"
+    )
+
+
+def _merge(per_row: bool, ends: str, pattern: str, var: str, columns: dict[str, str]) -> str:
+    """A `merge` statement: MERGE each row's `pattern` (after `ends` binds what it joins),
+    widening the provenance of its `var` and setting the columns."""
+    return (
+        PLANNED
+        + "UNWIND $rows AS row "
+        + _provenance(per_row)
+        + ends
+        + f"MERGE {pattern} "
+        + _touch(var)
+        + _set(var, columns)
+        + WRITTEN
     )
 
 
@@ -178,17 +199,14 @@ def node_statements(node: NodeType, columns: dict[str, str], per_row: bool) -> S
             "AND all(s IN sources WHERE s IN n.sources)"
         )
     return Statements(
-        create=INDEXED
-        + _provenance(per_row, "i, row")
-        + f"OPTIONAL MATCH {n} "
-        + _create_new("n IS NOT NULL", f"CREATE {n} " + _assign("n", columns), covered=covered),
-        merge=PLANNED
-        + "UNWIND $rows AS row "
-        + _provenance(per_row)
-        + f"MERGE {n} "
-        + _touch("n")
-        + _set("n", columns)
-        + WRITTEN,
+        create=_create(
+            per_row,
+            f"OPTIONAL MATCH {n} ",
+            "n IS NOT NULL",
+            f"CREATE {n} " + _assign("n", columns),
+            covered=covered,
+        ),
+        merge=_merge(per_row, "", n, "n", columns),
     )
 
 
@@ -208,22 +226,14 @@ def relationship_statements(
     return Statements(
         lock=PLANNED + "UNWIND $stripes AS s MERGE (l:LoadStripe {stripe: s}) "
         "SET l.held = true REMOVE l.held",
-        create=INDEXED
-        + _provenance(per_row, "i, row")
-        + ends
-        + _create_new(
+        create=_create(
+            per_row,
+            ends,
             f"EXISTS {{ (a)-{r}->(b) }}",
             f"CREATE (a)-{r}->(b) " + _assign("r", columns),
             carry=", a, b",
         ),
-        merge=PLANNED
-        + "UNWIND $rows AS row "
-        + _provenance(per_row)
-        + ends
-        + f"MERGE (a)-{r}->(b) "
-        + _touch("r")
-        + _set("r", columns)
-        + WRITTEN,
+        merge=_merge(per_row, ends, f"(a)-{r}->(b)", "r", columns),
     )
 
 
