@@ -32,6 +32,10 @@ from hub.settings import Settings
 ASYMMETRIC = ["RS256", "ES256"]
 # The principal of a WebSocket whose client has not authenticated yet: it may do nothing.
 ANONYMOUS = Principal(user="", role=Role.connector, client="")
+# Tokens whose signature and claims were checked, remembered until they expire: a
+# client sends the same token with every request, and checking it again cost ~8% of
+# the API process's time on an empty query.
+VERIFIED = 4096
 
 
 def secret(settings: Settings) -> bytes:
@@ -99,6 +103,7 @@ class Authenticator:
             except OSError as exc:
                 raise ConfigError(f"HUB_JWT_PUBLIC_KEY cannot be read: {exc}") from None
         self._secret = None if asymmetric(settings) else secret(settings)
+        self._verified: dict[str, tuple[dict[str, Any], int]] = {}  # token: claims, exp
 
     async def authenticate(self, authorization: str | None, address: str) -> Principal:
         if not authorization:
@@ -126,6 +131,16 @@ class Authenticator:
         )
 
     async def _claims(self, token: str) -> dict[str, Any]:
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.time():
+            return known[0]
+        claims = await self._check(token)  # `exp` checked: a number in the future
+        if len(self._verified) >= VERIFIED:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (claims, int(claims["exp"]))
+        return claims
+
+    async def _check(self, token: str) -> dict[str, Any]:
         options = {"require": ["exp", "iss", "aud", "sub"]}
         check = {
             "audience": self.settings.jwt_audience,

@@ -39,7 +39,15 @@ def _run(settings: Settings) -> None:
 
     from hub.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # No access log: the audit trail records every GraphQL request with who sent it, and
+    # a line per request on stdout cost ~5% of the API process's time.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+    )
 
 
 def serve(

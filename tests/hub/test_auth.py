@@ -105,6 +105,20 @@ def test_expired_foreign_or_incomplete_tokens_get_401(
     assert message in response.json()["errors"][0]["message"]
 
 
+def test_a_token_accepted_before_is_refused_once_it_expires(
+    client: TestClient, settings: Settings
+) -> None:
+    # The API remembers tokens it has checked; it must still honour their `exp`.
+    expires = int(time.time()) + 2
+    headers = signed(settings, exp=expires)
+    assert ask(client, headers).status_code == 200
+    assert ask(client, headers).status_code == 200
+    time.sleep(max(0.0, expires - time.time()) + 0.1)
+    response = ask(client, headers)
+    assert response.status_code == 401
+    assert "expired" in response.json()["errors"][0]["message"]
+
+
 def test_a_token_signed_with_another_secret_gets_401(
     client: TestClient, settings: Settings
 ) -> None:
