@@ -102,21 +102,19 @@ async def resolve_case_clusters(
     if min_shared < 1:
         raise BadRequest(f"minShared must be at least 1, not {min_shared}")
     settings = info.context.settings
-    rows = await clusters.shared(
+    found = await clusters.shared(
         info.context.driver, since, chosen, settings.busy_degree, info.context.scope,
         **info.context.read,
     )  # fmt: skip
-    groups = clusters.clusters(rows, min_shared)
+    groups = clusters.clusters(found.links, min_shared)
     cap = settings.max_results
     kept = groups[:cap]
-    numbers = sorted({n for cases, _ in kept for n in cases})
-    found = await info.context.nodes_by("Case", "case_no").load_many(numbers)
-    by_no = {n: Case.from_props(p) for n, p in zip(numbers, found, strict=True) if p is not None}
+    by_no = {n: Case.from_props(found.cases[n]) for n in {n for cases, _ in kept for n in cases}}
     return CaseClusters(
         clusters=[
             CaseCluster(
-                cases=[by_no[n] for n in cases if n in by_no],
-                links=[entity(rows[i]["label"], rows[i]["props"]) for i in links],
+                cases=[by_no[n] for n in cases],
+                links=[entity(found.links[i]["label"], found.links[i]["props"]) for i in links],
                 size=len(cases),
             )
             for cases, links in kept

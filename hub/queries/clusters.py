@@ -12,6 +12,7 @@ account, a switchboard) links nothing: it would join everything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
 from typing import Any
@@ -41,6 +42,15 @@ CALL (c) {{
 """
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What `shared` found: the linking entities, each {label, props, cases (case
+    numbers)}, and the properties of every case they name, by case number."""
+
+    links: list[dict[str, Any]]
+    cases: dict[str, dict[str, Any]]
+
+
 async def shared(
     driver: AsyncDriver,
     since: datetime | None,
@@ -49,18 +59,22 @@ async def shared(
     scope: Scope,
     timeout: float,
     database: str | None = None,
-) -> list[dict[str, Any]]:
+) -> Shared:
     """Each entity of `kinds` in the footprints of two to `busy` visible cases accepted
-    since `since`: {label, props, cases (case numbers)}."""
-    return await read(
+    since `since`, and those cases, in one statement (one record)."""
+    rows = await read(
         driver,
         "MATCH (c:Case) WHERE ($since IS NULL OR c.accepted_at >= $since) "
         f"AND {case_visible('c')} "
         f"{FOOTPRINT} "
         "WITH x, c WHERE any(l IN labels(x) WHERE l IN $kinds) "
-        "WITH x, collect(DISTINCT c.case_no) AS cases WHERE 2 <= size(cases) <= $busy "
-        "RETURN [l IN labels(x) WHERE l IN $kinds][0] AS label, "
-        f"{temporal.node('x', ['Person', 'Phone', 'BankAccount'])} AS props, cases",
+        "WITH x, collect(DISTINCT c) AS cs WHERE 2 <= size(cs) <= $busy "
+        "WITH collect({label: [l IN labels(x) WHERE l IN $kinds][0], "
+        f"  props: {temporal.node('x', ['Person', 'Phone', 'BankAccount'])}, cs: cs}}) AS links "
+        "CALL (links) { UNWIND links AS l UNWIND l.cs AS c WITH DISTINCT c "
+        f"  RETURN collect({temporal.node('c', ['Case'])}) AS cases }} "
+        "RETURN [l IN links | {label: l.label, props: l.props, "
+        "  cases: [c IN l.cs | c.case_no]}] AS links, cases",
         timeout,
         database,
         since=since,
@@ -68,15 +82,25 @@ async def shared(
         busy=busy,
         scope=scope,
     )
+    (row,) = rows
+    return Shared(row["links"], {case["case_no"]: case for case in row["cases"]})
 
 
 def clusters(rows: list[dict[str, Any]], min_shared: int) -> list[tuple[list[str], list[int]]]:
     """Connected groups of cases sharing at least `min_shared` entities pairwise:
-    (case numbers, indexes of the rows that link them), biggest first."""
-    pairs: dict[tuple[str, str], list[int]] = {}
-    for i, row in enumerate(rows):
-        for a, b in combinations(sorted(row["cases"]), 2):
-            pairs.setdefault((a, b), []).append(i)
+    (case numbers, indexes of the rows that link them), biggest first.
+
+    With `min_shared` 1 every row links all its cases, a chain from its first case
+    does: a row naming k cases is k - 1 unions, not k(k - 1)/2 pairs counted."""
+    edges: list[tuple[str, str, int]]
+    if min_shared == 1:
+        edges = [(r["cases"][0], b, i) for i, r in enumerate(rows) for b in r["cases"][1:]]
+    else:
+        pairs: dict[tuple[str, str], list[int]] = {}
+        for i, row in enumerate(rows):
+            for a, b in combinations(sorted(row["cases"]), 2):
+                pairs.setdefault((a, b), []).append(i)
+        edges = [(a, b, i) for (a, b), idx in pairs.items() if len(idx) >= min_shared for i in idx]
     parent: dict[str, str] = {}
 
     def root(x: str) -> str:
@@ -86,27 +110,12 @@ def clusters(rows: list[dict[str, Any]], min_shared: int) -> list[tuple[list[str
             x = parent[x]
         return x
 
-    linked = {pair: idx for pair, idx in pairs.items() if len(idx) >= min_shared}
-    for a, b in linked:
+    for a, b, _ in edges:
         parent[root(a)] = root(b)
     groups: dict[str, tuple[set[str], set[int]]] = {}
-    for (a, b), idx in linked.items():
+    for a, b, i in edges:
         cases, links = groups.setdefault(root(a), (set(), set()))
         cases.update((a, b))
-        links.update(idx)
+        links.add(i)
     out = [(sorted(cases), sorted(links)) for cases, links in groups.values()]
     return sorted(out, key=lambda g: (-len(g[0]), g[0]))
-
-
-async def cases(
-    driver: AsyncDriver, numbers: Sequence[str], timeout: float, database: str | None = None
-) -> dict[str, dict[str, Any]]:
-    rows = await read(
-        driver,
-        "MATCH (c:Case) WHERE c.case_no IN $numbers "
-        f"RETURN c.case_no AS no, {temporal.node('c', ['Case'])} AS p",
-        timeout,
-        database,
-        numbers=list(numbers),
-    )
-    return {row["no"]: row["p"] for row in rows}
