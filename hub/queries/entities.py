@@ -54,6 +54,17 @@ async def read(
     raise AssertionError("unreachable")
 
 
+async def read_list(
+    driver: AsyncDriver, cypher: str, timeout: float, database: str | None = None, **params: Any
+) -> list[dict[str, Any]]:
+    """Run one read whose statement returns its rows as one list, `RETURN collect({...})
+    AS rows`. The async driver spends ~0.15 ms on each record it reads (200 rows took
+    35 ms as records, 2.8 ms as one list), so a statement of many rows hands them back
+    in one record."""
+    (record,) = await read(driver, cypher, timeout, database, **params)
+    return list(record["rows"])
+
+
 async def write(
     driver: AsyncDriver, cypher: str, timeout: float, database: str | None = None, **params: Any
 ) -> list[dict[str, Any]]:
@@ -80,10 +91,10 @@ async def by_property(
     if it is a case `scope` may not see)."""
     node = schema().node(label)
     name = ident(node.properties[prop].name)
-    rows = await read(
+    rows = await read_list(
         driver,
         f"MATCH (n:{ident(node.label)}) WHERE n.{name} IN $values AND {node_visible('n')} "
-        f"RETURN n.{name} AS value, {temporal.node('n', [label])} AS props",
+        f"RETURN collect({{value: n.{name}, props: {temporal.node('n', [label])}}}) AS rows",
         timeout,
         database,
         values=list(values),
@@ -180,12 +191,12 @@ async def links(
     """For each (key of a `spec.label` node, skip, take): that page of its links, and how
     many links it has in all."""
     start = schema().node(spec.label)
-    rows = await read(
+    rows = await read_list(
         driver,
         "UNWIND range(0, size($items) - 1) AS i WITH i, $items[i] AS item "
         f"MATCH (n:{ident(start.label)}) WHERE n.{ident(start.key)} = item.key "
         f"{_page(spec, 'item')}"
-        "RETURN i, total, page",
+        "RETURN collect({i: i, total: total, page: page}) AS rows",
         timeout,
         database,
         items=[_item(spec, k, s, t) for k, s, t in items],

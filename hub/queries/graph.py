@@ -16,7 +16,7 @@ from neo4j import AsyncDriver
 from graph_schema import ident, schema
 from hub.access import node_visible
 from hub.queries import temporal
-from hub.queries.entities import Scope, read
+from hub.queries.entities import Scope, read, read_list
 
 Row = dict[str, Any]
 
@@ -160,15 +160,15 @@ async def paths(
 ) -> list[Row]:
     """Up to `take` shortest paths from `start` to `end` (label, key): {nodes, rels}."""
     hops = int(max_hops)  # a bound of the pattern: it cannot be a parameter
-    rows = await read(
+    return await read_list(
         driver,
         f"{_match_key('a', start[0])} {_match_key('b', end[0])} "
         f"WITH a, b WHERE a <> b AND {node_visible('a')} AND {node_visible('b')} "
         f"MATCH p = ALL SHORTEST (a) (()-[:{_types(types)}]-(x) WHERE {node_visible('x')})"
         f"{{1,{hops}}} (b) "
         f"WITH p LIMIT $take "
-        f"RETURN [n IN nodes(p) | {_node('n')}] AS nodes, "
-        f"[r IN relationships(p) | {_rel('r')}] AS rels",
+        f"RETURN collect({{nodes: [n IN nodes(p) | {_node('n')}], "
+        f"rels: [r IN relationships(p) | {_rel('r')}]}}) AS rows",
         timeout,
         database,
         a_key=start[1],
@@ -177,7 +177,6 @@ async def paths(
         labels=list(schema().nodes),
         scope=scope,
     )
-    return rows
 
 
 async def common_links(
@@ -203,16 +202,17 @@ async def common_links(
     ]
     if not parts:
         return []
-    return await read(
+    return await read_list(
         driver,
         f"CALL () {{ {' UNION '.join(parts)} }} "
         f"WITH n WHERE {node_visible('n')} "
         "WITH collect(n) AS given UNWIND given AS n "
         f"MATCH (n)-[:{_types(types)}]-(m) WHERE NOT m IN given AND {node_visible('m')} "
         "WITH m, collect(DISTINCT n) AS linked WHERE size(linked) >= $min "
-        f"RETURN {_node('m')} AS node, size(linked) AS shared, "
-        f"[x IN linked | {_node('x')}] AS linked "
-        "ORDER BY shared DESC, node.label, elementId(m) LIMIT $take",
+        f"WITH m, linked, {_node('m')} AS node "
+        "ORDER BY size(linked) DESC, node.label, elementId(m) LIMIT $take "
+        "RETURN collect({node: node, shared: size(linked), "
+        f"linked: [x IN linked | {_node('x')}]}}) AS rows",
         timeout,
         database,
         keys=list(by_label.values()),

@@ -15,7 +15,7 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from hub.queries import temporal
-from hub.queries.entities import read
+from hub.queries.entities import read_list
 
 # The relationships an event is one of.
 EVENT_TYPES = ("STAYED_AT", "TRAVELLED", "PASSED", "CALLED")
@@ -46,16 +46,16 @@ async def fugitive_hits(
 ) -> list[dict[str, Any]]:
     """Events of wanted persons after their warrant was issued (and after `since`),
     newest first: {person, warrant, type, rel, at, place}."""
-    return await read(
+    return await read_list(
         driver,
         "MATCH (p:Person)-[:WANTED_BY]->(w:Warrant) WHERE w.issued_at IS NOT NULL "
         f"{EVENTS} "
         "WITH p, w, e, at, place WHERE $since IS NULL OR at >= $since "
-        f"RETURN {temporal.node('p', ['Person'])} AS person, "
-        f"{temporal.node('w', ['Warrant'])} AS warrant, type(e) AS type, "
-        f"{temporal.rel('e', EVENT_TYPES)} AS rel, at, "
-        f"{temporal.node('place', ['Place'])} AS place "
-        "ORDER BY at DESC, p.uid LIMIT $take",
+        "ORDER BY at DESC, p.uid LIMIT $take "
+        f"RETURN collect({{person: {temporal.node('p', ['Person'])}, "
+        f"warrant: {temporal.node('w', ['Warrant'])}, type: type(e), "
+        f"rel: {temporal.rel('e', EVENT_TYPES)}, at: at, "
+        f"place: {temporal.node('place', ['Place'])}}}) AS rows",
         timeout,
         database,
         since=since,
@@ -75,7 +75,7 @@ async def co_presence(
     """Other people at the same place (a hotel, a departure station, a checkpoint) within
     `within_minutes` of the person, closest in time first:
     {person, place, type, at (theirs), other_at (the person's), rel}."""
-    return await read(
+    return await read_list(
         driver,
         "MATCH (me:Person {uid: $uid}) "
         "CALL (me) { "
@@ -100,10 +100,12 @@ async def co_presence(
         "  MATCH (place)<-[e:PASSED]-(:Vehicle)<-[:OWNS]-(other:Person) WHERE other <> me "
         "    AND e.at >= lo AND e.at <= hi RETURN other, e, e.at AS at "
         "} "
-        f"RETURN {temporal.node('other', ['Person'])} AS person, "
-        f"{temporal.node('place', ['Place'])} AS place, "
-        f"type(e) AS type, {temporal.rel('e', EVENT_TYPES)} AS rel, at, mine AS other_at "
-        "ORDER BY abs(duration.inSeconds(mine, at).seconds), other.uid LIMIT $take",
+        "WITH other, place, e, at, mine "
+        "ORDER BY abs(duration.inSeconds(mine, at).seconds), other.uid LIMIT $take "
+        f"RETURN collect({{person: {temporal.node('other', ['Person'])}, "
+        f"place: {temporal.node('place', ['Place'])}, "
+        f"type: type(e), rel: {temporal.rel('e', EVENT_TYPES)}, at: at, other_at: mine}}) "
+        "AS rows",
         timeout,
         database,
         uid=uid,

@@ -15,7 +15,7 @@ from neo4j import AsyncDriver
 from graph_schema import schema
 from hub.access import node_visible
 from hub.queries import temporal
-from hub.queries.entities import Scope, read
+from hub.queries.entities import Scope, read_list
 
 # Lucene's query syntax: typed text is searched for as words, never run as a query.
 _SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
@@ -49,14 +49,14 @@ async def search(
     query = lucene(text)
     if not query:
         return []
-    rows = await read(
+    return await read_list(
         driver,
         "CALL db.index.fulltext.queryNodes($index, $query) YIELD node, score "
         f"WHERE (size($kinds) = 0 OR any(l IN labels(node) WHERE l IN $kinds)) "
         f"AND {node_visible('node')} "
-        "RETURN [l IN labels(node) WHERE l IN $labels][0] AS label, "
-        f"{temporal.node('node')} AS props, "
-        "score ORDER BY score DESC, elementId(node) SKIP $skip LIMIT $take",
+        "WITH node, score ORDER BY score DESC, elementId(node) SKIP $skip LIMIT $take "
+        "RETURN collect({label: [l IN labels(node) WHERE l IN $labels][0], "
+        f"props: {temporal.node('node')}, score: score}}) AS rows",
         timeout,
         database,
         index=schema().fulltext_name,
@@ -67,4 +67,3 @@ async def search(
         take=take,
         scope=scope,
     )
-    return rows
