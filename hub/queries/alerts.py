@@ -16,7 +16,7 @@ from typing import Any
 from neo4j import AsyncDriver, Driver, Query
 
 from hub.access import case_visible
-from hub.queries.entities import Scope, read, write
+from hub.queries.entities import Scope, read, read_list, write
 
 FRAUD_KINDS = ["telecom_fraud", "aiding_fraud", "fraud"]
 # A warrant still to be served: graph_schema's word, and the fugitive list's (在逃: at large),
@@ -107,11 +107,11 @@ async def listed(
     timeout: float,
     database: str | None = None,
 ) -> list[dict[str, Any]]:
-    rows = await read(
+    return await read_list(
         driver,
         f"MATCH (a:Alert) WHERE ($status IS NULL OR a.status = $status) AND {VISIBLE} "
-        "RETURN properties(a) AS props ORDER BY a.raised_at DESC, a.alert_id "
-        "SKIP $skip LIMIT $take",
+        "WITH a ORDER BY a.raised_at DESC, a.alert_id SKIP $skip LIMIT $take "
+        "RETURN collect(properties(a)) AS rows",
         timeout,
         database,
         status=status,
@@ -119,7 +119,6 @@ async def listed(
         take=take,
         scope=scope,
     )
-    return [row["props"] for row in rows]
 
 
 async def newer(
@@ -132,12 +131,13 @@ async def newer(
     database: str | None = None,
 ) -> list[dict[str, Any]]:
     """Visible alerts raised after (`after`, `after_id`), oldest first."""
-    rows = await read(
+    return await read_list(
         driver,
         "MATCH (a:Alert) WHERE (a.raised_at > $after "
         "  OR a.raised_at = $after AND a.alert_id > $after_id) "
         f"AND {VISIBLE} "
-        "RETURN properties(a) AS props ORDER BY a.raised_at, a.alert_id LIMIT $take",
+        "WITH a ORDER BY a.raised_at, a.alert_id LIMIT $take "
+        "RETURN collect(properties(a)) AS rows",
         timeout,
         database,
         after=after,
@@ -145,7 +145,6 @@ async def newer(
         take=take,
         scope=scope,
     )
-    return [row["props"] for row in rows]
 
 
 async def latest(

@@ -15,7 +15,7 @@ from neo4j import AsyncDriver
 
 from graph_schema import ident, schema
 from hub.access import node_visible
-from hub.queries.entities import Scope, operation_visible, read, write
+from hub.queries.entities import Scope, operation_visible, read, read_list, write
 
 
 # What an operation can include, from graph_schema's INCLUDES declaration.
@@ -35,10 +35,11 @@ async def listed(
     timeout: float,
     database: str | None = None,
 ) -> list[dict[str, Any]]:
-    rows = await read(
+    return await read_list(
         driver,
         f"MATCH (o:Operation) WHERE ($status IS NULL OR o.status = $status) AND {VISIBLE} "
-        "RETURN properties(o) AS props ORDER BY o.created_at DESC, o.op_id SKIP $skip LIMIT $take",
+        "WITH o ORDER BY o.created_at DESC, o.op_id SKIP $skip LIMIT $take "
+        "RETURN collect(properties(o)) AS rows",
         timeout,
         database,
         status=status,
@@ -46,7 +47,6 @@ async def listed(
         take=take,
         scope=scope,
     )
-    return [row["props"] for row in rows]
 
 
 async def get(
