@@ -132,7 +132,7 @@ def append(driver: Driver, events: list[Event], database: str | None = None) -> 
 class Writer:
     """Appends recorded events in the background, in the order they were recorded.
 
-    After the first event of a batch it waits up to LINGER seconds for more, so that the
+    After the first event of a batch it waits LINGER seconds for more, so that the
     API appends many events per transaction rather than one per request: each append is
     four round trips and a forced write of Neo4j's transaction log, from a thread that
     shares the interpreter with the requests (waiting 20 ms, an investigator's look-ups
@@ -167,19 +167,20 @@ class Writer:
             if first is None:
                 self._queue.task_done()
                 return
-            batch = [first]
-            stop = False
-            until = time.monotonic() + self.LINGER
-            while len(batch) < self.BATCH:
+            # Sleeping rather than waiting on the queue: a wait wakes this thread, and
+            # takes the interpreter lock from the requests, for every event recorded.
+            time.sleep(self.LINGER)
+            batch, stop = [first], False
+            while len(batch) < self.BATCH and not stop:
                 try:
-                    more = self._queue.get(timeout=max(0.0, until - time.monotonic()))
+                    more = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
                     stop = True
                     self._queue.task_done()
-                    break
-                batch.append(more)
+                else:
+                    batch.append(more)
             self._write(batch)
             for _ in batch:
                 self._queue.task_done()
