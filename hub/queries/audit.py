@@ -15,8 +15,11 @@ LOCK = (
     "SET h.writer = $writer"
 )
 HEAD = "MATCH (h:AuditHead {name: 'audit'}) RETURN h.seq AS seq, h.hash AS hash"
+# `at` comes in microseconds since the epoch.
 APPEND = (
-    "UNWIND $events AS e CREATE (a:AuditEvent) SET a = e "
+    "UNWIND $events AS e CREATE (a:AuditEvent) "
+    "SET a = e {.*, at: datetime({epochSeconds: e.at / 1000000, "
+    "                            nanosecond: e.at % 1000000 * 1000})} "
     "WITH count(a) AS n MATCH (h:AuditHead {name: 'audit'}) SET h.seq = $seq, h.hash = $hash"
 )
 PAGE = "MATCH (e:AuditEvent) WHERE e.seq > $after RETURN properties(e) AS e ORDER BY e.seq LIMIT $n"
