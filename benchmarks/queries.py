@@ -9,10 +9,10 @@ every source into it (--keep reuses a graph a previous run loaded), then serves 
 with `hub serve` on loopback and, for person, search, neighbourhood (depth 2), paths
 (maxHops 6), moneyFlow (maxHops 6) and caseClusters, prints p50 and p99 over HTTP (one
 request per round, keep-alive, as an administrator), p50 and p99 of the hand-written
-Cypher, and the ratio of the p50s. A first row, the empty query `{ __typename }` against
-`RETURN 1`, shows what every answer pays before it asks anything. The issue's size is
-1,000,000 people (`--people 1000000`, with HUB_NEO4J_PAGECACHE=6g HUB_NEO4J_HEAP=4g); the
-default is small enough for a laptop.
+Cypher, and the ratio of the p50s; the two take turns round by round. A first row, the
+empty query `{ __typename }` against `RETURN 1`, shows what every answer pays before it
+asks anything. The issue's size is 1,000,000 people (`--people 1000000`, with
+HUB_NEO4J_PAGECACHE=6g HUB_NEO4J_HEAP=4g); the default is small enough for a laptop.
 """
 
 from __future__ import annotations
@@ -199,14 +199,19 @@ def raw_flow(hops: int) -> str:
     )
 
 
-def timed(call: Callable[[], None], rounds: int) -> list[float]:
+def timed(calls: tuple[Callable[[], None], ...], rounds: int) -> list[list[float]]:
+    """Milliseconds of each call per round. The calls take turns, in an order that swaps
+    each round, so a busy spell of the shared machine weighs on each of them alike rather
+    than on whichever ran during it."""
     for _ in range(5):
-        call()
-    out = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        call()
-        out.append((time.perf_counter() - began) * 1000)
+        for call in calls:
+            call()
+    out: list[list[float]] = [[] for _ in calls]
+    for n in range(rounds):
+        for i in range(len(calls))[:: -1 if n % 2 else 1]:
+            began = time.perf_counter()
+            calls[i]()
+            out[i].append((time.perf_counter() - began) * 1000)
     return out
 
 
@@ -288,7 +293,7 @@ def main() -> None:
                 with driver.session(default_access_mode=READ_ACCESS) as session:
                     session.run(Query(cypher, timeout=settings.query_timeout), params).data()
 
-            h, r = timed(http, args.rounds), timed(raw, args.rounds)
+            h, r = timed((http, raw), args.rounds)
             print(
                 f"{name:24s} {p(h, 50):7.1f}ms {p(h, 99):7.1f}ms {p(r, 50):7.1f}ms "
                 f"{p(r, 99):7.1f}ms {p(h, 50) / p(r, 50):9.2f}"
