@@ -62,9 +62,11 @@ def test_provenance_widens_and_never_shrinks(loader: Loader) -> None:
     load_all(loader, source="fraud", seen_at=T1)
     load_all(loader, source="cases", seen_at=T1)
     records, _, _ = loader.driver.execute_query(
-        "MATCH (p:Person {uid: 'p1'})-[r:HAS_PHONE]->() RETURN p, r"
+        "MATCH (p:Person {uid: 'p1'})-[r:HAS_PHONE]->() "
+        "MATCH ()-[t:TRANSFERRED {txn_id: 'T2'}]->() RETURN p, r, t"
     )
-    for element in (records[0]["p"], records[0]["r"]):
+    # a node, a relationship and a keyed relationship (found by its key, not MERGEd)
+    for element in (records[0]["p"], records[0]["r"], records[0]["t"]):
         assert element["sources"] == ["cases", "fraud"]
         assert element["first_seen"].to_native() == T1
         assert element["last_seen"].to_native() == T2
