@@ -164,15 +164,15 @@ def _create(
     )
 
 
-def _merge(per_row: bool, ends: str, pattern: str, var: str, columns: dict[str, str]) -> str:
-    """A `merge` statement: MERGE each row's `pattern` (after `ends` binds what it joins),
-    widening the provenance of its `var` and setting the columns."""
+def _merge(per_row: bool, ends: str, bind: str, var: str, columns: dict[str, str]) -> str:
+    """A `merge` statement: `bind` each row's node or relationship to `var` (after `ends`
+    binds what it joins), widen its provenance and set the columns."""
     return (
         PLANNED
         + "UNWIND $rows AS row "
         + _provenance(per_row)
         + ends
-        + f"MERGE {pattern} "
+        + bind
         + _touch(var)
         + _set(var, columns)
         + WRITTEN
@@ -207,7 +207,7 @@ def node_statements(node: NodeType, columns: dict[str, str], per_row: bool) -> S
             f"CREATE {n} " + _assign("n", columns),
             covered=covered,
         ),
-        merge=_merge(per_row, "", n, "n", columns),
+        merge=_merge(per_row, "", f"MERGE {n} ", "n", columns),
     )
 
 
@@ -226,46 +226,27 @@ def relationship_statements(
     a = f"(a:{ident(start.label)} {_key(start, 'start')})"
     b = f"(b:{ident(end.label)} {_key(end, 'end')})"
     ends = f"MATCH {a} MATCH {b} "
-    lock = (
-        PLANNED + "UNWIND $stripes AS s MERGE (l:LoadStripe {stripe: s}) "
-        "SET l.held = true REMOVE l.held"
-    )
-    if not rel.key:
-        r = f"[r:{ident(rel.type)}]"
-        return Statements(
-            lock=lock,
-            create=_create(
-                per_row,
-                ends,
-                f"EXISTS {{ (a)-{r}->(b) }}",
-                f"CREATE (a)-{r}->(b) " + _assign("r", columns),
-                carry=", a, b",
-            ),
-            merge=_merge(per_row, ends, f"(a)-{r}->(b)", "r", columns),
-        )
-    key = _value(rel.key, rel.properties[rel.key].type)
-    same = f"[x IN [(a)-[x:{ident(rel.type)}]->(b) | x] WHERE x.{ident(rel.key)} = {key}]"
-    update = (
-        PLANNED
-        + "UNWIND $rows AS row "
-        + _provenance(per_row)
-        + ends
-        + f"WITH row, first, last, sources, head({same}) AS r WHERE r IS NOT NULL "
-        + _touch("r")
-        + _set("r", columns)
-        + WRITTEN
-    )
+    r = f"[r:{ident(rel.type)}]"
+    if rel.key:
+        key = _value(rel.key, rel.properties[rel.key].type)
+        same = f"[x IN [(a)-[x:{ident(rel.type)}]->(b) | x] WHERE x.{ident(rel.key)} = {key}]"
+        found = f"size({same}) > 0"
+        r = f"[r:{ident(rel.type)} {{{ident(rel.key)}: {key}}}]"
+        bind = f"WITH row, first, last, sources, head({same}) AS r WHERE r IS NOT NULL "
+    else:
+        found = f"EXISTS {{ (a)-{r}->(b) }}"
+        bind = f"MERGE (a)-{r}->(b) "
     return Statements(
-        lock=lock,
+        lock=PLANNED + "UNWIND $stripes AS s MERGE (l:LoadStripe {stripe: s}) "
+        "SET l.held = true REMOVE l.held",
         create=_create(
             per_row,
             ends,
-            f"size({same}) > 0",
-            f"CREATE (a)-[r:{ident(rel.type)} {{{ident(rel.key)}: {key}}}]->(b) "
-            + _assign("r", columns),
+            found,
+            f"CREATE (a)-{r}->(b) " + _assign("r", columns),
             carry=", a, b",
         ),
-        merge=update,
+        merge=_merge(per_row, ends, bind, "r", columns),
     )
 
 
