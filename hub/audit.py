@@ -221,7 +221,9 @@ def verify(driver: Driver, database: str | None = None, page: int = 5000) -> Ver
         while True:
             rows = session.execute_read(queries.page, expected_seq - 1, page)
             for row in rows:
-                native = {k: (_micros(v.to_native()) if k == "at" else v) for k, v in row.items()}
+                native: dict[str, Any] = {
+                    k: (_micros(v.to_native()) if k == "at" else v) for k, v in row.items()
+                }
                 seq = native.get("seq")
                 if seq != expected_seq:
                     verdict.broken, verdict.why = (
