@@ -226,14 +226,14 @@ def relationship_statements(
     a = f"(a:{ident(start.label)} {_key(start, 'start')})"
     b = f"(b:{ident(end.label)} {_key(end, 'end')})"
     ends = f"MATCH {a} MATCH {b} "
-    r = f"[r:{ident(rel.type)}]"
     if rel.key:
         key = _value(rel.key, rel.properties[rel.key].type)
         same = f"[x IN [(a)-[x:{ident(rel.type)}]->(b) | x] WHERE x.{ident(rel.key)} = {key}]"
-        found = f"size({same}) > 0"
         r = f"[r:{ident(rel.type)} {{{ident(rel.key)}: {key}}}]"
+        found = f"size({same}) > 0"
         bind = f"WITH row, first, last, sources, head({same}) AS r WHERE r IS NOT NULL "
     else:
+        r = f"[r:{ident(rel.type)}]"
         found = f"EXISTS {{ (a)-{r}->(b) }}"
         bind = f"MERGE (a)-{r}->(b) "
     return Statements(
