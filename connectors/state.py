@@ -51,6 +51,52 @@ def save_cursor(
         )
 
 
+def unchanged(driver: Driver, rows: list[tuple[str, str]], database: str | None = None) -> set[str]:
+    """Of `rows` (record id, raw content), the ids the graph already holds exactly so, as a
+    record or in quarantine: a source asked for what changed at or after a cursor sends the
+    record at the cursor again."""
+    if not rows:
+        return set()
+    records, _, _ = driver.execute_query(
+        "UNWIND $rows AS row "
+        "OPTIONAL MATCH (r:Record {record_id: row[0]}) "
+        "OPTIONAL MATCH (q:Quarantine {quarantine_id: row[0]}) "
+        "WITH row WHERE r.raw = row[1] OR q.raw = row[1] "
+        "RETURN collect(row[0]) AS ids",
+        rows=[list(row) for row in rows],
+        database_=database,
+        routing_="r",
+    )
+    return set(records[0]["ids"])
+
+
+def _claim(tx: ManagedTransaction, origins: dict[str, str]) -> dict[str, str]:
+    held = tx.run(
+        "UNWIND keys($origins) AS id MATCH (s:SyncState {stream_id: id}) "
+        "WHERE s.origin IS NOT NULL AND s.origin <> $origins[id] "
+        "RETURN s.stream_id AS id, s.origin AS origin ORDER BY id",
+        origins=origins,
+    )
+    conflicts = {r["id"]: r["origin"] for r in held}
+    if not conflicts:
+        tx.run(
+            "UNWIND keys($origins) AS id MERGE (s:SyncState {stream_id: id}) "
+            "SET s.origin = $origins[id]",
+            origins=origins,
+        ).consume()
+    return conflicts
+
+
+def claim(driver: Driver, origins: dict[str, str], database: str | None = None) -> dict[str, str]:
+    """Mark each stream (`source/stream`: origin) as synced from that origin, unless the
+    graph holds cursors of another origin for any of them: then write nothing and return
+    those streams with the origin they hold."""
+    if not origins:
+        return {}
+    with driver.session(database=database) as session:
+        return session.execute_write(_claim, origins)
+
+
 def sources(driver: Driver, database: str | None = None) -> list[dict[str, Any]]:
     """Every stream's cursor, last run and quarantine count, for `hub sources`."""
     records, _, _ = driver.execute_query(

@@ -1,7 +1,9 @@
 """Runs a connector: pages from the source, graph rows to the loader, then the cursor.
 
-For each page: transform the records (bad ones to quarantine), write nodes, then
-relationships, then the quarantined rows, and only then move the stream's cursor. A
+For each page: leave out the records the graph already holds exactly as sent (the
+source sends the record at the cursor again), transform the others (bad ones to
+quarantine), write nodes, then relationships, then the quarantined rows, and only then
+move the stream's cursor (`--full` writes every record again). A
 sync killed anywhere re-fetches at most the pages after the last saved cursor, and the
 loader's writes are idempotent, so the graph ends as after an uninterrupted sync.
 
@@ -25,7 +27,7 @@ from neo4j import Driver
 from connectors import state
 from connectors.base import Connector
 from connectors.bigdata import FileConnector, Step
-from connectors.transform import Batch, transform
+from connectors.transform import Batch, identity, transform
 from hub.loader import Loader
 
 GRAPH = "graph"
@@ -37,6 +39,7 @@ class StreamReport:
     stream: str
     fetched: int = 0
     written: int = 0
+    unchanged: int = 0  # fetched again exactly as the graph holds them, so not written
     quarantined: int = 0
     seconds: float = 0.0
     reasons: list[str] = field(default_factory=list)
@@ -121,7 +124,13 @@ async def sync_stream(
     began = time.perf_counter()
     mark = None if full else state.load_cursor(driver, connector.name, stream, loader.database)
     async for page in connector.fetch(stream, mark):
-        batch = transform(connector.name, mapping, page.records, loader.graph, _now())
+        records = page.records
+        if not full:  # the record at the cursor comes again: what the graph has is not new
+            ids = [identity(connector.name, mapping, r) for r in records]
+            held = await asyncio.to_thread(state.unchanged, driver, ids, loader.database)
+            records = [r for r, (i, _) in zip(records, ids, strict=True) if i not in held]
+            report.unchanged += len(page.records) - len(records)
+        batch = transform(connector.name, mapping, records, loader.graph, _now())
         await asyncio.to_thread(write, loader, batch)
         report.fetched += len(page.records)
         report.written += batch.rows

@@ -45,6 +45,12 @@ def person_uid(id_number: str | None, record_id: str) -> str:
     return f"P{id_number}" if id_number else f"R:{record_id}"
 
 
+def identity(source: str, mapping: StreamMap, record: dict[str, Any]) -> tuple[str, str]:
+    """A source record's id in the graph and its raw content as the graph keeps it."""
+    record_id = f"{source}:{mapping.name}:{record.get(mapping.id)}"
+    return record_id, json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def parse_time(value: Any, fmt: str) -> datetime:
     if isinstance(value, datetime):
         return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
@@ -86,8 +92,7 @@ def transform(
     batch = Batch()
     for record in records:
         raw_id = record.get(mapping.id)
-        record_id = f"{source}:{mapping.name}:{raw_id}"
-        raw = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+        record_id, raw = identity(source, mapping, record)
         try:
             seen = parse_time(record.get(mapping.cursor), "iso").astimezone(UTC)
         except BadValue:
