@@ -34,13 +34,17 @@ def build(name: str, settings: Settings) -> Connector:
         ) from None
     except (KeyError, json.JSONDecodeError):
         raise ConfigError(f"{path} has no valid entry for source {name!r}") from None
+    made: Connector
     try:
         if name in FILES:
-            return FILES[name](Path(config["drop"]), step_rows=settings.batch_size)
-        endpoint = Endpoint(config["url"], config["token"])
-    except (KeyError, TypeError):
+            made = FILES[name](Path(config["drop"]), step_rows=settings.batch_size)
+        else:
+            endpoint = Endpoint(config["url"], config["token"])
+            made = HTTP[name](endpoint, page_size=settings.sync_page_size)
+        made.origin = config.get("origin")
+    except (KeyError, TypeError, AttributeError):
         raise ConfigError(f"{path} has no valid entry for source {name!r}") from None
-    return HTTP[name](endpoint, page_size=settings.sync_page_size)
+    return made
 
 
 __all__ = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import cache
@@ -43,6 +44,8 @@ class Endpoint:
 class Connector:
     name: ClassVar[str]
     mapping_file: ClassVar[str]
+    # What the stream cursors belong to (the sources file's `origin`), if it says.
+    origin: str | None = None
 
     def mapping(self) -> SourceMap:
         return shipped(self.mapping_file)
@@ -103,25 +106,29 @@ class HttpConnector(Connector):
                 cursor = page.cursor
 
     async def _get(self, client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> Any:
+        url = f"{self.endpoint.url.rstrip('/')}{path}"
+        began = time.monotonic()
         delay = 0.2
         problem = ""
-        for _ in range(self.attempts):
+        for attempt in range(1, self.attempts + 1):
             try:
                 response = await client.get(path, params=params)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                problem = f"{type(exc).__name__}"
+                problem = f"{type(exc).__name__} ({exc})" if str(exc) else type(exc).__name__
             else:
                 if response.status_code == 200:
                     return response.json()
                 if response.status_code not in (429, 500, 502, 503, 504):
                     answer = f"{response.status_code}: {response.text[:200]}"
-                    raise SourceUnavailable(f"{self.name}: {path} answered {answer}")
+                    raise SourceUnavailable(f"{self.name}: {url} answered {answer}")
                 problem = f"HTTP {response.status_code}"
                 retry_after = response.headers.get("Retry-After")
                 if retry_after and retry_after.isdigit():
                     delay = max(delay, float(retry_after))
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+            if attempt < self.attempts:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
         raise SourceUnavailable(
-            f"{self.name}: {path} failed {self.attempts} times, last: {problem}"
+            f"{self.name}: {url} did not answer: {self.attempts} attempts in "
+            f"{time.monotonic() - began:.0f}s, last: {problem}"
         )

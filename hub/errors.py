@@ -6,6 +6,7 @@
     ├── LoadError                a frame does not fit the graph schema
     ├── ResolutionError          an identity decision or outside list the hub cannot use
     ├── DatabaseUnavailable      Neo4j cannot be reached or is not migrated
+    ├── StateConflict            the graph's sync cursors belong to other sources
     ├── AccessError              a request may not do what it asks
     │   ├── Unauthenticated      no credentials, or ones the hub does not accept (401)
     │   ├── Forbidden            the role does not carry the permission (403)
@@ -44,6 +45,11 @@ class ResolutionError(HubError):
 
 class DatabaseUnavailable(HubError):
     """Neo4j cannot be reached, refuses the credentials, or is not migrated."""
+
+
+class StateConflict(HubError):
+    """The graph holds the sync cursors of other sources (another county) than the ones
+    the sources file names."""
 
 
 class AccessError(HubError):

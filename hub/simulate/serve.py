@@ -72,6 +72,15 @@ def write_private_json(path: Path, content: object) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def _origin(world: Path) -> str | None:
+    """The county a world folder holds, as its manifest (`hub world generate`) names it."""
+    try:
+        made = json.loads((world / "manifest.json").read_text(encoding="utf-8"))
+        return f"county of {made['people']:,} people, seed {made['seed']}, noise {made['noise']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 class Simulators:
     """The control server and the three source systems over one Simulation."""
 
@@ -94,11 +103,14 @@ class Simulators:
         return _url(self._host_of(name), self.ports[name])
 
     def manifest(self) -> dict[str, dict[str, str]]:
-        """The content of simulators.json."""
+        """The content of simulators.json; each source names the county it serves as its
+        `origin`, which the hub's sync cursors remember."""
         content: dict[str, dict[str, str]] = {"control": {"url": self.url("control")}}
+        origin = _origin(self.sim.world)
+        named = {"origin": origin} if origin else {}
         for name, state in self.sim.systems.items():
-            content[name] = {"url": self.url(name), "token": state.token}
-        content["bigdata"] = {"drop": str(self.sim.drop)}
+            content[name] = {"url": self.url(name), "token": state.token, **named}
+        content["bigdata"] = {"drop": str(self.sim.drop), **named}
         return content
 
     def _app(self, name: str) -> ASGIApp:
