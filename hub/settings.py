@@ -24,7 +24,13 @@ class Settings:
     data_dir: Path = _var(
         "HUB_DATA_DIR",
         Path.home() / ".hub",
-        "Where the hub keeps the Neo4j download, the database files and the generated password.",
+        "Where the hub keeps the database files, the generated password and secrets, the "
+        "demo county and the log.",
+    )
+    cache_dir: Path = _var(
+        "HUB_CACHE_DIR",
+        Path.home() / ".cache" / "county-hub",
+        "Where the Neo4j download (about 120 MB) is kept, once for every data folder.",
     )
     host: str = _var("HUB_HOST", "127.0.0.1", "Address `hub serve` listens on.")
     port: int = _var("HUB_PORT", 8000, "Port `hub serve` listens on.")

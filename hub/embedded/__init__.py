@@ -2,16 +2,21 @@
 
 Neo4j Community is fetched from Maven Central with Maven (`pom.xml` beside this
 file; Maven keeps its usual ~/.m2 cache) and its jars copied into
-`$HUB_DATA_DIR/cache/neo4j-<version>/lib`, once, and run embedded by the
-small `HubNeo4j.java` with the Bolt connector on 127.0.0.1 (compiled once beside the
-jars, which saves every start the seconds of compiling it). Each Bolt port has its
-own instance folder, `$HUB_DATA_DIR/instances/<port>/`, holding the database, the
-logs, the generated password (mode 600) and the pid of the running process.
+`$HUB_CACHE_DIR/neo4j-<version>/lib`, once for every data folder of the user (a lock
+file lets one start fetch while the others wait), and run embedded by the small
+`HubNeo4j.java` with the Bolt connector on 127.0.0.1 (compiled once beside the jars,
+which saves every start the seconds of compiling it). Each Bolt port has its own
+instance folder, `$HUB_DATA_DIR/instances/<port>/`, holding the database, the logs, the
+generated password (mode 600) and the pid of the running process.
+
+`start` and `fetch` report what they wait for through a `say` callback (the download
+counts its files and megabytes), so that a first start is not minutes of silence.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -21,6 +26,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +43,11 @@ from hub.settings import Settings
 HERE = Path(__file__).parent
 READY_LINE = "hub-neo4j ready"
 JAVA_MIN = 17
+# Maven's line for each artifact it fetched: "Downloaded from central: URL (1.2 MB at ...)"
+DOWNLOADED = re.compile(r"^Downloaded from .* \(([0-9.]+) (B|kB|MB|GB)")
+UNITS = {"B": 1.0, "kB": 1e3, "MB": 1e6, "GB": 1e9}
+
+Say = Callable[[str], None]  # told what a start is waiting for, as it changes
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class Instance:
 
     @property
     def lib(self) -> Path:
-        return self.settings.data_dir / "cache" / f"neo4j-{self.settings.neo4j_version}" / "lib"
+        return self.settings.cache_dir / f"neo4j-{self.settings.neo4j_version}" / "lib"
 
     @property
     def uri(self) -> str:
@@ -118,36 +129,64 @@ def status(settings: Settings) -> Status:
     return Status(pid is not None, pid, settings.neo4j_version, inst.uri, inst.folder)
 
 
-def fetch(settings: Settings) -> Path:
+def fetch(settings: Settings, say: Say | None = None) -> Path:
     """Fetch Neo4j Community and its Bolt connector from Maven Central, once."""
     lib = Instance(settings).lib
     done = lib.parent / "complete"
     if done.exists():
         return lib
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    with (lib.parent.with_name(f"{lib.parent.name}.lock")).open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when the file closes
+        except BlockingIOError:
+            if say:
+                say(f"waiting for another start fetching Neo4j into {lib.parent}")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            _download(settings, lib, say)
+            done.write_text(settings.neo4j_version)
+    return lib
+
+
+def _download(settings: Settings, lib: Path, say: Say | None) -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise MavenMissing(
             "Maven is needed once to fetch Neo4j from Maven Central; install it "
             "(apt-get install maven) or set NEO4J_URI to an existing Neo4j"
         )
-    lib.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(lib, ignore_errors=True)
     pom = lib.parent / "pom.xml"
     shutil.copyfile(HERE / "pom.xml", pom)
     command = [
-        mvn, "-B", "-q", "-f", str(pom),
+        mvn, "-B", "-f", str(pom),
         f"-Dneo4j.version={settings.neo4j_version}",
         "dependency:copy-dependencies", f"-DoutputDirectory={lib}",
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        lines = [ln for ln in (result.stdout + result.stderr).splitlines() if "ERROR" in ln]
-        reason = re.sub(r"\x1b\[[0-9;]*m", "", lines[0] if lines else "no output").strip()
+    what = f"fetching Neo4j {settings.neo4j_version} from Maven Central (about 120 MB, once)"
+    if say:
+        say(what)
+    files, size, errors = 0, 0.0, []
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as maven:
+        assert maven.stdout is not None
+        for line in maven.stdout:
+            plain = re.sub(r"\x1b\[[0-9;]*m", "", line).strip()
+            if "ERROR" in plain:
+                errors.append(plain)
+            got = DOWNLOADED.search(plain)
+            if got:
+                files += 1
+                size += float(got.group(1)) * UNITS[got.group(2)]
+                if say:
+                    say(f"{what}: {files} files, {size / 1e6:.1f} MB")
+    if maven.returncode != 0:
+        reason = errors[0] if errors else "no output"
         raise DownloadFailed(
             f"fetching Neo4j {settings.neo4j_version} from Maven Central failed: {reason}"
         )
-    done.write_text(settings.neo4j_version)
-    return lib
 
 
 def _java() -> str:
@@ -223,7 +262,7 @@ def _write_conf(inst: Instance) -> None:
     )
 
 
-def start(settings: Settings) -> Status:
+def start(settings: Settings, say: Say | None = None) -> Status:
     """Start the project-run Neo4j if it is not running; wait until Bolt answers."""
     inst = Instance(settings)
     if inst.pid() is not None:
@@ -234,7 +273,9 @@ def start(settings: Settings) -> Status:
             f"port {settings.neo4j_port} on 127.0.0.1 is taken by another program; "
             "stop it or choose another with HUB_NEO4J_PORT"
         )
-    lib = fetch(settings)
+    lib = fetch(settings, say)
+    if say:
+        say("compiling the Neo4j launcher")
     classes = launcher(java, lib)
     inst.password()
     _write_conf(inst)
@@ -250,8 +291,11 @@ def start(settings: Settings) -> Status:
     ]  # fmt: skip
     pid = _spawn(command, inst.log_file)
     inst.pid_file.write_text(str(pid))
-    deadline = time.monotonic() + settings.neo4j_start_timeout
+    began = time.monotonic()
+    deadline = began + settings.neo4j_start_timeout
     while time.monotonic() < deadline:
+        if say:
+            say(f"starting Neo4j on {inst.uri} ({time.monotonic() - began:.0f}s)")
         if os.waitpid(pid, os.WNOHANG) != (0, 0):
             inst.pid_file.unlink(missing_ok=True)
             raise StartFailed(f"Neo4j exited while starting: {_last_error(inst.log_file)}")
