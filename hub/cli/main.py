@@ -3,6 +3,10 @@
 A group's module imports what its commands need (the driver, polars, the web stack,
 pypinyin...), which takes seconds for all of them together: `hub sync` assembles the
 `sync` command only; `hub`, `hub --help` and an unknown command assemble every one.
+
+Exit codes: 0 done; 1 an error, printed as one line (`HubError`); 2 a wrong command line
+(typer's usage errors); 3 a partial sync (`hub sync`: some sources failed, the others
+were synced); 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -10,11 +14,15 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Iterable
+from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
+from hub import logs
 from hub.errors import HubError
+from hub.settings import Settings
 
 # Each command of `hub` and where it is: module of hub.cli, attribute (a typer app for a
 # group of commands, else a function), in the order `hub --help` lists them.
@@ -42,8 +50,19 @@ def assemble(names: Iterable[str] = COMMANDS) -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 
     @app.callback()
-    def hub() -> None:
+    def hub(
+        verbose: Annotated[
+            bool,
+            typer.Option(
+                "--verbose",
+                "-v",
+                help="Also show on stderr what goes to the debug log "
+                "($HUB_DATA_DIR/logs/hub.log): the database's notifications.",
+            ),
+        ] = False,
+    ) -> None:
         """County intelligence hub: sources fused into one Neo4j graph, served over GraphQL."""
+        logs.configure(Settings.from_env(), verbose=verbose)
 
     for name in names:
         module, attribute = COMMANDS[name]
@@ -56,9 +75,14 @@ def assemble(names: Iterable[str] = COMMANDS) -> typer.Typer:
 
 
 def main() -> None:
-    asked = sys.argv[1:2]
+    # the command is the first word that is not an option (`hub --verbose sync`)
+    asked = [arg for arg in sys.argv[1:] if not arg.startswith("-")][:1]
     try:
         assemble(asked if asked and asked[0] in COMMANDS else COMMANDS)()
     except HubError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        error = Text.assemble(("error: ", "bold red"), str(exc))
+        Console(stderr=True, highlight=False).print(error, soft_wrap=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        Console(stderr=True, highlight=False).print("stopped")
+        sys.exit(130)
