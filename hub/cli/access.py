@@ -8,13 +8,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub import audit, db, keys
+from hub import audit, keys
 from hub.access import Role
+from hub.cli.progress import connected
 from hub.cli.trail import recorded
 from hub.errors import HubError
 from hub.settings import Settings
 
-console = Console(highlight=False)
+console = Console(highlight=False, emoji=False)
 keys_app = typer.Typer(
     help="API keys of connector jobs and dashboard clients.", no_args_is_help=True
 )
@@ -25,14 +26,16 @@ def token(
     user: Annotated[str, typer.Option(help="Who the token is for.")],
     role: Annotated[Role, typer.Option(help="The role the token carries.")],
     unit: Annotated[str | None, typer.Option(help="The user's unit code.")] = None,
-    ttl: Annotated[int | None, typer.Option(help="Seconds valid; default HUB_TOKEN_TTL.")] = None,
+    ttl: Annotated[
+        int | None, typer.Option(min=1, help="Seconds valid; default HUB_TOKEN_TTL.")
+    ] = None,
 ) -> None:
     """Print a development token (HS256, signed with HUB_JWT_SECRET)."""
     from hub import auth  # the JWT and cryptography libraries: for this command only
 
     settings = Settings.from_env()
     with (
-        db.connected(settings) as driver,
+        connected(settings) as driver,
         recorded(driver, settings, "token", user=user, role=str(role), unit=unit),
     ):
         print(auth.issue(settings, user, role, unit, ttl))
@@ -47,7 +50,7 @@ def keys_create(
     """Create an API key; it is printed once and only its hash is kept."""
     settings = Settings.from_env()
     with (
-        db.connected(settings) as driver,
+        connected(settings) as driver,
         recorded(driver, settings, "keys create", name=name, role=str(role), unit=unit) as extra,
     ):
         new = keys.create(driver, name, role, unit, settings.neo4j_database)
@@ -60,7 +63,7 @@ def keys_create(
 def keys_list() -> None:
     """Every API key: id, name, role, unit, when created and revoked."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver, recorded(driver, settings, "keys list"):
+    with connected(settings) as driver, recorded(driver, settings, "keys list"):
         rows = keys.listed(driver, settings.neo4j_database)
     table = Table("key id", "name", "role", "unit", "created", "revoked")
     for row in rows:
@@ -79,7 +82,7 @@ def keys_list() -> None:
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id to revoke.")]) -> None:
     """Revoke an API key: every API process refuses it within a minute."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver, recorded(driver, settings, "keys revoke", key=key_id):
+    with connected(settings) as driver, recorded(driver, settings, "keys revoke", key=key_id):
         if not keys.revoke(driver, key_id, settings.neo4j_database):
             raise HubError(f"no API key {key_id!r}; `hub keys list` shows them")
     console.print(f"revoked {key_id}")
@@ -89,7 +92,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id to revoke
 def audit_verify() -> None:
     """Check the whole audit chain; name the first event that does not fit."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver:
+    with connected(settings) as driver:
         verdict = audit.verify(driver, settings.neo4j_database)
     if not verdict.ok:
         raise HubError(

@@ -1,29 +1,57 @@
-"""`hub db ...` and `hub config`: the graph's schema and the hub's settings."""
+"""`hub db ...` and `hub config`: the graph's schema, starting clean, the hub's settings."""
 
 from __future__ import annotations
+
+import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from hub import db, migrate
+from hub.cli.progress import connected, err, migrated
+from hub.cli.trail import recorded
+from hub.errors import HubError
 from hub.settings import Settings, describe
 
-app = typer.Typer(help="The graph database: schema migration.")
-console = Console(highlight=False)
+app = typer.Typer(help="The graph database: schema migration, starting clean.")
+console = Console(highlight=False, emoji=False)
 
 
 @app.command("migrate")
 def migrate_command() -> None:
     """Create the constraints and indexes graph_schema declares (idempotent)."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver:
-        report = migrate.migrate(driver, database=settings.neo4j_database)
+    with connected(settings) as driver:
+        report = migrated(driver, settings)
     console.print(
         f"graph schema {report.version}/{report.digest}: {len(report.created)} created, "
         f"{len(report.kept)} already there, {len(report.replaced)} replaced, "
         f"{len(report.dropped)} no longer declared dropped"
     )
+
+
+@app.command("reset")
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Empty the graph (data, sync cursors, API keys, audit trail) and migrate it again:
+    a clean start, e.g. before syncing another county into this data folder."""
+    settings = Settings.from_env()
+    where = f"Neo4j at {db.credentials(settings)[0]}" + (
+        f" (data folder {settings.data_dir})" if settings.embedded else ""
+    )
+    if not yes:
+        if not sys.stdin.isatty():
+            raise HubError(f"`hub db reset` empties the graph of {where}; add --yes to do it")
+        typer.confirm(f"Empty the graph of {where}?", abort=True)
+    with connected(settings) as driver:
+        with err.status("deleting every node"):
+            deleted = db.empty(driver, settings.neo4j_database)
+        with recorded(driver, settings, "db reset", deleted=deleted):
+            migrate.migrate(driver, database=settings.neo4j_database)
+    console.print(f"emptied the graph of {where}: {deleted:,} nodes deleted, schema in place")
 
 
 def config() -> None:

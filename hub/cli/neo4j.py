@@ -10,7 +10,7 @@ from hub.errors import ConfigError
 from hub.settings import Settings
 
 app = typer.Typer(help="Run the project's own Neo4j on loopback (when NEO4J_URI is unset).")
-console = Console(highlight=False)
+console = Console(highlight=False, emoji=False)
 
 
 def _settings() -> Settings:

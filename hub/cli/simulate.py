@@ -16,7 +16,7 @@ from hub.simulate.faults import FaultError, parse_spec
 from hub.simulate.systems import SYSTEMS
 
 app = typer.Typer(help="The source systems as HTTP services on loopback.")
-console = Console(highlight=False)
+console = Console(highlight=False, emoji=False)
 
 
 def _start_at(text: str | None) -> datetime | None:

@@ -1,4 +1,9 @@
-"""`hub sync` and `hub sources`: keeping the graph in step with the source systems."""
+"""`hub sync` and `hub sources`: keeping the graph in step with the source systems.
+
+`hub sync` exits 0 when every source was synced, 3 when some failed and the others were
+synced, resolved and alerted (a partial sync: each failure is named with its URL), 1
+when it could not run at all, and 2 for a wrong command line.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,23 @@ from typing import Annotated
 
 import typer
 from neo4j import Driver
+from rich import box
 from rich.console import Console
-from rich.progress import Progress, TaskID
 from rich.table import Table
+from rich.text import Text
 
 import connectors
 from connectors import state
 from connectors.sync import StreamReport
-from hub import db, migrate, syncing
+from hub import syncing
+from hub.cli.progress import bars, connected, err, migrated
 from hub.cli.resolve import show_resolution, stage_bars
 from hub.cli.trail import recorded
 from hub.settings import Settings
 
-console = Console(highlight=False)
+console = Console(highlight=False, emoji=False)
+
+PARTIAL = 3  # exit code of a sync in which some sources failed
 
 
 def sync(
@@ -29,68 +38,91 @@ def sync(
     full: Annotated[bool, typer.Option("--full", help="Ignore the saved cursors.")] = False,
 ) -> None:
     """Sync sources into the graph, incrementally from each stream's saved cursor; then
-    resolve identities and raise alerts."""
+    resolve identities and raise alerts. Exit code 0: all synced; 3: some sources failed
+    (named), the others synced; 1: nothing could run."""
     settings = Settings.from_env()
     chosen = [connectors.build(name, settings) for name in (sources or connectors.names())]
-    with db.connected(settings) as driver:
-        migrate.migrate(driver, database=settings.neo4j_database)
-        run_sync(driver, settings, chosen, full=full)
+    with connected(settings) as driver:
+        migrated(driver, settings)
+        done = run_sync(driver, settings, chosen, full=full)
+    if done.partial:
+        raise typer.Exit(PARTIAL)
 
 
 def run_sync(
     driver: Driver, settings: Settings, chosen: list[connectors.Connector], *, full: bool = False
 ) -> syncing.Synced:
-    """`hub.syncing.sync` with a progress bar per stream and per resolution stage, audited
-    as one CLI action; then its figures."""
+    """`hub.syncing.sync` with a line per stream and a bar per resolution stage, audited
+    as one CLI action; then its figures, and each failed source with what to do."""
     names = [c.name for c in chosen]
     with (
         recorded(driver, settings, "sync", sources=names, full=full) as extra,
-        Progress(console=console, transient=False) as progress,
+        bars() as progress,
     ):
-        tasks: dict[str, TaskID] = {}
+        tasks = {
+            f"{c.name}/{s}": progress.add_task(f"{c.name}/{s}: waiting", start=False, total=None)
+            for c in chosen
+            for s in c.mapping().streams
+        }
 
         def stream(report: StreamReport) -> None:
-            name = f"{report.source}/{report.stream}"
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=None)
+            task = tasks[f"{report.source}/{report.stream}"]
+            progress.start_task(task)
             progress.update(
-                tasks[name],
+                task,
                 completed=report.fetched,
                 description=(
-                    f"{name}: {report.written} written, "
-                    f"{report.quarantined} quarantined, {report.rate:,.0f} rows/s"
+                    f"{report.source}/{report.stream}: {report.written:,} written, "
+                    f"{report.quarantined:,} quarantined"
                 ),
             )
 
-        resolving = stage_bars(progress)
         done = asyncio.run(
-            syncing.sync(driver, settings, chosen, full=full, progress=stream, resolving=resolving)
+            syncing.sync(
+                driver, settings, chosen, full=full, progress=stream, resolving=stage_bars(progress)
+            )
         )
-        for report in done.streams:
-            progress.update(tasks[f"{report.source}/{report.stream}"], total=report.fetched)
         extra["reason"] = done.summary()
-    show_reports(done.streams)
+    show_reports(done)
     show_resolution(done.resolution)
     return done
 
 
-def show_reports(reports: list[StreamReport]) -> None:
-    table = Table("stream", "fetched", "written", "quarantined", "rows/s")
-    for r in reports:
+def show_reports(done: syncing.Synced) -> None:
+    # no edges: the widest stream name and every figure fit 80 columns
+    table = Table("stream", box=box.SIMPLE, show_edge=False, pad_edge=False)
+    for figure in ("fetched", "written", "unchanged", "quarantined", "seconds"):
+        table.add_column(figure, justify="right")
+    for r in done.streams:
         table.add_row(
             f"{r.source}/{r.stream}",
-            str(r.fetched),
-            str(r.written),
-            str(r.quarantined),
-            f"{r.rate:,.0f}",
+            f"{r.fetched:,}",
+            f"{r.written:,}",
+            f"{r.unchanged:,}",
+            f"{r.quarantined:,}",
+            f"{r.seconds:,.1f}",
         )
+    for failure in done.failures:
+        table.add_row(failure.source, "[red]failed[/]", "", "", "", "")
     console.print(table)
+    written = sum(r.written for r in done.streams)
+    held = sum(r.quarantined for r in done.streams)
+    if not written and not held and not done.failures:
+        console.print("nothing new: every stream was up to date, nothing was written")
+    else:
+        console.print(
+            f"{written:,} records written, {held:,} quarantined "
+            f"({sum(r.unchanged for r in done.streams):,} fetched again unchanged)"
+        )
+    for failure in done.failures:
+        err.print(Text.assemble((f"{failure.source} failed: ", "bold red"), failure.reason))
+        err.print(Text(f"  {failure.hint}"))
 
 
 def sources() -> None:
     """Every stream with its cursor, last run and quarantine count."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver, recorded(driver, settings, "sources"):
+    with connected(settings) as driver, recorded(driver, settings, "sources"):
         rows = state.sources(driver, settings.neo4j_database)
     table = Table("stream", "cursor", "last run", "rows", "quarantined")
     for row in rows:

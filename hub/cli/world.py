@@ -13,7 +13,7 @@ from hub.world import WorldConfig, generate
 from hub.world.config import NOISE_LEVELS
 
 app = typer.Typer(help="The synthetic county the source simulators serve.", no_args_is_help=True)
-console = Console(highlight=False)
+console = Console(highlight=False, emoji=False)
 
 
 @app.callback()

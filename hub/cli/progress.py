@@ -1,0 +1,72 @@
+"""What the CLI shows while a command waits: starting Neo4j (fetching it the first time),
+migrating the graph schema, syncing and resolving.
+
+Progress goes to stderr, so that stdout holds only a command's answer (a token, a
+table) and `export HUB_TOKEN=$(hub token ...)` works. In a terminal the lines move in
+place; elsewhere (a log, a pipe) only each step's last line is printed. Every bar puts
+its elapsed time first, so a narrow terminal cuts a description, never a timing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from neo4j import Driver
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hub import db, embedded, migrate
+from hub.settings import Settings
+
+err = Console(stderr=True, highlight=False, emoji=False)
+
+
+def bars() -> Progress:
+    """Bars for steps of unknown or known length, fitting an 80-column terminal."""
+    return Progress(
+        TimeElapsedColumn(),
+        BarColumn(bar_width=12),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+    )
+
+
+@contextmanager
+def step(text: str) -> Iterator[None]:
+    """A status line for a step that has no count; its time printed when done."""
+    began = time.perf_counter()
+    with err.status(text):
+        yield
+    err.print(f"{text}: done in {time.perf_counter() - began:.0f}s")
+
+
+def start_neo4j(settings: Settings) -> bool:
+    """Start the project-run Neo4j if it is not running, saying what it waits for (the
+    first start fetches it). True if this call started it."""
+    if not settings.embedded or embedded.status(settings).running:
+        return False
+    began = time.perf_counter()
+    with err.status("starting Neo4j") as shown:
+        status = embedded.start(settings, say=shown.update)
+    err.print(
+        f"Neo4j {status.version} started on {status.uri} (pid {status.pid}) "
+        f"in {time.perf_counter() - began:.0f}s"
+    )
+    return True
+
+
+@contextmanager
+def connected(settings: Settings) -> Iterator[Driver]:
+    """`hub.db.connected`, with the Neo4j start shown."""
+    start_neo4j(settings)
+    with db.connected(settings) as driver:
+        yield driver
+
+
+def migrated(driver: Driver, settings: Settings) -> migrate.MigrationReport:
+    """`hub.migrate.migrate` under a status line (a fresh graph takes a few seconds)."""
+    with err.status("checking the graph's constraints and indexes"):
+        return migrate.migrate(driver, database=settings.neo4j_database)
