@@ -1,4 +1,5 @@
-"""The small built-in demo graph (`demo_graph.yaml`), normalised and loaded."""
+"""The small built-in demo graph (`demo_graph.yaml`), normalised and loaded, and the unit
+whose investigator `hub demo` makes a token for."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ from typing import Any
 
 import polars as pl
 import yaml
+from neo4j import Driver
 
 from graph_schema import GraphSchema, NodeType, schema
 from hub import normalise
 from hub.errors import LoadError
 from hub.loader import Loader, LoadReport
+from hub.world.fraud import ANTI_FRAUD_UNIT
 
 DEMO_FILE = Path(__file__).with_name("demo_graph.yaml")
+# The demo's investigator works for the county's anti-telecom-fraud centre, which handles
+# the demo graph's fraud case and the county's fraud cases (hub.world.fraud).
+UNIT = ANTI_FRAUD_UNIT
 
 
 def _normal(node: NodeType, prop: str, raw: Any) -> Any:
@@ -76,3 +82,16 @@ def load(loader: Loader, path: Path = DEMO_FILE) -> list[LoadReport]:
     reports = [loader.nodes(label, f, **common) for label, f in demo["nodes"].items()]
     reports += [loader.relationships(t, f, **common) for t, f in demo["rels"].items()]
     return reports
+
+
+def case_counts(driver: Driver, unit: str, database: str | None = None) -> tuple[int, int]:
+    """The cases `unit` handles, and all cases of the graph."""
+    records, _, _ = driver.execute_query(
+        "MATCH (c:Case) OPTIONAL MATCH (c)-[h:HANDLED_BY]->(:Unit {code: $unit}) "
+        "RETURN count(DISTINCT CASE WHEN h IS NULL THEN null ELSE c END) AS own, "
+        "count(DISTINCT c) AS every",
+        unit=unit,
+        database_=database,
+        routing_="r",
+    )
+    return records[0]["own"], records[0]["every"]
