@@ -10,15 +10,16 @@ from typing import Annotated
 import typer
 from neo4j import Driver
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TaskID
 from rich.table import Table
+from rich.text import Text
 
-from hub import db, migrate
+from hub.cli.progress import bars, connected, migrated
 from hub.resolution import match as matching
 from hub.resolution import run
 from hub.settings import Settings
 
-console = Console(highlight=False)
+console = Console(highlight=False, emoji=False)
 review = typer.Typer(help="The review queue of identity resolution.", no_args_is_help=True)
 
 
@@ -33,8 +34,8 @@ def resolve(
 ) -> None:
     """Resolve persons: new records against existing ones (every record with --full)."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver:
-        migrate.migrate(driver, database=settings.neo4j_database)
+    with connected(settings) as driver:
+        migrated(driver, settings)
         if explain is not None:
             show_explanation(driver, settings, explain)
             return
@@ -42,13 +43,7 @@ def resolve(
 
 
 def resolve_with_progress(driver: Driver, settings: Settings, *, full: bool = False) -> run.Report:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
+    with bars() as progress:
         report = run.run(driver, settings, full=full, progress=stage_bars(progress))
     show_resolution(report)
     return report
@@ -61,7 +56,12 @@ def stage_bars(progress: Progress) -> Callable[[str, int, int], None]:
     def show(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
             tasks[stage] = progress.add_task(f"resolution: {stage}", total=total)
-        progress.update(tasks[stage], completed=done, total=total)
+        progress.update(
+            tasks[stage],
+            completed=done,
+            total=total,
+            description=f"resolution: {stage} {done:,}/{total:,}",
+        )
 
     return show
 
@@ -76,19 +76,43 @@ def show_resolution(report: run.Report) -> None:
 
 
 def show_explanation(driver: Driver, settings: Settings, uid: str) -> None:
+    """A person's records and the judgements about it, every value printed as it is
+    (record ids such as `bigdata:hotel:...` are not emoji codes, nor brackets markup)."""
     found = run.explain(driver, settings, uid)
-    console.print(f"[bold]{found['person']}[/] {found['name'] or ''}")
-    table = Table("record", "unit", "raw")
-    for r in found["records"]:
-        table.add_row(r["record_id"], r["unit"], json.dumps(r["raw"], ensure_ascii=False))
-    console.print(table)
+    console.print(Text.assemble((found["person"], "bold"), " ", found["name"] or ""))
+    if found["records"]:
+        table = Table("record", "identity", "raw", caption=IDENTITY)
+        for r in found["records"]:
+            raw = json.dumps(r["raw"], ensure_ascii=False)
+            table.add_row(Text(r["record_id"]), Text(r["unit"]), Text(raw))
+        console.print(table)
+    else:
+        console.print("no source records: written directly (the demo graph), not by a connector")
     if not found["judgements"]:
-        console.print("one identity: no judgement was needed (same ID number or one record)")
+        console.print(
+            "one identity: no judgement was needed (its records share one ID number, "
+            "or it has one record)"
+        )
     for j in found["judgements"]:
-        console.print(f"{j['pair']}: {j['verdict']} by {j['by']} at {j['at']}, score {j['score']}")
+        line = f"{j['pair']}: {j['verdict']} by {j['by']} at {j['at']}, score {j['score']}"
+        console.print(Text(line))
+        if j["verdict"] == "unsure":
+            console.print(
+                Text(
+                    "    waiting in the review queue: "
+                    f"hub review decide {j['left']} {j['right']} positive|negative"
+                )
+            )
         fields = j["comparisons"].get("fields", {})
         for name, part in fields.items():
             console.print(f"    {name:<8} level {part['level']:>2}  weight {part['weight']:>7}")
+
+
+# What the "identity" column of `--explain` holds.
+IDENTITY = (
+    "identity: the person a record made before any merge, P<ID number> for a valid resident "
+    "ID number, else R:<record id>"
+)
 
 
 @review.command("list")
@@ -97,7 +121,7 @@ def review_list(
 ) -> None:
     """Unsure pairs waiting for a person's decision, most likely first."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver:
+    with connected(settings) as driver:
         queue = run.review_queue(driver, settings)
     table = Table("left", "right", "score", "fields")
     for j in queue[:limit]:
@@ -119,7 +143,7 @@ def review_decide(
 ) -> None:
     """Decide whether two persons are the same; a manual decision outlives every run."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver:
+    with connected(settings) as driver:
         changes = run.decide(driver, settings, [(left, right)], verdict, by)
     console.print(f"{verdict}: merged {changes.merged}, split {changes.split}")
 
@@ -134,7 +158,7 @@ def match(
 ) -> None:
     """Best persons of the graph for every row of an outside list, with score and why."""
     settings = Settings.from_env()
-    with db.connected(settings) as driver:
+    with connected(settings) as driver:
         frame, found = matching.match_file(driver, settings.neo4j_database, file, mapping, top)
     rows = []
     for i, candidates in enumerate(found):

@@ -234,6 +234,19 @@ def release(driver: Driver, database: str | None, members: Iterable[str]) -> Non
             session.execute_write(work)
 
 
+def person_of(driver: Driver, database: str | None, uid: str) -> dict[str, Any] | None:
+    """The person `uid` names (or the one a merged person belongs to), if there is one."""
+    records, _, _ = driver.execute_query(
+        "OPTIONAL MATCH (m:MergedPerson {uid: $uid}) "
+        "WITH coalesce(m.merged_into, $uid) AS head "
+        "MATCH (p:Person {uid: head}) RETURN p.uid AS person, p.name AS name",
+        uid=uid,
+        database_=database,
+        routing_="r",
+    )
+    return records[0].data() if records else None
+
+
 def records_of(driver: Driver, database: str | None, uid: str) -> list[Any]:
     """The records of a person (or of the person a merged one belongs to), with the
     merged person each came through."""

@@ -153,14 +153,19 @@ def explain(driver: Driver, settings: Settings, uid: str) -> dict[str, Any]:
     """The records of an entity and the judgements that put them together."""
     database = settings.neo4j_database
     rows = q.records_of(driver, database, uid)
-    if not rows:
+    person = (
+        {"person": rows[0]["person"], "name": rows[0]["name"]}
+        if rows
+        else q.person_of(driver, database, uid)  # a person no source record made
+    )
+    if person is None:
         raise ResolutionError(f"no person with uid {uid!r}")
-    units = sorted({r["unit"] for r in rows})
+    units = sorted({r["unit"] for r in rows} or {person["person"]})
     wanted = set(units)
-    judged = [j for j in _stored(driver, database) if j.left in wanted and j.right in wanted]
+    # its own merges and splits, and the pairs with other persons (the review queue's)
+    judged = [j for j in _stored(driver, database) if j.left in wanted or j.right in wanted]
     return {
-        "person": rows[0]["person"],
-        "name": rows[0]["name"],
+        **person,
         "records": [
             {"record_id": r["record_id"], "unit": r["unit"], "raw": json.loads(r["raw"])}
             for r in rows
@@ -169,6 +174,8 @@ def explain(driver: Driver, settings: Settings, uid: str) -> dict[str, Any]:
         "judgements": [
             {
                 "pair": j.id,
+                "left": j.left,
+                "right": j.right,
                 "verdict": j.verdict,
                 "by": j.by,
                 "at": j.at.isoformat(),
