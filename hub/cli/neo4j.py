@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from hub import embedded
+from hub.cli.progress import err
 from hub.errors import ConfigError
 from hub.settings import Settings
 
@@ -33,8 +34,8 @@ def _show(status: embedded.Status) -> None:
 def start() -> None:
     """Fetch Neo4j once, start it in the background and wait until Bolt answers."""
     settings = _settings()
-    with console.status("starting Neo4j (the first start fetches it from Maven Central)"):
-        status = embedded.start(settings)
+    with err.status("starting Neo4j") as shown:
+        status = embedded.start(settings, say=shown.update)
     _show(status)
 
 

@@ -81,14 +81,13 @@ def show_explanation(driver: Driver, settings: Settings, uid: str) -> None:
     found = run.explain(driver, settings, uid)
     console.print(Text.assemble((found["person"], "bold"), " ", found["name"] or ""))
     if found["records"]:
-        table = Table("record", "identity", "raw", caption=IDENTITY)
-        for r in found["records"]:
-            raw = json.dumps(r["raw"], ensure_ascii=False)
-            table.add_row(Text(r["record_id"]), Text(r["unit"]), Text(raw))
-        console.print(table)
+        console.print(IDENTITY, style="dim")
+        for r in found["records"]:  # ids whole on their line, the raw record wrapped below
+            console.print(Text.assemble("record ", r["record_id"], "  identity ", r["unit"]))
+            console.print(Text(json.dumps(r["raw"], ensure_ascii=False)), style="dim")
     else:
         console.print("no source records: written directly (the demo graph), not by a connector")
-    if not found["judgements"]:
+    if found["records"] and not found["judgements"]:
         console.print(
             "one identity: no judgement was needed (its records share one ID number, "
             "or it has one record)"
@@ -101,17 +100,18 @@ def show_explanation(driver: Driver, settings: Settings, uid: str) -> None:
                 Text(
                     "    waiting in the review queue: "
                     f"hub review decide {j['left']} {j['right']} positive|negative"
-                )
+                ),
+                soft_wrap=True,
             )
         fields = j["comparisons"].get("fields", {})
         for name, part in fields.items():
             console.print(f"    {name:<8} level {part['level']:>2}  weight {part['weight']:>7}")
 
 
-# What the "identity" column of `--explain` holds.
+# What a record's "identity" in `--explain` is.
 IDENTITY = (
-    "identity: the person a record made before any merge, P<ID number> for a valid resident "
-    "ID number, else R:<record id>"
+    "identity: the person a record made before any merge (P<ID number> for a valid resident "
+    "ID number, else R:<record id>)"
 )
 
 

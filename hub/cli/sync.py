@@ -8,6 +8,7 @@ when it could not run at all, and 2 for a wrong command line.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -115,8 +116,9 @@ def show_reports(done: syncing.Synced) -> None:
             f"({sum(r.unchanged for r in done.streams):,} fetched again unchanged)"
         )
     for failure in done.failures:
-        err.print(Text.assemble((f"{failure.source} failed: ", "bold red"), failure.reason))
-        err.print(Text(f"  {failure.hint}"))
+        failed = Text.assemble((f"{failure.source} failed: ", "bold red"), failure.reason)
+        err.print(failed, soft_wrap=True)
+        err.print(Text(f"  {failure.hint}"), soft_wrap=True)
 
 
 def sources() -> None:
@@ -124,13 +126,28 @@ def sources() -> None:
     settings = Settings.from_env()
     with connected(settings) as driver, recorded(driver, settings, "sources"):
         rows = state.sources(driver, settings.neo4j_database)
-    table = Table("stream", "cursor", "last run", "rows", "quarantined")
+    # times in UTC to the second, so that the widest row fits 80 columns
+    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, collapse_padding=True)
+    for column in ("stream", "cursor (UTC)", "last run (UTC)"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("quarantined", justify="right", no_wrap=True)
     for row in rows:
+        last = row["last_run"]
         table.add_row(
-            row["stream"],
-            str(row["cursor"]),
-            str(row["last_run"]),
-            str(row["rows"]),
-            str(row["held"]),
+            Text(row["stream"]),
+            Text(_moment(row["cursor"])),
+            last.to_native().strftime("%Y-%m-%d %H:%M:%S") if last else "never",
+            f"{row['held']:,}",
         )
     console.print(table)
+
+
+def _moment(cursor: str | None) -> str:
+    """A cursor that is an ISO time, in UTC to the second; any other (a file name) as is."""
+    if cursor is None:
+        return "none"
+    try:
+        moment = datetime.fromisoformat(cursor)
+    except ValueError:
+        return cursor
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment.tzinfo else cursor
