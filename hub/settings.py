@@ -102,8 +102,8 @@ class Settings:
     sources_file: Path | None = _var(
         "HUB_SOURCES",
         None,
-        "JSON file with each source system's URL and token (`hub simulate` writes one); "
-        "unset: `$HUB_DATA_DIR/world/simulators.json`.",
+        "JSON file with each source system's URL and token, and the `origin` its cursors "
+        "belong to (`hub simulate` writes one); unset: `$HUB_DATA_DIR/world/simulators.json`.",
     )
     id_secret: str | None = _var(
         "HUB_ID_SECRET",
