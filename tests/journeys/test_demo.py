@@ -1,0 +1,350 @@
+"""The demo as a first-time user meets it, and the jobs that run beside it.
+
+`./scripts/demo` in a fresh data folder; the README's person query with the token it
+printed; every command block of the README as printed; `hub sync` again and again with
+nothing new; a source system that is down; an alert heard over a real WebSocket from
+`hub serve`; then Ctrl-C, everything gone, and a second start on the same folder.
+
+The tests run in this order and share the one demo of tests/journeys/conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
+
+import connectors
+from connectors.base import shipped
+from hub import db
+from hub.settings import Settings
+from tests.journeys.processes import (
+    HUB,
+    PERSON,
+    REPO,
+    Demo,
+    alive,
+    free_port,
+    hub,
+    in_terminal,
+    port_free,
+)
+from tests.journeys.readme import blocks
+
+DOCS = REPO / "docs" / "queries"
+EVERY_PERIOD = {"from": "2000-01-01T00:00:00+08:00", "to": "2030-01-01T00:00:00+08:00"}
+CASES = "query Cases($from: DateTime!, $to: DateTime!) { stats(from: $from, to: $to) { figures { name value } } }"
+
+
+def _streams_of(source: str) -> list[str]:
+    kind = {**connectors.HTTP, **connectors.FILES}[source]
+    return list(shipped(kind.mapping_file).streams)
+
+
+def _said(output: str) -> str:
+    """Output with its lines joined, as a reader takes wrapped lines."""
+    return " ".join(output.split())
+
+
+def _cases(demo: Demo, token: str) -> int:
+    figures = demo.graphql(CASES, token, **EVERY_PERIOD)["data"]["stats"]["figures"]
+    return int(next(f["value"] for f in figures if f["name"] == "casesAccepted"))
+
+
+def _graph(demo: Demo, query: str) -> list[dict[str, Any]]:
+    with db.connected(Settings.from_env(demo.env)) as driver:
+        rows, _, _ = driver.execute_query(query)
+    return [r.data() for r in rows]
+
+
+def _fingerprint(demo: Demo) -> list[dict[str, Any]]:
+    """What a sync could write: every node and relationship but the audit trail and the
+    sync bookkeeping, and when each record was fetched."""
+    return _graph(
+        demo,
+        "MATCH (n) WHERE NOT n:AuditEvent AND NOT n:AuditHead AND NOT n:SyncState "
+        "WITH count(n) AS nodes "
+        "MATCH ()-[r]->() WITH nodes, count(r) AS relationships "
+        "MATCH (x:Record) RETURN nodes, relationships, count(x) AS records, "
+        "sum(x.fetched_at.epochMillis) AS fetched",
+    )
+
+
+def _streams(stdout: str) -> dict[str, list[str]]:
+    """The rows of `hub sync`'s table: stream -> its figures."""
+    return {
+        cells[0]: cells[1:]
+        for line in stdout.splitlines()
+        if (cells := line.split())
+        and re.fullmatch(r"(cases|fraud|fugitives|bigdata)(/\w+)?", cells[0])
+    }
+
+
+def _wanted(demo: Demo) -> dict[str, Any]:
+    (row,) = _graph(
+        demo,
+        "MATCH (p:Person)-[:WANTED_BY]->(w:Warrant) WHERE w.status IN ['在逃', 'active'] "
+        "AND p.id_number IS NOT NULL AND p.name IS NOT NULL "
+        "RETURN p.name AS name, p.id_number AS id, w.warrant_no AS warrant "
+        "ORDER BY w.warrant_no LIMIT 1",
+    )
+    return row
+
+
+def _drop_a_check_in(demo: Demo, person: dict[str, Any], day: str, at: str) -> None:
+    """The big-data centre drops a hotel file for `day` holding one check-in of `person`."""
+    hotel = sorted((demo.world / "sources" / "bigdata" / "hotel").glob("*.parquet"))[-1]
+    row = (
+        pl.read_parquet(hotel)
+        .head(1)
+        .with_columns(
+            lsh=pl.lit(f"LG{at[:10]}"),
+            xm=pl.lit(person["name"]),
+            zjhm=pl.lit(person["id"]),
+            rzsj=pl.lit(at),
+            tfsj=pl.lit(None, pl.String),
+        )
+    )
+    row.write_parquet(demo.world / "drop" / "hotel" / f"{day}.parquet")
+
+
+def _fugitive_alerts(demo: Demo, warrant: str, day: str) -> list[str]:
+    query = (DOCS / "alerts.graphql").read_text()
+    edges = demo.graphql(query, status=None)["data"]["alerts"]["edges"]
+    return [
+        e["node"]["summary"]
+        for e in edges
+        if e["node"]["rule"] == "fugitive_seen"
+        and warrant in e["node"]["summary"]
+        and day in e["node"]["summary"]
+    ]
+
+
+def test_the_first_start_answers_the_readme_person_query_with_its_token(demo: Demo) -> None:
+    assert httpx.post(f"{demo.url}/graphql", json={"query": PERSON}).status_code == 401
+    person = demo.graphql(PERSON)["data"]["person"]
+    assert person["name"] == "张伟" and person["phones"]["totalCount"] == 2
+    # the investigator's unit handles the fraud case this person is a suspect in
+    assert [e["node"]["caseNo"] for e in person["cases"]["edges"]] == ["A4116230500002026030001"]
+    # what each token sees is what the demo said it sees
+    own, every = map(
+        int,
+        re.search(r"its (\d+) of the (\d+) cases", _said(demo.output)).groups(),  # type: ignore[union-attr]
+    )
+    assert 1 < own < every
+    assert _cases(demo, "HUB_TOKEN") == own
+    assert _cases(demo, "HUB_ANALYST_TOKEN") == every
+    masked = demo.graphql(
+        '{ person(idNumber: "411623198503120014") { idNumber } }', "HUB_ANALYST_TOKEN"
+    )
+    assert masked["data"]["person"]["idNumber"] == "411623********0014"
+    # clean output: the simulators' own lines and the driver's notifications stay out of it
+    output = demo.output
+    assert "Ctrl+C to stop" not in output and "Received notification" not in output
+    assert "Traceback" not in output
+    # ...the notifications are in the debug log, and `hub --verbose` shows them
+    assert (
+        "Received notification from DBMS server" in (demo.folder / "logs" / "hub.log").read_text()
+    )
+    first = demo.first_command
+    assert first is not None and first.returncode == 0, first
+    assert "Received notification from DBMS server" in first.stderr
+
+
+def test_every_command_block_of_the_readme_works_as_printed(demo: Demo) -> None:
+    """Each ```bash block run as printed, with the demo's tokens pasted into the shell
+    (`export HUB_TOKEN=...`) and `hub` on the PATH, against the demo at its port (the
+    README's 8000 is other users' demo here); a ```json block under one is its answer."""
+    harness, *printed = blocks()
+    commands = [line.split("#")[0].strip() for line in harness.code.splitlines()]
+    assert commands == ["./scripts/demo", "./scripts/test"]  # what this stage runs, and CI
+    assert len(printed) >= 5
+    for block in printed:
+        code = block.code.replace("127.0.0.1:8000", f"127.0.0.1:{demo.port}")
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", code],
+            cwd=REPO,
+            env=demo.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        where = f"README line {block.line}:\n{block.code}"
+        assert done.returncode == 0, f"{where}\n{done.stdout}\n{done.stderr}"
+        assert "Traceback" not in done.stderr, f"{where}\n{done.stderr}"
+        if block.answer is not None:
+            assert json.loads(done.stdout) == json.loads(block.answer), f"{where}\n{done.stdout}"
+
+
+def test_a_sync_with_nothing_new_writes_nothing_and_says_so_every_time(demo: Demo) -> None:
+    before = _fingerprint(demo)
+    first = hub("sync", env=demo.env)
+    assert first.returncode == 0, first.stderr
+    streams = _streams(first.stdout)
+    assert set(streams) == {f"{s}/{name}" for s in connectors.names() for name in _streams_of(s)}
+    assert all(figures[1] == "0" for figures in streams.values()), first.stdout  # written
+    assert "nothing new" in first.stdout
+    # again, in an 80-column terminal: progress shown, its timings whole
+    code, shown = in_terminal("sync", env=demo.env)
+    assert code == 0, shown
+    assert any("nothing new" in line for line in shown), shown
+    progress = [line for line in shown if re.match(r"\s*\d+:\d\d:\d\d\s", line)]
+    assert progress, shown
+    assert not [line for line in shown if "…" in line or len(line) > 80], shown
+    assert _fingerprint(demo) == before
+
+
+def test_another_county_into_this_data_folder_is_refused_with_how_to_start_clean(
+    demo: Demo, tmp_path: Path
+) -> None:
+    other = demo.sources()
+    for entry in other.values():
+        if "origin" in entry:
+            entry["origin"] = "county of 2,000 people, seed 3, noise default"
+    path = tmp_path / "other-county.json"
+    path.write_text(json.dumps(other))
+    before = _fingerprint(demo)
+    done = hub("sync", env={**demo.env, "HUB_SOURCES": str(path)})
+    assert done.returncode == 1, done.stdout
+    said = _said(done.stderr)
+    assert said.startswith("error: ") and "Traceback" not in said
+    assert "county of 10,000 people, seed 1" in said and "seed 3" in said
+    assert "`hub db reset`" in said and "HUB_DATA_DIR" in said
+    assert _fingerprint(demo) == before
+
+
+def test_a_source_system_that_is_down_fails_alone_named_with_its_url(
+    demo: Demo, tmp_path: Path
+) -> None:
+    """The case system is stopped (nothing listens at its address); the other sources
+    sync, resolution and the alert rules run over what was loaded, and the exit code
+    says partial."""
+    wanted = _wanted(demo)
+    _drop_a_check_in(demo, wanted, "2026-11-02", "202611020930")
+    sources = demo.sources()
+    stopped = f"http://127.0.0.1:{free_port()}"
+    sources["cases"]["url"] = stopped
+    path = tmp_path / "sources.json"
+    path.write_text(json.dumps(sources))
+    done = hub("sync", env={**demo.env, "HUB_SOURCES": str(path)})
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    said = _said(done.stderr)
+    assert f"cases failed: cases: {stopped}/api/v1/cases did not answer" in said, said
+    assert "`hub sync cases`" in said and "Traceback" not in said
+    streams = _streams(done.stdout)
+    assert streams["cases"][0] == "failed"
+    assert streams["bigdata/hotel"][1] == "1"  # written
+    assert {
+        f"{source}/{s}" for source in ("fraud", "fugitives") for s in _streams_of(source)
+    } < set(streams)
+    assert "person records" in done.stdout  # resolution ran
+    assert _fugitive_alerts(demo, wanted["warrant"], "2026-11-02")  # and the alert rules
+    # once the case system answers again, its sync catches up
+    again = hub("sync", "cases", env=demo.env)
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_subscriber_hears_over_a_websocket_of_the_alert_a_connector_key_triggered(
+    demo: Demo, tmp_path: Path
+) -> None:
+    wanted = _wanted(demo)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        serve = subprocess.Popen(
+            [HUB, "serve", "--port", str(port)],
+            env={**demo.env, "HUB_ALERT_POLL": "0.2"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and serve.poll() is None:
+            try:
+                if httpx.get(f"http://{url}/readyz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        created = hub("keys", "create", "--name", "sync job", "--role", "connector", env=demo.env)
+        key = created.stdout.strip().splitlines()[-1]
+        with connect(
+            f"ws://{url}/graphql",
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            additional_headers={"Authorization": f"Bearer {demo.tokens['HUB_TOKEN']}"},
+            open_timeout=30,
+        ) as ws:
+            ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(ws.recv(timeout=30))["type"] == "connection_ack"
+            subscription = (DOCS / "alerts-subscription.graphql").read_text()
+            ws.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": {"query": subscription}})
+            )
+            _drop_a_check_in(demo, wanted, "2026-11-03", "202611031015")
+            started = httpx.post(
+                f"http://{url}/graphql",
+                json={
+                    "query": (DOCS / "trigger-sync.graphql").read_text(),
+                    "variables": {"source": "bigdata"},
+                },
+                headers={"authorization": f"Bearer {key}"},
+                timeout=60,
+            ).json()
+            assert started["data"]["triggerSync"]["__typename"] == "SyncStarted", started
+            heard: list[dict[str, Any]] = []
+            deadline = time.monotonic() + 300  # the machine may be busy
+            while time.monotonic() < deadline:
+                message = json.loads(ws.recv(timeout=deadline - time.monotonic()))
+                assert message["type"] == "next", message
+                heard.append(message["payload"]["data"]["alerts"])
+                if (
+                    wanted["warrant"] in heard[-1]["summary"]
+                    and "2026-11-03" in heard[-1]["summary"]
+                ):
+                    break
+            assert heard and heard[-1]["rule"] == "fugitive_seen", heard
+            ws.send(json.dumps({"id": "1", "type": "complete"}))
+    finally:
+        serve.send_signal(signal.SIGINT)
+        code = serve.wait(timeout=60)
+    assert code == 0 and port_free(port)
+    assert "WebSocket library" not in log.read_text()
+
+
+def test_ctrl_c_stops_all_it_started_and_the_next_start_answers_again(demo: Demo) -> None:
+    # Neo4j was running before the demo (`hub sources` started it): it keeps running
+    neo4j = demo.neo4j_pid()
+    assert neo4j is not None
+    code, started = demo.stop(signal.SIGINT, group=True)  # Ctrl-C in its terminal
+    assert code == 0, demo.output
+    assert started and not [pid for pid in started if alive(pid)], started
+    assert all(port_free(p) for p in demo.ports if p != demo.neo4j_port)
+    assert "was running before the demo and keeps running: `hub neo4j stop` stops it" in _said(
+        demo.output
+    )
+    assert demo.neo4j_pid() == neo4j
+    assert hub("neo4j", "stop", env=demo.env).returncode == 0
+    assert port_free(demo.neo4j_port)
+
+    # the second start on the same data folder starts Neo4j itself, and has nothing new
+    demo.start()
+    demo.wait_ready()
+    assert demo.graphql(PERSON)["data"]["person"]["name"] == "张伟"
+    assert "nothing new" in demo.output and "Traceback" not in demo.output
+    neo4j = demo.neo4j_pid()
+    assert neo4j is not None
+    code, started = demo.stop(signal.SIGTERM, group=False)  # as a service manager stops it
+    assert code == 0, demo.output
+    assert "Neo4j stopped" in demo.output
+    assert not alive(neo4j) and not [pid for pid in started if alive(pid)]
+    assert all(port_free(p) for p in demo.ports)
