@@ -1,19 +1,24 @@
-"""The README's demo path, end to end: `hub demo` serves the demo graph over GraphQL."""
+"""Commands of the `hub` CLI as processes against the suite's graph (the demo and the
+server as a user runs them are tests/journeys)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 from neo4j import Driver
 
-from tests.hub.test_embedded import free_port
+from hub import demo
+from hub.loader import Loader
 
 HUB = str(Path(sys.executable).with_name("hub"))
+
+
+def hub(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HUB, *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_db_migrate_reports_and_is_idempotent(graph: Driver) -> None:
@@ -23,56 +28,7 @@ def test_db_migrate_reports_and_is_idempotent(graph: Driver) -> None:
     assert "0 created" in result.stdout
 
 
-def test_demo_fills_the_graph_from_the_sources_and_serves_graphql(
-    graph: Driver, tmp_path: Path
-) -> None:
-    port = free_port()
-    env = {**os.environ, "HUB_PORT": str(port)}
-    world = str(tmp_path / "world")
-    simulators = str(free_port() + 10)
-    command = [HUB, "demo", "--people", "500", "--world", world, "--simulator-port", simulators]
-    log = tmp_path / "demo.log"
-    with log.open("w") as out:
-        demo = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        query = '{ person(idNumber: "411623198503120014") { name phones { totalCount } } }'
-        refused = httpx.post(f"{url}/graphql", json={"query": query})
-        assert refused.status_code == 401
-        token = next(
-            line.split("=", 1)[1]
-            for line in log.read_text().splitlines()
-            if line.startswith("export HUB_TOKEN=")
-        )
-        answer = httpx.post(
-            f"{url}/graphql", json={"query": query}, headers={"authorization": f"Bearer {token}"}
-        ).json()
-        assert answer["data"]["person"]["name"] == "张伟"
-        assert answer["data"]["person"]["phones"]["totalCount"] == 2
-        synced, _, _ = graph.execute_query(
-            "MATCH (r:Record) RETURN collect(DISTINCT r.source) AS sources, count(r) AS n"
-        )
-        assert set(synced[0]["sources"]) >= {"cases", "fraud", "fugitives"}
-    finally:
-        demo.terminate()
-        demo.wait(timeout=60)
-    output = log.read_text()
-    assert "demo graph loaded" in output
-    assert "cases/involved" in output  # the sync's report
-
-
 def test_keys_are_created_listed_and_revoked_and_each_step_audited(graph: Driver) -> None:
-    def hub(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([HUB, *args], capture_output=True, text=True, timeout=120)
-
     created = hub("keys", "create", "--name", "fraud dashboard", "--role", "analyst")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1]
@@ -94,3 +50,35 @@ def test_keys_are_created_listed_and_revoked_and_each_step_audited(graph: Driver
         ("keys revoke", "error"),
     ]
     assert hub("audit", "verify").returncode == 0
+
+
+def test_db_reset_empties_the_graph_and_leaves_it_migrated_and_audited(graph: Driver) -> None:
+    demo.load(Loader(graph))
+    asked = hub("db", "reset")  # stdin is not a terminal: no one to ask
+    assert asked.returncode == 1 and "add --yes" in asked.stderr
+    assert graph.execute_query("MATCH (n:Person) RETURN count(n) AS n").records[0]["n"] > 0
+    done = hub("db", "reset", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "nodes deleted" in done.stdout
+    left, _, _ = graph.execute_query("MATCH (n) RETURN labels(n)[0] AS label, n.action AS action")
+    # the schema's version, and the audit trail begun again by the reset itself
+    assert sorted((r["label"], r["action"]) for r in left) == [
+        ("AuditEvent", "db reset"),
+        ("AuditHead", None),
+        ("HubSchema", None),
+    ]
+    assert "0 created" in hub("db", "migrate").stdout
+    assert hub("audit", "verify").returncode == 0
+
+
+def test_usage_mistakes_are_refused_with_one_line_and_exit_code_2() -> None:
+    for args, wrong in [
+        (("token", "--user", "x", "--role", "investigator", "--ttl", "-5"), "--ttl"),
+        (("token", "--user", "x", "--role", "investigator", "--ttl", "0"), "--ttl"),
+        (("serve", "--port", "0"), "--port"),
+    ]:
+        refused = hub(*args)
+        assert refused.returncode == 2, (args, refused.stdout)
+        assert wrong in refused.stderr and "Traceback" not in refused.stderr
+    shown = hub("serve", "--help").stdout
+    assert "--host" in shown and "--port" in shown

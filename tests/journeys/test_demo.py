@@ -321,6 +321,26 @@ def test_a_subscriber_hears_over_a_websocket_of_the_alert_a_connector_key_trigge
     assert "WebSocket library" not in log.read_text()
 
 
+def test_resolve_explain_prints_ids_as_they_are_and_what_waits_for_review(demo: Demo) -> None:
+    (pair,) = _graph(
+        demo,
+        "MATCH (j:Judgement {verdict: 'unsure'}) WHERE j.right STARTS WITH 'R:' "
+        "RETURN j.left AS left, j.right AS right ORDER BY j.judgement_id LIMIT 1",
+    )
+    record = pair["right"].removeprefix("R:")  # e.g. bigdata:hotel:LG0000000706
+    shown = hub("resolve", "--explain", pair["right"], env=demo.env)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert f"record {record}  identity {pair['right']}" in lines  # no emoji, nothing cut
+    assert "waiting in the review queue: " in shown.stdout
+    assert f"hub review decide {pair['left']} {pair['right']} positive|negative" in shown.stdout
+    assert "no judgement was needed" not in shown.stdout
+    # the README's person, which the demo graph wrote without source records
+    readme = hub("resolve", "--explain", "P411623198503120014", env=demo.env)
+    assert readme.returncode == 0, readme.stderr
+    assert readme.stdout.startswith("P411623198503120014 张伟")
+
+
 def test_ctrl_c_stops_all_it_started_and_the_next_start_answers_again(demo: Demo) -> None:
     # Neo4j was running before the demo (`hub sources` started it): it keeps running
     neo4j = demo.neo4j_pid()
