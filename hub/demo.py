@@ -85,9 +85,11 @@ def load(loader: Loader, path: Path = DEMO_FILE) -> list[LoadReport]:
 
 
 def case_counts(driver: Driver, unit: str, database: str | None = None) -> tuple[int, int]:
-    """The cases `unit` handles, and all cases of the graph."""
+    """The cases `unit` handles, and all cases of the graph: those a case record (or the
+    demo graph) describes, not the numbers a quarantined case left in other records."""
     records, _, _ = driver.execute_query(
-        "MATCH (c:Case) OPTIONAL MATCH (c)-[h:HANDLED_BY]->(:Unit {code: $unit}) "
+        "MATCH (c:Case) WHERE c.title IS NOT NULL "
+        "OPTIONAL MATCH (c)-[h:HANDLED_BY]->(:Unit {code: $unit}) "
         "RETURN count(DISTINCT CASE WHEN h IS NULL THEN null ELSE c END) AS own, "
         "count(DISTINCT c) AS every",
         unit=unit,
