@@ -167,7 +167,7 @@ def test_every_command_block_of_the_readme_works_as_printed(demo: Demo) -> None:
     harness, *printed = blocks()
     commands = [line.split("#")[0].strip() for line in harness.code.splitlines()]
     assert commands == ["./scripts/demo", "./scripts/test"]  # what this stage runs, and CI
-    assert len(printed) >= 5
+    assert len([block for block in printed if block.answer]) >= 3  # person twice, money flow
     for block in printed:
         code = block.code.replace("127.0.0.1:8000", f"127.0.0.1:{demo.port}")
         done = subprocess.run(
