@@ -3,8 +3,9 @@ migrating the graph schema, syncing and resolving.
 
 Progress goes to stderr, so that stdout holds only a command's answer (a token, a
 table) and `export HUB_TOKEN=$(hub token ...)` works. In a terminal the lines move in
-place; elsewhere (a log, a pipe) only each step's last line is printed. Every bar puts
-its elapsed time first, so a narrow terminal cuts a description, never a timing.
+place and give way to the step's result when it ends; in a log or a pipe only the
+results are printed. Every bar puts its elapsed time first, so a narrow terminal cuts a
+description, never a timing.
 """
 
 from __future__ import annotations
@@ -32,15 +33,6 @@ def bars() -> Progress:
         console=err,
         transient=True,
     )
-
-
-@contextmanager
-def step(text: str) -> Iterator[None]:
-    """A status line for a step that has no count; its time printed when done."""
-    began = time.perf_counter()
-    with err.status(text):
-        yield
-    err.print(f"{text}: done in {time.perf_counter() - began:.0f}s")
 
 
 def start_neo4j(settings: Settings) -> bool:

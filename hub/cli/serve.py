@@ -124,8 +124,8 @@ def _port_free(settings: Settings) -> None:
         except OSError as exc:
             raise HubError(
                 f"cannot listen on {settings.host} port {settings.port}: "
-                f"{exc.strerror or exc}; stop what uses it, or choose another with --port "
-                "or HUB_PORT"
+                f"{exc.strerror or exc}; stop what uses it, or choose another port "
+                "(HUB_PORT, or `hub serve --port`)"
             ) from None
 
 
