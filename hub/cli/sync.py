@@ -126,6 +126,9 @@ def sources() -> None:
     settings = Settings.from_env()
     with connected(settings) as driver, recorded(driver, settings, "sources"):
         rows = state.sources(driver, settings.neo4j_database)
+    if not rows:
+        console.print("no stream has been synced into this graph yet: `hub sync` syncs them")
+        return
     # times in UTC to the second, so that the widest row fits 80 columns
     table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, collapse_padding=True)
     for column in ("stream", "cursor (UTC)", "last run (UTC)"):

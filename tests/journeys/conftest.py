@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.journeys.processes import Demo, hub
+from tests.journeys.processes import Demo, in_terminal
 
 HERE = Path(__file__).parent
 
@@ -23,10 +23,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """`./scripts/demo` answering in a fresh data folder. Before it, `hub --verbose sources`
-    met the fresh graph there (and started its Neo4j, which the demo then finds running);
-    its output is kept in `demo.first_command`."""
+    ran in an 80-column terminal with an empty download cache (`demo.cache`): it fetched
+    Neo4j, started it (the demo then finds it running) and met the fresh graph; what it
+    showed is `demo.first_command`."""
     made = Demo(tmp_path_factory.mktemp("data"))
-    made.first_command = hub("--verbose", "sources", env=made.env)
+    made.cache = tmp_path_factory.mktemp("cache")
+    fresh = {**made.env, "HUB_CACHE_DIR": str(made.cache)}
+    made.first_command = in_terminal("--verbose", "sources", env=fresh)
     made.start()
     try:
         made.wait_ready()

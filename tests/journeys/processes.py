@@ -126,7 +126,8 @@ class Demo:
     starts: int = 0
     process: subprocess.Popen[bytes] | None = None
     tokens: dict[str, str] = field(default_factory=dict)
-    first_command: subprocess.CompletedProcess[str] | None = None
+    first_command: tuple[int, list[str]] | None = None
+    cache: Path | None = None
 
     @property
     def url(self) -> str:

@@ -155,9 +155,16 @@ def test_the_first_start_answers_the_readme_person_query_with_its_token(demo: De
     assert (
         "Received notification from DBMS server" in (demo.folder / "logs" / "hub.log").read_text()
     )
-    first = demo.first_command
-    assert first is not None and first.returncode == 0, first
-    assert "Received notification from DBMS server" in first.stderr
+    assert demo.first_command is not None and demo.cache is not None
+    code, shown = demo.first_command
+    assert code == 0, shown
+    assert any("Received notification from DBMS server" in line for line in shown), shown
+    # that first command fetched Neo4j into the download cache, saying so while it did
+    version = Settings.from_env(demo.env).neo4j_version
+    assert any(f"fetching Neo4j {version} from Maven Central" in line for line in shown), shown
+    assert any(re.match(r"Neo4j \S+ started on bolt://", line) for line in shown), shown
+    assert (demo.cache / f"neo4j-{version}" / "complete").exists()
+    assert not (demo.folder / "cache").exists()  # nothing downloaded into the data folder
 
 
 def test_every_command_block_of_the_readme_works_as_printed(demo: Demo) -> None:
