@@ -34,8 +34,10 @@ FOREIGN = re.compile(
     rf"""(?:https?|wss?):(?://|\\/\\/){HOST}[^\s"'`)<>\\]*|(?<=["'(])//{HOST}""", re.IGNORECASE
 )
 # References between built files: `./chunk.js` in a script, `/assets/x.css` in a page,
-# `assets/x.js` in vite's preload map, `url(x.woff2)` in a style sheet.
-LOCAL = re.compile(r"""["'(](\.{0,2}/?(?:assets/)?[\w.-]+\.(?:js|css|svg|png|woff2?|ttf))["')]""")
+# `assets/x.js` in vite's preload map, `url(/assets/x.woff2)` in a style sheet.
+LOCAL = re.compile(
+    r"""["'(]((?:\.{1,2}/|/assets/|assets/)[\w.-]+\.(?:js|css|svg|png|woff2?|ttf))["')]"""
+)
 
 
 class Attributes(HTMLParser):
