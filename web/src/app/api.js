@@ -31,7 +31,7 @@ export function whenSignedOut(callback) {
 function refusal(error) {
   const code = error?.extensions?.code;
   const [kind, say] = BY_CODE[code] || ["server", () => "服务器未能完成请求，请稍后再试。"];
-  if (!code && /Cannot query field|Unknown argument|Syntax Error/.test(error?.message || "")) {
+  if (!code && error?.locations) {
     return new ApiError("server", "页面与服务器版本不一致，请刷新页面。", error.message);
   }
   return new ApiError(kind, say(error?.message || ""), error?.message || "");

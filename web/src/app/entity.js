@@ -1,7 +1,7 @@
 // What the workbench asks about an entity: its properties by kind, its links by
 // relationship, each link's properties; shared by the entity card and the timeline.
 export const LINK_FIELDS = `type sources firstSeen lastSeen
-  ... on Transfer { txnId amount at }
+  ... on Transfer { txnId amount paidAt: at }
   ... on Calls { count seconds firstAt lastAt }
   ... on Stay { checkin checkout room }
   ... on Journey { at trainNo toStation seat }

@@ -54,7 +54,7 @@ function Chart({ figures, title }) {
       animation: false,
       textStyle: { fontSize: 16 },
       tooltip: { trigger: "axis" },
-      legend: { data: ["本期", "去年同期"], textStyle: { fontSize: 16 } },
+      legend: { data: ["本期", "去年同期"], top: 8, textStyle: { fontSize: 16 } },
       grid: { left: 80, right: 20, bottom: 50, top: 50 },
       xAxis: { type: "category", data: figures.map((f) => FIGURES[f.name] || f.name), axisLabel: { fontSize: 15, interval: 0 } },
       yAxis: { type: "value", axisLabel: { fontSize: 14 } },

@@ -15,7 +15,7 @@ export function linkText(link) {
   const parts = [];
   if (link.role) parts.push(link.role);
   if (link.amount != null) parts.push(yuan(link.amount));
-  if (link.at) parts.push(dateTime(link.at));
+  if (link.at || link.paidAt) parts.push(dateTime(link.at || link.paidAt));
   if (link.checkin) parts.push(`入住 ${dateTime(link.checkin)}`);
   if (link.room) parts.push(`房间 ${link.room}`);
   if (link.trainNo) parts.push(`${link.trainNo} 至 ${link.toStation || "—"}`);
@@ -30,6 +30,7 @@ function value(field, v) {
   if (isTime(field)) return dateTime(v);
   if (field === "loss" || field === "amount") return yuan(v);
   if (field === "source") return source(v);
+  if (field === "sex") return { F: "女", M: "男" }[v] || v;
   return String(v);
 }
 

@@ -125,7 +125,6 @@ export default function GraphView({ params }) {
     const cy = cytoscape({
       container: box.current,
       style: stylesheet(),
-      wheelSensitivity: 0.3,
       minZoom: 0.05,
       maxZoom: 4,
       boxSelectionEnabled: true,

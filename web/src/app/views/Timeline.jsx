@@ -36,7 +36,7 @@ function entityQuery(kind) {
   const fields = CONNECTIONS[kind] || [];
   const page = Math.min(100, Math.floor(3000 / (30 * Math.max(1, fields.length))));
   const links = fields
-    .map((f) => `${f}(first: ${page}) { edges { node { id kind label ${CASE} } link { ${LINK_FIELDS} } } }`)
+    .map((f) => `${f}(first: ${page}) { edges { node { id kind label ${f === "cases" ? CASE : ""} } link { ${LINK_FIELDS} } } }`)
     .join(" ");
   return `query($id: ID!) { node(id: $id) { id ... on Entity { kind label
     records(first: 50) { edges { node { id label source stream fetchedAt } } } }
@@ -62,9 +62,9 @@ function caseEvents(node) {
 function linkEvents(field, edges) {
   const out = [];
   for (const { node, link } of edges) {
-    if (link.type === "TRANSFERRED" && link.at) {
+    if (link.type === "TRANSFERRED" && link.paidAt) {
       const into = field === "transfersIn";
-      out.push({ at: link.at, kind: "transfer", title: into ? "转入" : "转出", detail: `${yuan(link.amount)} · ${link.txnId}`, node });
+      out.push({ at: link.paidAt, kind: "transfer", title: into ? "转入" : "转出", detail: `${yuan(link.amount)} · ${link.txnId}`, node });
     } else if (link.checkin) {
       out.push({ at: link.checkin, kind: "stay", title: "入住/上网", detail: link.room ? `房间 ${link.room}` : "", node });
     } else if (link.trainNo || (link.type === "TRAVELLED" && link.at)) {
