@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
-from hub import db
+from hub import db, masking, permissions
 from hub.errors import BadRequest, ResolutionError
 from hub.queries import resolution as queries
 from hub.resolution import match as matching
@@ -148,10 +148,12 @@ def _comparisons(explained: dict[str, Any]) -> list[FieldComparison]:
     ]
 
 
-def _judgement(j: Judgement, other: Person | None = None) -> IdentityJudgement:
+def _judgement(
+    j: Judgement, shown: Callable[[str], str], other: Person | None = None
+) -> IdentityJudgement:
     return IdentityJudgement(
-        left=j.left,
-        right=j.right,
+        left=shown(j.left),
+        right=shown(j.right),
         verdict=j.verdict,
         by=j.by,
         at=j.at,
@@ -189,11 +191,15 @@ async def resolve_identity(info: Info, person: strawberry.ID) -> Identity | None
     people = await loader.load_many(sorted(set(heads.values())))
     by_uid = {p["uid"]: Person.from_props(p) for p in people if p is not None}
     mine = set(units)
+    # An identity is "P<resident ID number>": masked like the number for roles that see
+    # personal numbers masked.
+    sees = permissions.table().sees_personal_data(info.context.principal.role)
+    shown: Callable[[str], str] = (lambda unit: unit) if sees else masking.redact
     return Identity(
-        units=units,
-        judgements=[_judgement(j) for j in judged],
+        units=[shown(u) for u in units],
+        judgements=[_judgement(j, shown) for j in judged],
         reviews=[
-            _judgement(j, by_uid.get(heads.get(j.right if j.left in mine else j.left, "")))
+            _judgement(j, shown, by_uid.get(heads.get(j.right if j.left in mine else j.left, "")))
             for j in waiting
         ],
     )

@@ -48,6 +48,7 @@ def test_identity_explains_a_merge_and_lists_the_pairs_waiting_for_review(
         analyst = Principal("chen", Role.analyst)
         for me, other in ((a, c), (c, a)):
             found = data(synced.settings, IDENTITY, analyst, id=gid[me])["identity"]
+            assert all("*" in u for u in found["units"] if u.startswith("P"))  # masked
             (review,) = [r for r in found["reviews"] if r["other"]["uid"] == other]
             assert (review["verdict"], review["score"]) == ("unsure", -3.0)
             assert {f["field"]: f["level"] for f in review["comparisons"]} == {

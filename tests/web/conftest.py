@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from neo4j import Driver
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
 
 from hub import auth, web
 from hub.access import Role
@@ -32,6 +32,8 @@ from tests.hub.test_embedded import free_port
 from tests.resolvers.county import PEOPLE, County, county
 
 CHROMIUM = "/usr/bin/chromium"
+# What appears may take a while on a busy 2-core machine: assertions wait up to 20 s.
+expect.set_options(timeout=20_000)
 HUB = str(Path(sys.executable).with_name("hub"))
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # As Debian's Chromium runs headless here (as root, on a closed network): no sandbox,
@@ -67,12 +69,12 @@ class Hub:
     def token(self, role: Role = Role.investigator, user: str = "李明", unit: str = "") -> str:
         return auth.issue(self.settings, user, role, unit or None)
 
-    def ask(self, query: str, role: Role = Role.admin, **variables: Any) -> Any:
-        """What the API answers `query` (as `role`), asked over HTTP like any client."""
+    def ask(self, query: str, role: Role = Role.admin, unit: str = "", **variables: Any) -> Any:
+        """What the API answers `query` (as `role` of `unit`), over HTTP like any client."""
         response = httpx.post(
             f"{self.url}/graphql",
             json={"query": query, "variables": variables},
-            headers={"authorization": f"Bearer {self.token(role, user='tests')}"},
+            headers={"authorization": f"Bearer {self.token(role, user='tests', unit=unit)}"},
             timeout=60,
         )
         body = response.json()
@@ -211,3 +213,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call" and report.failed:
         item.failed = True  # type: ignore[attr-defined]
     return report
+
+
+# Screenshots of the main views, for the README: written when SCREENSHOTS_DIR is set
+# (`SCREENSHOTS_DIR=docs/screenshots scripts/test -m browser tests/web`).
+SHOTS = os.environ.get("SCREENSHOTS_DIR")
+
+
+def shot(page: Page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+
+
+def sign_in(page: Page, hub: Hub, role: Role = Role.investigator, unit: str = "") -> None:
+    """Open the workbench with a sign-in link (the token in the URL's fragment), as the
+    link `hub demo` prints does, and wait for the user to be shown."""
+    page.goto(f"{hub.url}/#token={hub.token(role, unit=unit)}")
+    page.get_by_label("当前用户").wait_for()
+
+
+@pytest.fixture(scope="session")
+def unit(synced: County) -> str:
+    """The unit that handles the most cases: its investigators see them."""
+    rows, _, _ = synced.driver.execute_query(
+        "MATCH (c:Case)-[:HANDLED_BY]->(u:Unit) WITH u, count(c) AS cases "
+        "RETURN u.code AS unit ORDER BY cases DESC, unit LIMIT 1"
+    )
+    return str(rows[0]["unit"])

@@ -18,7 +18,6 @@ export const PROPERTIES = {
     ["birthDate", "出生日期"],
     ["sex", "性别"],
     ["address", "住址"],
-    ["uid", "人员编号"],
   ],
   Phone: [
     ["number", "号码"],

@@ -203,7 +203,7 @@ function Review({ me, review, onDecided }) {
 function Identity({ id, reloadCard }) {
   const { data, error, loading, reload } = useLoad(() => gql(IDENTITY, { id }), [id]);
   const [done, setDone] = useState(null);
-  if (loading) return <Loading what="加载身份研判" />;
+  if (loading && !data) return <Loading what="加载身份研判" />;
   if (error) return <ErrorBox error={error} />;
   const identity = data.identity;
   if (!identity) return <Notice>无身份研判信息。</Notice>;
@@ -254,7 +254,7 @@ function Card({ id, kindName }) {
     () => gql(entityQuery(kindName, { raw }), { id }),
     [id, kindName],
   );
-  if (loading) return <Loading what="加载档案" />;
+  if (loading && !data) return <Loading what="加载档案" />;
   if (error) return <ErrorBox error={error} />;
   const node = data.node;
   if (!node) return <Notice>未找到该对象，或您无权查看。</Notice>;

@@ -122,19 +122,24 @@ export default function GraphView({ params }) {
   };
 
   useEffect(() => {
+    // Cytoscape adds a <style> element unless one with this id is there; the content
+    // security policy allows style sheets of the hub only, and app.css has the rule.
+    if (!document.getElementById("__________cytoscape_stylesheet")) {
+      const marker = document.createElement("meta");
+      marker.id = "__________cytoscape_stylesheet";
+      document.head.appendChild(marker);
+    }
     const cy = cytoscape({
       container: box.current,
       style: stylesheet(),
       minZoom: 0.05,
       maxZoom: 4,
       boxSelectionEnabled: true,
-      selectionType: "additive",
       textureOnViewport: false,
       hideEdgesOnViewport: false,
     });
     cyRef.current = cy;
     cy.on("select unselect add remove", () => setTimeout(refresh, 0));
-    cy.on("dbltap", "node", (e) => go(`/entity/${e.target.id()}`));
     window.__hubGraph = cy; // for measuring in the browser tests
     return () => cy.destroy();
   }, []);
@@ -160,7 +165,12 @@ export default function GraphView({ params }) {
     task(async (cy) => {
       remember();
       const added = await neighbourhood(cy, one.id, expandType ? [expandType] : null, 1, one.id);
-      if (added.empty()) setNotice("没有更多可展开的关系。");
+      const what = expandType ? RELATIONS[expandType] : "全部关系";
+      setNotice(
+        added.nodes().empty()
+          ? `${one.label}：没有更多可展开的${what}。`
+          : `已展开 ${one.label} 的${what}：新增 ${added.nodes().length} 个节点。`,
+      );
     });
   const paths = () =>
     task(async (cy) => {
@@ -282,20 +292,21 @@ export default function GraphView({ params }) {
           </button>
         </span>
       </div>
-      <ErrorBox error={error} />
-      {notice ? (
-        <p className="notice" role="status">
-          {notice}
-        </p>
-      ) : null}
       <div className="graph-body">
         <div className="canvas" ref={box} aria-label="关系图" />
         <aside className="inspector" aria-label="选中对象">
-          <p className="counts" role="status">
+          <p className="counts" role="status" aria-label="图中数量">
             {busy ? "加载中…" : `节点 ${counts.nodes} · 关系 ${counts.edges}`}
           </p>
+          {/* results and errors beside the canvas, so that the canvas never moves */}
+          <ErrorBox error={error} />
+          {notice ? (
+            <p className="notice" role="status" aria-label="提示">
+              {notice}
+            </p>
+          ) : null}
           {!params.id && !params.ids ? <Notice>从搜索结果或档案点“图谱”开始。</Notice> : null}
-          {selected.length === 0 ? <p className="hint">点击选择节点；按住 Shift 多选；双击打开档案。</p> : null}
+          {selected.length === 0 ? <p className="hint">点击选择节点；按住 Shift 多选；点下方名称打开档案。</p> : null}
           {selected.map((n) => (
             <div key={n.id} className="picked">
               <span className="tag">{kind(n.kind)}</span> <a href={href(`/entity/${n.id}`)}>{n.label}</a>
