@@ -49,7 +49,6 @@ export function EntityLink({ node }) {
 export function useLoad(load, deps) {
   const [state, setState] = useState({ data: null, error: null, loading: true });
   const [round, setRound] = useState(0);
-  // biome-ignore lint: deps are the caller's
   useEffect(() => {
     let live = true;
     setState((s) => ({ ...s, loading: true, error: null }));
