@@ -78,7 +78,8 @@ def serve(
         typer.Option(min=1, max=65535, help="Port to listen on.", show_default="HUB_PORT"),
     ] = None,
 ) -> None:
-    """Serve GraphQL at /graphql (GraphiQL outside production), /healthz and /readyz."""
+    """Serve GraphQL at /graphql (its IDE outside production), the workbench at /,
+    /healthz and /readyz."""
     if production:
         os.environ["HUB_ENV"] = "production"
     settings = Settings.from_env()
@@ -88,6 +89,7 @@ def serve(
     with connected(settings):  # reachable, or a one-line error before uvicorn starts
         pass
     console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql")
+    console.print(f"the workbench at http://{settings.host}:{settings.port}/")
     _run(settings)
 
 
@@ -157,6 +159,13 @@ def _tokens(settings: Settings, own: int, every: int) -> None:
     print(f"export HUB_TOKEN={investigator}", flush=True)
     console.print(f"An analyst: the {every} cases of every unit, personal numbers masked:")
     print(f"export HUB_ANALYST_TOKEN={analyst}", flush=True)
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(
+        "The investigators' workbench, signed in as the investigator (or paste a token into "
+        "the sign-in page, or into the token field of the GraphQL IDE at /graphql):",
+        soft_wrap=True,
+    )
+    print(f"{base}/#token={investigator}", flush=True)
 
 
 def _stop_neo4j(settings: Settings) -> None:
