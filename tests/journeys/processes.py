@@ -127,6 +127,7 @@ class Demo:
     process: subprocess.Popen[bytes] | None = None
     tokens: dict[str, str] = field(default_factory=dict)
     first_command: tuple[int, list[str]] | None = None
+    quiet_command: tuple[subprocess.CompletedProcess[str], int] | None = None
     cache: Path | None = None
 
     @property

@@ -38,7 +38,7 @@ from tests.journeys.processes import (
     in_terminal,
     port_free,
 )
-from tests.journeys.readme import blocks
+from tests.journeys.readme import README, blocks
 
 DOCS = REPO / "docs" / "queries"
 EVERY_PERIOD = {"from": "2000-01-01T00:00:00+08:00", "to": "2030-01-01T00:00:00+08:00"}
@@ -155,6 +155,10 @@ def test_the_first_start_answers_the_readme_person_query_with_its_token(demo: De
     assert (
         "Received notification from DBMS server" in (demo.folder / "logs" / "hub.log").read_text()
     )
+    assert demo.quiet_command is not None
+    listed, logged = demo.quiet_command
+    assert listed.returncode == 0, listed.stderr
+    assert logged > 0 and "Received notification" not in listed.stdout + listed.stderr
     assert demo.first_command is not None and demo.cache is not None
     code, shown = demo.first_command
     assert code == 0, shown
@@ -190,6 +194,38 @@ def test_every_command_block_of_the_readme_works_as_printed(demo: Demo) -> None:
         assert "Traceback" not in done.stderr, f"{where}\n{done.stderr}"
         if block.answer is not None:
             assert json.loads(done.stdout) == json.loads(block.answer), f"{where}\n{done.stdout}"
+
+
+def test_the_readme_money_flow_starts_at_the_report_it_names_and_ends_as_the_truth(
+    demo: Demo,
+) -> None:
+    """What the README says around the money-flow answer holds in the demo's county: the
+    card is the named report's victim's, `since` is the day of that report, and the
+    ground-truth path it names ends in the accounts and amounts of the answer."""
+    text = README.read_text(encoding="utf-8")
+    (block,) = [b for b in blocks() if "money-flow.graphql" in b.code]
+    assert block.answer is not None
+    asked = re.search(r'account: "(\d+)", since: "(\d{4})-(\d\d)-(\d\d)T', block.code)
+    assert asked is not None, block.code
+    account, since = asked.group(1), "".join(asked.group(2, 3, 4))
+    report = re.search(r"fraud report (BJ\d+)", text).group(1)  # type: ignore[union-attr]
+    path = re.search(r"path\s+(JY\d+)", text).group(1)  # type: ignore[union-attr]
+    (filed,) = (
+        pl.read_parquet(demo.world / "sources" / "fraud" / "reports.parquet")
+        .filter(pl.col("bjbh") == report)
+        .to_dicts()
+    )
+    assert filed["shrzh"] == account and filed["bjsj"][:8] == since
+    (truth,) = (
+        pl.read_parquet(demo.world / "truth" / "money_paths.parquet")
+        .filter(pl.col("path_id") == path)
+        .to_dicts()
+    )
+    assert truth["report_id"] == report and truth["victim_account"] == account
+    ends = json.loads(block.answer)["data"]["moneyFlow"]["endAccounts"]
+    assert sorted((e["account"]["number"], e["amount"]) for e in ends) == sorted(
+        zip(truth["end_accounts"], truth["end_amounts"], strict=True)
+    )
 
 
 def test_a_sync_with_nothing_new_writes_nothing_and_says_so_every_time(demo: Demo) -> None:
