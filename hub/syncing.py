@@ -4,7 +4,9 @@
    relationship where a source put it;
 2. sync each connector's streams from their saved cursors (all of them with `full`);
 3. resolve identities again, judging the new records against the graph;
-4. evaluate the alert rules, once everything above has committed, so that subscribers
+4. derive the scope of everything restricted that changed (`hub.scope`): new records,
+   cases that changed hands;
+5. evaluate the alert rules, once everything above has committed, so that subscribers
    hear of what the sync raised.
 
 The API runs it in the background, one run per source at a time.
@@ -21,7 +23,7 @@ from neo4j import Driver
 
 import connectors
 from connectors.sync import Progress, StreamReport, sync_files, sync_stream
-from hub import db
+from hub import db, scope
 from hub.errors import ConfigError
 from hub.loader import Loader
 from hub.queries import alerts
@@ -67,6 +69,7 @@ async def sync(
                     await sync_stream(connector, stream, loader, full=full, progress=progress)
                 )
     resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
+    await asyncio.to_thread(scope.refresh, driver, database)
     await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
     return Synced(reports, resolved)
 

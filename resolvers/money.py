@@ -92,7 +92,7 @@ async def resolve_money_flow(
     forward = direction is Direction.FORWARD
     found = await money.flow(
         info.context.driver, parsed.value, forward, max_hops, since, until, min_amount,
-        settings.max_results, **info.context.read,
+        settings.max_results, info.context.scope, **info.context.read,
     )  # fmt: skip
     if found.start is None:
         return None
