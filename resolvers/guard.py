@@ -41,7 +41,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.relay import to_base64
 from strawberry.schema.schema import validate_document
 
-from hub import audit, limits, permissions
+from hub import audit, limits, masking, permissions
 from hub.access import Principal
 from hub.auth import ANONYMOUS
 from hub.errors import AccessError
@@ -204,6 +204,25 @@ class Guard(SchemaExtension):
             shown = [e if readable(e) else _masked(e) for e in errors]
             if result is not None and result.errors:
                 result.errors = shown
+        if result is not None:
+            self._mask(result, context)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each answer of a WebSocket operation (a subscription's every event)."""
+        self._mask(result, self.execution_context.context)
+        yield
+
+    @staticmethod
+    def _mask(result: Any, context: Context) -> None:
+        """Every personal number in the answer masked, for a role without the
+        personal-data permission: in every text it holds, whatever the field (an id, a
+        label, a summary, a raw record, an error message)."""
+        if permissions.table().sees_personal_data(context.principal.role):
+            return
+        if getattr(result, "data", None):
+            result.data = masking.redact(result.data)
+        for error in getattr(result, "errors", None) or ():
+            error.message = masking.redact(error.message)
 
     def on_execute(self) -> Iterator[None]:
         token = BUILT.set(self.built)

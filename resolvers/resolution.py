@@ -83,11 +83,11 @@ async def match_persons(info: Info, input: list[PersonInput], first: int = 3) ->
     if not 1 <= first <= 10:
         raise BadRequest(f"first must be between 1 and 10, not {first}")
     rows = [{f: getattr(record, f) for f in FIELDS} for record in input]
-    settings = info.context.settings
+    settings, scope = info.context.settings, info.context.scope
     found = await _in_thread(
         info,
         lambda driver: matching.match_rows(
-            driver, settings.neo4j_database, rows, IDENTITY, top=first
+            driver, settings.neo4j_database, rows, IDENTITY, top=first, scope=scope
         ),
     )
     loader = info.context.nodes_by("Person", "uid")

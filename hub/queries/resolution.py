@@ -15,6 +15,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from graph_schema import GraphSchema, ident, schema
+from hub.access import visible
 
 __all__ = [
     "absorb",
@@ -33,13 +34,21 @@ __all__ = [
 _BATCH = 2000
 
 
-def person_records(driver: Driver, database: str | None, only_new: bool = False) -> list[Any]:
-    """(source, stream, record_id, raw, resolved) of every record of a person."""
-    where = "WHERE r.resolved IS NULL " if only_new else ""
+def person_records(
+    driver: Driver,
+    database: str | None,
+    only_new: bool = False,
+    scope: dict[str, Any] | None = None,
+) -> list[Any]:
+    """(source, stream, record_id, raw, resolved) of every record of a person (that
+    `scope` may see, when a user asks: `hub.access`)."""
+    tests = ["r.resolved IS NULL"] * only_new + [visible("r", ["Record"])] * (scope is not None)
+    where = f"WHERE {' AND '.join(tests)} " if tests else ""
     records, _, _ = driver.execute_query(
         "MATCH (r:Record)-[:RECORD_OF]->(:Person) " + where
         + "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, "
         "r.raw AS raw, r.resolved AS resolved",
+        scope=scope,
         database_=database,
     )  # fmt: skip
     return records
