@@ -70,7 +70,9 @@ _CANDIDATE = re.compile(r"\+?\d+(?:[ \-.()\u00a0\u3000]{1,2}\d+)*[Xx]?")
 _GROUP = re.compile(r"\d+[Xx]?")
 _MOBILE = re.compile(r"(?:0086|86)?(1[3-9]\d{9})")
 _FIXED = re.compile(r"(?:0086|86)?(0[1-9]\d{8,10})|(?:0086|86)([1-9]\d{8,10})")
-_RESIDENT = re.compile(r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]")
+_RESIDENT = re.compile(  # region, birth date, sequence, check character
+    r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]"
+)
 _LONGEST = 22  # digits: a card of 19, or a phone with 0086 in front
 
 

@@ -45,7 +45,7 @@ from resolvers.context import Context
 from resolvers.schema import schema
 from tests.resolvers import worlds as made
 from tests.resolvers.county import global_id
-from tests.resolvers.worlds import AT, NAMES, WORD, World, labels
+from tests.resolvers.worlds import AT, NAMES, WORD, World
 
 Selectable = Callable[[str, str], bool]  # (type name, field name) -> may the asker select it
 ENTITY = "Entity"
