@@ -23,8 +23,6 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from stdnum import luhn
-
 from graph_schema import Property, schema
 
 # Characters kept visible at the start and the end, by the property's normaliser.
@@ -76,15 +74,13 @@ _RESIDENT = re.compile(  # region, birth date, sequence, check character
 _LONGEST = 22  # digits: a card of 19, or a phone with 0086 in front
 
 
-def _timestamp(digits: str) -> bool:
-    """Digits that read as a time (20260101180000, 202601011800), not an account."""
-    for shape in ("%Y%m%d%H%M%S", "%Y%m%d%H%M"):
-        try:
-            datetime.strptime(digits, shape)
-            return True
-        except ValueError:
-            continue
-    return False
+def _dated(digits: str) -> bool:
+    """Digits that begin with a date (20260101180000, a time; 2025021300000045, a
+    transaction's serial), as no card or account number does."""
+    try:
+        return 1900 <= datetime.strptime(digits[:8], "%Y%m%d").year < 2100
+    except ValueError:
+        return False
 
 
 def _kind(digits: str) -> str | None:
@@ -96,11 +92,8 @@ def _kind(digits: str) -> str | None:
         return None
     if "phone" in kinds and (_MOBILE.fullmatch(digits) or _FIXED.fullmatch(digits)):
         return "phone"
-    if "bank_card" in kinds:
-        if 16 <= len(digits) <= 19 and luhn.is_valid(digits):
-            return "bank_card"
-        if 12 <= len(digits) <= 15 and not _timestamp(digits):
-            return "bank_card"  # an account number, taken without a check as the hub does
+    if "bank_card" in kinds and 12 <= len(digits) <= 19 and not _dated(digits):
+        return "bank_card"  # a card, even one failing the Luhn check (a typo), or an account
     return None
 
 

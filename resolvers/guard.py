@@ -22,12 +22,15 @@ LIMIT_EXCEEDED.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+import strawberry
 from graphql import (
     FieldNode,
     GraphQLError,
@@ -50,6 +53,8 @@ from resolvers.context import Context
 from resolvers.types import BUILT, Entity
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+log = logging.getLogger("hub.api")
 
 
 def code(error: GraphQLError) -> str | None:
@@ -81,6 +86,8 @@ def permission_rule(
                 where = "anonymous"
                 message = "authenticate first: send a bearer token (connection_init payload)"
                 error_code = "UNAUTHENTICATED"
+            elif self.context.get_field_def() is None:
+                return  # a field the schema does not have: GraphQL's own rules say so
             elif not table.may_select(principal.role, parent.name, name):
                 where = f"{parent.name}.{name}"
                 message = f"the role {principal.role} may not query {parent.name}.{name}"
@@ -129,6 +136,9 @@ def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     errors = validate_document(ctx.schema._schema, ctx.graphql_document, tuple(rules))
+    for error in errors:  # GraphQL's own rules: a field or argument the schema lacks, ...
+        if code(error) is None:
+            error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
     _verdicts[key] = (table, errors)
     _verdicts.move_to_end(key)
     if len(_verdicts) > VERDICTS:
@@ -206,6 +216,8 @@ class Guard(SchemaExtension):
                 result.errors = shown
         if result is not None:
             self._mask(result, context)
+        for error in (result.errors if result else None) or ():
+            error.extensions = {**(error.extensions or {}), "requestId": context.request_id}
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each answer of a WebSocket operation (a subscription's every event)."""
@@ -241,3 +253,41 @@ class Guard(SchemaExtension):
         ctx = self.execution_context
         ctx.pre_execution_errors = _validate(ctx, ctx.context)
         yield
+
+
+def _where(error: GraphQLError) -> str:
+    return ".".join(str(p) for p in error.path or ()) or "-"
+
+
+def report(error: GraphQLError, context: Any) -> None:
+    """One line in the server log for an error of a request, with its request id and
+    never the query text or a personal number: a client's mistake (a typo, a malformed
+    id, a refusal) at INFO; a failure of the hub's own at ERROR, with the code lines
+    that led to it (a traceback without the values)."""
+    request = getattr(context, "request_id", "-")
+    original = error.original_error
+    message = masking.redact(" ".join(error.message.split()))
+    if original is None or isinstance(original, AccessError | GraphQLError):
+        log.info(
+            "request %s: %s at %s: %s", request, code(error) or "ERROR", _where(error), message
+        )
+        return
+    frames = "".join(traceback.format_tb(original.__traceback__)).rstrip()
+    log.error(
+        "request %s: %s at %s: %s\n%s",
+        request,
+        type(original).__name__,
+        _where(error),
+        masking.redact(" ".join(str(original).split())),
+        frames,
+    )
+
+
+class Schema(strawberry.Schema):
+    """The hub's schema: errors are logged by `report`, not with strawberry's traceback,
+    which holds the query text and whatever the failing values were."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        context = getattr(execution_context, "context", None)
+        for error in errors:
+            report(error, context)
