@@ -1,23 +1,28 @@
-"""What every GraphQL operation goes through: permissions, limits, audit, masked errors.
+"""What every GraphQL operation goes through: permissions, limits, audit, masking, errors.
 
 One schema extension per request, configured by the request's settings:
 - before parsing, it caps the tokens of the query (HUB_MAX_TOKENS);
-- it validates the document with GraphQL's rules and its own: depth and aliases
-  (strawberry's own limiters, fragments included), the permission table
-  (`hub/permissions.yaml`, every field checked for the principal's role), in
-  production no introspection, and page size and cost (`hub.limits`); so a refused
-  operation runs no resolver and no database query. Everything but cost depends only
-  on the document and who asks (role, justification): that verdict is remembered per
-  (query text, role, justification), so the same few documents an investigator's
-  tool sends are validated once; cost depends on the variables and is checked on
-  every request;
+- it validates the document with GraphQL's rules (a field the schema lacks is
+  GRAPHQL_VALIDATION_FAILED) and its own: a WebSocket operation over the rate limit,
+  depth and aliases (`hub.limits`, fragments included, every operation type), the
+  permission table (`hub/permissions.yaml`, every field checked for the principal's
+  role), in production no introspection, and page size and cost (`hub.limits`); so a
+  refused operation runs no resolver and no database query. Everything but cost depends
+  only on the document and who asks (role, justification): that verdict is remembered
+  per (query text, role, justification), so the same few documents an investigator's
+  tool sends are validated once; cost depends on the variables and is checked on every
+  request;
 - while executing, it keeps every entity the resolvers build (`resolvers.types.BUILT`);
 - afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
   in production it then takes "Did you mean ...?" out of every message and replaces
   the message of every error a resolver raised (not the hub's own access and limit
-  errors) by "Unexpected error.".
+  errors) by "Unexpected error."; for a role without the personal-data permission it
+  masks every personal number in every text of the answer and its errors
+  (`hub.masking.redact`), each answer of a WebSocket operation too; every error gets
+  the request's id (`extensions.requestId`).
 Errors are typed by `extensions.code`: UNAUTHENTICATED, FORBIDDEN, JUSTIFICATION_REQUIRED,
-LIMIT_EXCEEDED.
+LIMIT_EXCEEDED, RATE_LIMITED, BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED. `Schema` logs each
+error as one line (`report`), never with the query text or a personal number.
 """
 
 from __future__ import annotations
@@ -39,15 +44,13 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as alias_validator
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.relay import to_base64
 from strawberry.schema.schema import validate_document
 
 from hub import audit, limits, masking, permissions
 from hub.access import Principal
 from hub.auth import ANONYMOUS
-from hub.errors import AccessError
+from hub.errors import AccessError, RateLimited
 from hub.permissions import Permissions
 from resolvers.context import Context
 from resolvers.types import BUILT, Entity
@@ -129,8 +132,8 @@ def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
         return found[1]
     rules = [
         *ctx.validation_rules,
-        depth_validator(settings.max_depth, None),
-        alias_validator(settings.max_aliases),
+        limits.depth_rule(settings.max_depth),
+        limits.alias_rule(settings.max_aliases),
         permission_rule(principal, table, justified),
     ]
     if settings.production:
@@ -157,6 +160,7 @@ def _validate(ctx: Any, context: Context) -> list[GraphQLError]:
         settings.max_cost,
         settings.max_page_size,
         ctx.variables or {},
+        settings.max_results,
     )
 
 
@@ -184,7 +188,7 @@ class Guard(SchemaExtension):
         result = ctx.result
         errors = list((result.errors if result else None) or ctx.pre_execution_errors or [])
         codes = {code(e) for e in errors}
-        if codes & {"FORBIDDEN", "UNAUTHENTICATED", "JUSTIFICATION_REQUIRED"}:
+        if codes & {"FORBIDDEN", "UNAUTHENTICATED", "JUSTIFICATION_REQUIRED", "RATE_LIMITED"}:
             outcome = audit.DENIED
         elif errors:
             outcome = audit.ERROR
@@ -251,7 +255,14 @@ class Guard(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        ctx.pre_execution_errors = _validate(ctx, ctx.context)
+        context: Context = ctx.context
+        wait = context.throttle() if context.throttle is not None else None
+        if wait is not None:  # a WebSocket's operations count as requests do
+            ctx.pre_execution_errors = [
+                GraphQLError(str(RateLimited(wait)), extensions={"code": RateLimited.code})
+            ]
+        else:
+            ctx.pre_execution_errors = _validate(ctx, context)
         yield
 
 

@@ -20,7 +20,7 @@ from hub.settings import Settings
 from resolvers.masking import MaskPersonal
 from resolvers.schema import schema
 from resolvers.types import ENTITY_TYPES
-from tests.conftest import gql, wipe
+from tests.conftest import bearer, gql, wipe
 from tests.resolvers import walk, worlds
 
 PERSON = """
@@ -153,3 +153,30 @@ def test_the_walk_would_see_a_number_left_in_an_answer() -> None:
     assert _leaked("卡号 6228-4850-3586-8024-705", numbers) == ["6228485035868024705"]
     assert _leaked("P41162319960914473X", numbers) == ["41162319960914473X"]
     assert _leaked("+86130****5650 622848*********4705 411623********473X", numbers) == []
+
+
+def test_answers_over_a_websocket_are_masked_as_over_http(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    client = serve()
+    query = '{ person(idNumber: "411623198503120014") { idNumber phones { edges { node { label } } } } }'
+    with client.websocket_connect(
+        "/graphql",
+        subprotocols=["graphql-transport-ws"],
+        headers=bearer(settings, Role.analyst),
+    ) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        answer = ws.receive_json()
+    person = answer["payload"]["data"]["person"]
+    assert person["idNumber"] == "411623********0014"
+    labels = sorted(e["node"]["label"] for e in person["phones"]["edges"])
+    assert labels == ["+86138****1001", "+86139****1002"]
+
+
+def test_an_error_message_shows_an_analyst_no_number(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    answer = gql(serve(), settings, '{ node(id: "+86 138 0394 1001") { id } }', Role.analyst)
+    assert answer["errors"][0]["message"] == "'+86138****1001' is not an id of this API"
