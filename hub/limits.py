@@ -13,10 +13,10 @@ introspection fields are not counted (`depth_rule`).
 Cost: every field costs 1, multiplied by the page sizes of the lists above it. A list
 field's page size is its `first`/`last`/`limit` argument; left out, the page its
 resolver gives then (the argument's declared default, else `DEFAULT_PAGE` for
-`first`/`last` and `HUB_MAX_RESULTS` for `limit`), so that leaving it out costs what
-it returns. A list without page arguments counts `DEFAULT_LIST` (`edges` and `nodes`
-below a paged field are that page). A traversal (a field with a `depth` or `maxHops`
-argument) costs `HOP_COST` to the power of its hops instead of 1.
+`first`/`last` and `HUB_MAX_PAGE_SIZE` for a neighbourhood's `limit`), so that leaving
+it out costs what it returns. A list without page arguments counts `DEFAULT_LIST`
+(`edges` and `nodes` below a paged field are that page). A traversal (a field with a
+`depth` or `maxHops` argument) costs `HOP_COST` to the power of its hops instead of 1.
 """
 
 from __future__ import annotations
@@ -64,10 +64,8 @@ def check(
     max_cost: int,
     max_page: int,
     variables: Mapping[str, Any],
-    max_results: int = 500,
 ) -> list[GraphQLError]:
-    """The pages over `max_page` and the operations over `max_cost` in a valid document
-    (`max_results`: what a traversal's `limit` left out returns).
+    """The pages over `max_page` and the operations over `max_cost` in a valid document.
 
     A walk over the operations' selections only: no validation visit, so it is cheap
     enough to run on every request (the page sizes come from its variables)."""
@@ -75,22 +73,18 @@ def check(
     errors: list[GraphQLError] = []
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
-            errors += _operation(
-                schema, fragments, definition, max_cost, max_page, variables, max_results
-            )
+            errors += _operation(schema, fragments, definition, max_cost, max_page, variables)
     return errors
 
 
-def rule(
-    max_cost: int, max_page: int, variables: Mapping[str, Any], max_results: int = 500
-) -> type[ValidationRule]:
+def rule(max_cost: int, max_page: int, variables: Mapping[str, Any]) -> type[ValidationRule]:
     """The same checks as a validation rule, for documents not yet known to be valid."""
 
     class CostRule(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             fragments = _fragments(self.context.document)
             for error in _operation(
-                self.context.schema, fragments, node, max_cost, max_page, variables, max_results
+                self.context.schema, fragments, node, max_cost, max_page, variables
             ):
                 self.report_error(error)
 
@@ -194,12 +188,11 @@ def _operation(
     max_cost: int,
     max_page: int,
     variables: Mapping[str, Any],
-    max_results: int,
 ) -> list[GraphQLError]:
     root = schema.get_root_type(node.operation)
     if root is None:
         return []
-    cost = _Cost(schema, fragments, variables, max_page, max_results)
+    cost = _Cost(schema, fragments, variables, max_page)
     total = cost.of(node.selection_set, root, 1, ())
     if total > max_cost:
         cost.errors.append(
@@ -218,13 +211,11 @@ class _Cost:
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
         max_page: int,
-        max_results: int,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.max_page = max_page
-        self.max_results = max_results
         self.errors: list[GraphQLError] = []
 
     def _int(self, field: FieldNode, names: tuple[str, ...]) -> int | None:
@@ -247,7 +238,7 @@ class _Cost:
                 continue
             if isinstance(arg.default_value, int):
                 return arg.default_value
-            return self.max_results if name == "limit" else DEFAULT_PAGE
+            return self.max_page if name == "limit" else DEFAULT_PAGE
         return None
 
     def of(

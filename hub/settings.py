@@ -131,7 +131,13 @@ class Settings:
         "Longest a token may be valid (`exp` after `iat`, or after now): a longer one is "
         "refused, and `hub token` issues none.",
     )
-    max_depth: int = _var("HUB_MAX_DEPTH", 6, "Deepest nesting of fields one query may have.")
+    max_depth: int = _var(
+        "HUB_MAX_DEPTH",
+        7,
+        "Deepest nesting of fields one query may have, a root field being 1 deep (an "
+        "alert's linked entities, `alerts { edges { node { about { edges { node { kind "
+        "} } } } } }`, are 7).",
+    )
     max_aliases: int = _var(
         "HUB_MAX_ALIASES", 15, "Most aliases one query may use (fragments included)."
     )

@@ -160,7 +160,6 @@ def _validate(ctx: Any, context: Context) -> list[GraphQLError]:
         settings.max_cost,
         settings.max_page_size,
         ctx.variables or {},
-        settings.max_results,
     )
 
 

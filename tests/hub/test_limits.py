@@ -74,8 +74,8 @@ def costly() -> str:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        (deep(20), "the query nests fields 22 deep, more than the limit of 6 (HUB_MAX_DEPTH)"),
-        (deep(5), "the query nests fields 7 deep, more than the limit of 6"),
+        (deep(20), "the query nests fields 22 deep, more than the limit of 7 (HUB_MAX_DEPTH)"),
+        (deep(6), "the query nests fields 8 deep, more than the limit of 7"),
         (aliases(100), "the query uses 100 aliases, more than the limit of 15"),
         (aliases_in_fragments(100), "the query uses 100 aliases, more than the limit of 15"),
         (tokens(5000), "more than 1000 tokens"),

@@ -45,7 +45,7 @@ from resolvers.context import Context
 from resolvers.schema import schema
 from tests.resolvers import worlds as made
 from tests.resolvers.county import global_id
-from tests.resolvers.worlds import AT, NAMES, WORD, World
+from tests.resolvers.worlds import AT, NAMES, WORD, World, labels
 
 Selectable = Callable[[str, str], bool]  # (type name, field name) -> may the asker select it
 ENTITY = "Entity"
@@ -161,8 +161,9 @@ def _values(
         named_label = name[:1].upper() + name[1:]
         label = named_label if named_label in gs.nodes else _label_of(field)
         only = [label] if label in gs.nodes else None
-        if listed:
-            return [_ids(settings, worlds, only)]
+        if listed:  # all at once, and each label's nodes of both worlds together
+            every = _ids(settings, worlds, only)
+            return [every] + [_ids(settings, worlds, [each]) for each in labels(gs)]
         return _ids(settings, worlds, only, each=1)  # a node of every label of each world
     if named.name == "DateTime":
         day = {"from": AT.replace(hour=0), "to": AT.replace(hour=23)}
