@@ -5,8 +5,9 @@ derives (`visibility` in nodes/*.yaml, `graph_schema.model.Visibility`). This mo
 turns those rules into Cypher and writes each restricted node's scope, a sorted list of
 grants (`unit:<code>`, `user:<name>`, `any`), that `hub.access.visible` tests:
 
-- after a sync has loaded its rows (`refresh`, every restricted node, writing only
-  those whose scope changed: a case that changed hands, a record that is new);
+- after a sync has loaded its rows (`refresh`: every case, operation and stop-payment,
+  and the records, alerts and judgements that are new or derive from a case whose scope
+  changed, a case that changed hands; writing only scopes that changed);
 - in the statement that creates a node (`assign`: an alert, an operation, a
   stop-payment), so that nothing restricted exists without its scope;
 - in the transaction of a mutation that changes what a scope derives from (`seeded`:
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from neo4j import AsyncManagedTransaction, Driver, ManagedTransaction
+from neo4j import AsyncManagedTransaction, Driver, ManagedTransaction, Session
 
 from graph_schema import GraphSchema, NodeType, ident, schema
 from graph_schema.model import far_labels
@@ -180,9 +181,9 @@ def _citations(label: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, list[
     return out
 
 
-def _citing(label: str, targeted: bool) -> str:
-    """The (key, JSON property) of `label` nodes: all, or (`targeted`) those seeded and
-    those naming a recomputed node of the label they cite."""
+def _citing(label: str, targeted: bool, where: str = "true") -> str:
+    """The (key, JSON property) of the `label` nodes matching `where`, or (`targeted`)
+    of those seeded and those naming a recomputed node of the label they cite."""
     gs = schema()
     node = gs.node(label)
     rule = node.visibility.cites
@@ -192,7 +193,7 @@ def _citing(label: str, targeted: bool) -> str:
         f"WHERE n.{key} IN coalesce($seeds[$label], []) "
         f"OR any(k IN coalesce($seeds[$cited], []) WHERE n.{prop} CONTAINS k) "
         if targeted
-        else ""
+        else f"WHERE {where} "
     )
     return f"MATCH (n:{ident(node.label)}) {where}RETURN n.{key} AS key, n.{prop} AS value"
 
@@ -207,7 +208,9 @@ def _write(label: str, candidates: str) -> str:
     return (
         f"{candidates} WITH DISTINCT n {found.cypher}"
         f"CALL (n, scope) {{ WITH n, scope WHERE n.{prop} IS NULL OR n.{prop} <> scope "
-        f"SET n.{prop} = scope }} RETURN collect(n.{key}) AS keys"
+        f"SET n.{prop} = scope RETURN count(*) AS changes }} "
+        f"RETURN collect(n.{key}) AS keys, "
+        f"[k IN collect(CASE WHEN changes > 0 THEN n.{key} END) WHERE k IS NOT NULL] AS changed"
     )
 
 
@@ -254,31 +257,67 @@ def _has_rules(node: NodeType) -> bool:
     )
 
 
-def refresh(driver: Driver, database: str | None = None) -> dict[str, int]:
-    """Derive the scope of every restricted node, in the order the rules depend on each
-    other, in batches; how many nodes of each label it changed."""
+def refresh(
+    driver: Driver, database: str | None = None, everything: bool = False
+) -> dict[str, int]:
+    """Bring every restricted node's scope up to date after a sync, in the order the
+    rules depend on each other; how many nodes of each label it changed.
+
+    Nodes scoped by grants of their own (cases, operations, stop-payments: few) are all
+    derived again, since a case may have changed hands. Of those whose scope derives
+    from others (records, alerts, judgements: many), the new ones (no scope yet) and the
+    ones deriving from a node whose scope just changed; `everything`: all of them. Large
+    passes run in batches of their own transactions, and are idempotent: a refresh cut
+    short is simply run again."""
     gs = schema()
-    prop = ident(gs.scope_property)
     counts: dict[str, int] = {}
+    changed: dict[str, list[str]] = {}  # keys whose scope changed, of nodes not new
     with driver.session(database=database) as session:
         for label in _plan():
             node = gs.node(label)
-            found = compute("n", label)
-            params = dict(found.params)
+            if everything or not node.visibility.derived:
+                keys = _batched(session, label, "true")
+                changed[label], counts[label] = keys, len(keys)
+                continue
+            counts[label] = len(_batched(session, label, f"n.{ident(gs.scope_property)} IS NULL"))
+            if not any(changed.get(d) for d in gs.depends(label)):
+                continue
+            seeds = {d: changed.get(d, []) for d in gs.depends(label)}
             if node.visibility.cites:
-                params["cited"] = _citations(label, session.run(_citing(label, False)).data())
-            # Auto-commit, in batches: the first refresh of a large county scopes every
-            # record. Idempotent, so a run cut short is simply run again.
-            result = session.run(
-                f"MATCH (n:{ident(node.label)}) "
-                f"CALL (n) {{ {found.cypher}"
-                f"WITH n, scope WHERE n.{prop} IS NULL OR n.{prop} <> scope "
-                f"SET n.{prop} = scope RETURN count(n) AS changed }} "
-                f"IN TRANSACTIONS OF {_BATCH} ROWS RETURN sum(changed) AS n",
-                params,
-            )
-            counts[label] = int(result.single(strict=True)["n"])
+                rows = session.run(_citing(label, True), _cited_params(label, seeds)).data()
+                statement, params = _targeted(label, {**seeds, label: [r["key"] for r in rows]})
+                params["cited"] = _citations(label, rows)
+            else:
+                statement, params = _targeted(label, seeds)
+            record = session.execute_write(_run, statement, params)
+            changed[label] = list(record["changed"])
+            counts[label] += len(changed[label])
     return counts
+
+
+def _run(tx: ManagedTransaction, statement: str, params: dict[str, Any]) -> Any:
+    return tx.run(statement, params).single(strict=True)
+
+
+def _batched(session: Session, label: str, where: str) -> list[str]:
+    """Scope the `label` nodes matching `where` (Cypher over `n`, the hub's own), in
+    batches; the keys of those whose scope changed."""
+    gs = schema()
+    node = gs.node(label)
+    found = compute("n", label)
+    prop = ident(gs.scope_property)
+    params = dict(found.params)
+    if node.visibility.cites:
+        params["cited"] = _citations(label, session.run(_citing(label, False, where)).data())
+    result = session.run(
+        f"MATCH (n:{ident(node.label)}) WHERE {where} "
+        f"CALL (n) {{ {found.cypher}"
+        f"WITH n, scope WHERE n.{prop} IS NULL OR n.{prop} <> scope "
+        f"SET n.{prop} = scope RETURN n.{ident(node.key)} AS key }} "
+        f"IN TRANSACTIONS OF {_BATCH} ROWS RETURN collect(key) AS keys",
+        params,
+    )
+    return list(result.single(strict=True)["keys"])
 
 
 def _targeted(label: str, seeds: Mapping[str, list[str]]) -> tuple[str, dict[str, Any]]:
