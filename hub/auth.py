@@ -116,15 +116,6 @@ class Authenticator:
         self._secret = None if asymmetric(settings) else secret(settings)
         self._verified: dict[str, tuple[dict[str, Any], int]] = {}  # token: claims, exp
 
-    def known(self, authorization: str | None) -> bool:
-        """Whether these credentials were checked before and are still good: a client's
-        every request sends the same ones."""
-        token = (authorization or "").strip().partition(" ")[2].strip()
-        if keys.looks_like_key(token):
-            return self._keys.known(token) is not None
-        found = self._verified.get(token)
-        return found is not None and found[1] > time.time()
-
     async def authenticate(
         self, authorization: str | None, address: str, throttled: bool = False
     ) -> Principal:

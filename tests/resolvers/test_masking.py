@@ -100,15 +100,19 @@ DIGITS = re.compile(r"\d[\d \-.()+\u3000]*\d|\d")
 
 def _leaked(text: str, numbers: list[str]) -> list[str]:
     """The numbers whose digits appear in `text`, however they are spaced or dashed."""
-    runs = ["".join(c for c in m.group() if c.isdigit()) for m in DIGITS.finditer(text)]
-    runs += [r + "X" for r in runs]  # an ID number ending in X: its digits, then X
+    runs = "|".join("".join(c for c in m.group() if c.isdigit()) for m in DIGITS.finditer(text))
+    upper = text.upper()
     found = []
     for number in numbers:
         digits = number.removeprefix("+86").upper()
-        if any(
-            digits.rstrip("X") in run and (not digits.endswith("X") or digits in text.upper())
-            for run in runs
-        ):
+        if digits.endswith("X"):  # its digits in a run, the X right after them
+            shown = digits[:-1] in runs and any(
+                "".join(c for c in m.group() if c.isdigit()).endswith(digits[:-1])
+                for m in re.finditer(r"[\d \-.()]+X", upper)
+            )
+        else:
+            shown = digits in runs
+        if shown:
             found.append(number)
     return found
 
