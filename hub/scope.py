@@ -166,7 +166,7 @@ def assign(var: str, label: str) -> Fragment:
     )
 
 
-def _citations(label: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+def citations(label: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
     """The keys each `label` node cites, by its key, from (key, value of its JSON
     property) rows."""
     rule = schema().node(label).visibility.cites
@@ -286,7 +286,7 @@ def refresh(
             if node.visibility.cites:
                 rows = session.run(_citing(label, True), _cited_params(label, seeds)).data()
                 statement, params = _targeted(label, {**seeds, label: [r["key"] for r in rows]})
-                params["cited"] = _citations(label, rows)
+                params["cited"] = citations(label, rows)
             else:
                 statement, params = _targeted(label, seeds)
             record = session.execute_write(_run, statement, params)
@@ -308,7 +308,7 @@ def _batched(session: Session, label: str, where: str) -> list[str]:
     prop = ident(gs.scope_property)
     params = dict(found.params)
     if node.visibility.cites:
-        params["cited"] = _citations(label, session.run(_citing(label, False, where)).data())
+        params["cited"] = citations(label, session.run(_citing(label, False, where)).data())
     result = session.run(
         f"MATCH (n:{ident(node.label)}) WHERE {where} "
         f"CALL (n) {{ {found.cypher}"
@@ -341,7 +341,7 @@ def seeded(tx: ManagedTransaction, seeds: Mapping[str, Iterable[str]]) -> None:
             rows = tx.run(_citing(label, True), _cited_params(label, done)).data()
             done[label] = [row["key"] for row in rows]
             statement, params = _targeted(label, done)
-            params["cited"] = _citations(label, rows)
+            params["cited"] = citations(label, rows)
         else:
             statement, params = _targeted(label, done)
         record = tx.run(statement, params).single()
@@ -359,7 +359,7 @@ async def seeded_async(tx: AsyncManagedTransaction, seeds: Mapping[str, Iterable
             rows = await result.data()
             done[label] = [row["key"] for row in rows]
             statement, params = _targeted(label, done)
-            params["cited"] = _citations(label, rows)
+            params["cited"] = citations(label, rows)
         else:
             statement, params = _targeted(label, done)
         result = await tx.run(statement, params)

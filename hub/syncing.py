@@ -3,9 +3,10 @@
 1. split the merges identity resolution made, so that the loader's MERGEs find every
    relationship where a source put it;
 2. sync each connector's streams from their saved cursors (all of them with `full`);
-3. resolve identities again, judging the new records against the graph;
-4. derive the scope of everything restricted that changed (`hub.scope`): new records,
+3. derive the scope of everything restricted that changed (`hub.scope`): new records,
    cases that changed hands;
+4. resolve identities again, judging the new records against the graph (a judgement
+   is written with the scope of the records it cites);
 5. evaluate the alert rules, once everything above has committed, so that subscribers
    hear of what the sync raised.
 
@@ -68,8 +69,9 @@ async def sync(
                 reports.append(
                     await sync_stream(connector, stream, loader, full=full, progress=progress)
                 )
-    resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
+    # Records scoped first: a judgement is written with the scope of the records it cites.
     await asyncio.to_thread(scope.refresh, driver, database)
+    resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
     await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
     return Synced(reports, resolved)
 

@@ -3,19 +3,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
-from neo4j import AsyncGraphDatabase, Driver
+from neo4j import Driver
 
 from graph_schema import schema
-from hub import db, scope
+from hub import scope
 from hub.access import Principal, Role, visible
-from hub.queries import alerts
-from hub.settings import Settings
 
 GRAPH = """
 CREATE (u1:Unit {code: 'U1'}), (u2:Unit {code: 'U2'})
@@ -114,26 +110,3 @@ def test_no_query_module_writes_its_own_visibility_test() -> None:
     for path in sorted(folder.glob("*.py")):
         found = own_rule.findall(path.read_text(encoding="utf-8"))
         assert not found, f"{path.name}: {found}"
-
-
-def test_a_subscriber_is_sent_only_the_alerts_it_may_see(graph: Driver, settings: Settings) -> None:
-    graph.execute_query(GRAPH, cites="{}")
-    graph.execute_query(
-        "MATCH (c:Case {case_no: 'C2'}) CREATE (:Alert {alert_id: 'b'})-[:ABOUT]->(c)"
-    )
-    graph.execute_query("MATCH (a:Alert) SET a.raised_at = datetime('2026-01-01T00:00:00Z')")
-    scope.refresh(graph)
-
-    def newer(who: Principal) -> list[str]:
-        async def run() -> list[str]:
-            uri, auth = db.credentials(settings)
-            async with AsyncGraphDatabase.driver(uri, auth=auth) as driver:
-                since = datetime(2025, 1, 1, tzinfo=UTC)
-                rows = await alerts.newer(driver, since, "", 10, who.scope(), 10.0)
-            return [r["alert_id"] for r in rows]
-
-        return asyncio.run(run())
-
-    assert newer(Principal("li", Role.investigator, "U1")) == ["a"]
-    assert newer(Principal("wu", Role.investigator, "U2")) == ["b"]
-    assert newer(Principal("chen", Role.analyst)) == ["a", "b"]

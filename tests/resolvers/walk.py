@@ -43,6 +43,7 @@ from hub.access import Principal
 from hub.settings import Settings
 from resolvers.context import Context
 from resolvers.schema import schema
+from resolvers.types import BY_LABEL
 from tests.resolvers import worlds as made
 from tests.resolvers.county import global_id
 from tests.resolvers.worlds import AT, NAMES, WORD, World, labels
@@ -120,13 +121,14 @@ def _type_text(type_: GraphQLType) -> str:
 def _ids(
     settings: Settings, worlds: Iterable[World], only: Iterable[str] | None = None, each: int = 2
 ) -> list[str]:
-    """Global ids of the first `each` nodes of every label (of `only`) in the worlds."""
+    """Global ids of the first `each` nodes of every entity label (of `only`) in the
+    worlds: the hub gives no other label an id."""
     chosen = set(only) if only is not None else None
     return [
         global_id(settings, label, key)
         for world in worlds
         for label, keys in world.keys.items()
-        if chosen is None or label in chosen
+        if (chosen is None or label in chosen) and label in BY_LABEL
         for key in keys[:each]
     ]
 
@@ -153,6 +155,8 @@ def _values(
     if name == "first":  # a page: the largest allowed; a count with a default: that
         default = field.args[name].default_value
         return [min(100, settings.max_page_size) if default in (None, Undefined) else default]
+    if name.startswith("min") and named.name == "Int":  # a threshold: the lowest, 1
+        return [1]
     if name == "depth":
         return [settings.neighbourhood_depth]
     if name == "maxHops":
@@ -163,7 +167,7 @@ def _values(
         only = [label] if label in gs.nodes else None
         if listed:  # all at once, and each label's nodes of both worlds together
             every = _ids(settings, worlds, only)
-            return [every] + [_ids(settings, worlds, [each]) for each in labels(gs)]
+            return [every] + [_ids(settings, worlds, [e]) for e in labels(gs) if e in BY_LABEL]
         return _ids(settings, worlds, only, each=1)  # a node of every label of each world
     if named.name == "DateTime":
         day = {"from": AT.replace(hour=0), "to": AT.replace(hour=23)}

@@ -2,12 +2,12 @@
 type, restricted material of each unit, and personal numbers everywhere.
 
 Each world ("own", of unit U1 and user `a`; "other", of unit U2 and user `z`) holds two
-nodes of every label that the API can return, every declared relationship type between
+nodes of every label that the API can show, every declared relationship type between
 every pair of its labels (node 1 to node 1 of the other label, or to node 2 of its own
-label: never a loop), and, between the
-worlds, every relationship type whose ends are public (own node 1 to other node 2: a
-phone, an account, a stay at the same hotel at the same time), so that every traversal
-can walk from one unit's world into the other's. Properties get values from their
+label: never a loop), and, between the worlds, every relationship type whose ends are
+public (own node 1 to other node 2: a phone, an account, a stay at the same hotel at the
+same time; and within each world node 1 to node 2 of another label), so that every
+traversal can walk from one unit's world into the other's. Properties get values from their
 declared type; those a visibility rule or a query gives a meaning to (a unit code,
 members, an open operation, a frozen stop-payment, a fraud record's fields) get the
 value that makes the rule or the query apply. Every text property holds the world's
@@ -30,6 +30,7 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from graph_schema import GraphSchema, NodeType, Property, schema
+from graph_schema.model import INTERNAL
 from hub import scope
 from hub.access import Principal, Role
 from hub.loader import Loader
@@ -214,12 +215,21 @@ _QUERIES: dict[str, Any] = {
     "StopPayment": lambda w, i: {"status": "frozen"},
     "Case": lambda w, i: {"accepted_at": AT, "filed_at": AT, "solved_at": AT},
     "Person": lambda w, i: {"name_pinyin": ["zhangsan", "zhangsanfeng"][i]},
+    # A pair of the world's persons (as identity resolution names them) waiting for review.
+    "Judgement": lambda w, i: {
+        "left": f"P{min(w.ids)}",
+        "right": f"P{max(w.ids)}",
+        "verdict": "unsure",
+    },
 }
 
 
 def labels(gs: GraphSchema) -> list[str]:
-    """The labels the API can return: those with an entity type."""
-    return sorted(label for label in gs.nodes if label in BY_LABEL)
+    """The labels the API can show: those with an entity type, and those some user may
+    be granted (a judgement, shown by `identity`); not the hub's internal ones."""
+    return sorted(
+        label for label in gs.nodes if label in BY_LABEL or gs.node(label).visibility != INTERNAL
+    )
 
 
 def _nodes(gs: GraphSchema, world: World) -> dict[str, pl.DataFrame]:
@@ -293,8 +303,13 @@ def load(driver: Driver, gs: GraphSchema | None = None) -> dict[str, World]:
                 for i in range(2)
                 for j in [i if start != end else 1 - i]
             ]
-            if not (gs.node(start).restricted or gs.node(end).restricted):  # a bridge
+            if not (gs.node(start).restricted or gs.node(end).restricted):  # bridges
                 rows.append(_rel_row(gs, type_, own.keys[start][0], other.keys[end][1], "bridge"))
+                if start != end:  # and within each world: node 1 meets node 2 (co-presence)
+                    rows += [
+                        _rel_row(gs, type_, w.keys[start][0], w.keys[end][1], f"{w.name}-01")
+                        for w in made.values()
+                    ]
             frame = pl.DataFrame(rows)
             loader.relationships(type_, frame, start=start, end=end, source=WORD, seen_at=SEEN)
     scope.refresh(driver)
