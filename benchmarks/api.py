@@ -29,7 +29,7 @@ os.environ.setdefault("HUB_NEO4J_PORT", "7689")
 import httpx
 
 from hub import auth, db, demo, keys
-from hub.access import Role
+from hub.access import Principal, Role
 from hub.app import create_app
 from hub.loader import Loader
 from hub.migrate import migrate
@@ -75,7 +75,7 @@ async def main(requests: int) -> None:
         key = keys.create(driver, "benchmark", Role.investigator, "DEMO").key
         app = create_app(settings)
         token = auth.issue(settings, "bench", Role.investigator, "DEMO")
-        scope = {"all_units": False, "unit": "DEMO", "user": "bench"}
+        scope = Principal("bench", Role.investigator, "DEMO").scope()
         read = {"timeout": settings.query_timeout, "database": settings.neo4j_database}
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,51 @@ class Property:
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """Who may see the nodes of a type (need-to-know, `hub/scope.py` and `hub/access.py`).
+
+    `public`: everyone. Otherwise the node is restricted and carries a scope, a list of
+    grants, derived by these rules (all empty: nobody is granted it, `internal`):
+    - `units`: relationship types to Units; each reached unit grants `unit:<code>`;
+    - `share`: relationship type -> property values the node at the other end must have;
+      each such node's own scope is granted as well (the members of an open operation);
+    - `users`: properties naming users; each grants `user:<name>`;
+    - `unit`: properties naming a unit code; each grants `unit:<code>`;
+    - `inherit`: relationship types to what the node describes; it is granted to whoever
+      may see every restricted node it describes (none: everyone);
+    - `cites`: (property, field, label): a JSON property whose field lists keys of
+      `label` nodes; it is granted to whoever may see every node it cites.
+    """
+
+    public: bool = False
+    units: tuple[str, ...] = ()
+    share: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    users: tuple[str, ...] = ()
+    unit: tuple[str, ...] = ()
+    inherit: tuple[str, ...] = ()
+    cites: tuple[str, str, str] | None = None
+
+    @property
+    def derived(self) -> bool:
+        """Granted through what it describes or cites, not by grants of its own."""
+        return bool(self.inherit or self.cites)
+
+
+PUBLIC = Visibility(public=True)
+INTERNAL = Visibility()
+
+
+@dataclass(frozen=True)
 class NodeType:
     label: str
     key: str
     properties: Mapping[str, Property]
     description: str = ""
+    visibility: Visibility = INTERNAL
+
+    @property
+    def restricted(self) -> bool:
+        return not self.visibility.public
 
 
 @dataclass(frozen=True)
@@ -76,6 +117,8 @@ class GraphSchema:
     fulltext_analyzer: str
     fulltext_eventually_consistent: bool
     normalisers: frozenset[str] = field(default_factory=frozenset)
+    # The property every restricted node carries its scope in (`visibility` of schema.yaml).
+    scope_property: str = "scope"
     # The type of every temporal property name (provenance included); a name means
     # one temporal type wherever it is declared.
     temporal: Mapping[str, str] = field(default_factory=dict)
@@ -94,6 +137,24 @@ class GraphSchema:
         except KeyError:
             known = sorted(self.relationships)
             raise SchemaError(f"unknown relationship type {type_!r}; known: {known}") from None
+
+    def derivation_order(self) -> list[str]:
+        """Restricted labels, each after the labels its scope derives from."""
+        return _derivation_order(self.nodes, self.relationships)
+
+    def depends(self, label: str) -> set[str]:
+        """The restricted labels the scope of a `label` node derives from."""
+        return _depends(self.nodes, self.relationships, label)
+
+    def restricted(self) -> list[str]:
+        """Labels whose nodes are seen only where their scope grants them, sorted."""
+        return sorted(label for label, node in self.nodes.items() if node.restricted)
+
+    def touches_restricted(self, type_: str) -> bool:
+        """Whether a relationship of this type has a restricted end (it is visible only
+        where both its ends are)."""
+        rel = self.relationship(type_)
+        return any(self.node(label).restricted for label in (*rel.sources, *rel.targets))
 
     def fulltext_fields(self) -> tuple[list[str], list[str]]:
         """Labels and property names covered by the full-text index."""
@@ -145,6 +206,118 @@ def _labels(value: Any, where: str) -> tuple[str, ...]:
     return tuple(_identifier(v, where) for v in values)
 
 
+VISIBILITY_RULES = frozenset({"units", "share", "users", "unit", "inherit", "cites"})
+
+
+def _visibility(
+    raw: Any,
+    label: str,
+    nodes: Mapping[str, NodeType],
+    relationships: Mapping[str, RelationshipType],
+    where: str,
+) -> Visibility:
+    """A node type's `visibility`: `public`, `internal` (or absent: deny by default), or
+    the rules its scope derives from, each checked against the declarations."""
+    if raw is None or raw == "internal":
+        return INTERNAL
+    if raw == "public":
+        return PUBLIC
+    if not isinstance(raw, dict) or not raw:
+        raise SchemaError(f"{where}: visibility must be public, internal or a mapping of rules")
+    unknown = set(raw) - VISIBILITY_RULES
+    if unknown:
+        raise SchemaError(f"{where}: unknown visibility rules {sorted(unknown)}")
+
+    def names(key: str) -> tuple[str, ...]:
+        return _labels(raw[key], f"{where}: visibility.{key}") if key in raw else ()
+
+    def linked(type_: str, rule: str) -> RelationshipType:
+        rel = relationships.get(type_)
+        if rel is None or label not in (*rel.sources, *rel.targets):
+            raise SchemaError(
+                f"{where}: visibility.{rule}: {type_!r} is no relationship of {label}"
+            )
+        return rel
+
+    for type_ in names("units"):
+        rel = linked(type_, "units")
+        if "Unit" not in (*rel.sources, *rel.targets):
+            raise SchemaError(f"{where}: visibility.units: {type_} does not reach a Unit")
+    for type_ in names("inherit"):
+        linked(type_, "inherit")
+    share = raw.get("share") or {}
+    if not isinstance(share, dict):
+        raise SchemaError(f"{where}: visibility.share maps relationship types to conditions")
+    for type_, condition in share.items():
+        linked(type_, "share")
+        if not isinstance(condition, dict):
+            raise SchemaError(f"{where}: visibility.share.{type_} must be a mapping")
+    for prop in (*names("users"), *names("unit")):
+        if prop not in nodes[label].properties:
+            raise SchemaError(f"{where}: visibility names {prop!r}, not a property of {label}")
+    cites = raw.get("cites")
+    cited: tuple[str, str, str] | None = None
+    if cites is not None:
+        try:
+            cited = (str(cites["property"]), str(cites["field"]), str(cites["label"]))
+        except (KeyError, TypeError):
+            raise SchemaError(
+                f"{where}: visibility.cites needs property, field and label"
+            ) from None
+        if cited[0] not in nodes[label].properties or cited[2] not in nodes:
+            raise SchemaError(f"{where}: visibility.cites names an undeclared property or label")
+    found = Visibility(
+        units=names("units"),
+        share={k: dict(v) for k, v in share.items()},
+        users=names("users"),
+        unit=names("unit"),
+        inherit=names("inherit"),
+        cites=cited,
+    )
+    if found.derived and (found.units or found.share or found.users or found.unit):
+        raise SchemaError(
+            f"{where}: visibility derives from what the node describes (inherit, cites) or "
+            "from grants of its own (units, share, users, unit), not both"
+        )
+    return found
+
+
+def far_labels(rel: RelationshipType, label: str) -> tuple[str, ...]:
+    """The labels at the other end of `rel` from a `label` node."""
+    return rel.targets if label in rel.sources else rel.sources
+
+
+def _depends(
+    nodes: Mapping[str, NodeType], relationships: Mapping[str, RelationshipType], label: str
+) -> set[str]:
+    """The restricted labels whose scope the scope of a `label` node derives from."""
+    rule = nodes[label].visibility
+    found = {
+        far for t in (*rule.inherit, *rule.share) for far in far_labels(relationships[t], label)
+    }
+    if rule.cites:
+        found.add(rule.cites[2])
+    return {d for d in found if not nodes[d].visibility.public and d != label}
+
+
+def _derivation_order(
+    nodes: Mapping[str, NodeType], relationships: Mapping[str, RelationshipType]
+) -> list[str]:
+    """Restricted labels in an order where every label comes after those whose scope its
+    own derives from; a cycle is an error."""
+    graph = {
+        label: _depends(nodes, relationships, label)
+        for label, node in nodes.items()
+        if not node.visibility.public
+    }
+    try:
+        return list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise SchemaError(
+            f"visibility rules derive from each other in a cycle: {exc.args[1]}"
+        ) from None
+
+
 def load(root: Path = HERE) -> GraphSchema:
     """Read and check every declaration under `root`."""
     files = sorted((root / "nodes").glob("*.yaml")) + sorted(
@@ -156,7 +329,11 @@ def load(root: Path = HERE) -> GraphSchema:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
 
     provenance = _properties(meta.get("provenance", {}), "schema.yaml")
+    scope_property = _identifier(
+        (meta.get("visibility") or {}).get("property", "scope"), "schema.yaml: visibility"
+    )
     nodes: dict[str, NodeType] = {}
+    visibilities: dict[str, tuple[Any, str]] = {}
     for path in sorted((root / "nodes").glob("*.yaml")):
         data = _read(path)
         label = _identifier(data.get("label"), path.name)
@@ -169,7 +346,12 @@ def load(root: Path = HERE) -> GraphSchema:
         clash = set(props) & set(provenance)
         if clash:
             raise SchemaError(f"{path.name}: {sorted(clash)} are set by the loader, not declared")
+        if scope_property in props:
+            raise SchemaError(
+                f"{path.name}: {scope_property!r} is set by hub/scope.py, not declared"
+            )
         nodes[label] = NodeType(label, key, props, data.get("description", ""))
+        visibilities[label] = (data.get("visibility"), path.name)
 
     relationships: dict[str, RelationshipType] = {}
     for path in sorted((root / "relationships").glob("*.yaml")):
@@ -189,6 +371,12 @@ def load(root: Path = HERE) -> GraphSchema:
         relationships[type_] = RelationshipType(
             type_, sources, targets, props, key, data.get("description", "")
         )
+
+    for label, (raw, where) in visibilities.items():
+        nodes[label] = replace(
+            nodes[label], visibility=_visibility(raw, label, nodes, relationships, where)
+        )
+    _derivation_order(nodes, relationships)
 
     temporal: dict[str, str] = {}
     declared: list[tuple[str, Mapping[str, Property]]] = [
@@ -226,6 +414,7 @@ def load(root: Path = HERE) -> GraphSchema:
             if p.normaliser
         ),
         temporal=temporal,
+        scope_property=scope_property,
     )
 
 

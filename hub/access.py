@@ -1,20 +1,32 @@
 """Who is asking, and which part of the graph they may see.
 
-A `Principal` travels with every request and every CLI action. Visibility is enforced
-inside Cypher: every read that can reach a Case takes the `$scope` parameter
-(`Principal.scope()`) and filters cases with `case_visible(var)`. Cases belong to the
-unit that handles them; an investigator or supervisor sees their own unit's cases and
-those of open joint operations they are a member of; analysts and admins see all.
-Entities that are not cases (people, phones, accounts, places, ...) are visible to
-every role, but never through a case that is not: a path, a neighbourhood, a count or
-a cluster that would pass through an invisible case leaves it out.
+A `Principal` travels with every request and every CLI action. Need-to-know lives in
+the data: every node of a type graph_schema does not declare public carries its scope,
+the list of grants that may see it (`hub.scope` writes it: `unit:<code>`, `user:<name>`,
+`any`). `Principal.scope()` is the `$scope` parameter of every read, and `visible` the
+one predicate every query module applies to the nodes it reads; none writes its own.
+
+- Investigators and supervisors hold `unit:<their unit>`, `user:<their name>` and
+  `any`: their unit's cases, the cases of the open joint operations they are members
+  of, and what derives from those (records, alerts, stop-payments).
+- Analysts and admins see every unit: every restricted node that carries a scope.
+- A restricted node without a scope (a new type nobody declared, a record loaded a
+  moment before its scope) is seen by nobody: deny by default.
+- A relationship is seen where both its ends are; a path, a neighbourhood, a count or a
+  cluster never passes through a node the asker may not see.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any
+
+from graph_schema import ident, schema
+
+ANY = "any"
 
 
 class Role(StrEnum):
@@ -25,8 +37,16 @@ class Role(StrEnum):
     admin = "admin"
 
 
-# Roles whose case visibility is not limited to their unit and operations.
+# Roles whose visibility is not limited to their unit and operations.
 ALL_UNITS = frozenset({Role.analyst, Role.admin})
+
+
+def unit_grant(code: str) -> str:
+    return f"unit:{code}"
+
+
+def user_grant(name: str) -> str:
+    return f"user:{name}"
 
 
 @dataclass(frozen=True)
@@ -36,28 +56,42 @@ class Principal:
     unit: str | None = None
     client: str = "cli"
 
+    def grants(self) -> list[str]:
+        """The scope entries this principal holds."""
+        held = [ANY, user_grant(self.user)]
+        if self.unit:
+            held.append(unit_grant(self.unit))
+        return held
+
     def scope(self) -> dict[str, Any]:
         """The `$scope` parameter every visibility-filtered Cypher statement takes."""
-        return {"all_units": self.role in ALL_UNITS, "unit": self.unit, "user": self.user}
+        return {"all_units": self.role in ALL_UNITS, "grants": self.grants()}
 
 
 # The hub itself (migrations, connector jobs run from the CLI, resolution).
 SYSTEM = Principal(user="hub", role=Role.admin, client="cli")
 
 
-def case_visible(var: str) -> str:
-    """A Cypher predicate: the Case bound to `var` is visible under `$scope`.
+def visible(var: str, labels: Iterable[str] | None = None) -> str:
+    """A Cypher predicate: the node bound to `var` is visible under `$scope`.
 
-    `var` is a variable name chosen by the hub's own code, never user input.
-    """
-    return (
-        f"($scope.all_units"
-        f" OR EXISTS {{ MATCH ({var})-[:HANDLED_BY]->(u:Unit) WHERE u.code = $scope.unit }}"
-        f" OR EXISTS {{ MATCH (o:Operation)-[:INCLUDES]->({var})"
-        f" WHERE o.status = 'open' AND $scope.user IN o.members }})"
+    `var` is a variable name chosen by the hub's own code, never user input; `labels`,
+    when the statement knows them, are the labels the node can have: a node that can
+    only be public needs no test at all, one that can only be restricted no label test.
+    The test reads one property of a node already bound, never a pattern."""
+    return _visible(var, None if labels is None else frozenset(labels))
+
+
+@cache
+def _visible(var: str, labels: frozenset[str] | None) -> str:
+    gs = schema()
+    restricted = [label for label in gs.restricted() if labels is None or label in labels]
+    if not restricted:
+        return "true"
+    prop = f"{var}.{ident(gs.scope_property)}"
+    granted = (
+        f"({prop} IS NOT NULL AND ($scope.all_units OR any(g IN $scope.grants WHERE g IN {prop})))"
     )
-
-
-def node_visible(var: str) -> str:
-    """A Cypher predicate: any node bound to `var` is visible (only cases are scoped)."""
-    return f"(NOT {var}:Case OR {case_visible(var)})"
+    if labels is not None and all(gs.node(label).restricted for label in labels):
+        return granted
+    return f"(NOT {var}:{'|'.join(ident(label) for label in restricted)} OR {granted})"

@@ -2,15 +2,25 @@
 the workbench at / and the GraphQL IDE on a browser's GET of /graphql (`hub.web`).
 
 A request to /graphql passes, in order: the body size limit (413), authentication
-(401, `hub.auth`), the rate limit per principal (429), then the GraphQL schema with its
-permissions, limits and audit (`resolvers.guard`). A WebSocket authenticates with its
-Authorization header or, from a browser, with `{"authorization": "Bearer …"}` as the
-payload of `connection_init`.
+(401, `hub.auth`; 429 once its address has failed too often), the rate limit per
+principal (429), then the GraphQL schema with its permissions, limits and audit
+(`resolvers.guard`). A WebSocket authenticates with its Authorization header or, from a
+browser, with `{"authorization": "Bearer …"}` as the payload of `connection_init`, under
+the same failed-login throttle; each of its messages is held to the body size limit and
+each operation to the rate limit and the schema's limits, as over HTTP.
+
+The client's address is the peer's, unless the peer is one of HUB_TRUSTED_PROXIES: then
+the last address in `X-Forwarded-For` that is not a trusted proxy. Failed logins count
+against that address: past the rate limit they get 429 and are no longer checked one
+by one (nor audited), while credentials checked before keep working from the same
+address: a guesser is slowed, the colleagues behind the same proxy are not.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import copy
+import ipaddress
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,7 +40,7 @@ from graph_schema import schema as graph_schema
 from hub import audit, db, ids, web
 from hub.access import Principal
 from hub.auth import ANONYMOUS, Authenticator
-from hub.errors import Unauthenticated
+from hub.errors import ConfigError, RateLimited, Unauthenticated
 from hub.ratelimit import RateLimiter
 from hub.settings import Settings
 from resolvers.context import Context
@@ -54,9 +64,47 @@ PAGE_CSP = (
 )
 
 
-def _address(scope: Scope) -> str:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted(setting: str | None) -> list[Network]:
+    """The networks of HUB_TRUSTED_PROXIES."""
+    out = []
+    for part in (setting or "").split(","):
+        if part.strip():
+            try:
+                out.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"HUB_TRUSTED_PROXIES: {part.strip()!r} is not an address or network"
+                ) from None
+    return out
+
+
+def _within(address: str, networks: list[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_address(scope: Scope, proxies: list[Network]) -> str:
+    """The client's address: the peer, or behind trusted proxies the last address in
+    X-Forwarded-For that is not one of them (a client cannot choose what it says)."""
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    peer = str(client[0]) if client else "unknown"
+    if not proxies or not _within(peer, proxies):
+        return peer
+    hops = [h.strip() for h in (_header(scope, b"x-forwarded-for") or "").split(",")]
+    for hop in reversed([h for h in hops if h]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # a mangled header names nobody
+        if not _within(hop, proxies):
+            return hop
+    return peer
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -66,34 +114,68 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+class Doorman:
+    """Who may come in: authentication under the failed-login throttle, and the rate
+    limit per principal; the same for HTTP requests and WebSockets."""
+
+    def __init__(self, settings: Settings, authenticator: Authenticator, trail: audit.Writer):
+        self.settings = settings
+        self.authenticator = authenticator
+        self.trail = trail
+        self.limiter = RateLimiter(settings.rate_limit)
+        self.proxies = trusted(settings.trusted_proxies)
+
+    def address(self, scope: Scope) -> str:
+        return client_address(scope, self.proxies)
+
+    async def admit(self, authorization: str | None, address: str, via: str) -> Principal:
+        """The principal of these credentials; Unauthenticated (401, audited) or, once
+        the address has failed too often, RateLimited (429)."""
+        failures = f"failed-login|{address}"
+        throttled = self.limiter.blocked(failures)
+        try:
+            return await self.authenticator.authenticate(authorization, address, throttled)
+        except Unauthenticated as exc:
+            wait = self.limiter.retry_after(failures)  # counts the failure
+            if throttled or wait is not None:
+                raise RateLimited(wait or 1) from None
+            self.trail.record(
+                audit.event(None, "login", audit.DENIED, client=f"{via}@{address}", reason=str(exc))
+            )
+            raise
+
+    def too_many(self, principal: Principal) -> int | None:
+        """Seconds the principal must wait before its next request or operation, or None
+        (and the request is counted)."""
+        return self.limiter.retry_after(f"{principal.user}|{principal.client.split('@')[0]}")
+
+
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(
-        self,
-        settings: Settings,
-        driver: AsyncDriver,
-        authenticator: Authenticator,
-        trail: audit.Writer,
-    ) -> None:
+    def __init__(self, settings: Settings, driver: AsyncDriver, doorman: Doorman) -> None:
         super().__init__(schema, graphql_ide=None if settings.production else "graphiql")
         self.settings = settings
         self.driver = driver
         self.ids = ids.codec(settings)
-        self.authenticator = authenticator
-        self.trail = trail
+        self.doorman = doorman
+        self.trail = doorman.trail
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return web.page("ide.html")  # GraphiQL bundled from web/, not strawberry's CDN page
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         justification = request.headers.get("x-justification")
-        return Context(
+        context = Context(
             settings=self.settings,
             driver=self.driver,
             ids=self.ids,
             principal=request.scope.get(PRINCIPAL, ANONYMOUS),
             justification=justification[:500] if justification else None,
             trail=self.trail,
+            address=self.doorman.address(request.scope),
         )
+        if isinstance(request, WebSocket):  # each operation counts, as each request does
+            context.throttle = lambda: self.doorman.too_many(context.principal)
+        return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         if context.principal is not ANONYMOUS:
@@ -101,34 +183,23 @@ class GraphQLApp(GraphQL[Context, None]):
         params = context.connection_params or {}
         authorization = params.get("authorization") or params.get("Authorization")
         try:
-            context.principal = await self.authenticator.authenticate(
-                authorization if isinstance(authorization, str) else None, "websocket"
+            context.principal = await self.doorman.admit(
+                authorization if isinstance(authorization, str) else None,
+                context.address,
+                "websocket",
             )
-        except Unauthenticated as exc:
-            self.trail.record(
-                audit.event(None, "login", audit.DENIED, client="websocket", reason=str(exc))
-            )
-            raise ConnectionRejectionError(
-                {"message": str(exc), "code": "UNAUTHENTICATED"}
-            ) from None
+        except (Unauthenticated, RateLimited) as exc:
+            raise ConnectionRejectionError({"message": str(exc), "code": exc.code}) from None
         return await super().on_ws_connect(context)
 
 
 class Gate:
     """Body size, authentication and rate limit in front of the GraphQL app."""
 
-    def __init__(
-        self,
-        app: GraphQLApp,
-        settings: Settings,
-        authenticator: Authenticator,
-        trail: audit.Writer,
-    ) -> None:
+    def __init__(self, app: GraphQLApp, settings: Settings, doorman: Doorman) -> None:
         self.app = app
         self.settings = settings
-        self.authenticator = authenticator
-        self.trail = trail
-        self.limiter = RateLimiter(settings.rate_limit)
+        self.doorman = doorman
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -142,11 +213,13 @@ class Gate:
         authorization = _header(scope, b"authorization")
         if authorization is not None:  # otherwise connection_init must carry it
             try:
-                scope[PRINCIPAL] = await self._authenticate(scope, authorization)
-            except Unauthenticated as exc:
+                scope[PRINCIPAL] = await self.doorman.admit(
+                    authorization, self.doorman.address(scope), "websocket"
+                )
+            except (Unauthenticated, RateLimited) as exc:
                 await WebSocket(scope, receive, send).send_denial_response(_refusal(exc))
                 return
-        await self.app(scope, receive, send)
+        await self.app(scope, *_message_limit(receive, send, self.settings.max_body))
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         ide = (
@@ -171,21 +244,16 @@ class Gate:
                 return
             if not message.get("more_body", False):
                 break
-        # Failed logins count against the address, so that guessing keys or tokens (and
-        # filling the audit trail with failures) is as slow as any other request.
-        failures = f"failed-login|{_address(scope)}"
-        if self.limiter.blocked(failures):
-            await _too_many(self.limiter.retry_after(failures) or 1)(scope, receive, send)
-            return
         try:
-            principal = await self._authenticate(scope, _header(scope, b"authorization"))
-        except Unauthenticated as exc:
-            self.limiter.retry_after(failures)
+            principal = await self.doorman.admit(
+                _header(scope, b"authorization"), self.doorman.address(scope), "http"
+            )
+        except (Unauthenticated, RateLimited) as exc:
             await _refusal(exc)(scope, receive, send)
             return
-        wait = self.limiter.retry_after(f"{principal.user}|{principal.client.split('@')[0]}")
+        wait = self.doorman.too_many(principal)
         if wait is not None:
-            await _too_many(wait)(scope, receive, send)
+            await _refusal(RateLimited(wait))(scope, receive, send)
             return
         scope[PRINCIPAL] = principal
         sent = False
@@ -199,15 +267,6 @@ class Gate:
 
         await self.app(scope, replay, send)
 
-    async def _authenticate(self, scope: Scope, authorization: str | None) -> Principal:
-        try:
-            return await self.authenticator.authenticate(authorization, _address(scope))
-        except Unauthenticated as exc:
-            self.trail.record(
-                audit.event(None, "login", audit.DENIED, client=_address(scope), reason=str(exc))
-            )
-            raise
-
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = JSONResponse(
             _errors(
@@ -219,21 +278,53 @@ class Gate:
         await response(scope, receive, send)
 
 
+TOO_BIG = 1009  # WebSocket close code: message too big
+
+
+def _message_limit(
+    receive: Receive, send: Send, most: int
+) -> tuple[Callable[[], Awaitable[Message]], Send]:
+    """`receive` and `send` of a WebSocket whose every message is at most `most` bytes:
+    a larger one closes the connection (1009) before the app reads it."""
+    closed = False
+
+    async def limited() -> Message:
+        nonlocal closed
+        message = await receive()
+        if message["type"] == "websocket.receive":
+            size = len(message.get("bytes") or b"") + len((message.get("text") or "").encode())
+            if size > most:
+                closed = True
+                await send(
+                    {
+                        "type": "websocket.close",
+                        "code": TOO_BIG,
+                        "reason": f"message larger than {most} bytes (HUB_MAX_BODY)",
+                    }
+                )
+                return {"type": "websocket.disconnect", "code": TOO_BIG}
+        return message
+
+    async def sending(message: Message) -> None:
+        if not closed:
+            await send(message)
+
+    return limited, sending
+
+
 def _errors(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
-def _too_many(wait: int) -> Response:
+def _refusal(exc: Unauthenticated | RateLimited) -> Response:
+    if isinstance(exc, RateLimited):
+        return JSONResponse(
+            _errors(str(exc), exc.code),
+            status_code=429,
+            headers={"retry-after": str(exc.retry_after)},
+        )
     return JSONResponse(
-        _errors(f"too many requests: try again in {wait} s", "RATE_LIMITED"),
-        status_code=429,
-        headers={"retry-after": str(wait)},
-    )
-
-
-def _refusal(exc: Unauthenticated) -> Response:
-    return JSONResponse(
-        _errors(str(exc), "UNAUTHENTICATED"),
+        _errors(str(exc), exc.code),
         status_code=401,
         headers={"www-authenticate": 'Bearer realm="county-hub", error="invalid_token"'},
     )
@@ -288,6 +379,16 @@ async def readiness(settings: Settings, driver: AsyncDriver) -> tuple[bool, str]
     return True, f"graph schema {expected.version}/{expected.digest}"
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the hub's own lines beside its: one per failed request
+    (`resolvers.guard.report`) and the audit trail's anchors (`hub.audit`)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["hub"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
 def create_app(settings: Settings) -> Starlette:
     uri, auth = db.credentials(settings)
     driver = AsyncGraphDatabase.driver(
@@ -311,7 +412,7 @@ def create_app(settings: Settings) -> Starlette:
         )
 
     trail_driver = db.driver(settings)
-    trail = audit.Writer(trail_driver, settings.neo4j_database)
+    trail = audit.Writer(trail_driver, settings.neo4j_database, audit.Seal.of(settings))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -320,10 +421,8 @@ def create_app(settings: Settings) -> Starlette:
         trail_driver.close()
         await driver.close()
 
-    authenticator = Authenticator(settings, driver)
-    graphql = Gate(
-        GraphQLApp(settings, driver, authenticator, trail), settings, authenticator, trail
-    )
+    doorman = Doorman(settings, Authenticator(settings, driver), trail)
+    graphql = Gate(GraphQLApp(settings, driver, doorman), settings, doorman)
     app = Starlette(
         routes=[
             Route("/healthz", healthz),

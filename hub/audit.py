@@ -1,30 +1,43 @@
-"""The audit trail: one event per GraphQL operation or CLI action, in a hash chain.
+"""The audit trail: one event per GraphQL operation or CLI action, in a keyed chain
+anchored outside the graph.
 
 Each event records who (user, role, unit, client), what (action, SHA-256 of the query
-text, variables with personal numbers redacted, ids of the entities returned), how it
-ended (allowed, denied, error, and why) and how long it took. Events are numbered
-from 1 and each carries the previous event's hash and its own, a SHA-256 over all its
-fields: editing or deleting an event breaks the chain there, and `verify` names the
-first event that does not fit.
+text, variables and justification with personal numbers redacted, ids of the entities
+returned), how it ended (allowed, denied, error, and why) and how long it took. Events
+are numbered from 1 and each carries the previous event's hash and its own: an HMAC
+over all its fields with a key the database does not hold (`HUB_AUDIT_KEY`, `Seal`).
+Editing or deleting an event breaks the chain there, and someone who can write to the
+database cannot seal a rewritten chain again without the key.
+
+The head of the chain (its last sequence number and hash) is also written outside the
+graph, to an append-only file (`HUB_AUDIT_ANCHOR`) and the log, every
+`HUB_AUDIT_ANCHOR_EVERY` seconds and when the API stops: `verify` checks the chain
+against every anchor, so that even deleting the latest events and their head is found.
 
 The API does not wait for the trail: `Writer.record` queues the event and a thread
-appends queued events in order, a batch per transaction. Each append locks the chain's
-head node first, so the API's writer and CLI commands (`append`) never interleave.
+appends queued events in order, a batch per transaction; `close` (on SIGTERM, as the
+server stops) writes what is still queued. Each append locks the chain's head node
+first, so the API's writer and CLI commands (`append`) never interleave.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import logging
 import os
 import queue
+import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
@@ -32,10 +45,84 @@ from neo4j import Driver, ManagedTransaction
 from hub import masking
 from hub.access import Principal
 from hub.queries import audit as queries
+from hub.settings import Settings
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALLOWED, DENIED, ERROR = "allowed", "denied", "error"
+# Longest text an event keeps of a request's variables, reason and action: a client
+# cannot make the trail store a megabyte per request.
+MAX_VARIABLES, MAX_REASON, MAX_ACTION = 4096, 1000, 200
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What seals the chain and where its head is anchored."""
+
+    key: bytes
+    anchor: Path | None = None
+    every: float = 60.0  # seconds between anchors written by the API's writer
+
+    @classmethod
+    def of(cls, settings: Settings) -> Seal:
+        return cls(_key(settings), settings.audit_anchor_path, settings.audit_anchor_every)
+
+    def mac(self, text: str) -> str:
+        return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
+
+    def anchor_head(self, seq: int, hash_: str) -> None:
+        """Write the chain's head outside the graph: a line of the anchor file (appended,
+        never rewritten) and of the log."""
+        log.info("audit head %d %s", seq, hash_)
+        if self.anchor is None or seq == 0:
+            return
+        line = json.dumps({"at": datetime.now(UTC).isoformat(), "seq": seq, "hash": hash_})
+        self.anchor.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.anchor, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as out:
+            out.write(line + "\n")
+
+    def anchors(self) -> Iterator[tuple[int, str, str]]:
+        """(seq, hash, when) of every anchor written so far."""
+        if self.anchor is None or not self.anchor.exists():
+            return
+        for line in self.anchor.read_text().splitlines():
+            try:
+                found = json.loads(line)
+                yield int(found["seq"]), str(found["hash"]), str(found.get("at", ""))
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by a crash
+
+
+def _key(settings: Settings) -> bytes:
+    """HUB_AUDIT_KEY, or a key generated once in the data directory."""
+    if settings.audit_key:
+        return settings.audit_key.encode()
+    return _generated(settings.data_dir / "audit-key")
+
+
+@cache
+def _generated(path: Path) -> bytes:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            with os.fdopen(fd, "wb") as out:
+                out.write(base64.urlsafe_b64encode(secrets.token_bytes(32)))
+    return path.read_bytes().strip()
+
+
+def _default() -> Seal:
+    return Seal.of(Settings.from_env())
+
+
+def _capped(text: str | None, most: int) -> str | None:
+    if text is None or len(text) <= most:
+        return text
+    return f"{text[:most]}... ({len(text)} characters)"
 
 
 @dataclass(frozen=True)
@@ -75,16 +162,19 @@ def event(
         role=str(principal.role) if principal else "",
         unit=principal.unit if principal else None,
         client=client or (principal.client if principal else ""),
-        action=action,
+        action=_capped(masking.redact(action), MAX_ACTION) or "",
         outcome=outcome,
         query_hash=hashlib.sha256(query.encode()).hexdigest() if query is not None else None,
-        variables=json.dumps(masking.redact(dict(variables)), ensure_ascii=False, sort_keys=True)
+        variables=_capped(
+            json.dumps(masking.redact(dict(variables)), ensure_ascii=False, sort_keys=True),
+            MAX_VARIABLES,
+        )
         if variables
         else None,
         entities=tuple(dict.fromkeys(entities)),
-        reason=masking.redact(reason) if reason else None,
+        reason=_capped(masking.redact(reason), MAX_REASON) if reason else None,
         duration_ms=round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
-        justification=justification,
+        justification=_capped(masking.redact(justification), MAX_REASON) if justification else None,
     )
 
 
@@ -92,16 +182,17 @@ def _micros(at: datetime) -> int:
     return (at - EPOCH) // timedelta(microseconds=1)
 
 
-def digest(fields: Mapping[str, Any]) -> str:
-    """The hash of an event: every property but `hash` itself, canonically, with `at` in
-    microseconds since the epoch."""
+def digest(fields: Mapping[str, Any], seal: Seal) -> str:
+    """The hash of an event: the HMAC of every property but `hash` itself, canonically,
+    with `at` in microseconds since the epoch."""
     body = {k: v for k, v in fields.items() if k != "hash"}
     body["entities"] = list(body.get("entities") or [])
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return seal.mac(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
 
 
-def _chain(events: list[Event], seq: int, prev: str) -> tuple[list[dict[str, Any]], int, str]:
+def _chain(
+    events: list[Event], seq: int, prev: str, seal: Seal
+) -> tuple[list[dict[str, Any]], int, str]:
     """The rows to store, `at` in microseconds (the statement makes it a datetime): the
     writer shares the interpreter with the requests, and `asdict` (a deep copy) and the
     driver's conversion of a datetime were most of its time."""
@@ -110,7 +201,7 @@ def _chain(events: list[Event], seq: int, prev: str) -> tuple[list[dict[str, Any
         seq += 1
         row = {k: v for k, v in vars(e).items() if v is not None}
         row.update(at=_micros(e.at), entities=list(e.entities), seq=seq, prev_hash=prev)
-        row["hash"] = prev = digest(row)
+        row["hash"] = prev = digest(row, seal)
         rows.append(row)
     return rows, seq, prev
 
@@ -119,17 +210,28 @@ def _writer_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}"
 
 
-def append(driver: Driver, events: list[Event], database: str | None = None) -> int:
-    """Append events to the chain in one transaction; the sequence number of the last."""
-
-    def work(tx: ManagedTransaction) -> int:
+def _append(
+    driver: Driver, events: list[Event], database: str | None, seal: Seal
+) -> tuple[int, str]:
+    def work(tx: ManagedTransaction) -> tuple[int, str]:
         seq, prev = queries.head(tx, _writer_id())
-        rows, last, last_hash = _chain(events, seq, prev)
+        rows, last, last_hash = _chain(events, seq, prev, seal)
         queries.append(tx, rows, last, last_hash)
-        return last
+        return last, last_hash
 
     with driver.session(database=database) as session:
         return session.execute_write(work)
+
+
+def append(
+    driver: Driver, events: list[Event], database: str | None = None, seal: Seal | None = None
+) -> int:
+    """Append events to the chain in one transaction and anchor the new head (a CLI
+    action is rare); the sequence number of the last."""
+    seal = seal or _default()
+    seq, hash_ = _append(driver, events, database, seal)
+    seal.anchor_head(seq, hash_)
+    return seq
 
 
 class Writer:
@@ -146,9 +248,14 @@ class Writer:
     BATCH = 500
     LINGER = 0.25
 
-    def __init__(self, driver: Driver, database: str | None = None) -> None:
+    def __init__(
+        self, driver: Driver, database: str | None = None, seal: Seal | None = None
+    ) -> None:
         self._driver = driver
         self._database = database
+        self._seal = seal or _default()
+        self._head: tuple[int, str] | None = None  # the last appended, not yet anchored
+        self._anchored = time.monotonic()
         self._queue: queue.Queue[Event | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._thread.start()
@@ -161,8 +268,16 @@ class Writer:
         self._queue.join()
 
     def close(self) -> None:
+        """Write every event still queued, anchor the head, and stop."""
         self._queue.put(None)
         self._thread.join()
+        self._anchor()
+
+    def _anchor(self) -> None:
+        if self._head is not None:
+            self._seal.anchor_head(*self._head)
+            self._head = None
+        self._anchored = time.monotonic()
 
     def _run(self) -> None:
         while True:
@@ -194,7 +309,9 @@ class Writer:
         delay = 0.5
         while True:
             try:
-                append(self._driver, batch, self._database)
+                self._head = _append(self._driver, batch, self._database, self._seal)
+                if time.monotonic() - self._anchored >= self._seal.every:
+                    self._anchor()
                 return
             except Exception:  # the trail must not be lost for a passing outage
                 log.exception("audit: appending %d events failed; retrying", len(batch))
@@ -213,8 +330,15 @@ class Verdict:
         return self.broken is None
 
 
-def verify(driver: Driver, database: str | None = None, page: int = 5000) -> Verdict:
-    """Check the whole chain; the first event that does not fit, and why."""
+def verify(
+    driver: Driver, database: str | None = None, page: int = 5000, seal: Seal | None = None
+) -> Verdict:
+    """Check the whole chain, and the chain against its anchors; the first event that
+    does not fit, and why."""
+    seal = seal or _default()
+    anchored: dict[int, tuple[str, str]] = {}
+    for number, hash_, at in seal.anchors():
+        anchored.setdefault(number, (hash_, at))
     verdict = Verdict()
     expected_seq, prev = 1, ""
     with driver.session(database=database) as session:
@@ -234,10 +358,18 @@ def verify(driver: Driver, database: str | None = None, page: int = 5000) -> Ver
                 if native.get("prev_hash") != prev:
                     verdict.broken, verdict.why = seq, "does not follow the event before it"
                     return verdict
-                if digest(native) != native.get("hash"):
+                if digest(native, seal) != native.get("hash"):
                     verdict.broken, verdict.why = (
                         seq,
-                        "it was changed after it was written",
+                        "it was changed after it was written (or sealed with another "
+                        "HUB_AUDIT_KEY)",
+                    )
+                    return verdict
+                if seq in anchored and anchored[seq][0] != native["hash"]:
+                    verdict.broken, verdict.why = (
+                        seq,
+                        f"it is not the event anchored at {anchored[seq][1]}: the chain "
+                        "was rewritten from there",
                     )
                     return verdict
                 prev = native["hash"]
@@ -251,5 +383,13 @@ def verify(driver: Driver, database: str | None = None, page: int = 5000) -> Ver
         verdict.why = (
             f"the chain ends at event {expected_seq - 1} but its head says {head[0]}: "
             "later events were deleted"
+        )
+        return verdict
+    beyond = [number for number in anchored if number >= expected_seq]
+    if beyond:
+        verdict.broken = expected_seq
+        verdict.why = (
+            f"the chain ends at event {expected_seq - 1} but event {max(beyond)} was "
+            f"anchored at {anchored[max(beyond)][1]}: later events were deleted"
         )
     return verdict

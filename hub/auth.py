@@ -6,16 +6,20 @@
   PEM file HUB_JWT_PUBLIC_KEY or the JWKS document at HUB_JWT_JWKS_URL. When either is
   set, HS256 tokens are refused.
 - Every token must carry `sub` (the user), `role`, `exp`, `iss` = HUB_JWT_ISSUER and
-  `aud` = HUB_JWT_AUDIENCE; `unit` is the user's unit code.
+  `aud` = HUB_JWT_AUDIENCE; `unit` is the user's unit code. It may be valid for at
+  most HUB_MAX_TOKEN_TTL seconds (from `iat`, or from now without one).
 - Connector jobs and dashboards send an API key instead (`hub.keys`).
 
-Every refusal is an `Unauthenticated` error whose message says what was wrong.
+Every refusal is an `Unauthenticated` error whose message says what was wrong; a token
+nothing here can check (another algorithm than the key's, a malformed header, a key
+that cannot be read) is refused like any other, never an error of the server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 import secrets
 import time
@@ -29,6 +33,7 @@ from hub.access import Principal, Role
 from hub.errors import ConfigError, Unauthenticated
 from hub.settings import Settings
 
+log = logging.getLogger(__name__)
 ASYMMETRIC = ["RS256", "ES256"]
 # The principal of a WebSocket whose client has not authenticated yet: it may do nothing.
 ANONYMOUS = Principal(user="", role=Role.connector, client="")
@@ -75,6 +80,12 @@ def issue(
         )
     if not user.strip():
         raise ConfigError("a token needs a user name")
+    ttl = settings.token_ttl if ttl is None else ttl
+    if not 0 < ttl <= settings.max_token_ttl:
+        raise ConfigError(
+            f"a token is valid for 1 to {settings.max_token_ttl} seconds "
+            f"(HUB_MAX_TOKEN_TTL), not {ttl}"
+        )
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
         "sub": user,
@@ -82,7 +93,7 @@ def issue(
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "iat": issued,
-        "exp": issued + (settings.token_ttl if ttl is None else ttl),
+        "exp": issued + ttl,
     }
     if unit:
         claims["unit"] = unit
@@ -105,7 +116,11 @@ class Authenticator:
         self._secret = None if asymmetric(settings) else secret(settings)
         self._verified: dict[str, tuple[dict[str, Any], int]] = {}  # token: claims, exp
 
-    async def authenticate(self, authorization: str | None, address: str) -> Principal:
+    async def authenticate(
+        self, authorization: str | None, address: str, throttled: bool = False
+    ) -> Principal:
+        """The principal of the Authorization header, or Unauthenticated saying why not
+        (RateLimited for a key under attack); `throttled`: the address failed too often."""
         if not authorization:
             raise Unauthenticated("a bearer token or API key is required: Authorization: Bearer …")
         scheme, _, token = authorization.strip().partition(" ")
@@ -113,7 +128,7 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("the Authorization header must read `Bearer <token>`")
         if keys.looks_like_key(token):
-            return await self._keys.principal(token, address)
+            return await self._keys.principal(token, address, throttled)
         claims = await self._claims(token)
         try:
             role = Role(str(claims.get("role")))
@@ -135,6 +150,13 @@ class Authenticator:
         if known is not None and known[1] > time.time():
             return known[0]
         claims = await self._check(token)  # `exp` checked: a number in the future
+        issued = claims.get("iat")
+        start = issued if isinstance(issued, int | float) else time.time()
+        if claims["exp"] - start > self.settings.max_token_ttl:
+            raise Unauthenticated(
+                f"the token is valid for longer than {self.settings.max_token_ttl} seconds "
+                "(HUB_MAX_TOKEN_TTL)"
+            )
         if len(self._verified) >= VERIFIED:
             del self._verified[next(iter(self._verified))]
         self._verified[token] = (claims, int(claims["exp"]))
@@ -172,3 +194,10 @@ class Authenticator:
             raise Unauthenticated(f"the token's signing key is not known: {exc}") from None
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(f"the token is not valid: {exc}") from None
+        except jwt.PyJWTError as exc:  # e.g. an ES256 token checked against an RSA key
+            raise Unauthenticated(
+                f"the token cannot be checked with this hub's key: {exc}"
+            ) from None
+        except Exception as exc:  # never an error of the server, never let in
+            log.warning("a token could not be checked: %s", type(exc).__name__)
+            raise Unauthenticated("the token is not valid") from None

@@ -11,7 +11,7 @@ import yaml
 from neo4j import Driver
 
 from graph_schema import GraphSchema, NodeType, schema
-from hub import normalise
+from hub import normalise, scope
 from hub.errors import LoadError
 from hub.loader import Loader, LoadReport
 from hub.world.fraud import ANTI_FRAUD_UNIT
@@ -81,6 +81,7 @@ def load(loader: Loader, path: Path = DEMO_FILE) -> list[LoadReport]:
     common = {"source": demo["source"], "seen_at": demo["seen_at"]}
     reports = [loader.nodes(label, f, **common) for label, f in demo["nodes"].items()]
     reports += [loader.relationships(t, f, **common) for t, f in demo["rels"].items()]
+    scope.refresh(loader.driver, loader.database)  # need-to-know of its cases
     return reports
 
 

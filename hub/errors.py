@@ -11,6 +11,7 @@
     │   ├── Unauthenticated      no credentials, or ones the hub does not accept (401)
     │   ├── Forbidden            the role does not carry the permission (403)
     │   ├── LimitExceeded        a query is too deep, too wide or too costly
+    │   ├── RateLimited          too many requests, or failed logins, for now (429)
     │   └── BadRequest           an argument is invalid or asks for more than the caps
     └── EmbeddedNeo4jError       the project-run Neo4j cannot be fetched or started
         ├── JavaMissing
@@ -82,6 +83,16 @@ class LimitExceeded(AccessError):
     """A query is deeper, wider, longer or costlier than the hub allows."""
 
     code = "LIMIT_EXCEEDED"
+
+
+class RateLimited(AccessError):
+    """Too many requests of a principal, or failed logins from an address, for now."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests: try again in {retry_after} s")
+        self.retry_after = retry_after
 
 
 class BadRequest(AccessError):

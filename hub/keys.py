@@ -5,7 +5,12 @@ A key reads `hub_<key_id>_<secret>`: the key id is public (it names the key in
 hash of the whole key is stored, so a copy of the database yields no usable key.
 Checking a hash costs tens of milliseconds on purpose; the API process remembers a key
 it has checked for `CACHE_SECONDS`, which is therefore also the longest a revoked key
-may still work on a process that saw it just before.
+may still work on a process that saw it just before. A key id that the graph does not
+know costs a check of a hash all the same, and gets the same message as a wrong secret,
+so that neither the time nor the answer tells a guesser which key ids exist. Past
+`FAILURES_PER_MINUTE` wrong secrets for one key id, its secret is not checked again
+until the minute has passed: guessing one key's secret is slowed, its owner (whose key
+was checked before) is not.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -24,13 +30,22 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from neo4j import AsyncDriver, Driver
 
 from hub.access import Principal, Role
-from hub.errors import ConfigError, Unauthenticated
+from hub.errors import ConfigError, RateLimited, Unauthenticated
 from hub.queries import keys as queries
+from hub.ratelimit import RateLimiter
 
 PREFIX = "hub_"
 CACHE_SECONDS = 60.0
+FAILURES_PER_MINUTE = 10
+REFUSED = "unknown, revoked or wrong API key"
 _SHAPE = re.compile(r"^hub_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 _hasher = PasswordHasher()
+
+
+@cache
+def _decoy() -> str:
+    """What an unknown key id is checked against, so that it takes as long as a known one."""
+    return _hasher.hash(secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
@@ -80,28 +95,46 @@ class KeyChecker:
         self._driver = driver
         self._database = database
         self._known: dict[str, tuple[float, Principal]] = {}
+        self._failures = RateLimiter(FAILURES_PER_MINUTE)  # wrong secrets, by key id
 
-    async def principal(self, key: str, address: str) -> Principal:
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        cached = self._known.get(digest)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+    def known(self, key: str) -> Principal | None:
+        """The principal of a key checked within the last minute, if it is one."""
+        cached = self._known.get(hashlib.sha256(key.encode()).hexdigest())
+        return cached[1] if cached and cached[0] > time.monotonic() else None
+
+    async def principal(self, key: str, address: str, throttled: bool = False) -> Principal:
+        """The key's principal; `throttled`: its address failed too often, so an unknown
+        key id is refused without the check that only evens out the time."""
+        cached = self.known(key)
+        if cached is not None:
+            return cached
         match = _SHAPE.match(key)
         if not match:
-            raise Unauthenticated("malformed API key")
+            raise Unauthenticated("malformed API key: it reads hub_<key id>_<secret>")
         key_id = match.group(1)
+        if self._failures.blocked(key_id):
+            raise RateLimited(self._failures.retry_after(key_id) or 1)
         found = await queries.find(self._driver, key_id, self._database)
-        if found is None:
-            raise Unauthenticated(f"unknown or revoked API key {key_id}")
+        if found is None and throttled:
+            raise Unauthenticated(REFUSED)
         try:
-            await asyncio.to_thread(_hasher.verify, found["hash"], key)
+            await asyncio.to_thread(
+                _hasher.verify, _decoy() if found is None else found["hash"], key
+            )
         except (VerificationError, InvalidHashError):
-            raise Unauthenticated(f"wrong secret for API key {key_id}") from None
+            if found is not None:
+                self._failures.retry_after(key_id)
+            raise Unauthenticated(REFUSED) from None
+        if found is None:  # the decoy cannot match a key: never reached
+            raise Unauthenticated(REFUSED)
         principal = Principal(
             user=f"key:{found['name']}",
             role=Role(found["role"]),
             unit=found["unit"],
             client=f"key:{key_id}@{address}",
         )
-        self._known[digest] = (time.monotonic() + CACHE_SECONDS, principal)
+        self._known[hashlib.sha256(key.encode()).hexdigest()] = (
+            time.monotonic() + CACHE_SECONDS,
+            principal,
+        )
         return principal

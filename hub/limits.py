@@ -1,15 +1,22 @@
-"""How big a query may be: page sizes and cost, checked while the query is validated.
+"""How big a query may be: depth, page sizes and cost, checked while the query is
+validated.
 
-Depth, aliases and tokens use strawberry's own limiters (see `resolvers.guard`); this
-module adds what they do not cover, checked after validation and before execution
-(`check`, or `rule` as a graphql-core validation rule), so that an oversized query is
-refused before any resolver runs and before any database query.
+Tokens are counted by the parser (see `resolvers.guard`); this module checks the rest,
+during validation (`depth_rule`, `alias_rule`) and after it (`check`, or `rule` as a
+graphql-core validation rule), so that an oversized query is refused before any
+resolver runs and before any database query, whatever the operation (a subscription
+too) and whatever transport brought it.
+
+Depth: the root field is 1 deep, a field below it 2, and so on through fragments;
+introspection fields are not counted (`depth_rule`).
 
 Cost: every field costs 1, multiplied by the page sizes of the lists above it. A list
-field's page size is its `first`/`last`/`limit` argument, or `DEFAULT_LIST` when it
-has none (`edges` and `nodes` of a connection are the page their parent asked for). A
-traversal (a field with a `depth` or `maxHops` argument) costs `HOP_COST` to the
-power of its hops instead of 1.
+field's page size is its `first`/`last`/`limit` argument; left out, the page its
+resolver gives then (the argument's declared default, else `DEFAULT_PAGE` for
+`first`/`last` and `HUB_MAX_PAGE_SIZE` for a neighbourhood's `limit`), so that leaving
+it out costs what it returns. A list without page arguments counts `DEFAULT_LIST`
+(`edges` and `nodes` below a paged field are that page). A traversal (a field with a
+`depth` or `maxHops` argument) costs `HOP_COST` to the power of its hops instead of 1.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -30,6 +38,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    Node,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
@@ -39,13 +48,14 @@ from graphql import (
 
 PAGE_ARGS = ("first", "last", "limit")
 HOP_ARGS = ("depth", "maxHops")
+DEFAULT_PAGE = 20  # items of a connection asked without `first` (resolvers.pages)
 DEFAULT_LIST = 10
 HOP_COST = 2  # the answers of traversals are capped by HUB_MAX_RESULTS: growth per hop is bounded
 CONNECTION_LISTS = ("edges", "nodes")
 
 
-def limit_error(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "LIMIT_EXCEEDED"})
+def limit_error(message: str, node: Node | None = None) -> GraphQLError:
+    return GraphQLError(message, node, extensions={"code": "LIMIT_EXCEEDED"})
 
 
 def check(
@@ -79,6 +89,92 @@ def rule(max_cost: int, max_page: int, variables: Mapping[str, Any]) -> type[Val
                 self.report_error(error)
 
     return CostRule
+
+
+def depth_rule(max_depth: int) -> type[ValidationRule]:
+    """Refuses an operation (of any type) whose fields nest deeper than `max_depth`."""
+
+    class DepthRule(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            fragments = _fragments(self.context.document)
+            found = _depth(node.selection_set, fragments, ())
+            if found > max_depth:
+                self.report_error(
+                    limit_error(
+                        f"the query nests fields {found} deep, more than the limit of "
+                        f"{max_depth} (HUB_MAX_DEPTH)",
+                        node,
+                    )
+                )
+
+    return DepthRule
+
+
+def alias_rule(max_aliases: int) -> type[ValidationRule]:
+    """Refuses a document with more aliases than `max_aliases`, each fragment counted
+    every time it is used (an alias in a fragment spread ten times is ten aliases)."""
+
+    class AliasRule(ValidationRule):
+        def enter_document(self, node: DocumentNode, *_: Any) -> None:
+            fragments = _fragments(node)
+            found = sum(
+                _aliases(d.selection_set, fragments, ())
+                for d in node.definitions
+                if isinstance(d, OperationDefinitionNode)
+            )
+            if found > max_aliases:
+                self.report_error(
+                    limit_error(
+                        f"the query uses {found} aliases, more than the limit of {max_aliases} "
+                        "(HUB_MAX_ALIASES)"
+                    )
+                )
+
+    return AliasRule
+
+
+def _aliases(
+    selections: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    seen: tuple[str, ...],
+) -> int:
+    found = 0
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            found += selection.alias is not None
+            if selection.selection_set:
+                found += _aliases(selection.selection_set, fragments, seen)
+        elif isinstance(selection, InlineFragmentNode):
+            found += _aliases(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen:
+                found += _aliases(fragment.selection_set, fragments, (*seen, name))
+    return found
+
+
+def _depth(
+    selections: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    seen: tuple[str, ...],
+) -> int:
+    """How deep the fields of `selections` nest, the fields themselves being 1 deep."""
+    deepest = 0
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value.startswith("__"):
+                continue  # introspection (and __typename) is not counted
+            below = selection.selection_set
+            deepest = max(deepest, 1 + (_depth(below, fragments, seen) if below else 0))
+        elif isinstance(selection, InlineFragmentNode):
+            deepest = max(deepest, _depth(selection.selection_set, fragments, seen))
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen:  # unknown or cyclic: validation
+                deepest = max(deepest, _depth(fragment.selection_set, fragments, (*seen, name)))
+    return deepest
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
@@ -134,6 +230,17 @@ class _Cost:
                 return found if isinstance(found, int) else None
         return None
 
+    def _default_page(self, definition: GraphQLField) -> int | None:
+        """The page a paged field left without its page argument returns."""
+        for name in PAGE_ARGS:
+            arg = definition.args.get(name)
+            if arg is None:
+                continue
+            if isinstance(arg.default_value, int):
+                return arg.default_value
+            return self.max_page if name == "limit" else DEFAULT_PAGE
+        return None
+
     def of(
         self, selections: SelectionSetNode, parent: Any, multiplier: int, fragments: tuple[str, ...]
     ) -> int:
@@ -181,6 +288,8 @@ class _Cost:
         type_ = definition.type
         if isinstance(type_, GraphQLNonNull):
             type_ = type_.of_type
+        if page is None:
+            page = self._default_page(definition)
         if page is not None:
             factor = max(page, 1)
         elif isinstance(type_, GraphQLList) and name not in CONNECTION_LISTS:

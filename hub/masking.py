@@ -1,14 +1,26 @@
 """Partly hiding personal numbers: resident ID numbers, phones, cards.
 
-Which properties are personal is declared in graph_schema (`personal: true`); how
-much of a value stays visible depends on its normaliser. A role without the
-personal-data permission sees the masked form; the audit trail keeps variables in the
-redacted form whatever the role.
+Which properties are personal is declared in graph_schema (`personal: true`), and so
+are the kinds of number that are personal: the normalisers of those properties
+(`personal_kinds`). Two tools follow from that one declaration:
+
+- `mask`, for a value of a declared property: its middle hidden, keeping what
+  `VISIBLE` allows for its normaliser (411623********0014);
+- `redact`, for any text or JSON-like value: every number of a personal kind in it,
+  however it is written (spaces, dashes, dots, brackets, full-width digits, a +86 or
+  0086 in front), found and masked the same way. The API sends every text it answers
+  through it for roles without the personal-data permission (ids, labels, summaries,
+  raw records, error messages: `resolvers.guard`); the audit trail keeps variables,
+  reasons and justifications only in this form, whatever the role.
+
+Global ids never carry a number (`hub.ids`), so they need neither.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from functools import cache
 from typing import Any
 
 from graph_schema import Property, schema
@@ -20,9 +32,6 @@ VISIBLE: dict[str | None, tuple[int, int]] = {
     "phone": (6, 4),  # +86 and the carrier prefix ... last four: +86138****1001
 }
 DEFAULT_VISIBLE = (2, 2)
-
-# A run of 7 or more digits (an ID number may end in X) in free text or variables.
-_NUMBER = re.compile(r"\d{7,}[\dXx]?")
 
 
 def mask(value: str, normaliser: str | None = None) -> str:
@@ -40,17 +49,101 @@ def personal(label: str, prop: str) -> Property | None:
     return found if found is not None and found.personal else None
 
 
-def _hidden(number: str) -> str:
-    # ID and card numbers keep 6 + 4 (8 or more hidden); shorter ones, such as phones,
-    # keep 3 + 2.
-    head, tail = (6, 4) if len(number) >= 15 else (3, 2)
-    return number[:head] + "*" * (len(number) - head - tail) + number[len(number) - tail :]
+@cache
+def personal_kinds() -> frozenset[str]:
+    """The kinds of number graph_schema declares personal (their normalisers)."""
+    return frozenset(
+        p.normaliser
+        for node in schema().nodes.values()
+        for p in node.properties.values()
+        if p.personal and p.normaliser
+    )
+
+
+# Full-width digits and X to ASCII, one character for one: offsets stay where they were.
+_DIGITS = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)} | {0xFF38: ord("X"), 0xFF58: ord("x")}
+# A run of digit groups a person may have written as one number: groups joined by up to
+# two spaces, dashes, dots or brackets, an optional + before and X after.
+_CANDIDATE = re.compile(r"\+?\d+(?:[ \-.()\u00a0\u3000]{1,2}\d+)*[Xx]?")
+_GROUP = re.compile(r"\d+[Xx]?")
+_MOBILE = re.compile(r"(?:0086|86)?(1[3-9]\d{9})")
+_FIXED = re.compile(r"(?:0086|86)?(0[1-9]\d{8,10})|(?:0086|86)([1-9]\d{8,10})")
+_RESIDENT = re.compile(  # region, birth date, sequence, check character
+    r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]"
+)
+_LONGEST = 22  # digits: a card of 19, or a phone with 0086 in front
+
+
+def _dated(digits: str) -> bool:
+    """Digits that begin with a date (20260101180000, a time; 2025021300000045, a
+    transaction's serial), as no card or account number does."""
+    try:
+        return 1900 <= datetime.strptime(digits[:8], "%Y%m%d").year < 2100
+    except ValueError:
+        return False
+
+
+def _kind(digits: str) -> str | None:
+    """The personal kind these digits (X only last) are a number of, if any."""
+    kinds = personal_kinds()
+    if "resident_id" in kinds and len(digits) == 18 and _RESIDENT.fullmatch(digits.upper()):
+        return "resident_id"
+    if not digits.isdigit():
+        return None
+    if "phone" in kinds and (_MOBILE.fullmatch(digits) or _FIXED.fullmatch(digits)):
+        return "phone"
+    if "bank_card" in kinds and 12 <= len(digits) <= 19 and not _dated(digits):
+        return "bank_card"  # a card, even one failing the Luhn check (a typo), or an account
+    return None
+
+
+def _masked(digits: str, kind: str, plus: bool) -> str:
+    if kind == "phone":
+        found = _MOBILE.fullmatch(digits) or _FIXED.fullmatch(digits)
+        assert found is not None
+        national = next(g for g in found.groups() if g)
+        code = digits[: len(digits) - len(national)]
+        shown = national[:3] + "*" * (len(national) - 7) + national[-4:]
+        return ("+" if plus else "") + code + shown
+    return mask(digits, kind)
+
+
+def _redact_text(text: str) -> str:
+    ascii_ = text.translate(_DIGITS)
+    out: list[str] = []
+    done = 0
+    for candidate in _CANDIDATE.finditer(ascii_):
+        groups = [
+            (candidate.start() + g.start(), candidate.start() + g.end())
+            for g in _GROUP.finditer(candidate.group())
+        ]
+        i = 0
+        while i < len(groups):
+            for j in range(len(groups) - 1, i - 1, -1):  # the longest number first
+                digits = "".join(ascii_[a:b] for a, b in groups[i : j + 1])
+                if len(digits) > _LONGEST or "X" in digits[:-1].upper():
+                    continue
+                kind = _kind(digits)
+                if kind is None:
+                    continue
+                start, end = groups[i][0], groups[j][1]
+                plus = i == 0 and ascii_[candidate.start()] == "+"
+                if plus:
+                    start = candidate.start()
+                out.append(text[done:start])
+                out.append(_masked(digits.upper(), kind, plus))
+                done = end
+                i = j
+                break
+            i += 1
+    out.append(text[done:])
+    return "".join(out)
 
 
 def redact(value: Any) -> Any:
-    """`value` (JSON-like) with every long digit run masked, for the audit trail."""
+    """`value` (text, or JSON-like) with every personal number in it masked."""
     if isinstance(value, str):
-        return _NUMBER.sub(lambda m: _hidden(m.group()), value)
+        return _redact_text(value) if any(c.isdigit() for c in value) else value
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):

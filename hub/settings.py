@@ -131,7 +131,19 @@ class Settings:
     jwt_issuer: str = _var("HUB_JWT_ISSUER", "county-hub", "Required `iss` of every token.")
     jwt_audience: str = _var("HUB_JWT_AUDIENCE", "county-hub-api", "Required `aud` of every token.")
     token_ttl: int = _var("HUB_TOKEN_TTL", 28_800, "Seconds a token from `hub token` is valid.")
-    max_depth: int = _var("HUB_MAX_DEPTH", 6, "Deepest nesting of fields one query may have.")
+    max_token_ttl: int = _var(
+        "HUB_MAX_TOKEN_TTL",
+        86_400,
+        "Longest a token may be valid (`exp` after `iat`, or after now): a longer one is "
+        "refused, and `hub token` issues none.",
+    )
+    max_depth: int = _var(
+        "HUB_MAX_DEPTH",
+        7,
+        "Deepest nesting of fields one query may have, a root field being 1 deep (an "
+        "alert's linked entities, `alerts { edges { node { about { edges { node { kind "
+        "} } } } } }`, are 7).",
+    )
     max_aliases: int = _var(
         "HUB_MAX_ALIASES", 15, "Most aliases one query may use (fragments included)."
     )
@@ -146,7 +158,31 @@ class Settings:
     rate_limit: int = _var(
         "HUB_RATE_LIMIT",
         600,
-        "Requests per minute per user or API key and per API process (429 above); 0: off.",
+        "Requests and WebSocket operations per minute per user or API key and per API "
+        "process (429 above), and failed logins per client address; 0: off.",
+    )
+    trusted_proxies: str | None = _var(
+        "HUB_TRUSTED_PROXIES",
+        None,
+        "Comma-separated addresses or networks of the proxies in front of the API: only "
+        "their `X-Forwarded-For` names the client; unset: the peer is the client.",
+    )
+    audit_key: str | None = _var(
+        "HUB_AUDIT_KEY",
+        None,
+        "Secret that seals every audit event (HMAC-SHA256); unset: generated once in the "
+        "data directory. Keep it out of the database; every API process needs the same.",
+    )
+    audit_anchor: Path | None = _var(
+        "HUB_AUDIT_ANCHOR",
+        None,
+        "Append-only file the audit chain's head is written to, for `hub audit verify`; "
+        "unset: `$HUB_DATA_DIR/audit-anchor.log`.",
+    )
+    audit_anchor_every: float = _var(
+        "HUB_AUDIT_ANCHOR_EVERY",
+        60.0,
+        "Seconds between the API's anchors of the audit chain's head (and one when it stops).",
     )
     neo4j_uri: str | None = _var(
         "NEO4J_URI",
@@ -165,6 +201,10 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.audit_anchor or self.data_dir / "audit-anchor.log"
 
     @property
     def sources_path(self) -> Path:

@@ -7,8 +7,11 @@
    relationship where a source put it;
 3. sync each connector's streams from their saved cursors (all of them with `full`); a
    source that does not answer fails alone: its failure is kept and the others go on;
-4. resolve identities again, judging the new records against the graph;
-5. evaluate the alert rules, once everything above has committed, so that subscribers
+4. derive the scope of everything restricted that changed (`hub.scope`): new records,
+   cases that changed hands;
+5. resolve identities again, judging the new records against the graph (a judgement
+   is written with the scope of the records it cites);
+6. evaluate the alert rules, once everything above has committed, so that subscribers
    hear of what the sync raised.
 
 The API runs it in the background, one run per source at a time.
@@ -27,7 +30,7 @@ import connectors
 from connectors import state
 from connectors.base import SourceUnavailable
 from connectors.sync import Progress, StreamReport, sync_files, sync_stream
-from hub import db
+from hub import db, scope
 from hub.errors import ConfigError, StateConflict
 from hub.loader import Loader
 from hub.queries import alerts
@@ -100,6 +103,8 @@ async def sync(
                     )
         except SourceUnavailable as exc:
             failures.append(Failure(connector.name, str(exc)))
+    # Records scoped first: a judgement is written with the scope of the records it cites.
+    await asyncio.to_thread(scope.refresh, driver, database)
     resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
     await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
     return Synced(reports, resolved, failures)

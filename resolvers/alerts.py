@@ -65,7 +65,7 @@ async def _move(info: Info, alert: strawberry.ID, status: str) -> AlertResult:
     current = props["status"]
     if status not in alerts.TRANSITIONS.get(current, frozenset()):
         return Conflict(message=f"the alert is already {current}", status=current)
-    changed = await alerts.change(ctx.driver, found[1], current, status, **ctx.read)
+    changed = await alerts.change(ctx.driver, found[1], current, status, ctx.scope, **ctx.read)
     if changed is None:
         return Conflict(message="the alert changed meanwhile; look again", status=None)
     return AlertPayload(alert=Alert.from_props(changed))

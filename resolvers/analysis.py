@@ -197,7 +197,7 @@ async def resolve_stats(
 
     async def figures(a: dt.datetime, b: dt.datetime) -> dict[str, float]:
         cases = await stats.case_figures(ctx.driver, a, b, unit, ctx.scope, **ctx.read)
-        fraud = await stats.fraud_figures(ctx.driver, a, b, **ctx.read)
+        fraud = await stats.fraud_figures(ctx.driver, a, b, ctx.scope, **ctx.read)
         return {**cases, **fraud}
 
     now = await figures(start, end)

@@ -3,6 +3,7 @@ DataLoaders."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,11 @@ class Context:
     justification: str | None = None  # the case number or reason the request gave
     trail: Writer | None = None  # where the request's audit event goes
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
+    address: str = ""  # the client's address (hub.app.client_address)
+    # A WebSocket's: seconds to wait before its next operation, or None (and counted).
+    throttle: Callable[[], int | None] | None = None
+    # Names the request in the server log and in its errors' `extensions.requestId`.
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     _loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
 
     def _loader(

@@ -160,9 +160,9 @@ async def resolve_neighbourhood(
     """The subgraph around an entity, busy nodes collapsed with their degree."""
     settings = info.context.settings
     _cap("depth", depth, 1, settings.neighbourhood_depth, "HUB_NEIGHBOURHOOD_DEPTH")
-    most = _cap(
+    most = _cap(  # left out: a page, as `first` left out is (and costs: hub.limits)
         "limit",
-        settings.max_results if limit is None else limit,
+        settings.max_page_size if limit is None else limit,
         1,
         settings.max_results,
         "HUB_MAX_RESULTS",

@@ -1,33 +1,41 @@
-"""What every GraphQL operation goes through: permissions, limits, audit, masked errors.
+"""What every GraphQL operation goes through: permissions, limits, audit, masking, errors.
 
 One schema extension per request, configured by the request's settings:
 - before parsing, it caps the tokens of the query (HUB_MAX_TOKENS);
-- it validates the document with GraphQL's rules and its own: depth and aliases
-  (strawberry's own limiters, fragments included), the permission table
-  (`hub/permissions.yaml`, every field checked for the principal's role), in
-  production no introspection, and page size and cost (`hub.limits`); so a refused
-  operation runs no resolver and no database query. Everything but cost depends only
-  on the document and who asks (role, justification): that verdict is remembered per
-  (query text, role, justification), so the same few documents an investigator's
-  tool sends are validated once; cost depends on the variables and is checked on
-  every request;
+- it validates the document with GraphQL's rules (a field the schema lacks is
+  GRAPHQL_VALIDATION_FAILED) and its own: a WebSocket operation over the rate limit,
+  depth and aliases (`hub.limits`, fragments included, every operation type), the
+  permission table (`hub/permissions.yaml`, every field checked for the principal's
+  role), in production no introspection, and page size and cost (`hub.limits`); so a
+  refused operation runs no resolver and no database query. Everything but cost depends
+  only on the document and who asks (role, justification): that verdict is remembered
+  per (query text, role, justification), so the same few documents an investigator's
+  tool sends are validated once; cost depends on the variables and is checked on every
+  request;
 - while executing, it keeps every entity the resolvers build (`resolvers.types.BUILT`);
 - afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
   in production it then takes "Did you mean ...?" out of every message and replaces
   the message of every error a resolver raised (not the hub's own access and limit
-  errors) by "Unexpected error.".
+  errors) by "Unexpected error."; for a role without the personal-data permission it
+  masks every personal number in every text of the answer and its errors
+  (`hub.masking.redact`), each answer of a WebSocket operation too; every error gets
+  the request's id (`extensions.requestId`).
 Errors are typed by `extensions.code`: UNAUTHENTICATED, FORBIDDEN, JUSTIFICATION_REQUIRED,
-LIMIT_EXCEEDED.
+LIMIT_EXCEEDED, RATE_LIMITED, BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED. `Schema` logs each
+error as one line (`report`), never with the query text or a personal number.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+import strawberry
 from graphql import (
     FieldNode,
     GraphQLError,
@@ -36,20 +44,20 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as alias_validator
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.relay import to_base64
 from strawberry.schema.schema import validate_document
 
-from hub import audit, limits, permissions
+from hub import audit, limits, masking, permissions
 from hub.access import Principal
 from hub.auth import ANONYMOUS
-from hub.errors import AccessError
+from hub.errors import AccessError, RateLimited
 from hub.permissions import Permissions
 from resolvers.context import Context
 from resolvers.types import BUILT, Entity
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+log = logging.getLogger("hub.api")
 
 
 def code(error: GraphQLError) -> str | None:
@@ -81,6 +89,8 @@ def permission_rule(
                 where = "anonymous"
                 message = "authenticate first: send a bearer token (connection_init payload)"
                 error_code = "UNAUTHENTICATED"
+            elif self.context.get_field_def() is None:
+                return  # a field the schema does not have: GraphQL's own rules say so
             elif not table.may_select(principal.role, parent.name, name):
                 where = f"{parent.name}.{name}"
                 message = f"the role {principal.role} may not query {parent.name}.{name}"
@@ -122,13 +132,16 @@ def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
         return found[1]
     rules = [
         *ctx.validation_rules,
-        depth_validator(settings.max_depth, None),
-        alias_validator(settings.max_aliases),
+        limits.depth_rule(settings.max_depth),
+        limits.alias_rule(settings.max_aliases),
         permission_rule(principal, table, justified),
     ]
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     errors = validate_document(ctx.schema._schema, ctx.graphql_document, tuple(rules))
+    for error in errors:  # GraphQL's own rules: a field or argument the schema lacks, ...
+        if code(error) is None:
+            error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
     _verdicts[key] = (table, errors)
     _verdicts.move_to_end(key)
     if len(_verdicts) > VERDICTS:
@@ -174,7 +187,7 @@ class Guard(SchemaExtension):
         result = ctx.result
         errors = list((result.errors if result else None) or ctx.pre_execution_errors or [])
         codes = {code(e) for e in errors}
-        if codes & {"FORBIDDEN", "UNAUTHENTICATED", "JUSTIFICATION_REQUIRED"}:
+        if codes & {"FORBIDDEN", "UNAUTHENTICATED", "JUSTIFICATION_REQUIRED", "RATE_LIMITED"}:
             outcome = audit.DENIED
         elif errors:
             outcome = audit.ERROR
@@ -204,6 +217,27 @@ class Guard(SchemaExtension):
             shown = [e if readable(e) else _masked(e) for e in errors]
             if result is not None and result.errors:
                 result.errors = shown
+        if result is not None:
+            self._mask(result, context)
+        for error in (result.errors if result else None) or ():
+            error.extensions = {**(error.extensions or {}), "requestId": context.request_id}
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each answer of a WebSocket operation (a subscription's every event)."""
+        self._mask(result, self.execution_context.context)
+        yield
+
+    @staticmethod
+    def _mask(result: Any, context: Context) -> None:
+        """Every personal number in the answer masked, for a role without the
+        personal-data permission: in every text it holds, whatever the field (an id, a
+        label, a summary, a raw record, an error message)."""
+        if permissions.table().sees_personal_data(context.principal.role):
+            return
+        if getattr(result, "data", None):
+            result.data = masking.redact(result.data)
+        for error in getattr(result, "errors", None) or ():
+            error.message = masking.redact(error.message)
 
     def on_execute(self) -> Iterator[None]:
         token = BUILT.set(self.built)
@@ -220,5 +254,50 @@ class Guard(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        ctx.pre_execution_errors = _validate(ctx, ctx.context)
+        context: Context = ctx.context
+        wait = context.throttle() if context.throttle is not None else None
+        if wait is not None:  # a WebSocket's operations count as requests do
+            ctx.pre_execution_errors = [
+                GraphQLError(str(RateLimited(wait)), extensions={"code": RateLimited.code})
+            ]
+        else:
+            ctx.pre_execution_errors = _validate(ctx, context)
         yield
+
+
+def _where(error: GraphQLError) -> str:
+    return ".".join(str(p) for p in error.path or ()) or "-"
+
+
+def report(error: GraphQLError, context: Any) -> None:
+    """One line in the server log for an error of a request, with its request id and
+    never the query text or a personal number: a client's mistake (a typo, a malformed
+    id, a refusal) at INFO; a failure of the hub's own at ERROR, with the code lines
+    that led to it (a traceback without the values)."""
+    request = getattr(context, "request_id", "-")
+    original = error.original_error
+    message = masking.redact(" ".join(error.message.split()))
+    if original is None or isinstance(original, AccessError | GraphQLError):
+        log.info(
+            "request %s: %s at %s: %s", request, code(error) or "ERROR", _where(error), message
+        )
+        return
+    frames = "".join(traceback.format_tb(original.__traceback__)).rstrip()
+    log.error(
+        "request %s: %s at %s: %s\n%s",
+        request,
+        type(original).__name__,
+        _where(error),
+        masking.redact(" ".join(str(original).split())),
+        frames,
+    )
+
+
+class Schema(strawberry.Schema):
+    """The hub's schema: errors are logged by `report`, not with strawberry's traceback,
+    which holds the query text and whatever the failing values were."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        context = getattr(execution_context, "context", None)
+        for error in errors:
+            report(error, context)

@@ -16,20 +16,32 @@ def global_id(info: Info, label: str, props: dict[str, Any]) -> str:
     return relay.to_base64(label, info.context.ids.encode(label, key))
 
 
+def sealed(info: Info, gid: str, strict: bool = True) -> tuple[str, str] | None:
+    """(type name, sealed key) of a global id; None if it names no entity type.
+
+    A string that is not a global id at all (not base64, no type) is refused with a
+    message (`strict`, for queries) or taken as naming nothing (for mutations, which
+    answer with a typed error)."""
+    try:
+        label, token = relay.from_base64(gid)
+    except (ValueError, TypeError):  # binascii.Error is a ValueError
+        if not strict:
+            return None
+        raise BadRequest(f"{_shown(gid)} is not an id of this API") from None
+    return (label, token) if label in schema().nodes else None
+
+
+def _shown(gid: str) -> str:
+    return repr(gid if len(gid) <= 60 else gid[:57] + "...")
+
+
 def parse(
     info: Info, gid: str, allowed: frozenset[str] | None = None, strict: bool = True
 ) -> tuple[str, str] | None:
-    """(label, key) of a global id; None if it names nothing this hub issued.
-
-    A string that is not a global id at all is refused with a message (`strict`, for
-    queries) or taken as naming nothing (for mutations, which answer with a typed error)."""
-    try:
-        label, token = relay.from_base64(gid)
-    except (ValueError, TypeError):
-        if not strict:
-            return None
-        raise BadRequest(f"{gid!r} is not an id of this API") from None
-    if label not in schema().nodes or (allowed is not None and label not in allowed):
+    """(label, key) of a global id; None if it names nothing this hub issued (see
+    `sealed` for a string that is no id at all)."""
+    found = sealed(info, gid, strict)
+    if found is None or (allowed is not None and found[0] not in allowed):
         return None
-    key = info.context.ids.decode(label, token)
-    return None if key is None else (label, key)
+    key = info.context.ids.decode(*found)
+    return None if key is None else (found[0], key)

@@ -88,11 +88,11 @@ async def resolve_money_flow(
         raise BadRequest("since is after until")
     parsed = normalise.bank_card(account)
     if isinstance(parsed, normalise.Invalid):
-        return None
+        raise BadRequest(f"account: {parsed.reason}")
     forward = direction is Direction.FORWARD
     found = await money.flow(
         info.context.driver, parsed.value, forward, max_hops, since, until, min_amount,
-        settings.max_results, **info.context.read,
+        settings.max_results, info.context.scope, **info.context.read,
     )  # fmt: skip
     if found.start is None:
         return None

@@ -10,11 +10,12 @@ from typing import Generic, TypeVar
 import strawberry
 
 from hub.errors import BadRequest
+from hub.limits import DEFAULT_PAGE
 from resolvers.links import Link
 
 T = TypeVar("T")
 
-DEFAULT_FIRST = 20
+DEFAULT_FIRST = DEFAULT_PAGE  # what a page left without `first` holds, and costs
 
 
 @strawberry.type(description="Where a page stands in its list.")

@@ -10,11 +10,13 @@ import strawberry
 from strawberry import relay
 
 from hub import normalise
+from hub.errors import BadRequest
 from resolvers import ahead, analysis, graph, money, resolution, viewer
 from resolvers import alerts as alerting
 from resolvers import operations as ops
 from resolvers.context import Info
-from resolvers.types import BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
+from resolvers.ids import sealed
+from resolvers.types import BY_LABEL, BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
 
 
 async def _by(info: Info, cls: type[Entity], prop: str, value: str | None) -> Entity | None:
@@ -37,34 +39,64 @@ def mutation(resolver: Callable[..., Any]) -> Any:
     return strawberry.mutation(resolver=resolver, description=_doc(resolver))
 
 
-def _normal(kind: str, raw: str) -> str | None:
+def _normal(kind: str, raw: str, argument: str) -> str:
+    """The normal form of a look-up's value; a value that cannot be one (a wrong check
+    digit, a card failing Luhn) is a clear error, not an unknown entity."""
     parsed = normalise.normalise(kind, raw)
-    return None if isinstance(parsed, normalise.Invalid) else parsed.value
+    if isinstance(parsed, normalise.Invalid):
+        raise BadRequest(f"{argument}: {parsed.reason}")
+    return parsed.value
+
+
+async def _nodes(info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+    """The entities of these global ids, in order; None for an id naming nothing the
+    asker may see. An id this API never issued is refused (`resolvers.ids.sealed`)."""
+    tokens = [
+        found if (found := sealed(info, gid)) and found[0] in BY_LABEL else None for gid in ids
+    ]
+    by_label: dict[str, list[str]] = {}
+    for found in tokens:
+        if found is not None:
+            by_label.setdefault(found[0], []).append(found[1])
+    resolved = {
+        (label, token): entity
+        for label, group in by_label.items()
+        for token, entity in zip(
+            group, await BY_LABEL[label].resolve_nodes(info=info, node_ids=group), strict=True
+        )
+    }
+    return [None if found is None else resolved[found] for found in tokens]
 
 
 @strawberry.type
 class Query:
-    node: relay.Node | None = relay.node(description="Any entity by its global id.")
-    nodes: list[relay.Node | None] = relay.node(description="Entities by their global ids.")
+    @strawberry.field(description="Any entity by its global id.")
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        (found,) = await _nodes(info, [id])
+        return found
+
+    @strawberry.field(description="Entities by their global ids.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+        return await _nodes(info, ids)
 
     @strawberry.field(description="The person with this resident ID number, if known.")
     async def person(self, info: Info, id_number: str) -> Person | None:
-        found = await _by(info, Person, "id_number", _normal("resident_id", id_number))
+        found = await _by(info, Person, "id_number", _normal("resident_id", id_number, "idNumber"))
         return found if isinstance(found, Person) else None
 
     @strawberry.field(description="The bank card or account with this number, if known.")
     async def account(self, info: Info, number: str) -> BankAccount | None:
-        found = await _by(info, BankAccount, "number", _normal("bank_card", number))
+        found = await _by(info, BankAccount, "number", _normal("bank_card", number, "number"))
         return found if isinstance(found, BankAccount) else None
 
     @strawberry.field(description="The phone with this number (any common form), if known.")
     async def phone(self, info: Info, number: str) -> Phone | None:
-        found = await _by(info, Phone, "number", _normal("phone", number))
+        found = await _by(info, Phone, "number", _normal("phone", number, "number"))
         return found if isinstance(found, Phone) else None
 
     @strawberry.field(description="The vehicle with this licence plate, if known.")
     async def vehicle(self, info: Info, plate: str) -> Vehicle | None:
-        found = await _by(info, Vehicle, "plate", _normal("plate", plate))
+        found = await _by(info, Vehicle, "plate", _normal("plate", plate, "plate"))
         return found if isinstance(found, Vehicle) else None
 
     @strawberry.field(description="The case with this case number, if known and visible.")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
-from hub import db, masking, permissions
+from hub import db
 from hub.errors import BadRequest, ResolutionError
 from hub.queries import resolution as queries
 from hub.resolution import match as matching
@@ -114,11 +114,11 @@ async def match_persons(info: Info, input: list[PersonInput], first: int = 3) ->
     if not 1 <= first <= 10:
         raise BadRequest(f"first must be between 1 and 10, not {first}")
     rows = [{f: getattr(record, f) for f in FIELDS} for record in input]
-    settings = info.context.settings
+    settings, scope = info.context.settings, info.context.scope
     found = await _in_thread(
         info,
         lambda driver: matching.match_rows(
-            driver, settings.neo4j_database, rows, IDENTITY, top=first
+            driver, settings.neo4j_database, rows, IDENTITY, top=first, scope=scope
         ),
     )
     loader = info.context.nodes_by("Person", "uid")
@@ -148,12 +148,10 @@ def _comparisons(explained: dict[str, Any]) -> list[FieldComparison]:
     ]
 
 
-def _judgement(
-    j: Judgement, shown: Callable[[str], str], other: Person | None = None
-) -> IdentityJudgement:
+def _judgement(j: Judgement, other: Person | None = None) -> IdentityJudgement:
     return IdentityJudgement(
-        left=shown(j.left),
-        right=shown(j.right),
+        left=j.left,
+        right=j.right,
         verdict=j.verdict,
         by=j.by,
         at=j.at,
@@ -169,13 +167,14 @@ async def resolve_identity(info: Info, person: strawberry.ID) -> Identity | None
     found = parse(info, person, frozenset({"Person"}))
     if found is None:
         return None
-    settings = info.context.settings
+    settings, scope = info.context.settings, info.context.scope
 
     def work(driver: Any) -> tuple[list[str], list[Judgement], list[Judgement], dict[str, str]]:
         database = settings.neo4j_database
-        units = sorted({r["unit"] for r in queries.records_of(driver, database, found[1])})
+        seen = queries.records_of(driver, database, found[1], scope)
+        units = sorted({r["unit"] for r in seen})
         mine = set(units)
-        stored = [Judgement.from_row(row) for row in queries.judgements(driver, database)]
+        stored = [Judgement.from_row(r) for r in queries.judgements(driver, database, scope)]
         judged = [j for j in stored if {j.left, j.right} <= mine]
         waiting = sorted(
             (j for j in stored if j.verdict == UNSURE and (j.left in mine) != (j.right in mine)),
@@ -191,15 +190,13 @@ async def resolve_identity(info: Info, person: strawberry.ID) -> Identity | None
     people = await loader.load_many(sorted(set(heads.values())))
     by_uid = {p["uid"]: Person.from_props(p) for p in people if p is not None}
     mine = set(units)
-    # An identity is "P<resident ID number>": masked like the number for roles that see
-    # personal numbers masked.
-    sees = permissions.table().sees_personal_data(info.context.principal.role)
-    shown: Callable[[str], str] = (lambda unit: unit) if sees else masking.redact
+    # An identity is "P<resident ID number>": masked, like every number of an answer, for
+    # roles that see personal numbers masked (`resolvers.guard`).
     return Identity(
-        units=[shown(u) for u in units],
-        judgements=[_judgement(j, shown) for j in judged],
+        units=units,
+        judgements=[_judgement(j) for j in judged],
         reviews=[
-            _judgement(j, shown, by_uid.get(heads.get(j.right if j.left in mine else j.left, "")))
+            _judgement(j, by_uid.get(heads.get(j.right if j.left in mine else j.left, "")))
             for j in waiting
         ],
     )

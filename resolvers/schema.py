@@ -14,7 +14,7 @@ from strawberry.tools import merge_types
 
 from resolvers import masking
 from resolvers.audit import AuditQuery
-from resolvers.guard import Guard
+from resolvers.guard import Guard, Schema
 from resolvers.links import LINK_TYPES
 from resolvers.query import Mutation, Subscription
 from resolvers.query import Query as EntityQuery
@@ -25,7 +25,7 @@ Query = merge_types("Query", (EntityQuery, AuditQuery))
 
 def build() -> strawberry.Schema:
     masking.apply()
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -20,7 +20,7 @@ class Viewer:
     )
     may: list[str] = strawberry.field(
         description="Root fields and restricted fields the role may select, as "
-        "Type.field (Query.search, Mutation.requestStopPayment, Record.raw)."
+        "Type.field (Query.search, Mutation.requestStopPayment)."
     )
 
 

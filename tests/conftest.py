@@ -65,10 +65,13 @@ def driver(settings: Settings) -> Iterator[Driver]:
 
 
 def wipe(driver: Driver) -> None:
+    """Empty the graph, and the file the audit trail's head is anchored in: a new graph
+    starts a new trail."""
     with driver.session() as session:
         session.run(
             "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
+    Settings.from_env().audit_anchor_path.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -93,7 +93,7 @@ def audit_verify() -> None:
     """Check the whole audit chain; name the first event that does not fit."""
     settings = Settings.from_env()
     with connected(settings) as driver:
-        verdict = audit.verify(driver, settings.neo4j_database)
+        verdict = audit.verify(driver, settings.neo4j_database, seal=audit.Seal.of(settings))
     if not verdict.ok:
         raise HubError(
             f"audit chain broken at event {verdict.broken}: {verdict.why} "

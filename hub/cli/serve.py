@@ -50,7 +50,7 @@ def _run(settings: Settings) -> None:
     # Imported here: every other command starts a second sooner without the web stack.
     import uvicorn
 
-    from hub.app import create_app
+    from hub.app import create_app, log_config
 
     # No access log: the audit trail records every GraphQL request with who sent it, and
     # a line per request on stdout cost ~5% of the API process's time. WebSockets (the
@@ -61,6 +61,7 @@ def _run(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        log_config=log_config(),
         access_log=False,
         ws="websockets-sansio",
     )

@@ -49,6 +49,7 @@ def recorded(
                 )
             ],
             settings.neo4j_database,
+            audit.Seal.of(settings),
         )
         raise
     audit.append(
@@ -65,4 +66,5 @@ def recorded(
             )
         ],
         settings.neo4j_database,
+        audit.Seal.of(settings),
     )

@@ -6,7 +6,8 @@ rule again raises nothing twice. Rules run after every sync (`hub sync`, `trigge
 once its writes have committed; subscribers poll for alerts newer than the last they saw,
 so an alert reaches every API process behind a load balancer, whichever ran the sync.
 
-An alert is visible to someone who may see every case it is about.
+An alert is visible to someone who may see every case it is about: its scope, written when
+it is raised (`hub.scope`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from neo4j import AsyncDriver, Driver, Query
 
-from hub.access import case_visible
+from hub import scope as scoping
+from hub.access import visible
 from hub.queries.entities import Scope, read, read_list, write
 
 FRAUD_KINDS = ["telecom_fraud", "aiding_fraud", "fraud"]
@@ -23,11 +25,13 @@ FRAUD_KINDS = ["telecom_fraud", "aiding_fraud", "fraud"]
 # which the connector keeps as the source wrote it.
 ACTIVE_WARRANT = ["active", "在逃"]
 
+# An alert is raised with its scope (`hub.scope`): who may see every case it is about.
 _RAISE = (
     "MERGE (a:Alert {alert_id: id}) ON CREATE SET a.rule = $rule, a.status = 'new', "
     "a.raised_at = datetime(), a.summary = summary, a.sources = ['hub'], "
     "a.first_seen = datetime(), a.last_seen = datetime() "
     "WITH a, about UNWIND about AS x MERGE (a)-[:ABOUT]->(x) "
+    f"WITH DISTINCT a {scoping.assign('a', 'Alert').cypher}"
     "RETURN count(DISTINCT a) AS alerts"
 )
 
@@ -95,7 +99,7 @@ def evaluate_blocking(driver: Driver, timeout: float, database: str | None = Non
         driver.execute_query(Query(cypher, timeout=timeout), _params(rule), database_=database)
 
 
-VISIBLE = f"NOT EXISTS {{ MATCH (a)-[:ABOUT]->(c:Case) WHERE NOT {case_visible('c')} }}"
+VISIBLE = visible("a", ["Alert"])
 
 
 async def listed(
@@ -208,17 +212,19 @@ async def change(
     alert_id: str,
     expected: str,
     status: str,
+    scope: Scope,
     timeout: float,
     database: str | None = None,
 ) -> dict[str, Any] | None:
     rows = await write(
         driver,
-        "MATCH (a:Alert {alert_id: $id}) WHERE a.status = $expected "
+        f"MATCH (a:Alert {{alert_id: $id}}) WHERE a.status = $expected AND {VISIBLE} "
         "SET a.status = $status, a.last_seen = datetime() RETURN properties(a) AS props",
         timeout,
         database,
         id=alert_id,
         expected=expected,
         status=status,
+        scope=scope,
     )
     return rows[0]["props"] if rows else None

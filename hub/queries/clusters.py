@@ -19,7 +19,7 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-from hub.access import case_visible
+from hub.access import visible
 from hub.queries import temporal
 from hub.queries.entities import Scope, read
 
@@ -31,13 +31,14 @@ CALL (c) {{
   UNION
   MATCH (c)<-[:{INVOLVED}]-(:Person)-[:HAS_PHONE|HOLDS]->(x) RETURN x
   UNION
-  MATCH (c)<-[:RECORD_OF]-(:Record)-[:RECORD_OF]->(x:Phone|BankAccount) RETURN x
+  MATCH (c)<-[:RECORD_OF]-(r:Record)-[:RECORD_OF]->(x:Phone|BankAccount)
+  WHERE {visible("r", ["Record"])} RETURN x
   UNION
   MATCH (c)<-[:{INVOLVED}]-(:Person)-[:HOLDS]->(:BankAccount)-[:TRANSFERRED]-(x:BankAccount)
   RETURN x
   UNION
-  MATCH (c)<-[:RECORD_OF]-(:Record)-[:RECORD_OF]->(:BankAccount)-[:TRANSFERRED]-(x:BankAccount)
-  RETURN x
+  MATCH (c)<-[:RECORD_OF]-(r:Record)-[:RECORD_OF]->(:BankAccount)-[:TRANSFERRED]-(x:BankAccount)
+  WHERE {visible("r", ["Record"])} RETURN x
 }}
 """
 
@@ -65,7 +66,7 @@ async def shared(
     rows = await read(
         driver,
         "MATCH (c:Case) WHERE ($since IS NULL OR c.accepted_at >= $since) "
-        f"AND {case_visible('c')} "
+        f"AND {visible('c', ['Case'])} "
         f"{FOOTPRINT} "
         "WITH x, c WHERE any(l IN labels(x) WHERE l IN $kinds) "
         "WITH x, collect(DISTINCT c) AS cs WHERE 2 <= size(cs) <= $busy "

@@ -1,8 +1,8 @@
 """Reading entities: by a key or indexed property, and their links to other entities.
 
 Labels, relationship types and property names come from graph_schema (they cannot be
-parameters); every value travels as a parameter. A case is only ever returned when it is
-visible under `$scope` (`hub.access`).
+parameters); every value travels as a parameter. A node is only ever returned, and a link
+only ever counted, when it is visible under `$scope` (`hub.access`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from neo4j import READ_ACCESS, AsyncDriver, Query, RoutingControl
 from neo4j.exceptions import DriverError, Neo4jError
 
 from graph_schema import ident, schema
-from hub.access import node_visible
+from hub.access import visible
 from hub.queries import temporal
 
 Props = dict[str, Any]
@@ -88,12 +88,12 @@ async def by_property(
     database: str | None = None,
 ) -> list[Props | None]:
     """The `label` node whose key or indexed `prop` equals each value, None if none (or
-    if it is a case `scope` may not see)."""
+    if `scope` may not see it)."""
     node = schema().node(label)
     name = ident(node.properties[prop].name)
     rows = await read_list(
         driver,
-        f"MATCH (n:{ident(node.label)}) WHERE n.{name} IN $values AND {node_visible('n')} "
+        f"MATCH (n:{ident(node.label)}) WHERE n.{name} IN $values AND {visible('n', [label])} "
         f"RETURN collect({{value: n.{name}, props: {temporal.node('n', [label])}}}) AS rows",
         timeout,
         database,
@@ -102,15 +102,6 @@ async def by_property(
     )
     found = {row["value"]: row["props"] for row in rows}
     return [found.get(value) for value in values]
-
-
-def operation_visible(var: str) -> str:
-    """A Cypher predicate: the node bound to `var`, if an Operation, is one the asker is
-    a member or the creator of (or may see every unit)."""
-    return (
-        f"(NOT {var}:Operation OR $scope.all_units OR $scope.user IN {var}.members "
-        f"OR {var}.created_by = $scope.user)"
-    )
 
 
 @dataclass(frozen=True)
@@ -148,21 +139,11 @@ class LinkPage:
     rows: list[dict[str, Any]]  # {label, props, type, rel}
 
 
-def _visible_targets(spec: LinkSpec) -> str:
-    return (
-        " AND ".join(
-            [node_visible("m")] * ("Case" in spec.targets)
-            + [operation_visible("m")] * ("Operation" in spec.targets)
-        )
-        or "true"
-    )
-
-
 def _page(spec: LinkSpec, item: str, suffix: str = "") -> str:
     """A subquery over the bound node `n`: `total{suffix}`, how many links along `spec` it
     has, and `page{suffix}`, the `item.skip`, `item.take` window of them."""
     return (
-        f"CALL (n, {item}) {{ MATCH {spec.pattern()} WHERE {_visible_targets(spec)} "
+        f"CALL (n, {item}) {{ MATCH {spec.pattern()} WHERE {visible('m', spec.targets)} "
         f"  WITH r, m ORDER BY {spec.order()} "
         "   WITH collect([r, m]) AS found "
         f"  CALL (found, {item}) {{ "
@@ -227,7 +208,7 @@ async def with_links(
     )
     rows = await read(
         driver,
-        f"MATCH (n:{ident(node.label)}) WHERE n.{name} = $value AND {node_visible('n')} "
+        f"MATCH (n:{ident(node.label)}) WHERE n.{name} = $value AND {visible('n', [label])} "
         f"WITH n LIMIT 1 {calls}"
         f"RETURN {temporal.node('n', [label])} AS props, "
         f"[{', '.join(f'[total{i}, page{i}]' for i in range(len(pages)))}] AS pages",

@@ -1,8 +1,8 @@
 """The graph around entities: neighbourhoods, shortest paths and shared links.
 
 Nodes come back as {id (element id, for joining within one answer), label, props}, and
-relationships as {type, rel, src, dst} with element ids of their ends. Invisible cases
-(`hub.access`) are neither returned nor passed through.
+relationships as {type, rel, src, dst} with element ids of their ends. Nodes the asker
+may not see (`hub.access`) are neither returned, nor counted, nor passed through.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from graph_schema import ident, schema
-from hub.access import node_visible
+from hub.access import visible
 from hub.queries import temporal
 from hub.queries.entities import Scope, read, read_list
 
@@ -29,24 +29,19 @@ def default_types() -> tuple[str, ...]:
     return tuple(sorted(set(schema().relationships) - DEFAULT_EXCLUDED))
 
 
-def _degree(var: str, types: Sequence[str], scope: Scope) -> str:
+def _degree(var: str, types: Sequence[str]) -> str:
     """A Cypher expression: the links of `var` of these types to visible nodes. Links of
-    types that never touch a case, and every link when `scope` sees every case, are
-    counted from the degree store without visiting them (a hotel's ten thousand stays,
-    a unit's cases, cost nothing); the rest are checked."""
+    types between public labels are counted from the degree store without visiting them
+    (a hotel's ten thousand stays cost nothing); those that may reach a restricted node
+    are checked."""
     gs = schema()
-    touching = [
-        t
-        for t in types
-        if not scope.get("all_units")
-        and "Case" in (*gs.relationship(t).sources, *gs.relationship(t).targets)
-    ]
+    touching = [t for t in types if gs.touches_restricted(t)]
     plain = [t for t in types if t not in touching]
     parts = []
     if plain:
         parts.append(f"COUNT {{ ({var})-[:{_types(plain)}]-() }}")
     if touching:
-        parts.append(f"COUNT {{ ({var})-[:{_types(touching)}]-(x) WHERE {node_visible('x')} }}")
+        parts.append(f"COUNT {{ ({var})-[:{_types(touching)}]-(x) WHERE {visible('x')} }}")
     return " + ".join(parts) or "0"
 
 
@@ -81,14 +76,14 @@ class Subgraph:
     truncated: bool
 
 
-def _level(types: Sequence[str], scope: Scope) -> str:
+def _level(types: Sequence[str]) -> str:
     """One breadth-first step of `neighbourhood`, over `nodes` ({node, degree}, all found so
     far), `frontier` (those to expand), `rels`, `cut` (a cap was hit) and `dropped` (the
     node cap left out a node, so some found relationships have an end outside)."""
     return (
         "CALL (frontier) { "
         "  UNWIND frontier AS a "
-        f"  MATCH (a)-[r:{_types(types)}]-(b) WHERE {node_visible('b')} "
+        f"  MATCH (a)-[r:{_types(types)}]-(b) WHERE {visible('b')} "
         "  WITH r, b LIMIT $rows "
         "  RETURN collect(r) AS found, collect(DISTINCT b) AS ends, count(*) = $rows AS over } "
         "WITH rels + found AS rels, cut OR over AS cut, dropped, nodes, ends, "
@@ -96,7 +91,7 @@ def _level(types: Sequence[str], scope: Scope) -> str:
         "WITH rels, cut, dropped, nodes, [b IN ends WHERE NOT b IN seen] AS fresh "
         "WITH rels, cut, dropped OR size(nodes) + size(fresh) > $limit AS dropped, "
         "  size(nodes) AS before, nodes + [b IN fresh[..$limit - size(nodes)] | "
-        f"    {{node: b, degree: {_degree('b', types, scope)}}}] AS nodes "
+        f"    {{node: b, degree: {_degree('b', types)}}}] AS nodes "
         "WITH rels, cut OR dropped AS cut, dropped, nodes, "
         "  [x IN nodes[before..] WHERE x.degree <= $busy | x.node] AS frontier "
     )
@@ -119,10 +114,10 @@ async def neighbourhood(
     `collapsed`); each node and relationship is projected once."""
     rows = await read(
         driver,
-        f"{_match_key('s', label)} AND {node_visible('s')} "
-        f"WITH [{{node: s, degree: {_degree('s', types, scope)}}}] AS nodes, [s] AS frontier, "
+        f"{_match_key('s', label)} AND {visible('s', [label])} "
+        f"WITH [{{node: s, degree: {_degree('s', types)}}}] AS nodes, [s] AS frontier, "
         "  [] AS rels, false AS cut, false AS dropped "
-        f"{_level(types, scope) * int(depth)}"
+        f"{_level(types) * int(depth)}"
         "CALL (rels) { UNWIND rels AS r RETURN collect(DISTINCT r) AS distinct } "
         "WITH nodes, cut, dropped, distinct, [x IN nodes | x.node] AS kept "
         "WITH nodes, cut, [r IN distinct WHERE CASE WHEN dropped "
@@ -163,8 +158,8 @@ async def paths(
     return await read_list(
         driver,
         f"{_match_key('a', start[0])} {_match_key('b', end[0])} "
-        f"WITH a, b WHERE a <> b AND {node_visible('a')} AND {node_visible('b')} "
-        f"MATCH p = ALL SHORTEST (a) (()-[:{_types(types)}]-(x) WHERE {node_visible('x')})"
+        f"WITH a, b WHERE a <> b AND {visible('a', [start[0]])} AND {visible('b', [end[0]])} "
+        f"MATCH p = ALL SHORTEST (a) (()-[:{_types(types)}]-(x) WHERE {visible('x')})"
         f"{{1,{hops}}} (b) "
         f"WITH p LIMIT $take "
         f"RETURN collect({{nodes: [n IN nodes(p) | {_node('n')}], "
@@ -205,9 +200,9 @@ async def common_links(
     return await read_list(
         driver,
         f"CALL () {{ {' UNION '.join(parts)} }} "
-        f"WITH n WHERE {node_visible('n')} "
+        f"WITH n WHERE {visible('n')} "
         "WITH collect(n) AS given UNWIND given AS n "
-        f"MATCH (n)-[:{_types(types)}]-(m) WHERE NOT m IN given AND {node_visible('m')} "
+        f"MATCH (n)-[:{_types(types)}]-(m) WHERE NOT m IN given AND {visible('m')} "
         "WITH m, collect(DISTINCT n) AS linked WHERE size(linked) >= $min "
         f"WITH m, linked, {_node('m')} AS node "
         "ORDER BY size(linked) DESC, node.label, elementId(m) LIMIT $take "

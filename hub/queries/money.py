@@ -10,7 +10,7 @@ it branched and merged.
 Where the money stopped: the connectors keep cash withdrawals (a transfer with no
 receiving account, 取现) and stop-payment outcomes (已冻结: frozen) only in the source
 records, so an end account's outcome is read from the records that describe it, and from
-the stop-payments requested through the hub.
+the stop-payments requested through the hub: those the asker may see (`hub.access`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from hub.access import visible
 from hub.queries import temporal
-from hub.queries.entities import read
+from hub.queries.entities import Scope, read
 
 CASH_OUT = '"jylx": "取现"'
 BEIJING = timezone(timedelta(hours=8))
@@ -105,11 +106,13 @@ def _statement(forward: bool, max_hops: int) -> str:
         f"[a IN reached | {{number: a.number, props: {_account('a')}}}] AS accounts, "
         "[a IN reached WHERE NOT a IN leaving | {number: a.number, "
         "  frozen: a.status = 'frozen' "
-        "    OR EXISTS { (:StopPayment {status: 'frozen'})-[:STOPS]->(a) } "
+        "    OR EXISTS { (sp:StopPayment {status: 'frozen'})-[:STOPS]->(a) "
+        f"     WHERE {visible('sp', ['StopPayment'])} }} "
         "    OR EXISTS { (r:Record {source: 'fraud', stream: 'stop_payments'})-[:RECORD_OF]->(a) "
-        "      WHERE r.raw CONTAINS $frozen }, "
+        f"     WHERE r.raw CONTAINS $frozen AND {visible('r', ['Record'])} }}, "
         "  withdrawals: COLLECT { MATCH (r:Record {source: 'fraud', stream: 'transfers'}) "
-        "    -[:RECORD_OF]->(a) WHERE r.raw CONTAINS $cash_out RETURN r.raw }}] AS ends"
+        "    -[:RECORD_OF]->(a) WHERE r.raw CONTAINS $cash_out "
+        f"    AND {visible('r', ['Record'])} RETURN r.raw }}}}] AS ends"
     )
 
 
@@ -122,6 +125,7 @@ async def flow(
     until: datetime | None,
     min_amount: float,
     cap: int,
+    scope: Scope,
     timeout: float,
     database: str | None = None,
 ) -> Flow:
@@ -141,6 +145,7 @@ async def flow(
         rows=cap + 1,
         frozen=FROZEN,
         cash_out=CASH_OUT,
+        scope=scope,
     )
     result = Flow()
     if not rows:

@@ -1,8 +1,10 @@
 """Joint operations (合成作战): created, filled with cases and entities, closed.
 
 Members of an open operation see its cases (`hub.access`). An operation is visible to
-its members, its creator and the roles that see every unit. Only what the asker may see
-can be taken into an operation.
+its members (its creator is one) and the roles that see every unit. Only what the asker
+may see can be taken into an operation. Each change writes, in its own transaction, the
+scope of the operation and of everything whose scope derives from it (`hub.scope`): the
+cases it includes or drops, their records and alerts.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from neo4j import AsyncDriver
+from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
 
 from graph_schema import ident, schema
-from hub.access import node_visible
-from hub.queries.entities import Scope, operation_visible, read, read_list, write
+from hub import scope as scoping
+from hub.access import visible
+from hub.queries.entities import Scope, read, read_list
 
 
 # What an operation can include, from graph_schema's INCLUDES declaration.
@@ -23,7 +26,7 @@ def includable() -> frozenset[str]:
     return frozenset(schema().relationship("INCLUDES").targets)
 
 
-VISIBLE = operation_visible("o")
+VISIBLE = visible("o", ["Operation"])
 
 
 async def listed(
@@ -71,19 +74,57 @@ async def create(
     timeout: float,
     database: str | None = None,
 ) -> dict[str, Any]:
-    rows = await write(
+    scoped = scoping.assign("o", "Operation")
+    rows = await _changed(
         driver,
         "CREATE (o:Operation {op_id: $op_id, name: $name, status: 'open', members: $members, "
         "created_by: $by, created_at: datetime(), sources: ['hub'], first_seen: datetime(), "
-        "last_seen: datetime()}) RETURN properties(o) AS props",
+        f"last_seen: datetime()}}) {scoped.cypher}RETURN properties(o) AS props",
+        {
+            "op_id": uuid.uuid4().hex,
+            "name": name,
+            "members": sorted(set(members) | {created_by}),
+            "by": created_by,
+            **scoped.params,
+        },
+        {},
         timeout,
         database,
-        op_id=uuid.uuid4().hex,
-        name=name,
-        members=sorted(set(members) | {created_by}),
-        by=created_by,
     )
     return dict(rows[0]["props"])
+
+
+async def _changed(
+    driver: AsyncDriver,
+    cypher: str,
+    params: dict[str, Any],
+    seeds: dict[str, list[str]],
+    timeout: float,
+    database: str | None,
+) -> list[dict[str, Any]]:
+    """Run a write and, in the same transaction, recompute the scope of the `seeds` (keys
+    by label) and of what derives from them: nobody sees a case through an operation a
+    moment after it closed."""
+
+    @unit_of_work(timeout=timeout)
+    async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
+        result = await tx.run(cypher, params)
+        rows = [record.data() async for record in result]
+        if rows and seeds:
+            await scoping.seeded_async(tx, seeds)
+        return rows
+
+    async with driver.session(database=database) as session:
+        return await session.execute_write(work)
+
+
+def _seeds(op_id: str, items: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    """The operation and the restricted items whose scope a change of it touches."""
+    seeds: dict[str, list[str]] = {"Operation": [op_id]}
+    for label, key in items:
+        if schema().node(label).restricted:
+            seeds.setdefault(label, []).append(key)
+    return seeds
 
 
 def _match(items: Sequence[tuple[str, str]]) -> tuple[str, dict[str, list[str]]]:
@@ -119,20 +160,19 @@ async def include(
     )
     found, keys = _match(items)
     subquery = (
-        f"CALL (o) {{ CALL () {{ {found} }} WITH x WHERE {node_visible('x')} {change} }} "
+        f"CALL (o) {{ CALL () {{ {found} }} WITH x WHERE {visible('x')} {change} }} "
         if items
         else ""
     )
-    rows = await write(
+    rows = await _changed(
         driver,
         f"MATCH (o:Operation {{op_id: $op_id}}) WHERE o.status = 'open' AND {VISIBLE} "
         f"{subquery}"
         "WITH DISTINCT o RETURN properties(o) AS props, COUNT { (o)-[:INCLUDES]->() } AS size",
+        {"op_id": op_id, "keys": keys, "scope": scope},
+        _seeds(op_id, items),
         timeout,
         database,
-        op_id=op_id,
-        keys=keys,
-        scope=scope,
     )
     return (rows[0]["props"], rows[0]["size"]) if rows else (None, 0)
 
@@ -140,14 +180,14 @@ async def include(
 async def close(
     driver: AsyncDriver, op_id: str, scope: Scope, timeout: float, database: str | None = None
 ) -> dict[str, Any] | None:
-    rows = await write(
+    rows = await _changed(
         driver,
         f"MATCH (o:Operation {{op_id: $op_id}}) WHERE o.status = 'open' AND {VISIBLE} "
         "SET o.status = 'closed', o.closed_at = datetime(), o.last_seen = datetime() "
         "RETURN properties(o) AS props",
+        {"op_id": op_id, "scope": scope},
+        _seeds(op_id, []),
         timeout,
         database,
-        op_id=op_id,
-        scope=scope,
     )
     return rows[0]["props"] if rows else None

@@ -15,6 +15,8 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from graph_schema import GraphSchema, ident, schema
+from hub import scope as scoping
+from hub.access import visible
 
 __all__ = [
     "absorb",
@@ -34,13 +36,21 @@ __all__ = [
 _BATCH = 2000
 
 
-def person_records(driver: Driver, database: str | None, only_new: bool = False) -> list[Any]:
-    """(source, stream, record_id, raw, resolved) of every record of a person."""
-    where = "WHERE r.resolved IS NULL " if only_new else ""
+def person_records(
+    driver: Driver,
+    database: str | None,
+    only_new: bool = False,
+    scope: dict[str, Any] | None = None,
+) -> list[Any]:
+    """(source, stream, record_id, raw, resolved) of every record of a person (that
+    `scope` may see, when a user asks: `hub.access`)."""
+    tests = ["r.resolved IS NULL"] * only_new + [visible("r", ["Record"])] * (scope is not None)
+    where = f"WHERE {' AND '.join(tests)} " if tests else ""
     records, _, _ = driver.execute_query(
         "MATCH (r:Record)-[:RECORD_OF]->(:Person) " + where
         + "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, "
         "r.raw AS raw, r.resolved AS resolved",
+        scope=scope,
         database_=database,
     )  # fmt: skip
     return records
@@ -64,22 +74,33 @@ def mark_resolved(driver: Driver, database: str | None, record_ids: list[str]) -
         )
 
 
-def judgements(driver: Driver, database: str | None) -> list[dict[str, Any]]:
+def judgements(
+    driver: Driver, database: str | None, scope: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Every judgement (that `scope` may see, when a user asks)."""
+    where = f"WHERE {visible('j', ['Judgement'])} " if scope is not None else ""
     records, _, _ = driver.execute_query(
-        "MATCH (j:Judgement) RETURN properties(j) AS j ORDER BY j.judgement_id",
+        f"MATCH (j:Judgement) {where}RETURN properties(j) AS j ORDER BY j.judgement_id",
+        scope=scope,
         database_=database,
     )
     return [dict(r["j"]) for r in records]
 
 
 def write_judgements(driver: Driver, database: str | None, rows: list[dict[str, Any]]) -> None:
-    """Store judgements; an automatic one never replaces a manual one."""
+    """Store judgements, each with its scope (who may see every record it cites); an
+    automatic one never replaces a manual one."""
+    scoped = scoping.assign("j", "Judgement")
     for i in range(0, len(rows), _BATCH):
+        batch = rows[i : i + _BATCH]
+        cited = scoping.citations(
+            "Judgement", ({"key": r["judgement_id"], "value": r["comparisons"]} for r in batch)
+        )
         driver.execute_query(
             "UNWIND $rows AS row MERGE (j:Judgement {judgement_id: row.judgement_id}) "
             "WITH j, row WHERE row.manual OR coalesce(j.manual, false) = false "
-            "SET j += row",
-            rows=rows[i : i + _BATCH],
+            f"SET j += row {scoped.cypher}RETURN count(j) AS n",
+            {**scoped.params, "rows": batch, "cited": cited},
             database_=database,
         )
 
@@ -248,16 +269,20 @@ def person_of(driver: Driver, database: str | None, uid: str) -> dict[str, Any] 
     return records[0].data() if records else None
 
 
-def records_of(driver: Driver, database: str | None, uid: str) -> list[Any]:
+def records_of(
+    driver: Driver, database: str | None, uid: str, scope: dict[str, Any] | None = None
+) -> list[Any]:
     """The records of a person (or of the person a merged one belongs to), with the
-    merged person each came through."""
+    merged person each came through (those `scope` may see, when a user asks)."""
+    where = f"WHERE {visible('r', ['Record'])} " if scope is not None else ""
     records, _, _ = driver.execute_query(
         "OPTIONAL MATCH (m:MergedPerson {uid: $uid}) "
         "WITH coalesce(m.merged_into, $uid) AS head "
-        "MATCH (r:Record)-[o:RECORD_OF]->(p:Person {uid: head}) "
+        f"MATCH (r:Record)-[o:RECORD_OF]->(p:Person {{uid: head}}) {where}"
         "RETURN p.uid AS person, p.name AS name, r.record_id AS record_id, r.raw AS raw, "
         "coalesce(o.merged_from, p.uid) AS unit ORDER BY unit, record_id",
         uid=uid,
+        scope=scope,
         database_=database,
     )
     return records

@@ -13,7 +13,7 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from graph_schema import schema
-from hub.access import node_visible
+from hub.access import visible
 from hub.queries import temporal
 from hub.queries.entities import Scope, read_list
 
@@ -53,7 +53,7 @@ async def search(
         driver,
         "CALL db.index.fulltext.queryNodes($index, $query) YIELD node, score "
         f"WHERE (size($kinds) = 0 OR any(l IN labels(node) WHERE l IN $kinds)) "
-        f"AND {node_visible('node')} "
+        f"AND {visible('node')} "
         "WITH node, score ORDER BY score DESC, elementId(node) SKIP $skip LIMIT $take "
         "RETURN collect({label: [l IN labels(node) WHERE l IN $labels][0], "
         f"props: {temporal.node('node')}, score: score}}) AS rows",

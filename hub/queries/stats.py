@@ -1,8 +1,9 @@
 """Dashboard figures for a period: cases, suspects, fraud reports and losses, warnings,
 dissuasions and stop-payments.
 
-Case figures count visible cases only (`hub.access`), optionally of one unit. The
-anti-fraud centre's figures come from its source records: the time and amount of a
+Every figure counts only what the asker may see (`hub.access`): visible cases, optionally
+of one unit, and visible records. The anti-fraud centre's figures come from its source
+records: the time and amount of a
 report, warning, dissuasion or stop-payment are fields of the record (Beijing time), so
 the records a period can hold are fetched and read here.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-from hub.access import case_visible
+from hub.access import visible
 from hub.queries.entities import Scope, read
 
 BEIJING = timezone(timedelta(hours=8))
@@ -43,13 +44,13 @@ async def case_figures(
         driver,
         "CALL () { MATCH (c:Case) "
         "  WHERE ($unit IS NULL OR EXISTS { (c)-[:HANDLED_BY]->(:Unit {code: $unit}) }) "
-        f"  AND {case_visible('c')} "
+        f"  AND {visible('c', ['Case'])} "
         "  RETURN count(CASE WHEN $start <= c.accepted_at < $end THEN 1 END) AS accepted, "
         "  count(CASE WHEN $start <= c.filed_at < $end THEN 1 END) AS filed, "
         "  count(CASE WHEN $start <= c.solved_at < $end THEN 1 END) AS solved } "
         "CALL () { MATCH (s:Person)-[:SUSPECT_IN]->(c:Case) WHERE $start <= c.solved_at < $end "
         "  AND ($unit IS NULL OR EXISTS { (c)-[:HANDLED_BY]->(:Unit {code: $unit}) }) "
-        f"  AND {case_visible('c')} RETURN count(DISTINCT s) AS caught }} "
+        f"  AND {visible('c', ['Case'])} RETURN count(DISTINCT s) AS caught }} "
         "RETURN accepted, filed, solved, caught",
         timeout,
         database,
@@ -68,16 +69,23 @@ async def case_figures(
 
 
 async def fraud_figures(
-    driver: AsyncDriver, start: datetime, end: datetime, timeout: float, database: str | None = None
+    driver: AsyncDriver,
+    start: datetime,
+    end: datetime,
+    scope: Scope,
+    timeout: float,
+    database: str | None = None,
 ) -> dict[str, float]:
     rows = await read(
         driver,
         "MATCH (r:Record {source: 'fraud'}) WHERE r.stream IN $streams "
-        "AND r.last_seen >= $start RETURN r.stream AS stream, r.raw AS raw",
+        f"AND r.last_seen >= $start AND {visible('r', ['Record'])} "
+        "RETURN r.stream AS stream, r.raw AS raw",
         timeout,
         database,
         streams=list(FRAUD_STREAMS),
         start=start,
+        scope=scope,
     )
     figures = {
         "fraudReports": 0.0,

@@ -7,7 +7,9 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
-from hub.queries.entities import read, write
+from hub import scope as scoping
+from hub.access import visible
+from hub.queries.entities import Scope, read, write
 
 # status -> the statuses it may change to
 TRANSITIONS = {
@@ -28,8 +30,9 @@ async def request(
     timeout: float,
     database: str | None = None,
 ) -> dict[str, Any] | None:
-    """A new request for the account, belonging to the requester's unit; None if the
-    account is unknown."""
+    """A new request for the account, belonging to the requester's unit (its scope, written
+    as it is created); None if the account is unknown."""
+    scoped = scoping.assign("s", "StopPayment")
     rows = await write(
         driver,
         "MATCH (a:BankAccount {number: $number}) "
@@ -37,7 +40,7 @@ async def request(
         "status: 'requested', requested_at: datetime(), requested_by: $by, unit: $unit, "
         "updated_at: datetime(), updated_by: $by, sources: ['hub'], first_seen: datetime(), "
         "last_seen: datetime()})-[:STOPS {sources: ['hub'], first_seen: datetime(), "
-        "last_seen: datetime()}]->(a) RETURN properties(s) AS props",
+        f"last_seen: datetime()}}]->(a) {scoped.cypher}RETURN properties(s) AS props",
         timeout,
         database,
         number=number,
@@ -46,18 +49,20 @@ async def request(
         reason=reason,
         by=by,
         unit=unit,
+        **scoped.params,
     )
     return rows[0]["props"] if rows else None
 
 
-# A request is decided within its unit; roles that see every unit see every request.
-_OWN_UNIT = "($scope.all_units OR s.unit = $scope.unit)"
+# A request is seen, and decided, within its unit (and by whoever asked); roles that see
+# every unit see every request.
+_OWN_UNIT = visible("s", ["StopPayment"])
 
 
 async def get(
     driver: AsyncDriver,
     request_id: str,
-    scope: dict[str, Any],
+    scope: Scope,
     timeout: float,
     database: str | None = None,
 ) -> dict[str, Any] | None:
@@ -80,7 +85,7 @@ async def change(
     expected: str,
     status: str,
     by: str,
-    scope: dict[str, Any],
+    scope: Scope,
     timeout: float,
     database: str | None = None,
 ) -> dict[str, Any] | None:

@@ -107,8 +107,10 @@ def _row_features(i: int, row: dict[str, Any], mapping: ListMapping) -> dict[str
     return records.features_of(f"list:{i}", value)
 
 
-def _graph(driver: Driver, database: str | None) -> tuple[pl.DataFrame, dict[str, str]]:
-    rows = q.person_records(driver, database)
+def _graph(
+    driver: Driver, database: str | None, scope: dict[str, Any] | None = None
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    rows = q.person_records(driver, database, scope=scope)
     feats = records.features((r["source"], r["stream"], r["record_id"], r["raw"]) for r in rows)
     return feats, q.aliases(driver, database)
 
@@ -121,9 +123,11 @@ def match_rows(
     *,
     top: int = 3,
     block_cap: int = 400,
+    scope: dict[str, Any] | None = None,
 ) -> list[list[Candidate]]:
-    """The best `top` persons of the graph for every row, best first."""
-    feats, alias = _graph(driver, database)
+    """The best `top` persons of the graph for every row, best first; judged only on the
+    records `scope` may see, when a user asks (`hub.access`)."""
+    feats, alias = _graph(driver, database, scope)
     return candidates(feats, alias, rows, mapping, top=top, block_cap=block_cap)
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from graph_schema import ident, load, schema
-from graph_schema.model import HERE
+from graph_schema.model import HERE, INTERNAL
 from hub.errors import SchemaError
 from hub.normalise import NORMALISERS
 
@@ -61,6 +61,26 @@ def copy(tmp_path: Path) -> Path:
             "label: X\nkey: a\nproperties: {a: {type: string}, at: {type: date}}",
             "'at' is a date here and a datetime elsewhere",
         ),
+        (
+            "nodes/x.yaml",
+            "label: X\nkey: a\nvisibility: {colour: red}\nproperties: {a: {type: string}}",
+            "x.yaml: unknown visibility rules",
+        ),
+        (
+            "nodes/x.yaml",
+            "label: X\nkey: a\nvisibility: {inherit: HAS_PHONE}\nproperties: {a: {type: string}}",
+            "'HAS_PHONE' is no relationship of X",
+        ),
+        (
+            "nodes/x.yaml",
+            "label: X\nkey: a\nvisibility: {users: [b]}\nproperties: {a: {type: string}}",
+            "'b', not a property of X",
+        ),
+        (
+            "nodes/x.yaml",
+            "label: X\nkey: a\nproperties: {a: {type: string}, scope: {type: string}}",
+            "'scope' is set by hub/scope.py",
+        ),
     ],
 )
 def test_bad_declarations_are_refused_with_the_file_named(
@@ -86,3 +106,30 @@ def test_identifiers_are_checked_before_they_reach_cypher() -> None:
     assert ident("Person") == "`Person`"
     with pytest.raises(SchemaError):
         ident("Person`) DETACH DELETE n //")
+
+
+def test_a_type_that_says_nothing_of_who_may_see_it_is_seen_by_nobody(tmp_path: Path) -> None:
+    root = copy(tmp_path)
+    (root / "nodes" / "x.yaml").write_text(
+        "label: X\nkey: a\nproperties: {a: {type: string}}", encoding="utf-8"
+    )
+    declared = load(root)
+    assert declared.node("X").restricted and "X" in declared.restricted()
+    assert declared.node("X").visibility == INTERNAL
+
+
+def test_scopes_deriving_from_each_other_in_a_cycle_are_refused(tmp_path: Path) -> None:
+    root = copy(tmp_path)
+    alert = (root / "nodes" / "alert.yaml").read_text(encoding="utf-8")
+    record = (root / "nodes" / "record.yaml").read_text(encoding="utf-8")
+    (root / "relationships" / "cites.yaml").write_text(
+        "type: CITES\nsource: Record\ntarget: Alert\nproperties: {}", encoding="utf-8"
+    )
+    (root / "nodes" / "record.yaml").write_text(
+        record.replace("inherit: RECORD_OF", "inherit: [RECORD_OF, CITES]"), encoding="utf-8"
+    )
+    (root / "nodes" / "alert.yaml").write_text(
+        alert.replace("inherit: ABOUT", "inherit: [ABOUT, CITES]"), encoding="utf-8"
+    )
+    with pytest.raises(SchemaError, match="in a cycle"):
+        load(root)

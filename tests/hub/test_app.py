@@ -66,9 +66,26 @@ def test_the_id_number_is_normalised_before_the_look_up(client: TestClient) -> N
     ]
 
 
-@pytest.mark.parametrize("id_number", ["411623198503120019", "not a number", "' OR 1=1 //", ""])
-def test_unknown_or_invalid_id_numbers_find_nobody(client: TestClient, id_number: str) -> None:
-    assert ask(client, PERSON, idNumber=id_number)["person"] is None
+def test_an_unknown_id_number_finds_nobody(client: TestClient) -> None:
+    assert ask(client, PERSON, idNumber="110101199003071233")["person"] is None
+
+
+@pytest.mark.parametrize(
+    ("id_number", "reason"),
+    [
+        ("411623198503120019", "check digit is 9, expected 4"),
+        ("not a number", "has 12 characters, expected 18"),
+        ("' OR 1=1 //", "has 11 characters, expected 18"),
+        ("", "value is empty"),
+    ],
+)
+def test_an_invalid_id_number_says_what_is_wrong(
+    client: TestClient, id_number: str, reason: str
+) -> None:
+    response = client.post("/graphql", json={"query": PERSON, "variables": {"idNumber": id_number}})
+    (error,) = response.json()["errors"]
+    assert error["message"] == f"idNumber: {reason}"
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 def test_node_resolves_a_global_id(client: TestClient) -> None:
@@ -92,7 +109,9 @@ def test_node_with_an_unknown_or_malformed_id(client: TestClient) -> None:
     missing = base64.b64encode(b"Person:no-such-token").decode()
     assert ask(client, "query($id: ID!) { node(id: $id) { id } }", id=missing)["node"] is None
     response = client.post("/graphql", json={"query": '{ node(id: "%%%") { id } }'})
-    assert response.json()["errors"][0]["message"]
+    (error,) = response.json()["errors"]
+    assert error["message"] == "'%%%' is not an id of this API"
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 def test_readyz_names_a_missing_migration(client: TestClient, graph: Driver) -> None:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from neo4j import Driver
 from starlette.testclient import TestClient
@@ -18,7 +24,7 @@ from starlette.testclient import TestClient
 from hub import audit
 from hub.access import Principal, Role
 from hub.settings import Settings
-from tests.conftest import gql
+from tests.conftest import bearer, gql
 
 HUB = str(Path(sys.executable).with_name("hub"))
 PERSON = "query Look($idNumber: String!) { person(idNumber: $idNumber) { id name } }"
@@ -111,6 +117,12 @@ def tamper_and_verify(graph: Driver, cypher: str) -> subprocess.CompletedProcess
             "MATCH (e:AuditEvent {seq: 4}) SET e.entities = ['UGVyc29uOnNvbWVvbmU=']",
             "broken at event 4: it was changed after it was written",
         ),
+        (  # the last events deleted and the head moved back: the anchor remembers
+            "MATCH (e:AuditEvent) WHERE e.seq >= 4 DETACH DELETE e "
+            "WITH count(*) AS n MATCH (e:AuditEvent {seq: 3}), (h:AuditHead) "
+            "SET h.seq = 3, h.hash = e.hash",
+            "event 5 was anchored at",
+        ),
         ("MATCH (e:AuditEvent {seq: 2}) DELETE e", "broken at event 2: event 2 is missing"),
         ("MATCH (e:AuditEvent {seq: 5}) DELETE e", "later events were deleted"),
     ],
@@ -157,3 +169,114 @@ def test_cli_actions_are_audited(graph: Driver) -> None:
     (event,) = events(graph)
     assert event["action"] == "token" and event["user"].startswith("cli:")
     assert json.loads(event["variables"])["user"] == "wang"
+
+
+def _sha256(fields: dict[str, Any]) -> str:
+    body = {k: v for k, v in fields.items() if k != "hash"}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_chain_rewritten_without_the_key_is_found(graph: Driver, settings: Settings) -> None:
+    """Someone who can write to the database changes an event and computes every later
+    hash and the head again, as a plain hash chain would let them."""
+    for n in range(4):
+        audit.append(graph, [audit.event(Principal("x", Role.admin), f"a{n}", audit.ALLOWED)])
+    assert audit.verify(graph).ok
+    stored = events(graph)
+    prev = stored[0]["hash"]
+    for event in stored[1:]:
+        fields = {**event, "prev_hash": prev}
+        fields["at"] = audit._micros(event["at"].to_native())
+        if event["seq"] == 2:
+            fields["user"] = "someone else"
+        fields["hash"] = prev = _sha256(fields)
+        graph.execute_query(
+            "MATCH (e:AuditEvent {seq: $seq}) SET e.user = $user, e.prev_hash = $prev_hash, "
+            "e.hash = $hash",
+            seq=event["seq"], user=fields["user"], prev_hash=fields["prev_hash"],
+            hash=fields["hash"],
+        )  # fmt: skip
+    graph.execute_query("MATCH (h:AuditHead) SET h.hash = $hash", hash=prev)
+    verdict = audit.verify(graph)
+    assert (verdict.broken, verdict.checked) == (2, 1)
+    assert "HUB_AUDIT_KEY" in verdict.why
+
+
+def test_a_chain_anchored_before_is_checked_against_its_anchors(
+    graph: Driver, settings: Settings, tmp_path: Path
+) -> None:
+    seal = audit.Seal(b"k" * 32, tmp_path / "anchors.log")
+    for n in range(3):
+        audit.append(graph, [audit.event(None, f"a{n}", audit.ALLOWED)], seal=seal)
+    assert [a[0] for a in seal.anchors()] == [1, 2, 3]
+    assert audit.verify(graph, seal=seal).ok
+    other = audit.Seal(b"x" * 32, tmp_path / "anchors.log")
+    assert audit.verify(graph, seal=other).broken == 1  # sealed with another key
+
+
+def test_justifications_and_variables_are_redacted_and_capped() -> None:
+    event = audit.event(
+        Principal("li", Role.investigator),
+        "query Look",
+        audit.ALLOWED,
+        variables={"q": "+86 130 7076 5659", "card": "6228 4850 3586 8024 796", "x": "9" * 9000},
+        justification="suspect 411623 19960911 4709, case A-17",
+    )
+    assert event.justification == "suspect 411623********4709, case A-17"
+    assert event.variables is not None and len(event.variables) < audit.MAX_VARIABLES + 100
+    assert "+86130****5659" in event.variables and "622848*********4796" in event.variables
+    assert "7076 5659" not in event.variables and "8024 796" not in event.variables
+
+
+def test_events_queued_when_the_server_is_stopped_are_written(
+    graph: Driver, settings: Settings, tmp_path: Path
+) -> None:
+    """`hub serve` as a process: requests answered, SIGTERM at once, every event kept."""
+    port = _free_port()
+    env = {**os.environ, "HUB_PORT": str(port), "HUB_AUDIT_ANCHOR": str(tmp_path / "a.log")}
+    server = subprocess.Popen(
+        [HUB, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/graphql"
+        _wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+        headers = bearer(settings)
+        for n in range(20):
+            answer = httpx.post(
+                url, json={"query": f"query Q{n} {{ __typename }}"}, headers=headers
+            )
+            assert answer.status_code == 200
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode in (0, -signal.SIGTERM), output  # uvicorn raises it again
+    assert "Application shutdown complete" in output
+    assert "audit head 20 " in output  # the anchor, in the log as well
+    actions = [e["action"] for e in events(graph)]
+    assert actions == [f"query Q{n}" for n in range(20)]
+    seal = audit.Seal.of(replace(settings, audit_anchor=tmp_path / "a.log"))
+    assert [a[0] for a in seal.anchors()] == [20]  # the head, anchored as it stopped
+    assert audit.verify(graph, seal=seal).ok
+    assert "Traceback" not in output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_up(url: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert server.poll() is None, server.stdout.read() if server.stdout else ""
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("hub serve did not come up")

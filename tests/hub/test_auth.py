@@ -22,6 +22,7 @@ from starlette.testclient import TestClient, WebSocketDenialResponse
 from hub import auth, demo, keys
 from hub.access import Role
 from hub.app import create_app
+from hub.errors import ConfigError
 from hub.loader import Loader
 from hub.settings import Settings
 from tests.conftest import bearer
@@ -164,13 +165,73 @@ def test_an_api_key_works_until_it_is_revoked(
     headers = {"authorization": f"Bearer {new.key}"}
     assert ask(client, headers).status_code == 200
     wrong = {"authorization": f"Bearer {new.key[:-4]}AAAA"}
-    assert "wrong secret" in ask(client, wrong).json()["errors"][0]["message"]
+    assert ask(client, wrong).json()["errors"][0]["message"] == keys.REFUSED
     assert [k["key_id"] for k in keys.listed(graph)] == [new.key_id]
     assert keys.revoke(graph, new.key_id)
     response = ask(client, headers)
     assert response.status_code == 401
-    assert "unknown or revoked API key" in response.json()["errors"][0]["message"]
+    assert response.json()["errors"][0]["message"] == keys.REFUSED
     assert not keys.revoke(graph, "000000000000")
+
+
+def test_an_unknown_key_id_and_a_wrong_secret_are_told_apart_by_nothing(
+    client: TestClient, graph: Driver
+) -> None:
+    new = keys.create(graph, "fraud dashboard", Role.analyst, None)
+    wrong_secret = f"{new.key[:-4]}AAAA"
+    unknown_id = f"hub_{'0' * 12}_{new.key[len('hub_') + 13 :]}"  # the same secret
+    answers, times = [], []
+    for key in (wrong_secret, unknown_id) * 3:
+        started = time.perf_counter()
+        response = ask(client, {"authorization": f"Bearer {key}"})
+        times.append(time.perf_counter() - started)
+        answers.append((response.status_code, response.json()["errors"][0]["message"]))
+    assert set(answers) == {(401, keys.REFUSED)}
+    # Both check a hash: the unknown id takes about as long as the wrong secret.
+    assert min(times[1::2]) > 0.2 * min(times[0::2])
+
+
+def test_a_token_of_an_algorithm_the_key_cannot_check_gets_401_audited(
+    graph: Driver, settings: Settings, tmp_path: Path
+) -> None:
+    demo.load(Loader(graph))
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "provider.pem"
+    pem.write_bytes(
+        rsa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    token = jwt.encode(claims(settings), ec_key, algorithm="ES256")
+    with TestClient(create_app(dataclasses.replace(settings, jwt_public_key=pem))) as client:
+        response = ask(client, {"authorization": f"Bearer {token}"})
+        client.app.state.trail.flush()  # type: ignore[attr-defined]
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    (event,) = graph.execute_query(
+        "MATCH (e:AuditEvent {action: 'login'}) RETURN e.outcome AS outcome, e.reason AS reason"
+    ).records
+    assert event["outcome"] == "denied" and "cannot be checked" in event["reason"]
+
+
+def test_a_token_valid_for_longer_than_the_maximum_is_refused(
+    client: TestClient, settings: Settings
+) -> None:
+    now = int(time.time())
+    century = signed(settings, iat=now, exp=now + 100 * 365 * 86400)
+    response = ask(client, century)
+    assert response.status_code == 401
+    assert "HUB_MAX_TOKEN_TTL" in response.json()["errors"][0]["message"]
+    no_iat = signed(settings, iat=None, exp=now + settings.max_token_ttl + 600)
+    assert ask(client, no_iat).status_code == 401
+    assert ask(client, signed(settings, exp=now + settings.max_token_ttl - 60)).status_code == 200
+
+
+@pytest.mark.parametrize("ttl", [-5, 0, 10**9])
+def test_hub_token_issues_no_token_it_would_refuse(settings: Settings, ttl: int) -> None:
+    with pytest.raises(ConfigError, match="HUB_MAX_TOKEN_TTL"):
+        auth.issue(settings, "wang", Role.investigator, ttl=ttl)
 
 
 def test_a_websocket_with_a_bad_token_is_refused_with_401(
@@ -251,3 +312,20 @@ def test_only_the_graphiql_page_itself_is_served_without_a_token(client: TestCli
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     sneaky = client.get("/graphql", params={"query": QUERY}, headers={"accept": "text/html"})
     assert sneaky.status_code == 401
+
+
+def test_guessing_a_keys_secret_is_slowed_while_its_owner_carries_on(
+    client: TestClient, graph: Driver
+) -> None:
+    new = keys.create(graph, "fraud dashboard", Role.analyst, None)
+    owner = {"authorization": f"Bearer {new.key}"}
+    assert ask(client, owner).status_code == 200
+    guesses: list[int] = []
+    while 429 not in guesses and len(guesses) < 4 * keys.FAILURES_PER_MINUTE:
+        guess = {"authorization": f"Bearer {new.key[:-6]}{len(guesses):06d}"}
+        guesses.append(ask(client, guess).status_code)
+    # A minute's budget of wrong secrets (and what refilled while they were checked),
+    # then the key's secret is no longer checked for now.
+    assert guesses[-1] == 429
+    assert guesses[: keys.FAILURES_PER_MINUTE] == [401] * keys.FAILURES_PER_MINUTE
+    assert ask(client, owner).status_code == 200

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from starlette.testclient import TestClient
 
 from hub import limits
 from hub.access import Role
+from hub.app import client_address, create_app, trusted
 from hub.settings import Settings
 from tests.conftest import bearer, gql
 
@@ -71,15 +74,25 @@ def costly() -> str:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        (deep(20), "exceeds maximum operation depth of 6"),
-        (aliases(100), "100 aliases found. Allowed: 15"),
-        (aliases_in_fragments(100), "100 aliases found. Allowed: 15"),
+        (deep(20), "the query nests fields 22 deep, more than the limit of 7 (HUB_MAX_DEPTH)"),
+        (deep(6), "the query nests fields 8 deep, more than the limit of 7"),
+        (aliases(100), "the query uses 100 aliases, more than the limit of 15"),
+        (aliases_in_fragments(100), "the query uses 100 aliases, more than the limit of 15"),
         (tokens(5000), "more than 1000 tokens"),
         (costly(), "the query costs 6,004, more than the limit of 5,000"),
         ("{ auditEvents(first: 1000) { seq } }", "a page of 1000 is not allowed"),
         ("{ auditEvents(first: -1) { seq } }", "a page of -1 is not allowed"),
     ],
-    ids=["depth", "aliases", "aliases-in-fragments", "tokens", "cost", "page", "negative-page"],
+    ids=[
+        "depth",
+        "depth-by-one",
+        "aliases",
+        "aliases-in-fragments",
+        "tokens",
+        "cost",
+        "page",
+        "negative-page",
+    ],
 )
 def test_an_oversized_query_is_refused_before_any_database_query(
     counted: tuple[TestClient, list[str]], settings: Settings, query: str, message: str
@@ -176,15 +189,161 @@ def test_cost_counts_pages_and_hops(query: str, cost: int) -> None:
     assert validate(schema, parse(query), [limits.rule(cost, 100, {})]) == []
 
 
-def test_failed_logins_are_rate_limited_by_address(
+def test_failed_logins_are_throttled_by_address_without_locking_out_its_users(
     serve: Callable[..., TestClient], settings: Settings
 ) -> None:
     client = serve(rate_limit=3)
     bad = {"authorization": "Bearer hub_0123456789ab_" + "x" * 43}
     statuses = [
         client.post("/graphql", json={"query": "{ __typename }"}, headers=bad).status_code
-        for _ in range(4)
+        for _ in range(6)
     ]
-    assert statuses == [401, 401, 401, 429]
+    assert statuses == [401, 401, 401, 429, 429, 429]
+    # A colleague behind the same address, with a token never seen before, gets in.
     good = client.post("/graphql", json={"query": "{ __typename }"}, headers=bearer(settings))
-    assert good.status_code == 429  # the same address, until its bucket refills
+    assert good.status_code == 200
+
+
+def test_a_forwarded_for_header_counts_only_from_a_trusted_proxy(
+    graph: Any, settings: Settings
+) -> None:
+    bad = {"authorization": "Bearer not.a.token"}
+    untrusted = TestClient(create_app(replace(settings, rate_limit=2)), client=("10.9.9.9", 1))
+    with untrusted:
+        rotating = [
+            untrusted.post(
+                "/graphql",
+                json={"query": "{ __typename }"},
+                headers={**bad, "x-forwarded-for": f"192.0.2.{n}"},
+            ).status_code
+            for n in range(4)
+        ]
+    assert rotating == [401, 401, 429, 429]  # one peer, whatever it claims
+    proxied = replace(settings, rate_limit=2, trusted_proxies="10.0.0.0/8")
+    with TestClient(create_app(proxied), client=("10.0.0.1", 1)) as proxy:
+
+        def status(client_address: str) -> int:
+            return proxy.post(
+                "/graphql",
+                json={"query": "{ __typename }"},
+                headers={**bad, "x-forwarded-for": f"198.51.100.7, {client_address}"},
+            ).status_code
+
+        assert [status("192.0.2.1") for _ in range(3)] == [401, 401, 429]
+        assert status("192.0.2.2") == 401  # another client behind the proxy
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "proxies", "client"),
+    [
+        ("192.0.2.1", "203.0.113.5", "", "192.0.2.1"),  # no proxy trusted
+        ("192.0.2.1", "203.0.113.5", "10.0.0.0/8", "192.0.2.1"),  # the peer is no proxy
+        ("10.0.0.1", "203.0.113.5", "10.0.0.0/8", "203.0.113.5"),
+        ("10.0.0.1", "6.6.6.6, 203.0.113.5, 10.0.0.2", "10.0.0.0/8", "203.0.113.5"),
+        ("10.0.0.1", "not an address", "10.0.0.0/8", "10.0.0.1"),
+        ("10.0.0.1", "", "10.0.0.0/8", "10.0.0.1"),
+    ],
+)
+def test_the_client_address(peer: str, forwarded: str, proxies: str, client: str) -> None:
+    scope = {"client": (peer, 1), "headers": [(b"x-forwarded-for", forwarded.encode())]}
+    assert client_address(scope, trusted(proxies)) == client
+
+
+def test_a_page_left_out_costs_the_page_it_returns() -> None:
+    schema = build_schema(SDL)
+    left_out = "{ people { edges { node { id } } } }"  # 1 + 20 pages of edge, node, id
+
+    def cost(max_cost: int) -> list[str]:
+        return [
+            e.message for e in validate(schema, parse(left_out), [limits.rule(max_cost, 100, {})])
+        ]
+
+    assert cost(61) == []
+    assert "the query costs 61," in cost(60)[0]
+    assert limits.DEFAULT_PAGE == 20
+
+
+def test_every_operation_type_is_held_to_the_depth_limit() -> None:
+    schema = build_schema(SDL + "type Subscription { people(first: Int): PersonConnection! }")
+    deep = (
+        "subscription { people { edges { node { links { links { links { links { id } } } } } } } }"
+    )
+    errors = validate(schema, parse(deep), [limits.depth_rule(6)])
+    assert [e.message for e in errors] == [
+        "the query nests fields 8 deep, more than the limit of 6 (HUB_MAX_DEPTH)"
+    ]
+
+
+def ws_connect(client: TestClient, settings: Settings) -> Any:
+    ws = client.websocket_connect(
+        "/graphql", subprotocols=["graphql-transport-ws"], headers=bearer(settings)
+    )
+    return ws
+
+
+def test_websocket_operations_count_against_the_rate_limit(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    client = serve(rate_limit=3)
+    with ws_connect(client, settings) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        answers = []
+        for n in range(4):
+            ws.send_json(
+                {"id": str(n), "type": "subscribe", "payload": {"query": "{ __typename }"}}
+            )
+            answers.append(ws.receive_json())
+            if answers[-1]["type"] == "next":
+                assert ws.receive_json()["type"] == "complete"
+    assert [a["type"] for a in answers] == ["next", "next", "next", "error"]
+    assert answers[-1]["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+def test_a_websocket_message_over_the_body_limit_closes_the_connection(
+    serve: Callable[..., TestClient], settings: Settings, graph: Any
+) -> None:
+    client = serve(max_body=2000)
+    with ws_connect(client, settings) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        big = {"query": "query($x: String) { __typename }", "variables": {"x": "9" * 5000}}
+        ws.send_json({"id": "1", "type": "subscribe", "payload": big})
+        closed = ws.receive()
+    assert closed == {"type": "websocket.close", "code": 1009, "reason": closed["reason"]}
+    assert "HUB_MAX_BODY" in closed["reason"]
+    client.app.state.trail.flush()  # type: ignore[attr-defined]
+    stored = graph.execute_query("MATCH (e:AuditEvent) RETURN e.variables AS v").records
+    assert all(r["v"] is None or len(r["v"]) < 5000 for r in stored)
+
+
+def test_a_websocket_operation_is_held_to_the_query_limits(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    client = serve()
+    with ws_connect(client, settings) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": deep(6)}})
+        answer = ws.receive_json()
+    assert answer["type"] == "error"
+    assert answer["payload"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+
+
+def test_failed_logins_over_a_websocket_are_throttled(
+    serve: Callable[..., TestClient], settings: Settings, graph: Any
+) -> None:
+    client = serve(rate_limit=2)
+
+    def connect(authorization: str) -> Any:
+        with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+            ws.send_json({"type": "connection_init", "payload": {"authorization": authorization}})
+            return ws.receive()
+
+    refused = [connect("Bearer x.y.z") for _ in range(4)]
+    assert {r["code"] for r in refused} == {4403}
+    client.app.state.trail.flush()  # type: ignore[attr-defined]
+    logins = graph.execute_query("MATCH (e:AuditEvent {action: 'login'}) RETURN e").records
+    assert len(logins) == 2  # past the limit, a failure is refused without an event of its own
+    accepted = connect(bearer(settings)["authorization"])
+    assert json.loads(accepted["text"])["type"] == "connection_ack"

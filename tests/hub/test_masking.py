@@ -1,5 +1,7 @@
 """Masking and redaction of personal numbers."""
 
+import pytest
+
 from hub import masking
 
 
@@ -17,10 +19,51 @@ def test_personal_properties_come_from_the_graph_schema() -> None:
     assert masking.personal("Nothing", "id_number") is None
 
 
-def test_redaction_masks_long_numbers_anywhere_in_variables() -> None:
+def test_redaction_masks_personal_numbers_anywhere_in_variables() -> None:
     variables = {"idNumber": "41162319920708026X", "q": ["call 13803941001"], "n": 5}
     assert masking.redact(variables) == {
         "idNumber": "411623********026X",
-        "q": ["call 138******01"],
+        "q": ["call 138****1001"],
         "n": 5,
     }
+
+
+@pytest.mark.parametrize(
+    ("written", "redacted"),
+    [
+        ("+86 130 7076 5659", "+86130****5659"),
+        ("+86 (130) 7076-5659", "+86130****5659"),
+        ("0086 130 7076 5659", "0086130****5659"),
+        ("手机13070765659\uff0c", "手机130****5659\uff0c"),
+        ("0394-5421003", "039****1003"),
+        ("6228 4850 3586 8024 796", "622848*********4796"),
+        ("6228-4850-3586-8024-796", "622848*********4796"),
+        ("suspect 411623 19960911 4709.", "suspect 411623********4709."),
+        ("".join(chr(0xFF10 + int(c)) for c in "411623199609114709"), "411623********4709"),
+        ("P411623199609114709", "P411623********4709"),  # a person's uid
+        ("13070765659 13170765658", "130****5659 131****5658"),
+        (
+            "shared_across_units:Phone:+8613070765659:U1,",
+            "shared_across_units:Phone:+86130****5659:U1,",
+        ),
+    ],
+)
+def test_redaction_finds_a_number_however_it_is_written(written: str, redacted: str) -> None:
+    assert masking.redact(written) == redacted
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "2026-01-01T10:00:00+00:00",
+        '{"bjsj": "20260101180000", "ssje": "16300.0"}',  # a time and an amount
+        "A4116230500002026030001",  # a case number
+        "case 12 of 2024, 3 suspects",
+    ],
+)
+def test_redaction_leaves_what_is_not_a_personal_number(kept: str) -> None:
+    assert masking.redact(kept) == kept
+
+
+def test_the_personal_kinds_are_the_normalisers_of_personal_properties() -> None:
+    assert masking.personal_kinds() == {"resident_id", "phone", "bank_card"}

@@ -16,7 +16,7 @@ from strawberry import relay
 
 import connectors
 from connectors.sync import sync_files, sync_stream
-from hub import db, ids
+from hub import db, ids, scope
 from hub.access import SYSTEM, Principal
 from hub.loader import Loader
 from hub.migrate import migrate
@@ -75,6 +75,7 @@ def county(world: Path, settings: Settings, driver: Driver) -> Iterator[County]:
         with running(world) as sim:
             local = dataclasses.replace(settings, sources_file=sim.sources_file)
             sync(local, driver)
+            scope.refresh(driver)
         driver.execute_query("CREATE (:SyncState {stream_id: $mark})", mark=MARK)
     migrate(driver)  # idempotent: a reused graph gets this schema's new constraints
     await_fulltext(driver)
@@ -126,10 +127,28 @@ class CountingSession:
         self._counter.statements += 1
         return await self._session.run(*args, **kwargs)
 
+    async def execute_write(self, work: Any, *args: Any, **kwargs: Any) -> Any:
+        counter = self._counter
+
+        async def counted(tx: Any, *a: Any, **k: Any) -> Any:
+            return await work(CountingTransaction(counter, tx), *a, **k)
+
+        return await self._session.execute_write(counted, *args, **kwargs)
+
     def __getattr__(self, name: str) -> Any:
-        if name in ("execute_read", "execute_write", "begin_transaction"):
+        if name in ("execute_read", "begin_transaction"):
             raise AssertionError(f"{name}: statements run there would not be counted")
         return getattr(self._session, name)
+
+
+class CountingTransaction:
+    def __init__(self, counter: CountingDriver, tx: Any) -> None:
+        self._counter = counter
+        self._tx = tx
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        self._counter.statements += 1
+        return await self._tx.run(*args, **kwargs)
 
 
 def ask(

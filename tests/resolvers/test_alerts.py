@@ -3,17 +3,22 @@ alert a sync raised that another client started."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import queue
 import threading
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from neo4j import Driver
 from starlette.testclient import TestClient
 
+from hub import scope
 from hub.access import Role
 from hub.app import create_app
+from hub.settings import Settings
 from tests.conftest import bearer
 from tests.resolvers.county import County, data
 from tests.resolvers.test_mutations import _evaluate
@@ -113,3 +118,67 @@ def test_the_alert_list_counts_what_the_asker_may_see(synced: County) -> None:
         assert listed["totalCount"] == len(listed["edges"])  # fewer than a page here
     no_count = data(synced.settings, "{ alerts(first: 1) { edges { node { status } } } }")
     assert "totalCount" not in no_count["alerts"]
+
+
+def test_a_subscriber_is_sent_only_the_alerts_its_scope_may_see(
+    graph: Driver, settings: Settings
+) -> None:
+    """Two units' cases, an alert about each raised after the subscription began, the
+    other unit's first: the investigator of U1 is sent U1's alone."""
+    graph.execute_query(
+        "CREATE (u1:Unit {code: 'U1'}), (u2:Unit {code: 'U2'}) "
+        "CREATE (:Case {case_no: 'C1'})-[:HANDLED_BY]->(u1) "
+        "CREATE (:Case {case_no: 'C2'})-[:HANDLED_BY]->(u2)"
+    )
+    scope.refresh(graph)
+    settings = dataclasses.replace(settings, alert_poll=0.1)
+    query = "subscription { alerts { summary } }"
+    with (
+        TestClient(create_app(settings)) as client,
+        client.websocket_connect(
+            "/graphql",
+            subprotocols=["graphql-transport-ws"],
+            headers=bearer(settings, Role.investigator, "li", "U1"),
+        ) as ws,
+    ):
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        sent: queue.Queue[dict[str, Any]] = queue.Queue()
+
+        def listen() -> None:
+            with contextlib.suppress(Exception):  # the socket closed at the end
+                while True:
+                    sent.put(ws.receive_json())
+
+        threading.Thread(target=listen, daemon=True).start()
+        # The subscription hears from the newest alert on: ping U1 until it is heard.
+        heard = None
+        for n in range(60):
+            _raise(graph, "C1", f"ping {n}", 0)
+            with contextlib.suppress(queue.Empty):
+                heard = sent.get(timeout=2)
+                break
+        assert heard is not None, "the subscription heard no alert"
+        _raise(graph, "C2", "about C2", 1)  # raised first: sent first, were it seen
+        _raise(graph, "C1", "about C1", 2)
+        summaries = [heard["payload"]["data"]["alerts"]["summary"]]
+        while summaries[-1].startswith("ping"):
+            message = sent.get(timeout=60)
+            assert message["type"] == "next", message
+            summaries.append(message["payload"]["data"]["alerts"]["summary"])
+        assert summaries[-1] == "about C1", summaries
+        ws.send_json({"id": "1", "type": "complete"})
+
+
+def _raise(graph: Driver, case_no: str, summary: str, minutes: int) -> None:
+    """An alert about a case, raised `minutes` from now, scoped as a sync leaves it."""
+    graph.execute_query(
+        "MATCH (c:Case {case_no: $case_no}) CREATE (:Alert {alert_id: $summary, "
+        "summary: $summary, raised_at: datetime() + duration({minutes: $minutes})})"
+        "-[:ABOUT]->(c)",
+        case_no=case_no,
+        summary=summary,
+        minutes=minutes,
+    )
+    scope.refresh(graph)

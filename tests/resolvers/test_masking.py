@@ -1,20 +1,27 @@
-"""Personal fields are masked for roles without the personal-data permission."""
+"""Personal numbers are masked for roles without the personal-data permission: the
+declared personal fields, and every number of a personal kind anywhere in an answer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from neo4j import Driver
 from starlette.testclient import TestClient
 
 from hub import permissions
-from hub.access import Role
+from hub.access import Principal, Role
 from hub.masking import personal
+from hub.migrate import migrate
 from hub.settings import Settings
 from resolvers.masking import MaskPersonal
+from resolvers.schema import schema
 from resolvers.types import ENTITY_TYPES
-from tests.conftest import gql
+from tests.conftest import bearer, gql, wipe
+from tests.resolvers import walk, worlds
 
 PERSON = """
 query($idNumber: String!) {
@@ -70,19 +77,110 @@ def test_every_personal_property_of_every_entity_type_is_masked() -> None:
 
 RAW = """
 query($idNumber: String!) {
-  person(idNumber: $idNumber) { records { edges { node { source raw } } } }
+  person(idNumber: $idNumber) { uid idNumber label records { edges { node { source raw } } } }
 }
 """
 
 
 @pytest.mark.parametrize("role", [Role.investigator, Role.analyst])
-def test_raw_records_are_only_for_roles_that_see_personal_numbers(
+def test_raw_records_are_for_every_role_their_numbers_only_for_those_that_see_them(
     serve: Callable[..., TestClient], settings: Settings, role: Role
 ) -> None:
     answer = gql(serve(), settings, RAW, role, idNumber="411623198503120014")
+    assert "errors" not in answer, answer["errors"]
+    person = answer["data"]["person"]
     if permissions.table().sees_personal_data(role):
-        assert "errors" not in answer and answer["data"]["person"]["records"] is not None
-    else:
-        assert answer.get("data") is None
-        assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-        assert "Record.raw" in answer["errors"][0]["message"]
+        assert person["uid"] == "demo-p1"
+    text = str(answer["data"])
+    assert ("411623198503120014" in text) == permissions.table().sees_personal_data(role)
+
+
+DIGITS = re.compile(r"\d[\d \-.()+\u3000]*\d|\d")
+
+
+def _leaked(text: str, numbers: list[str]) -> list[str]:
+    """The numbers whose digits appear in `text`, however they are spaced or dashed."""
+    runs = "|".join("".join(c for c in m.group() if c.isdigit()) for m in DIGITS.finditer(text))
+    upper = text.upper()
+    found = []
+    for number in numbers:
+        digits = number.removeprefix("+86").upper()
+        if digits.endswith("X"):  # its digits in a run, the X right after them
+            shown = digits[:-1] in runs and any(
+                "".join(c for c in m.group() if c.isdigit()).endswith(digits[:-1])
+                for m in re.finditer(r"[\d \-.()]+X", upper)
+            )
+        else:
+            shown = digits in runs
+        if shown:
+            found.append(number)
+    return found
+
+
+@pytest.fixture(scope="module")
+def walked(
+    driver: Driver, settings: Settings
+) -> Iterator[tuple[list[str], dict[str, walk.Answer]]]:
+    wipe(driver)
+    migrate(driver)
+    made = worlds.load(driver)
+    driver.execute_query("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
+    analyst = Principal("analyst", Role.analyst)
+    table = permissions.table()
+    calls = walk.calls(
+        settings, list(made.values()), lambda t, f: table.may_select(analyst.role, t, f)
+    )
+    answers = walk.ask_all(settings, analyst, calls)
+    yield [n for w in made.values() for n in w.numbers()], answers
+    wipe(driver)
+
+
+def test_an_analyst_finds_no_personal_number_in_any_field(
+    walked: tuple[list[str], dict[str, walk.Answer]],
+) -> None:
+    assert not permissions.table().sees_personal_data(Role.analyst)
+    numbers, answers = walked
+    assert set(answers) == {
+        f
+        for f in schema._schema.query_type.fields  # type: ignore[union-attr]
+        if permissions.table().may_select(Role.analyst, "Query", f)
+    }
+    for field, answer in answers.items():
+        assert answer.errors is None, (field, answer.errors[:3])
+        text = json.dumps(answer.data, ensure_ascii=False)
+        assert not _leaked(text, numbers), f"{field} shows {_leaked(text, numbers)}"
+
+
+def test_the_walk_would_see_a_number_left_in_an_answer() -> None:
+    numbers = ["+8613070765650", "6228485035868024705", "41162319960914473X"]
+    assert _leaked("call +86 1307 0765 650 now", numbers) == ["+8613070765650"]
+    assert _leaked("卡号 6228-4850-3586-8024-705", numbers) == ["6228485035868024705"]
+    assert _leaked("P41162319960914473X", numbers) == ["41162319960914473X"]
+    assert _leaked("+86130****5650 622848*********4705 411623********473X", numbers) == []
+
+
+def test_answers_over_a_websocket_are_masked_as_over_http(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    client = serve()
+    query = '{ person(idNumber: "411623198503120014") { idNumber phones { edges { node { label } } } } }'
+    with client.websocket_connect(
+        "/graphql",
+        subprotocols=["graphql-transport-ws"],
+        headers=bearer(settings, Role.analyst),
+    ) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        answer = ws.receive_json()
+    person = answer["payload"]["data"]["person"]
+    assert person["idNumber"] == "411623********0014"
+    labels = sorted(e["node"]["label"] for e in person["phones"]["edges"])
+    assert labels == ["+86138****1001", "+86139****1002"]
+
+
+def test_an_error_message_shows_an_analyst_no_number(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    answer = gql(serve(), settings, '{ node(id: "+86 138 0394 1001") { id } }', Role.analyst)
+    assert answer["errors"][0]["message"] == "'+86138****1001' is not an id of this API"

@@ -97,5 +97,7 @@ def test_hops_amount_and_window_caps(synced: County) -> None:
         min=0.0,
     )
     assert answer.errors and "maxHops must be between 1 and 8" in answer.errors[0]
-    assert flow(synced, "6222020000000000000") is None
-    assert flow(synced, "not a card") is None
+    assert flow(synced, "6222020000000000000") is None  # no such account
+    refused = ask(synced.settings, FLOW, account="not a card", since=None, until=None,
+                  hops=2, dir="FORWARD", min=0.0)  # fmt: skip
+    assert refused.errors == ["account: contains characters other than digits, spaces and dashes"]

@@ -173,7 +173,7 @@ def test_stop_payment_requests_refuse_bad_input(synced: County) -> None:
 
 
 ALERTS = """
-query { alerts(status: "new", first: 100) { edges { node { id rule summary status about { edges { node { kind } } } } } } }
+query { alerts(status: "new", first: 100) { edges { node { id rule summary status about(first: 10) { edges { node { kind } } } } } } }
 """
 ALERT_RESULT = "__typename ... on MutationError { message } ... on Conflict { status }"
 ACK = f"""

@@ -139,9 +139,9 @@ def test_look_ups_by_natural_key_normalise_what_is_typed(synced: County) -> None
 @pytest.mark.parametrize(
     ("field", "arg", "value"),
     [
-        ("person", "idNumber", "411623198503120019"),
+        ("person", "idNumber", "110101199003071233"),
         ("account", "number", "6222020000000000000"),
-        ("phone", "number", "not a phone"),
+        ("phone", "number", "+86 139 0000 0000"),
         ("vehicle", "plate", "豫Z00000"),
         ("case", "caseNo", "A000"),
         ("warrant", "warrantNo", ""),
@@ -150,6 +150,24 @@ def test_look_ups_by_natural_key_normalise_what_is_typed(synced: County) -> None
 def test_unknown_keys_find_nothing(synced: County, field: str, arg: str, value: str) -> None:
     query = f"query($v: String!) {{ {field}({arg}: $v) {{ id }} }}"
     assert data(synced.settings, query, v=value)[field] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "arg", "value", "reason"),
+    [
+        ("person", "idNumber", "411623198503120019", "check digit is 9, expected 4"),
+        ("account", "number", "6222 0216 0000 1234 55", "Luhn check fails"),
+        ("phone", "number", "not a phone", "contains letters"),
+        ("vehicle", "plate", "XX12345", "unknown province character"),
+    ],
+)
+def test_a_key_that_cannot_be_one_says_why(
+    synced: County, field: str, arg: str, value: str, reason: str
+) -> None:
+    query = f"query($v: String!) {{ {field}({arg}: $v) {{ id }} }}"
+    answer = ask(synced.settings, query, v=value)
+    assert answer.errors is not None and len(answer.errors) == 1
+    assert answer.errors[0].startswith(f"{arg}: {reason}")
 
 
 BUSY_PLACE = """

@@ -8,6 +8,8 @@ from hub.access import Principal, Role
 from tests.resolvers.county import County, ask, data, global_id
 
 INVESTIGATOR = Principal("wang", Role.investigator, unit="U1")
+# Sees every unit's records, and personal numbers in full.
+SUPERVISOR = Principal("boss", Role.admin)
 
 MATCH = """
 query($input: [PersonInput!]!, $first: Int!) {
@@ -43,7 +45,7 @@ def test_outside_records_without_an_id_number_find_their_person(synced: County) 
     records = [
         {"name": p["name"], "birthDate": p["birth"], "phone": p["phone"][3:]} for p in people
     ]
-    found = data(synced.settings, MATCH, INVESTIGATOR, input=records, first=3)["matchPersons"]
+    found = data(synced.settings, MATCH, SUPERVISOR, input=records, first=3)["matchPersons"]
     assert [m["input"] for m in found] == list(range(6))
     for person, match in zip(people, found, strict=True):
         best = match["candidates"][0]
@@ -51,6 +53,21 @@ def test_outside_records_without_an_id_number_find_their_person(synced: County) 
         assert {c["field"] for c in best["comparisons"]} >= {"name", "phone"}
         scores = [c["score"] for c in match["candidates"]]
         assert scores == sorted(scores, reverse=True)
+
+
+def test_matching_weighs_only_the_records_the_asker_may_see(synced: County) -> None:
+    """An investigator of a unit with no cases is matched against what every unit may see
+    (the big-data feeds, the fugitive list): another unit's case records lend no score."""
+    people = _people_with_phones(synced, 6)
+    records = [{"name": p["name"], "phone": p["phone"][3:]} for p in people]
+
+    def best(who: Principal) -> list[float]:
+        found = data(synced.settings, MATCH, who, input=records, first=1)["matchPersons"]
+        return [m["candidates"][0]["score"] if m["candidates"] else -99.0 for m in found]
+
+    everything, mine = best(SUPERVISOR), best(INVESTIGATOR)
+    assert mine != everything
+    assert all(m <= e for m, e in zip(mine, everything, strict=True))
 
 
 def test_matching_is_capped_and_masked_for_analysts(synced: County) -> None:

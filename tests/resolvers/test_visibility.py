@@ -80,6 +80,16 @@ def case(synced: County) -> dict[str, Any]:
     }
 
 
+RECORDS = "query($id: ID!) { node(id: $id) { ... on Person { records { totalCount } } } }"
+
+
+def _records(synced: County, who: Principal, case: dict[str, Any]) -> int:
+    """How many of the victim's source records `who` sees (a case's records are scoped as
+    the case is)."""
+    found = data(synced.settings, RECORDS, who, id=case["victim"])
+    return int(found["node"]["records"]["totalCount"])
+
+
 def _ask(synced: County, who: Principal, case: dict[str, Any]) -> dict[str, set[str]]:
     variables = {k: v for k, v in case.items() if k != "ring"}
     return _seen(data(synced.settings, QUERIES, who, **variables))
@@ -107,6 +117,8 @@ def test_cases_of_other_units_are_seen_only_through_an_open_operation(
         assert shown, f"{query} shows the case to the system"  # the test can fail
     hidden = _ask(synced, INVESTIGATOR, case)
     assert hidden == {query: set() for query in everything}
+    records = _records(synced, INVESTIGATOR, case)
+    assert records < _records(synced, SYSTEM, case)
 
     ring = case["ring"]  # the whole ring, so that its cases cluster
     created = data(synced.settings, CREATE, ADMIN, name="集群打击 1号", members=["a"], ids=ring)
@@ -118,10 +130,12 @@ def test_cases_of_other_units_are_seen_only_through_an_open_operation(
         for query, shown in member.items():
             assert case["caseNo"] in shown or shown == {"counted"}, query
         assert _ask(synced, OUTSIDER, case) == hidden  # not a member
+        assert _records(synced, INVESTIGATOR, case) > records  # the case's records with it
     finally:
         closed = data(synced.settings, CLOSE, ADMIN, op=op)["closeOperation"]
     assert closed["operation"]["status"] == "closed"
     assert _ask(synced, INVESTIGATOR, case) == hidden
+    assert _records(synced, INVESTIGATOR, case) == records
 
 
 def test_an_investigator_cannot_take_an_invisible_case_into_an_operation(

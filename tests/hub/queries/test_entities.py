@@ -1,4 +1,5 @@
-"""Entity look-ups and links leave out the cases a principal may not see."""
+"""Entity look-ups and links leave out the cases a principal may not see: those whose
+scope (`hub.scope`) does not grant them, and those not scoped yet."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from neo4j import AsyncGraphDatabase, Driver
 
-from hub import db
+from hub import db, scope
 from hub.access import Principal, Role
 from hub.queries import entities
 from hub.settings import Settings
@@ -39,8 +40,17 @@ def look(settings: Settings, principal: Principal) -> tuple[list[Any], list[Any]
     return asyncio.run(run())
 
 
+def test_cases_not_scoped_yet_are_seen_by_nobody(graph: Driver, settings: Settings) -> None:
+    graph.execute_query(GRAPH)
+    for who in (Principal("wang", Role.investigator, "A"), Principal("chen", Role.admin)):
+        assert look(settings, who) == ([None, None], [])
+    scope.refresh(graph)
+    assert look(settings, Principal("chen", Role.admin)) == (["A-1", "B-1"], ["A-1", "B-1"])
+
+
 def test_cases_of_other_units_are_left_out(graph: Driver, settings: Settings) -> None:
     graph.execute_query(GRAPH)
+    scope.refresh(graph)
     assert look(settings, Principal("wang", Role.investigator, "A")) == (["A-1", None], ["A-1"])
     assert look(settings, Principal("zhao", Role.supervisor, "B")) == ([None, "B-1"], ["B-1"])
     assert look(settings, Principal("chen", Role.analyst)) == (["A-1", "B-1"], ["A-1", "B-1"])
@@ -50,7 +60,9 @@ def test_an_open_operation_opens_its_cases_to_its_members_until_it_closes(
     graph: Driver, settings: Settings
 ) -> None:
     graph.execute_query(GRAPH)
+    scope.refresh(graph)
     member = Principal("li", Role.investigator, "A")
     assert look(settings, member) == (["A-1", "B-1"], ["A-1", "B-1"])
     graph.execute_query("MATCH (o:Operation) SET o.status = 'closed'")
+    assert scope.refresh(graph)["Case"] == 1  # B-1 no longer shared with the members
     assert look(settings, member) == (["A-1", None], ["A-1"])
