@@ -36,11 +36,17 @@ def build(name: str, settings: Settings) -> Connector:
         raise ConfigError(f"{path} has no valid entry for source {name!r}") from None
     try:
         if name in FILES:
-            return FILES[name](Path(config["drop"]), step_rows=settings.batch_size)
+            return FILES[name](
+                Path(config["drop"]),
+                step_rows=settings.batch_size,
+                max_record_bytes=settings.max_record_bytes,
+            )
         endpoint = Endpoint(config["url"], config["token"])
     except (KeyError, TypeError):
         raise ConfigError(f"{path} has no valid entry for source {name!r}") from None
-    return HTTP[name](endpoint, page_size=settings.sync_page_size)
+    return HTTP[name](
+        endpoint, page_size=settings.sync_page_size, max_record_bytes=settings.max_record_bytes
+    )
 
 
 __all__ = [

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from neo4j import Driver
 
 import connectors
-from connectors.sync import Progress, StreamReport, sync_files, sync_stream
+from connectors.sync import Progress, StreamReport, database_gone, sync_source
 from hub import db
 from hub.errors import ConfigError
 from hub.loader import Loader
@@ -54,20 +54,14 @@ async def sync(
     resolving: ResolutionProgress | None = None,
 ) -> Synced:
     database = settings.neo4j_database
-    await asyncio.to_thread(apply.unapply, driver, database)
-    loader = Loader.from_settings(driver, settings)
-    reports: list[StreamReport] = []
-    for connector in chosen:
-        if isinstance(connector, connectors.FileConnector):
-            # All feeds at once: their files load day by day, whatever the feed.
-            reports += await sync_files(connector, loader, full=full, progress=progress)
-        else:
-            for stream in connector.mapping().streams:
-                reports.append(
-                    await sync_stream(connector, stream, loader, full=full, progress=progress)
-                )
-    resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
-    await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
+    with database_gone("the sync"):
+        await asyncio.to_thread(apply.unapply, driver, database)
+        loader = Loader.from_settings(driver, settings)
+        reports: list[StreamReport] = []
+        for connector in chosen:
+            reports += await sync_source(connector, loader, full=full, progress=progress)
+        resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
+        await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
     return Synced(reports, resolved)
 
 

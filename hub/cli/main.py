@@ -61,4 +61,4 @@ def main() -> None:
         assemble(asked if asked and asked[0] in COMMANDS else COMMANDS)()
     except HubError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        sys.exit(exc.exit_code)
