@@ -167,9 +167,10 @@ def _statements(
             if prop.name == node.key:
                 continue
             known = out.setdefault(prop.name, prop)
-            if known.type != prop.type:
+            if (known.type, known.priority) != (prop.type, prop.priority):
                 raise SchemaError(
-                    f"{where}: {type_} states {prop.name!r} as {known.type} and as {prop.type}"
+                    f"{where}: {type_} states {prop.name!r} of two types or priorities "
+                    f"({known.type} {list(known.priority)}, {prop.type} {list(prop.priority)})"
                 )
     return out
 

@@ -88,6 +88,43 @@ def wins(var: str, column: str, value: str, claim_: str) -> str:
     )
 
 
+def keep_best(var: str, other: str, props: list[str]) -> str:
+    """Cypher that gives `var` the value of each of `props` that `other` holds with a
+    better claim (folding one element's statements into another's)."""
+    out = ""
+    for prop in props:
+        value, claim_ = f"{other}.{ident(prop)}", f"{other}.{ident(claim_name(prop))}"
+        stored, stored_claim = f"{var}.{ident(prop)}", f"{var}.{ident(claim_name(prop))}"
+        better = (
+            f"{value} IS NOT NULL AND ({stored} IS NULL OR {stored_claim} IS NULL "
+            f"OR {claim_} > {stored_claim} OR ({claim_} = {stored_claim} AND {value} > {stored}))"
+        )
+        out += (
+            f"FOREACH (_ IN CASE WHEN {better} THEN [1] ELSE [] END | "
+            f"SET {stored} = {value}, {stored_claim} = {claim_}) "
+        )
+    return out
+
+
+def best_statement(label: str, prop: str) -> str:
+    """Cypher of the best statement of `prop` about the bound node `e` of `label`: the
+    value and claim (`value`, `claim`) of its sources' records, read from their RECORD_OF
+    (null when no record states it). A merged person's statements are those marked as
+    its own on the person it was merged into; a person's, those not marked."""
+    if label == "MergedPerson":
+        match = (
+            "MATCH (:Person {uid: e.merged_into})<-[s:RECORD_OF]-(:Record) "
+            "WHERE s.merged_from = e.uid"
+        )
+    else:
+        match = "MATCH (e)<-[s:RECORD_OF]-(:Record) WHERE s.merged_from IS NULL"
+    return (
+        f"OPTIONAL CALL (e) {{ {match} AND s.{ident(prop)} IS NOT NULL "
+        f"RETURN s.{ident(prop)} AS value, s.{ident(claim_name(prop))} AS claim "
+        "ORDER BY claim DESC, value DESC LIMIT 1 } "
+    )
+
+
 def claimed(declared: Mapping[str, Property], columns: list[str]) -> list[str]:
     """The columns whose values are statements (not recomputed by the hub)."""
     return [c for c in columns if c in declared and not declared[c].recomputed]
