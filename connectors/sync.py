@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -76,16 +77,20 @@ GONE = (
 )
 
 
+_ADDRESS = re.compile(r"[\w.-]+:\d{2,5}\b")  # host:port in the driver's message
+
+
 @contextlib.contextmanager
 def database_gone(what: str) -> Iterator[None]:
     """Turn the database going away during `what` into one line that says how to resume."""
     try:
         yield
     except GONE as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        address = _ADDRESS.search(str(exc))
+        at = f" at {address[0]}" if address else ""
         raise DatabaseUnavailable(
-            f"the database stopped answering during {what} ({first}); what was written is "
-            "kept: run `hub sync` again to resume"
+            f"the database{at} stopped answering during {what} ({type(exc).__name__}); "
+            "what was written is kept: run `hub sync` again to resume"
         ) from None
 
 
@@ -164,15 +169,29 @@ async def sync_source(
             )
         except state.SourceBusy as exc:
             failure = Failure(connector.name, str(exc), "run `hub sync` again once it has ended")
-            return [StreamReport(connector.name, s, failures=[failure]) for s in streams]
+            busy = [StreamReport(connector.name, s, failures=[failure]) for s in streams]
+            for report in busy:
+                if progress:
+                    progress(report)
+            return busy
         try:
             async with _renewing(loader, connector.name, holder):
                 if isinstance(connector, FileConnector):
                     return await sync_files(connector, loader, full=full, progress=progress)
-                return [
-                    await sync_stream(connector, s, loader, full=full, progress=progress)
-                    for s in streams
-                ]
+                reports: list[StreamReport] = []
+                for stream in streams:
+                    dead = next((r.failures for r in reports if r.failures), None)
+                    if dead:  # the source did not answer: its other streams are not tried
+                        reports.append(StreamReport(connector.name, stream, failures=dead))
+                        if progress:
+                            progress(reports[-1])
+                    else:
+                        reports.append(
+                            await sync_stream(
+                                connector, stream, loader, full=full, progress=progress
+                            )
+                        )
+                return reports
         finally:
             with contextlib.suppress(*GONE):
                 state.release_lock(loader.driver, connector.name, holder, loader.database)
@@ -238,6 +257,8 @@ async def sync_stream(
         report.failures.append(
             Failure(url, str(exc), "check that the source runs; run `hub sync` again to resume")
         )
+        if progress:
+            progress(report)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -283,4 +304,6 @@ async def sync_files(
             await _advance(loader, report, None, began, progress)
     for report in reports.values():
         report.seconds = time.perf_counter() - began
+        if progress:  # every feed is reported, whether it had new files or not
+            progress(report)
     return [reports[name] for name in chosen]

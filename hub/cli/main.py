@@ -8,6 +8,7 @@ pypinyin...), which takes seconds for all of them together: `hub sync` assembles
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from collections.abc import Iterable
 
@@ -56,6 +57,10 @@ def assemble(names: Iterable[str] = COMMANDS) -> typer.Typer:
 
 
 def main() -> None:
+    # The driver's messages on each retry and each lost connection: a command that fails
+    # says in one line what failed.
+    for name in ("neo4j.io", "neo4j.pool", "neo4j.session"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     asked = sys.argv[1:2]
     try:
         assemble(asked if asked and asked[0] in COMMANDS else COMMANDS)()
