@@ -186,7 +186,7 @@ def bad_files(m: Matrix) -> None:
     assert not netcafe.isascii()  # names in Chinese, which GB18030 encodes otherwise
     gb18030 = netcafe.encode("gb18030")
     table = pl.read_csv(rail.encode(), infer_schema=False)
-    huge = rail.encode() + b"E0," + "王".encode() * 30_000 + b",,,,,,2026/10/30 10:00,\n"
+    huge = rail.encode() + b"E0," + "王".encode() * 30_000 + b",,,,,2026/10/30 10:00,\n"
     # file -> (bad bytes, outcome, what the reason says, fixed bytes or None: removed)
     faults: dict[str, tuple[bytes, str, str, bytes | None]] = {
         "rail/2099-12-31.csv": (renamed, "held", "named after 2099-12-31", None),
