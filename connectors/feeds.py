@@ -105,6 +105,7 @@ class FileRows:
 
 
 EXCERPT = 2000  # bytes of an oversized row kept in its quarantine entry
+CHUNK = 1 << 20  # bytes read at a time when looking for rows too large
 
 
 def read_file(stream: StreamMap, path: Path, source: str, limit: int) -> FileRows:
@@ -177,8 +178,14 @@ def _lines(path: Path, limit: int) -> tuple[bytes, list[tuple[int, int, bytes]]]
         line, size, row = bytearray(), 0, row + 1
 
     with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
+        while chunk := file.read(CHUNK):
             parts = chunk.split(b"\n")
+            if len(parts) > 1 and size + len(parts[0]) < limit and max(map(len, parts)) < limit:
+                # no row of the chunk is too long: its whole lines are kept at once
+                kept.extend(line)
+                kept.extend(chunk[: len(chunk) - len(parts[-1])])
+                line, size, row = bytearray(parts[-1]), len(parts[-1]), row + len(parts) - 1
+                continue
             for i, part in enumerate(parts):
                 last = i == len(parts) - 1
                 piece = part if last else part + b"\n"
