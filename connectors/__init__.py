@@ -37,10 +37,18 @@ def build(name: str, settings: Settings) -> Connector:
     made: Connector
     try:
         if name in FILES:
-            made = FILES[name](Path(config["drop"]), step_rows=settings.batch_size)
+            made = FILES[name](
+                Path(config["drop"]),
+                step_rows=settings.batch_size,
+                max_record_bytes=settings.max_record_bytes,
+            )
         else:
             endpoint = Endpoint(config["url"], config["token"])
-            made = HTTP[name](endpoint, page_size=settings.sync_page_size)
+            made = HTTP[name](
+                endpoint,
+                page_size=settings.sync_page_size,
+                max_record_bytes=settings.max_record_bytes,
+            )
         made.origin = config.get("origin")
     except (KeyError, TypeError, AttributeError):
         raise ConfigError(f"{path} has no valid entry for source {name!r}") from None

@@ -30,6 +30,19 @@ class SourceUnavailable(HubError):
 
 
 @dataclass(frozen=True)
+class Failure:
+    """Something of a source that a sync could not load, kept aside: what (a file, a URL),
+    why, and what to do about it."""
+
+    what: str
+    reason: str
+    todo: str
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.reason}; {self.todo}"
+
+
+@dataclass(frozen=True)
 class Page:
     records: list[dict[str, Any]]
     cursor: str | None  # the source's paging cursor after this page; None: nothing more now
@@ -75,10 +88,18 @@ class HttpConnector(Connector):
     limit_param: ClassVar[str]
     attempts: ClassVar[int] = 8
 
-    def __init__(self, endpoint: Endpoint, *, page_size: int = 1000, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        page_size: int = 1000,
+        timeout: float = 10.0,
+        max_record_bytes: int | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.page_size = page_size
         self.timeout = timeout
+        self.max_record_bytes = max_record_bytes  # larger records are quarantined
 
     def page(self, body: Any) -> Page:
         """Rows and next cursor from one answer of this source."""

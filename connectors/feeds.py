@@ -56,16 +56,6 @@ class Frames:
         for key, frames in other.relationships.items():
             self.relationships[key].extend(frames)
 
-    def only(self, files: set[str]) -> Frames:
-        """The rows that came from these files."""
-        keep = pl.col("_file").is_in(sorted(files))
-        out = Frames()
-        for label, frames in self.nodes.items():
-            out.nodes[label] = [f.filter(keep) for f in frames]
-        for key, frames in self.relationships.items():
-            out.relationships[key] = [f.filter(keep) for f in frames]
-        return out
-
 
 @dataclass
 class Rows:
@@ -104,37 +94,172 @@ class Normals:
 NORMALS = Normals()
 
 
-def read(stream: StreamMap, paths: list[Path]) -> pl.DataFrame:
-    """The declared columns of these files (scanned lazily, only those columns), in file
-    and row order; text columns as text (CSV is read without guessing types)."""
-    if not paths:
-        return pl.DataFrame()
-    frames = []
-    for path in paths:
-        scan = (
-            pl.scan_csv(path, infer_schema=False)
-            if stream.format == "csv"
-            else pl.scan_parquet(path)
-        )
+@dataclass
+class FileRows:
+    """One file as read: the declared columns of its rows (with ORDER), how its text was
+    encoded, and the rows too large to load (`quarantine` frames, with ORDER)."""
+
+    frame: pl.DataFrame
+    encoding: str | None
+    oversized: pl.DataFrame
+
+
+EXCERPT = 2000  # bytes of an oversized row kept in its quarantine entry
+CHUNK = 1 << 20  # bytes read at a time when looking for rows too large
+
+
+def read_file(stream: StreamMap, path: Path, source: str, limit: int) -> FileRows:
+    """The declared columns of one file, in row order, text as text (CSV is read without
+    guessing types); rows larger than `limit` bytes are left out and returned apart.
+    Raises FeedError with the reason when the file cannot be read as a whole: empty,
+    not UTF-8 or GB18030 text, not Parquet, or without a declared column."""
+    if path.stat().st_size == 0:
+        raise FeedError("the file is empty (0 bytes)")
+    if stream.format == "csv":
+        frame, encoding, oversized = _csv(path, limit)
+    else:
+        frame, encoding = _parquet(path, stream), None
+        frame, oversized = _too_large(frame, stream, limit)
+    missing = [c for c in stream.layout if c not in frame.columns]
+    if missing:
+        raise FeedError(f"it has no column {', '.join(missing)}")
+    if "_row" not in frame.columns:
+        frame = frame.with_columns(_row=pl.int_range(pl.len(), dtype=pl.Int64))
+    frame = frame.select(
+        *(_text(c, frame.schema[c]) for c in stream.layout),
+        _file=pl.lit(path.name),
+        _feed=pl.lit(stream.name),
+        _row=pl.col("_row"),
+    )
+    return FileRows(frame, encoding, _oversized(source, stream, path.name, limit, oversized))
+
+
+def _csv(path: Path, limit: int) -> tuple[pl.DataFrame, str, list[tuple[int, int, bytes]]]:
+    data, oversized = _lines(path, limit)
+    try:
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as utf8:
         try:
-            schema = scan.collect_schema()
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise FeedError(f"{stream.name}: cannot read {path}: {exc}") from None
+            text, encoding = data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            raise FeedError(f"it is neither UTF-8 nor GB18030 text ({utf8})") from None
+        data = text.encode("utf-8")
+    if not text.strip():
+        raise FeedError("the file holds no header")
+    try:
+        frame = pl.read_csv(data, infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        raise FeedError(f"it is not CSV: {_first_line(exc)}") from None
+    if oversized:  # a row's number is its line, counting the lines left out
+        left_out = {row for row, _, _ in oversized}
+        rows = [i for i in range(frame.height + len(left_out)) if i not in left_out]
+        frame = frame.with_columns(_row=pl.Series(rows[: frame.height], dtype=pl.Int64))
+    return frame, encoding, oversized
+
+
+def _lines(path: Path, limit: int) -> tuple[bytes, list[tuple[int, int, bytes]]]:
+    """The file's bytes without the rows (lines after the header) longer than `limit`,
+    read in chunks, so that such a row is never held whole: the data kept, and each row
+    left out as (row number, size, its first EXCERPT bytes)."""
+    kept = bytearray()
+    oversized: list[tuple[int, int, bytes]] = []
+    line = bytearray()
+    size = 0
+    row = -1  # the header is line -1, the first row 0
+
+    def finish() -> None:
+        nonlocal line, size, row
+        if size > limit:
+            if row < 0:
+                raise FeedError(f"its header is {size:,} bytes, over {limit:,}")
+            oversized.append((row, size, bytes(line[:EXCERPT])))
+        else:
+            kept.extend(line)
+        line, size, row = bytearray(), 0, row + 1
+
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            parts = chunk.split(b"\n")
+            if len(parts) > 1 and size + len(parts[0]) < limit and max(map(len, parts)) < limit:
+                # no row of the chunk is too long: its whole lines are kept at once
+                kept.extend(line)
+                kept.extend(chunk[: len(chunk) - len(parts[-1])])
+                line, size, row = bytearray(parts[-1]), len(parts[-1]), row + len(parts) - 1
+                continue
+            for i, part in enumerate(parts):
+                last = i == len(parts) - 1
+                piece = part if last else part + b"\n"
+                size += len(piece)
+                if size <= limit:
+                    line.extend(piece)
+                elif len(line) < EXCERPT:
+                    line.extend(piece[: EXCERPT - len(line)])
+                if not last:
+                    finish()
+    if size:
+        finish()
+    return bytes(kept), oversized
+
+
+def _parquet(path: Path, stream: StreamMap) -> pl.DataFrame:
+    try:
+        schema = pl.read_parquet_schema(path)
         missing = [c for c in stream.layout if c not in schema]
         if missing:
-            raise FeedError(f"{stream.name}: {path} has no column {', '.join(missing)}")
-        frames.append(
-            scan.select(
-                *(_text(c, schema[c]) for c in stream.layout),
-                _file=pl.lit(path.name),
-                _feed=pl.lit(stream.name),
-                _row=pl.int_range(pl.len(), dtype=pl.Int64),
-            )
-        )
-    try:
-        return pl.concat(pl.collect_all(frames), how="diagonal_relaxed")
-    except pl.exceptions.PolarsError as exc:
-        raise FeedError(f"{stream.name}: cannot read {paths[0].parent}: {exc}") from None
+            raise FeedError(f"it has no column {', '.join(missing)}")
+        frame = pl.read_parquet(path, columns=list(stream.layout))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise FeedError(f"it is not a readable Parquet file: {_first_line(exc)}") from None
+    return frame.with_columns(_row=pl.int_range(pl.len(), dtype=pl.Int64))
+
+
+def _too_large(
+    frame: pl.DataFrame, stream: StreamMap, limit: int
+) -> tuple[pl.DataFrame, list[tuple[int, int, bytes]]]:
+    """The rows of a typed frame within `limit` bytes (their values as text), and the
+    others as (row number, size, the start of the row as JSON)."""
+    size = pl.sum_horizontal(
+        pl.col(c).cast(pl.String).str.len_bytes().fill_null(0) for c in stream.layout
+    )
+    sized = frame.with_columns(_size=size)
+    big = sized.filter(pl.col("_size") > limit)
+    if big.is_empty():
+        return frame, []
+    heads = big.select(pl.struct(sorted(stream.layout)).struct.json_encode().str.slice(0, EXCERPT))
+    oversized = [
+        (row, size, head.encode("utf-8"))
+        for row, size, head in zip(big["_row"], big["_size"], heads.to_series(), strict=True)
+    ]
+    return sized.filter(pl.col("_size") <= limit).drop("_size"), oversized
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _oversized(
+    source: str, stream: StreamMap, name: str, limit: int, rows: list[tuple[int, int, bytes]]
+) -> pl.DataFrame:
+    """Quarantine rows of the rows too large to load: where each is, its size, its start."""
+    return pl.DataFrame(
+        {
+            "quarantine_id": [f"{source}:{stream.name}:{name}#{row}" for row, _, _ in rows],
+            "source": [source] * len(rows),
+            "stream": [stream.name] * len(rows),
+            "reason": [
+                f"row {row} of {name} is {size:,} bytes, over HUB_MAX_RECORD_BYTES ({limit:,}); "
+                "raw holds its start"
+                for row, size, _ in rows
+            ],
+            "raw": [head.decode("utf-8", errors="replace") for _, _, head in rows],
+            "_file": [name] * len(rows),
+            "_row": [row for row, _, _ in rows],
+        },
+        schema={
+            "quarantine_id": pl.String, "source": pl.String, "stream": pl.String,
+            "reason": pl.String, "raw": pl.String, "_file": pl.String, "_row": pl.Int64,
+        },
+    )  # fmt: skip
 
 
 def _text(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -414,12 +539,15 @@ def frames(
                 raw=raw,
             )
         )
+        # Each RECORD_OF carries the record's statements: the values it gives the entity.
         targets = gs.relationship("RECORD_OF").targets
-        ends = [(PERSON, "Person")] if plan.person else []
-        ends += [(n.key, n.label) for n, _ in plan.nodes]
-        for column, label in ends:
+        ends = [(PERSON, "Person", plan.person)] if plan.person else []
+        ends += [(n.key, n.label, props) for n, props in plan.nodes]
+        for column, label, values in ends:
             if label in targets:
-                links = valid.select(*tail, start="_record", end=plan.keys[column])
+                key = gs.node(label).key
+                stated = {p: v for p, v in values.items() if p != key}
+                links = valid.select(*tail, start="_record", end=plan.keys[column], **stated)
                 out.relationships[("RECORD_OF", "Record", label)].append(
                     links.filter(pl.col("end").is_not_null())
                 )
@@ -496,30 +624,3 @@ def _aggregate(prop: str, how: Aggregate) -> pl.Expr:
     if how.function == "sum":
         return col.sum().alias(prop)
     return (col.min() if how.function == "min" else col.max()).alias(prop)
-
-
-def day(name: pl.Expr) -> pl.Expr:
-    """The day a daily file is named after: its name up to the first dot."""
-    return name.str.split(".").list.first()
-
-
-def reduce(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
-    """One frame for the loader from frames in read order (day, then feed, then row in
-    the file): per key, the last non-null
-    value of each property (what writing every row in turn would leave) and the earliest
-    and latest `_seen_at` (what the loader's provenance would widen to), as at most two
-    rows. ORDER is dropped."""
-    frame = pl.concat([f for f in frames if f.height], how="diagonal_relaxed")
-    frame = frame.sort(day(pl.col("_file")), "_feed", "_row", maintain_order=True)
-    props = [c for c in frame.columns if c not in (*keys, *ORDER, *PROVENANCE)]
-    grouped = frame.group_by(keys, maintain_order=True).agg(
-        *(pl.col(p).drop_nulls().last() for p in props),
-        pl.col("_source").first(),
-        _first=pl.col("_seen_at").min(),
-        _last=pl.col("_seen_at").max(),
-    )
-    late = grouped.select(*keys, *props, "_source", _seen_at="_last")
-    early = grouped.filter(pl.col("_first") != pl.col("_last")).select(
-        *keys, "_source", _seen_at="_first"
-    )
-    return pl.concat([late, early], how="diagonal")

@@ -8,7 +8,10 @@ pass to be loaded (`required` columns, `times_in` and `dates` that must parse). 
 label, relationship type and property is checked against graph_schema when the file is
 loaded; an error names the file and line.
 
-A file feed (a stream with `files:`) also names its file pattern, `format` (csv or
+A file feed (a stream with `files:`) also names its files' name pattern (`{day}` standing
+for the day a file is from, YYYY-MM-DD), what to do with a file that changes after it
+was loaded (`changed: reload` or `quarantine`), how many days ahead of today a file or
+its rows may be dated (`future_days`, 1 unless given), `format` (csv or
 parquet), the `columns` every file has (each column the stream uses must be one of
 them), the column that dates a row (`seen`), whether a row keeps a Record
 (`records`), node key `prefix`es and `const` properties, and relationships that are
@@ -34,8 +37,9 @@ FORMATS = ("csv", "parquet")
 _AGGREGATE = re.compile(r"^(count|sum|min|max)(?:\((\w+)\))?$")
 _FILE_STREAM_KEYS = {
     "files", "format", "columns", "id", "seen", "records", "required", "times", "times_in",
-    "dates", "person", "nodes", "relationships",
+    "dates", "person", "nodes", "relationships", "changed", "future_days",
 }  # fmt: skip
+CHANGED = ("reload", "quarantine")
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -99,11 +103,13 @@ class StreamMap:
     times: tuple[str, ...] = ()  # further columns that must hold a time in time_format
     dates: dict[str, str] = field(default_factory=dict)  # column -> date format
     # File feeds only (`files:` set); their cursor is the name of the last file loaded.
-    files: str | None = None  # glob of the daily files in the feed's folder
+    files: str | None = None  # name of the daily files in the feed's folder, with {day}
     format: str | None = None  # csv or parquet
     layout: tuple[str, ...] = ()  # the columns every file has ("columns:")
     seen: str | None = None  # column whose time dates a row (its provenance)
     records: bool = True  # keep a Record node per row
+    changed: str = "reload"  # a file changed after it was loaded: reload or quarantine it
+    future_days: int = 1  # how far ahead of today a file's name or rows may be dated
 
     @property
     def is_file_feed(self) -> bool:
@@ -233,6 +239,8 @@ def _stream(path: Path, gs: GraphSchema, name: str, spec: Any) -> StreamMap:
         layout=layout,
         seen=str(spec["seen"]) if spec.get("seen") else None,
         records=bool(spec.get("records", True)),
+        changed=str(spec.get("changed", "reload")),
+        future_days=int(spec.get("future_days", 1)),
     )
     if file_feed:
         _check_columns(path, spec, stream)
@@ -256,6 +264,13 @@ def _check_file_feed(path: Path, name: str, spec: Any) -> None:
         raise _fail(path, spec, f"stream {name!r}: 'columns' must list the files' columns")
     if spec.get("times") == "iso":
         raise _fail(path, spec, f"stream {name!r}: a file feed needs a strftime format in 'times'")
+    if not isinstance(spec["files"], str) or spec["files"].count("{day}") != 1:
+        raise _fail(path, spec, f"stream {name!r}: 'files' names the files with one {{day}}")
+    if spec.get("changed", "reload") not in CHANGED:
+        raise _fail(path, spec, f"stream {name!r}: 'changed' is one of {CHANGED}")
+    future = spec.get("future_days", 1)
+    if not isinstance(future, int) or isinstance(future, bool) or future < 0:
+        raise _fail(path, spec, f"stream {name!r}: 'future_days' is a number of days")
     if not isinstance(spec.get("records", True), bool):
         raise _fail(path, spec, f"stream {name!r}: 'records' must be true or false")
 

@@ -5,32 +5,46 @@ source sends the record at the cursor again), transform the others (bad ones to
 quarantine), write nodes, then relationships, then the quarantined rows, and only then
 move the stream's cursor (`--full` writes every record again). A
 sync killed anywhere re-fetches at most the pages after the last saved cursor, and the
-loader's writes are idempotent, so the graph ends as after an uninterrupted sync.
+loader's writes are idempotent (hub.survivorship: writing a statement again changes
+nothing), so the graph ends as after an uninterrupted sync.
 
 A file connector (`connectors.bigdata`) is run the same way with steps in place of
-pages: each step's frames are written, then each feed's cursor moves to the last file
-the step completes. `sync_files` runs all its feeds at once, so that their files are
-loaded day by day; `sync_stream` runs one feed.
+pages: each step's frames are written, then the manifest entries of the files it
+completes. `sync_files` runs all its feeds at once; `sync_stream` runs one feed.
+
+What cannot be loaded fails alone and is named in the stream's report (`failures`: the
+file or URL, why, what to do): a bad row is quarantined, a bad file is quarantined as a
+file, a source that does not answer ends that stream's sync. Only the database gone
+stops a sync (`database_gone`: one line, DatabaseUnavailable). `sync_source` holds the
+source's lock (connectors.state) while it runs, so a source is synced once at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import neo4j.exceptions
 import polars as pl
 from neo4j import Driver
 
 from connectors import state
-from connectors.base import Connector
+from connectors.base import Connector, Failure, HttpConnector, SourceUnavailable
 from connectors.bigdata import FileConnector, Step
 from connectors.transform import Batch, identity, transform
+from hub.errors import DatabaseUnavailable
 from hub.loader import Loader
 
+log = logging.getLogger(__name__)
+
 GRAPH = "graph"
+LOCK_SECONDS = 120.0  # a lock not renewed for this long is free (its sync was killed)
 
 
 @dataclass
@@ -43,13 +57,44 @@ class StreamReport:
     quarantined: int = 0
     seconds: float = 0.0
     reasons: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)  # what could not be loaded
+    notices: list[str] = field(default_factory=list)  # what was loaded, but is worth saying
 
     @property
     def rate(self) -> float:
         return self.fetched / self.seconds if self.seconds else 0.0
 
+    @property
+    def partial(self) -> bool:
+        """Something of the stream could not be loaded: a file, or the source itself."""
+        return bool(self.failures)
+
 
 Progress = Callable[[StreamReport], None]
+
+# What the driver raises once Neo4j stays unreachable past its retries.
+GONE = (
+    neo4j.exceptions.ServiceUnavailable,
+    neo4j.exceptions.SessionExpired,
+    neo4j.exceptions.DatabaseUnavailable,
+)
+
+
+_ADDRESS = re.compile(r"[\w.-]+:\d{2,5}\b")  # host:port in the driver's message
+
+
+@contextlib.contextmanager
+def database_gone(what: str) -> Iterator[None]:
+    """Turn the database going away during `what` into one line that says how to resume."""
+    try:
+        yield
+    except GONE as exc:
+        address = _ADDRESS.search(str(exc))
+        at = f" at {address[0]}" if address else ""
+        raise DatabaseUnavailable(
+            f"the database{at} stopped answering during {what} ({type(exc).__name__}); "
+            "what was written is kept: run `hub sync` again to resume"
+        ) from None
 
 
 def write(loader: Loader, batch: Batch) -> None:
@@ -104,6 +149,80 @@ async def _advance(
         progress(report)
 
 
+async def sync_source(
+    connector: Connector,
+    loader: Loader,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> list[StreamReport]:
+    """Sync every stream of a source while holding its lock. A source another sync holds
+    is not synced: each of its streams reports that as its failure."""
+    holder = state.Holder.me()
+    streams = list(connector.mapping().streams)
+    with database_gone(f"the sync of {connector.name}"):
+        try:
+            await asyncio.to_thread(
+                state.take_lock,
+                loader.driver,
+                connector.name,
+                holder,
+                LOCK_SECONDS,
+                loader.database,
+            )
+        except state.SourceBusy as exc:
+            failure = Failure(connector.name, str(exc), "run `hub sync` again once it has ended")
+            busy = [StreamReport(connector.name, s, failures=[failure]) for s in streams]
+            for report in busy:
+                if progress:
+                    progress(report)
+            return busy
+        try:
+            async with _renewing(loader, connector.name, holder):
+                if isinstance(connector, FileConnector):
+                    return await sync_files(connector, loader, full=full, progress=progress)
+                reports: list[StreamReport] = []
+                for stream in streams:
+                    dead = next((r.failures for r in reports if r.failures), None)
+                    if dead:  # the source did not answer: its other streams are not tried
+                        reports.append(StreamReport(connector.name, stream, failures=dead))
+                        if progress:
+                            progress(reports[-1])
+                    else:
+                        reports.append(
+                            await sync_stream(
+                                connector, stream, loader, full=full, progress=progress
+                            )
+                        )
+                return reports
+        finally:
+            with contextlib.suppress(*GONE):
+                state.release_lock(loader.driver, connector.name, holder, loader.database)
+
+
+@contextlib.asynccontextmanager
+async def _renewing(loader: Loader, source: str, holder: state.Holder) -> AsyncIterator[None]:
+    """Renew the source's lock while the block runs."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(LOCK_SECONDS / 4)
+            try:
+                await asyncio.to_thread(
+                    state.take_lock, loader.driver, source, holder, LOCK_SECONDS, loader.database
+                )
+            except Exception as exc:  # the sync itself meets the same trouble and says it
+                log.warning("could not renew the sync lock of %s: %s", source, exc)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def sync_stream(
     connector: Connector,
     stream: str,
@@ -112,7 +231,9 @@ async def sync_stream(
     full: bool = False,
     progress: Progress | None = None,
 ) -> StreamReport:
-    """Sync one stream from its saved high-water mark (everything with `full`)."""
+    """Sync one stream from its saved high-water mark (everything with `full`). A source
+    that stops answering ends the stream with its failure in the report; what was written
+    before stays, and the next sync goes on from there."""
     if isinstance(connector, FileConnector):
         (report,) = await sync_files(
             connector, loader, streams=[stream], full=full, progress=progress
@@ -123,21 +244,30 @@ async def sync_stream(
     report = StreamReport(connector.name, stream)
     began = time.perf_counter()
     mark = None if full else state.load_cursor(driver, connector.name, stream, loader.database)
-    async for page in connector.fetch(stream, mark):
-        records = page.records
-        if not full:  # the record at the cursor comes again: what the graph has is not new
-            ids = [identity(connector.name, mapping, r) for r in records]
-            held = await asyncio.to_thread(state.unchanged, driver, ids, loader.database)
-            records = [r for r, (i, _) in zip(records, ids, strict=True) if i not in held]
-            report.unchanged += len(page.records) - len(records)
-        batch = transform(connector.name, mapping, records, loader.graph, _now())
-        await asyncio.to_thread(write, loader, batch)
-        report.fetched += len(page.records)
-        report.written += batch.rows
-        report.quarantined += len(batch.quarantine)
-        report.reasons.extend(q["reason"] for q in batch.quarantine[:3])
-        mark = max([m for m in (mark, batch.high_water) if m], default=None)
-        await _advance(loader, report, mark, began, progress)
+    limit = getattr(connector, "max_record_bytes", None)
+    try:
+        async for page in connector.fetch(stream, mark):
+            records = page.records
+            if not full:  # the record at the cursor comes again: what the graph has is not new
+                ids = [identity(connector.name, mapping, r) for r in records]
+                held = await asyncio.to_thread(state.unchanged, driver, ids, loader.database)
+                records = [r for r, (i, _) in zip(records, ids, strict=True) if i not in held]
+                report.unchanged += len(page.records) - len(records)
+            batch = transform(connector.name, mapping, records, loader.graph, _now(), limit)
+            await asyncio.to_thread(write, loader, batch)
+            report.fetched += len(page.records)
+            report.written += batch.rows
+            report.quarantined += len(batch.quarantine)
+            report.reasons.extend(q["reason"] for q in batch.quarantine[:3])
+            mark = max([m for m in (mark, batch.high_water) if m], default=None)
+            await _advance(loader, report, mark, began, progress)
+    except SourceUnavailable as exc:
+        url = connector.endpoint.url if isinstance(connector, HttpConnector) else connector.name
+        report.failures.append(
+            Failure(url, str(exc), "check that the source runs; run `hub sync` again to resume")
+        )
+        if progress:
+            progress(report)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -150,30 +280,39 @@ async def sync_files(
     full: bool = False,
     progress: Progress | None = None,
 ) -> list[StreamReport]:
-    """Sync a file connector's feeds (all by default) from each one's last loaded file
-    (every file with `full`); a feed with no new file is not written to at all."""
+    """Sync a file connector's feeds (all by default): every file their manifests do
+    not have as loaded (every file with `full`); a feed with no new file is not written
+    to at all. A feed that kept a cursor (the name of its last file) before it kept a
+    manifest has the files named up to the cursor entered in its manifest as loaded."""
     chosen = streams or list(connector.mapping().streams)
     driver: Driver = loader.driver
-    marks = {
-        name: None
-        if full
-        else await asyncio.to_thread(
-            state.load_cursor, driver, connector.name, name, loader.database
-        )
-        for name in chosen
-    }
+    db = loader.database
+    seen = await asyncio.to_thread(state.load_manifest, driver, connector.name, chosen, db)
+    for name in chosen:
+        cursor = await asyncio.to_thread(state.load_cursor, driver, connector.name, name, db)
+        if cursor is not None and not seen[name]:
+            entries = await asyncio.to_thread(connector.migrated, name, cursor)
+            await asyncio.to_thread(state.record_files, driver, connector.name, entries, db)
+            seen[name] = {e.name: e for e in entries}
+        if cursor is not None:
+            await asyncio.to_thread(state.save_cursor, driver, connector.name, name, None, 0, 0, db)
     reports = {name: StreamReport(connector.name, name) for name in chosen}
     began = time.perf_counter()
-    steps = connector.steps(marks, loader.graph, _now())
+    steps = connector.steps(seen, loader.graph, _now(), streams=chosen, full=full)
     while (step := await asyncio.to_thread(next, steps, None)) is not None:
         await asyncio.to_thread(write_step, loader, step)
-        for name, cursor in step.cursors.items():
-            report, counts = reports[name], step.counts[name]
+        await asyncio.to_thread(state.record_files, driver, connector.name, step.files, db)
+        for name, counts in step.counts.items():
+            report = reports[name]
             report.fetched += counts.fetched
             report.written += counts.written
             report.quarantined += counts.quarantined
             report.reasons.extend(counts.reasons[: max(0, 3 - len(report.reasons))])
-            await _advance(loader, report, cursor, began, progress)
+            report.failures += counts.failures
+            report.notices += counts.notices
+            await _advance(loader, report, None, began, progress)
     for report in reports.values():
         report.seconds = time.perf_counter() - began
+        if progress:  # every feed is reported, whether it had new files or not
+            progress(report)
     return [reports[name] for name in chosen]

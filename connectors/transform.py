@@ -82,22 +82,35 @@ def _value(prop: Property, raw: Any, fmt: str) -> Any:
     return str(raw)
 
 
+EXCERPT = 2000  # characters of an oversized record kept in its quarantine entry
+
+
 def transform(
     source: str,
     mapping: StreamMap,
     records: list[dict[str, Any]],
     gs: GraphSchema,
     fetched: datetime,
+    limit: int | None = None,
 ) -> Batch:
+    """The graph rows of a page of records; a record larger than `limit` bytes (as JSON)
+    is quarantined with its start."""
     batch = Batch()
     for record in records:
         raw_id = record.get(mapping.id)
         record_id, raw = identity(source, mapping, record)
+        size = len(raw.encode("utf-8"))
         try:
             seen = parse_time(record.get(mapping.cursor), "iso").astimezone(UTC)
         except BadValue:
             seen = fetched  # quarantined below; this is when the hub saw it
         try:
+            if limit is not None and size > limit:
+                raw = raw[:EXCERPT]
+                raise BadValue(
+                    f"the record is {size:,} bytes, over HUB_MAX_RECORD_BYTES ({limit:,}); "
+                    "raw holds its start"
+                )
             if raw_id is None or raw_id == "":
                 raise BadValue(f"no record id in column {mapping.id!r}")
             parse_time(record.get(mapping.cursor), "iso")
@@ -134,8 +147,9 @@ def transform(
         for label, row in nodes:
             batch.nodes[label].append({**row, **prov})
             key = gs.node(label).key
+            stated = {p: v for p, v in row.items() if p != key}  # the record's statements
             batch.relationships[("RECORD_OF", "Record", label)].append(
-                {"start": record_id, "end": row[key], **prov}
+                {"start": record_id, "end": row[key], **stated, **prov}
             )
         for (type_, start_label, end_label), row in rels:
             batch.relationships[(type_, start_label, end_label)].append({**row, **prov})

@@ -5,9 +5,19 @@ from graph_schema.model import (
     NodeType,
     Property,
     RelationshipType,
+    claim_name,
     ident,
     load,
     schema,
 )
 
-__all__ = ["GraphSchema", "NodeType", "Property", "RelationshipType", "ident", "load", "schema"]
+__all__ = [
+    "GraphSchema",
+    "NodeType",
+    "Property",
+    "RelationshipType",
+    "claim_name",
+    "ident",
+    "load",
+    "schema",
+]

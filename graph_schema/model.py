@@ -24,6 +24,7 @@ from hub.errors import SchemaError
 HERE = Path(__file__).parent
 TEMPORAL = frozenset({"datetime", "date"})
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CLAIM = "__claim"  # suffix of the property that holds a value's claim
 
 # Declared property type -> Python type of its values.
 PROPERTY_TYPES: Mapping[str, type] = {
@@ -46,6 +47,10 @@ class Property:
     index: bool = False
     fulltext: bool = False
     personal: bool = False
+    # Survivorship (see schema.yaml): the sources whose statements win, best first, or
+    # `recomputed`: a value the hub computes over every row, shown as last computed.
+    priority: tuple[str, ...] = ()
+    recomputed: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,9 @@ class RelationshipType:
     properties: Mapping[str, Property]
     key: str | None = None
     description: str = ""
+    # `statements: true`: each relationship is a source record's statement about its
+    # target and carries the values the record gives the target's properties.
+    statements: Mapping[str, Property] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -174,20 +182,57 @@ def _identifier(value: Any, where: str) -> str:
     return value
 
 
-def _properties(raw: Any, where: str) -> dict[str, Property]:
+def _properties(raw: Any, where: str, priority: tuple[str, ...] = ()) -> dict[str, Property]:
+    """The declared properties; `priority` is the schema's survivorship default."""
     if not isinstance(raw, dict):
         raise SchemaError(f"{where}: 'properties' must be a mapping")
     out = {}
     for name, spec in raw.items():
         _identifier(name, where)
+        if CLAIM in name:
+            raise SchemaError(f"{where}: property {name!r}: {CLAIM!r} is kept for survivorship")
         spec = dict(spec or {})
         type_ = spec.pop("type", None)
         if type_ not in PROPERTY_TYPES:
             raise SchemaError(f"{where}: property {name!r} has unknown type {type_!r}")
-        unknown = set(spec) - {"description", "normaliser", "index", "fulltext", "personal"}
+        unknown = set(spec) - {
+            "description", "normaliser", "index", "fulltext", "personal", "priority", "recomputed"
+        }  # fmt: skip
         if unknown:
             raise SchemaError(f"{where}: property {name!r} has unknown fields {sorted(unknown)}")
-        out[name] = Property(name=name, type=type_, **spec)
+        own = spec.pop("priority", None)
+        if own is not None and (
+            not isinstance(own, list) or not all(isinstance(s, str) and s for s in own)
+        ):
+            raise SchemaError(f"{where}: property {name!r}: 'priority' must list source names")
+        if spec.get("recomputed") and own is not None:
+            raise SchemaError(f"{where}: property {name!r}: give 'priority' or 'recomputed'")
+        chosen = tuple(own) if own is not None else priority
+        out[name] = Property(name=name, type=type_, priority=chosen, **spec)
+    return out
+
+
+def claim_name(prop: str) -> str:
+    """The property beside `prop` that holds the claim of its value (see hub.survivorship)."""
+    return f"{prop}{CLAIM}"
+
+
+def _statements(
+    type_: str, targets: tuple[str, ...], nodes: Mapping[str, NodeType], where: str
+) -> dict[str, Property]:
+    """What a statement about one of `targets` may carry: their properties but the keys."""
+    out: dict[str, Property] = {}
+    for label in targets:
+        node = nodes[label]
+        for prop in node.properties.values():
+            if prop.name == node.key:
+                continue
+            known = out.setdefault(prop.name, prop)
+            if (known.type, known.priority) != (prop.type, prop.priority):
+                raise SchemaError(
+                    f"{where}: {type_} states {prop.name!r} of two types or priorities "
+                    f"({known.type} {list(known.priority)}, {prop.type} {list(prop.priority)})"
+                )
     return out
 
 
@@ -332,12 +377,13 @@ def load(root: Path = HERE) -> GraphSchema:
     scope_property = _identifier(
         (meta.get("visibility") or {}).get("property", "scope"), "schema.yaml: visibility"
     )
+    priority = _priority(meta.get("survivorship"))
     nodes: dict[str, NodeType] = {}
     visibilities: dict[str, tuple[Any, str]] = {}
     for path in sorted((root / "nodes").glob("*.yaml")):
         data = _read(path)
         label = _identifier(data.get("label"), path.name)
-        props = _properties(data.get("properties", {}), path.name)
+        props = _properties(data.get("properties", {}), path.name, priority)
         key = data.get("key")
         if key not in props:
             raise SchemaError(f"{path.name}: key {key!r} is not one of its properties")
@@ -362,14 +408,19 @@ def load(root: Path = HERE) -> GraphSchema:
         for label in sources + targets:
             if label not in nodes:
                 raise SchemaError(f"{path.name}: endpoint {label!r} is not a declared node type")
-        props = _properties(data.get("properties", {}), path.name)
+        props = _properties(data.get("properties", {}), path.name, priority)
         key = data.get("key")
         if key is not None and key not in props:
             raise SchemaError(f"{path.name}: key {key!r} is not one of its properties")
         if type_ in relationships:
             raise SchemaError(f"{path.name}: relationship type {type_!r} declared twice")
+        stated = {}
+        if data.get("statements"):
+            if props:
+                raise SchemaError(f"{path.name}: a statement carries its target's properties only")
+            stated = _statements(type_, targets, nodes, path.name)
         relationships[type_] = RelationshipType(
-            type_, sources, targets, props, key, data.get("description", "")
+            type_, sources, targets, props, key, data.get("description", ""), stated
         )
 
     for label, (raw, where) in visibilities.items():
@@ -416,6 +467,14 @@ def load(root: Path = HERE) -> GraphSchema:
         temporal=temporal,
         scope_property=scope_property,
     )
+
+
+def _priority(raw: Any) -> tuple[str, ...]:
+    spec = raw or {}
+    listed = spec.get("priority", []) if isinstance(spec, dict) else None
+    if not isinstance(listed, list) or not all(isinstance(s, str) and s for s in listed):
+        raise SchemaError("schema.yaml: 'survivorship: {priority: [...]}' must list source names")
+    return tuple(listed)
 
 
 @cache

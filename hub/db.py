@@ -29,9 +29,9 @@ def driver(settings: Settings) -> Driver:
     uri, auth = credentials(settings)
     # Concurrent loads that share nodes deadlock now and then; Neo4j breaks the cycle and
     # the driver retries the loser. On a busy machine 30 s (the default) of retries is
-    # not always enough for every writer to get through.
+    # not always enough for every writer to get through (HUB_DATABASE_WAIT).
     return GraphDatabase.driver(
-        uri, auth=auth, user_agent="county-hub", max_transaction_retry_time=120.0
+        uri, auth=auth, user_agent="county-hub", max_transaction_retry_time=settings.database_wait
     )
 
 

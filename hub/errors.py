@@ -20,12 +20,16 @@
         ├── DownloadFailed
         └── StartFailed
 
-Every message is one line a user can act on; the CLI prints it without a traceback.
+Every message is one line a user can act on; the CLI prints it without a traceback and
+exits with the error's `exit_code`: 1, or 75 (EX_TEMPFAIL) when the database cannot be
+reached, which a later run may get past (a sync resumes where it stopped).
 """
 
 
 class HubError(Exception):
     """Base of every error the hub raises on purpose."""
+
+    exit_code = 1
 
 
 class ConfigError(HubError):
@@ -46,6 +50,8 @@ class ResolutionError(HubError):
 
 class DatabaseUnavailable(HubError):
     """Neo4j cannot be reached, refuses the credentials, or is not migrated."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later
 
 
 class StateConflict(HubError):

@@ -27,7 +27,7 @@ ones widened by the rows' provenance."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,15 +37,22 @@ import polars as pl
 from neo4j import Driver, ManagedTransaction, Session
 from neo4j.exceptions import ConstraintError
 
-from graph_schema import GraphSchema, NodeType, Property, RelationshipType, ident, schema
+from graph_schema import (
+    GraphSchema,
+    NodeType,
+    Property,
+    RelationshipType,
+    claim_name,
+    ident,
+    schema,
+)
+from hub import survivorship
 from hub.errors import LoadError
 from hub.settings import Settings
 
 # Per-row provenance columns; underscored so they never clash with a declared property
 # (a Record has a `source` property of its own).
 PROVENANCE = ("_source", "_seen_at")
-# What the per-row provenance of rows written together becomes (see `_collapse`).
-COLLAPSED = ("_first", "_last", "_sources")
 # Relationship batches lock the stripes of their start keys (see graph_schema LoadStripe).
 # A stripe is polars' hash of the key, which is stable for one polars version: processes
 # writing one graph run from the same lock file.
@@ -84,8 +91,8 @@ def _touch(var: str) -> str:
         f"THEN [1] ELSE [] END | SET {var}.last_seen = last) "
         f"FOREACH (_ IN CASE WHEN {var}.sources IS NULL "
         f"OR any(s IN sources WHERE NOT s IN {var}.sources) THEN [1] ELSE [] END | "
-        f"SET {var}.sources = coalesce({var}.sources, []) "
-        f"+ [s IN sources WHERE NOT s IN coalesce({var}.sources, [])]) "
+        f"SET {var}.sources = COLLECT {{ UNWIND coalesce({var}.sources, []) + sources AS s "
+        "RETURN DISTINCT s ORDER BY s }) "
     )
 
 
@@ -112,14 +119,35 @@ def _key(node: NodeType, column: str, var: str = "row") -> str:
     return f"{{{ident(node.key)}: {_value(column, key.type, var)}}}"
 
 
-def _set(var: str, columns: dict[str, str]) -> str:
-    if not columns:
-        return ""
-    return "SET " + ", ".join(
-        f"{var}.{ident(c)} = CASE WHEN row.{ident(c)} IS NULL THEN {var}.{ident(c)} "
-        f"ELSE {_value(c, t)} END"
-        for c, t in columns.items()
-    )
+@dataclass(frozen=True)
+class Columns:
+    """The property columns a batch writes, with their declared types; for those whose
+    values are statements (hub.survivorship), the Cypher of each row's claim."""
+
+    types: dict[str, str]
+    claims: dict[str, str]
+
+
+def _set(var: str, columns: Columns) -> str:
+    """Update the columns of an existing `var`: a statement where it wins (survivorship),
+    a recomputed value where it is not null."""
+    plain = [c for c in columns.types if c not in columns.claims]
+    out = ""
+    if plain:
+        out = "SET " + ", ".join(
+            f"{var}.{ident(c)} = CASE WHEN row.{ident(c)} IS NULL THEN {var}.{ident(c)} "
+            f"ELSE {_value(c, columns.types[c])} END "
+            for c in plain
+        )
+    for c, claim in columns.claims.items():
+        value = _value(c, columns.types[c])
+        wins = survivorship.wins(var, c, value, claim)
+        out += (
+            f"FOREACH (_ IN CASE WHEN row.{ident(c)} IS NULL THEN [] WHEN {wins} THEN [1] "
+            f"ELSE [] END | SET {var}.{ident(c)} = {value}, "
+            f"{var}.{ident(claim_name(c))} = {claim}) "
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -164,7 +192,7 @@ def _create(
     )
 
 
-def _merge(per_row: bool, ends: str, bind: str, var: str, columns: dict[str, str]) -> str:
+def _merge(per_row: bool, ends: str, bind: str, var: str, columns: Columns) -> str:
     """A `merge` statement: `bind` each row's node or relationship to `var` (after `ends`
     binds what it joins), widen its provenance and set the columns."""
     return (
@@ -179,22 +207,27 @@ def _merge(per_row: bool, ends: str, bind: str, var: str, columns: dict[str, str
     )
 
 
-def _assign(var: str, columns: dict[str, str]) -> str:
-    """SET the provenance and the columns of a newly created `var`."""
-    sets = "".join(
-        f", {var}.{ident(c)} = CASE WHEN row.{ident(c)} IS NULL THEN null ELSE {_value(c, t)} END"
-        if t == "datetime"  # datetime({epochMillis: null}) is an error, not a null
-        else f", {var}.{ident(c)} = {_value(c, t)}"
-        for c, t in columns.items()
-    )
+def _assign(var: str, columns: Columns) -> str:
+    """SET the provenance and the columns (with their claims) of a newly created `var`."""
+    sets = ""
+    for c, t in columns.types.items():
+        value = _value(c, t)
+        if t == "datetime":  # datetime({epochMillis: null}) is an error, not a null
+            value = f"CASE WHEN row.{ident(c)} IS NULL THEN null ELSE {value} END"
+        sets += f", {var}.{ident(c)} = {value}"
+        if c in columns.claims:
+            sets += (
+                f", {var}.{ident(claim_name(c))} = "
+                f"CASE WHEN row.{ident(c)} IS NULL THEN null ELSE {columns.claims[c]} END"
+            )
     return f"SET {var}.first_seen = first, {var}.last_seen = last, {var}.sources = sources{sets}"
 
 
-def node_statements(node: NodeType, columns: dict[str, str], per_row: bool) -> Statements:
-    """The batch statements for a frame of `node` with these property columns and types."""
+def node_statements(node: NodeType, columns: Columns, per_row: bool) -> Statements:
+    """The batch statements for a frame of `node` with these property columns."""
     n = f"(n:{ident(node.label)} {_key(node, node.key)})"
     covered = "false"
-    if not columns:
+    if not columns.types:
         covered = (
             "n IS NOT NULL AND n.first_seen <= first AND n.last_seen >= last "
             "AND all(s IN sources WHERE s IN n.sources)"
@@ -212,7 +245,7 @@ def node_statements(node: NodeType, columns: dict[str, str], per_row: bool) -> S
 
 
 def relationship_statements(
-    rel: RelationshipType, start: NodeType, end: NodeType, columns: dict[str, str], per_row: bool
+    rel: RelationshipType, start: NodeType, end: NodeType, columns: Columns, per_row: bool
 ) -> Statements:
     """The batch statements for a frame of `rel` between existing `start` and `end` nodes.
 
@@ -315,8 +348,9 @@ class Loader:
             "start": start_node.properties[start_node.key],
             "end": end_node.properties[end_node.key],
         }
+        declared = {**rel.properties, **rel.statements}
         frame, params = _prepare(
-            frame, {**rel.properties, **endpoint_types}, required, what, source, seen_at
+            frame, {**declared, **endpoint_types}, required, what, source, seen_at
         )
         ends: dict[str, list[pl.DataFrame]] = {}
         provenance = [c for c in PROVENANCE if c in frame.columns]
@@ -328,12 +362,7 @@ class Loader:
             self._upsert(self.graph.node(label), pl.concat(parts), params)
             for label, parts in ends.items()
         )
-        frame = _collapse(frame, required, per_row=not params)
-        columns = {
-            c: rel.properties[c].type
-            for c in frame.columns
-            if c not in (*ENDPOINTS, *COLLAPSED, rel.key)
-        }
+        frame, columns, params = _collapse(frame, required, declared, params)
         statements = relationship_statements(rel, start_node, end_node, columns, not params)
         frame = frame.with_columns(_stripe=pl.col("start").hash(seed=0) % STRIPES)
 
@@ -354,10 +383,7 @@ class Loader:
 
         Two loads that both find a key new race to CREATE it; the loser's batch fails on
         the uniqueness constraint and is written again with MERGE alone."""
-        frame = _collapse(frame, (node.key,), per_row=not params)
-        columns = {
-            c: node.properties[c].type for c in frame.columns if c not in (node.key, *COLLAPSED)
-        }
+        frame, columns, params = _collapse(frame, (node.key,), node.properties, params)
         statements = node_statements(node, columns, per_row=not params)
 
         def write(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -443,29 +469,64 @@ def _batches(frame: pl.DataFrame, size: int) -> Iterator[list[dict[str, Any]]]:
         yield frame.slice(offset, size).to_dicts()
 
 
-def _collapse(frame: pl.DataFrame, keys: tuple[str, ...], per_row: bool) -> pl.DataFrame:
-    """One row per key, written as the frame's rows would be one after another: each
-    property's last non-null value and, with per-row provenance, the earliest and latest
-    sighting (`_first`, `_last`) and the sources in order of appearance (`_sources`)."""
-    duplicated = frame.select(keys).is_duplicated().any()
-    if not duplicated and not per_row:
-        return frame
-    if not duplicated:
-        return frame.select(
-            pl.exclude(PROVENANCE),
-            pl.col("_seen_at").alias("_first"),
-            pl.col("_seen_at").alias("_last"),
-            pl.concat_list("_source").alias("_sources"),
+def _collapse(
+    frame: pl.DataFrame,
+    keys: tuple[str, ...],
+    declared: Mapping[str, Property],
+    params: dict[str, Any],
+) -> tuple[pl.DataFrame, Columns, dict[str, Any]]:
+    """One row per key, the columns it writes and the statement parameters.
+
+    Each statement's claim is worked out from its provenance (per row, or the frame's
+    `$source` and `$seen_at`), one claim per priority the columns declare. Rows of one key
+    become one: each statement's property takes the value with the best claim
+    (hub.survivorship) and keeps that claim (`_k_<column>`), each recomputed property its
+    last non-null value; with per-row provenance the rows' earliest and latest sighting
+    become `_first` and `_last`, and their sources, sorted, `_sources`."""
+    per_row = not params
+    props = [c for c in frame.columns if c not in keys and c not in PROVENANCE]
+    types = {c: declared[c].type for c in props}
+    groups: dict[tuple[str, ...], str] = {}  # a priority -> its claim column or parameter
+    for c in survivorship.claimed(declared, props):
+        groups.setdefault(declared[c].priority, f"_k{len(groups)}")
+    group = {c: groups[declared[c].priority] for c in survivorship.claimed(declared, props)}
+    params = dict(params)
+    if per_row:
+        frame = frame.with_columns(
+            survivorship.claim_expr(priority, pl.col("_source"), pl.col("_seen_at")).alias(name)
+            for priority, name in groups.items()
         )
-    rest = [c for c in frame.columns if c not in keys and c not in PROVENANCE]
-    aggregates = [pl.col(c).drop_nulls().last() for c in rest]
+    else:
+        observed = int(params["seen_at"].timestamp() * 1000)
+        for priority, name in groups.items():
+            params[name] = survivorship.claim(priority, params["source"], observed)
+    claim = {c: f"row.{ident(k)}" if per_row else f"${k}" for c, k in group.items()}
+    duplicated = frame.select(keys).is_duplicated().any()
+    if not duplicated:
+        if per_row:
+            frame = frame.select(
+                pl.exclude(PROVENANCE),
+                pl.col("_seen_at").alias("_first"),
+                pl.col("_seen_at").alias("_last"),
+                pl.concat_list("_source").alias("_sources"),
+            )
+        return frame, Columns(types, claim), params
+    aggregates = []
+    for c in props:
+        if c not in group:
+            aggregates.append(pl.col(c).drop_nulls().last())
+        elif per_row:
+            aggregates += survivorship.best(c, group[c], frame.schema[c], f"_k_{c}")
+            claim[c] = f"row.{ident(f'_k_{c}')}"
+        else:
+            aggregates.append(survivorship.greatest(c, frame.schema[c]))
     if per_row:
         aggregates += [
             pl.col("_seen_at").min().alias("_first"),
             pl.col("_seen_at").max().alias("_last"),
-            pl.col("_source").unique(maintain_order=True).alias("_sources"),
+            pl.col("_source").unique().sort().alias("_sources"),
         ]
-    return frame.group_by(keys, maintain_order=True).agg(aggregates)
+    return frame.group_by(keys, maintain_order=True).agg(aggregates), Columns(types, claim), params
 
 
 def _endpoint(rel: RelationshipType, side: str, given: str | None, allowed: tuple[str, ...]) -> str:

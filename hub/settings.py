@@ -84,6 +84,18 @@ class Settings:
         "HUB_ALERT_POLL", 1.0, "Seconds between an `alerts` subscription's looks for new alerts."
     )
     sync_page_size: int = _var("HUB_SYNC_PAGE_SIZE", 1000, "Records a connector asks for per page.")
+    max_record_bytes: int = _var(
+        "HUB_MAX_RECORD_BYTES",
+        65_536,
+        "Largest source record or file row, in bytes (all its fields); a larger one is "
+        "quarantined with its start, never held whole.",
+    )
+    database_wait: float = _var(
+        "HUB_DATABASE_WAIT",
+        120.0,
+        "Seconds a database transaction is retried (a deadlock, a lost connection) before "
+        "the command gives up; a sync then stops and says to run it again.",
+    )
     resolve_merge: float = _var(
         "HUB_RESOLVE_MERGE",
         -2.5,

@@ -22,14 +22,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from neo4j import Driver
 
 import connectors
 from connectors import state
-from connectors.base import SourceUnavailable
-from connectors.sync import Progress, StreamReport, sync_files, sync_stream
+from connectors.base import Failure
+from connectors.sync import Progress, StreamReport, database_gone, sync_source
 from hub import db, scope
 from hub.errors import ConfigError, StateConflict
 from hub.loader import Loader
@@ -42,29 +42,19 @@ log = logging.getLogger(__name__)
 ResolutionProgress = Callable[[str, int, int], None]
 
 
-@dataclass(frozen=True)
-class Failure:
-    """A source that could not be synced this time, and why."""
-
-    source: str
-    reason: str
-
-    @property
-    def hint(self) -> str:
-        return (
-            f"is {self.source} running and reachable? The other sources were synced; "
-            f"`hub sync {self.source}` fetches what it missed once it answers."
-        )
-
-
 @dataclass
 class Synced:
     streams: list[StreamReport]
     resolution: run.Report
-    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Failure]:
+        """What could not be loaded (a file, a source), each once, in the streams' order."""
+        return list(dict.fromkeys(f for r in self.streams for f in r.failures))
 
     @property
     def partial(self) -> bool:
+        """Something could not be loaded; everything else was, and resolved and alerted."""
         return bool(self.failures)
 
     def summary(self) -> str:
@@ -72,7 +62,7 @@ class Synced:
         held = sum(r.quarantined for r in self.streams)
         text = f"{len(self.streams)} streams, {written} rows written, {held} quarantined"
         if self.failures:
-            text += "; failed: " + ", ".join(f.source for f in self.failures)
+            text += "; not loaded: " + ", ".join(f.what for f in self.failures)
         return text
 
 
@@ -86,28 +76,18 @@ async def sync(
     resolving: ResolutionProgress | None = None,
 ) -> Synced:
     database = settings.neo4j_database
-    await asyncio.to_thread(_claim, driver, settings, chosen)
-    await asyncio.to_thread(apply.unapply, driver, database)
-    loader = Loader.from_settings(driver, settings)
-    reports: list[StreamReport] = []
-    failures: list[Failure] = []
-    for connector in chosen:
-        try:
-            if isinstance(connector, connectors.FileConnector):
-                # All feeds at once: their files load day by day, whatever the feed.
-                reports += await sync_files(connector, loader, full=full, progress=progress)
-            else:
-                for stream in connector.mapping().streams:
-                    reports.append(
-                        await sync_stream(connector, stream, loader, full=full, progress=progress)
-                    )
-        except SourceUnavailable as exc:
-            failures.append(Failure(connector.name, str(exc)))
-    # Records scoped first: a judgement is written with the scope of the records it cites.
-    await asyncio.to_thread(scope.refresh, driver, database)
-    resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
-    await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
-    return Synced(reports, resolved, failures)
+    with database_gone("the sync"):
+        await asyncio.to_thread(_claim, driver, settings, chosen)
+        await asyncio.to_thread(apply.unapply, driver, database)
+        loader = Loader.from_settings(driver, settings)
+        reports: list[StreamReport] = []
+        for connector in chosen:
+            reports += await sync_source(connector, loader, full=full, progress=progress)
+        # Records scoped first: a judgement is written with the scope of the records it cites.
+        await asyncio.to_thread(scope.refresh, driver, database)
+        resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
+        await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
+    return Synced(reports, resolved)
 
 
 def _claim(driver: Driver, settings: Settings, chosen: list[connectors.Connector]) -> None:
@@ -162,7 +142,7 @@ async def _background(settings: Settings, connector: connectors.Connector) -> Sy
     try:
         done = await sync(driver, settings, [connector])
         for failure in done.failures:
-            log.warning("sync of %s incomplete: %s", failure.source, failure.reason)
+            log.warning("sync of %s: not loaded: %s", connector.name, failure)
         return done
     except Exception:
         log.exception("sync of %s failed", connector.name)

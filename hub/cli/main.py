@@ -12,6 +12,7 @@ were synced); 130 stopped by Ctrl-C.
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from collections.abc import Iterable
 from typing import Annotated
@@ -75,6 +76,10 @@ def assemble(names: Iterable[str] = COMMANDS) -> typer.Typer:
 
 
 def main() -> None:
+    # The driver's messages on each retry and each lost connection: a command that fails
+    # says in one line what failed.
+    for name in ("neo4j.io", "neo4j.pool", "neo4j.session"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     # the command is the first word that is not an option (`hub --verbose sync`)
     asked = [arg for arg in sys.argv[1:] if not arg.startswith("-")][:1]
     try:
@@ -82,7 +87,7 @@ def main() -> None:
     except HubError as exc:
         error = Text.assemble(("error: ", "bold red"), str(exc))
         Console(stderr=True, highlight=False).print(error, soft_wrap=True)
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         Console(stderr=True, highlight=False).print("stopped")
         sys.exit(130)

@@ -1,8 +1,9 @@
 """`hub sync` and `hub sources`: keeping the graph in step with the source systems.
 
-`hub sync` exits 0 when every source was synced, 3 when some failed and the others were
-synced, resolved and alerted (a partial sync: each failure is named with its URL), 1
-when it could not run at all, and 2 for a wrong command line.
+`hub sync` exits 0 when everything was loaded; 3 when something could not be (a file
+quarantined or held, a source that did not answer: each named on stderr with its reason
+and what to do) and everything else was loaded, resolved and alerted; 75 when the
+database stopped answering (run it again to resume); 1 when it could not run at all.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from hub.settings import Settings
 
 console = Console(highlight=False, emoji=False)
 
-PARTIAL = 3  # exit code of a sync in which some sources failed
+PARTIAL = 3  # exit code of a sync in which something could not be loaded
 
 
 def sync(
@@ -39,8 +40,8 @@ def sync(
     full: Annotated[bool, typer.Option("--full", help="Ignore the saved cursors.")] = False,
 ) -> None:
     """Sync sources into the graph, incrementally from each stream's saved cursor; then
-    resolve identities and raise alerts. Exit code 0: all synced; 3: some sources failed
-    (named), the others synced; 1: nothing could run."""
+    resolve identities and raise alerts. Exit code 0: all loaded; 3: some files or
+    sources could not be (named), the rest was loaded."""
     settings = Settings.from_env()
     chosen = [connectors.build(name, settings) for name in (sources or connectors.names())]
     with connected(settings) as driver:
@@ -53,8 +54,8 @@ def sync(
 def run_sync(
     driver: Driver, settings: Settings, chosen: list[connectors.Connector], *, full: bool = False
 ) -> syncing.Synced:
-    """`hub.syncing.sync` with a line per stream and a bar per resolution stage, audited
-    as one CLI action; then its figures, and each failed source with what to do."""
+    """`hub.syncing.sync` with a progress bar per stream and per resolution stage, audited
+    as one CLI action; then its figures, and on stderr what could not be loaded."""
     names = [c.name for c in chosen]
     with (
         recorded(driver, settings, "sync", sources=names, full=full) as extra,
@@ -86,6 +87,7 @@ def run_sync(
         extra["reason"] = done.summary()
     show_reports(done)
     show_resolution(done.resolution)
+    show_failures(done)
     return done
 
 
@@ -104,7 +106,7 @@ def show_reports(done: syncing.Synced) -> None:
             f"{r.seconds:,.1f}",
         )
     for failure in done.failures:
-        table.add_row(failure.source, "[red]failed[/]", "", "", "", "")
+        table.add_row(Text(failure.what), "[red]not loaded[/]", "", "", "", "")
     console.print(table)
     written = sum(r.written for r in done.streams)
     held = sum(r.quarantined for r in done.streams)
@@ -115,14 +117,22 @@ def show_reports(done: syncing.Synced) -> None:
             f"{written:,} records written, {held:,} quarantined "
             f"({sum(r.unchanged for r in done.streams):,} fetched again unchanged)"
         )
+
+
+def show_failures(done: syncing.Synced) -> None:
+    """One line for each file or source that could not be loaded, and each notice."""
+    for notice in dict.fromkeys(n for r in done.streams for n in r.notices):
+        err.print(Text(notice), soft_wrap=True)
     for failure in done.failures:
-        failed = Text.assemble((f"{failure.source} failed: ", "bold red"), failure.reason)
-        err.print(failed, soft_wrap=True)
-        err.print(Text(f"  {failure.hint}"), soft_wrap=True)
+        line = Text.assemble(("not loaded: ", "bold red"), str(failure))
+        err.print(line, soft_wrap=True)
+    if done.failures:
+        err.print(f"partial sync: {len(done.failures)} not loaded, everything else was")
 
 
 def sources() -> None:
-    """Every stream with its cursor, last run and quarantine count."""
+    """Every stream with its cursor, last run and quarantine count (rows, and the files
+    of a file feed quarantined or held as a whole)."""
     settings = Settings.from_env()
     with connected(settings) as driver, recorded(driver, settings, "sources"):
         rows = state.sources(driver, settings.neo4j_database)
@@ -140,7 +150,7 @@ def sources() -> None:
             Text(row["stream"]),
             Text(_moment(row["cursor"])),
             last.to_native().strftime("%Y-%m-%d %H:%M:%S") if last else "never",
-            f"{row['held']:,}",
+            f"{row['held']:,}" + (f" + {row['files_held']} file(s)" if row["files_held"] else ""),
         )
     console.print(table)
 

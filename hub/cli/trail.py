@@ -13,6 +13,7 @@ from neo4j import Driver
 
 from hub import audit
 from hub.access import Principal, Role
+from hub.errors import DatabaseUnavailable
 from hub.settings import Settings
 
 
@@ -35,6 +36,8 @@ def recorded(
     extra: dict[str, Any] = {}
     try:
         yield extra
+    except DatabaseUnavailable:
+        raise  # the trail is in the database: it cannot take the event
     except Exception as exc:
         audit.append(
             driver,

@@ -16,6 +16,7 @@ from neo4j import Driver, ManagedTransaction
 
 from graph_schema import GraphSchema, ident, schema
 from hub import scope as scoping
+from hub import survivorship
 from hub.access import visible
 
 __all__ = [
@@ -177,12 +178,12 @@ def _move_statements(gs: GraphSchema) -> list[str]:
 
 def _fold_statement(gs: GraphSchema) -> str:
     props = [p for p in gs.node("Person").properties if p != "uid"]
-    sets = ", ".join(f"t.{ident(p)} = coalesce(m.{ident(p)}, t.{ident(p)})" for p in props)
     return (
         "UNWIND $pairs AS p MATCH (m:Person {uid: p.member}) "
         "MATCH (t:MergedPerson {uid: p.member}) "
         "WITH p, m, t, t.first_seen AS f, t.last_seen AS l, t.sources AS s "
-        f"SET {sets}, t.merged_into = p.target, "
+        + survivorship.keep_best("t", "m", props)  # each value by its claim
+        + "SET t.merged_into = p.target, "
         "t.first_seen = CASE WHEN f IS NULL OR m.first_seen < f THEN m.first_seen ELSE f END, "
         "t.last_seen = CASE WHEN l IS NULL OR m.last_seen > l THEN m.last_seen ELSE l END, "
         "t.sources = coalesce(s, []) "

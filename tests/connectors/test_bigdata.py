@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from neo4j import Driver
 import connectors
 from connectors import state
 from connectors.bigdata import BigData
-from connectors.feeds import FeedError, read
+from connectors.feeds import FeedError, read_file
 from connectors.mapping import HERE, load
 from connectors.sync import StreamReport, sync_files, write_step
 from hub import normalise
@@ -162,7 +163,9 @@ def test_the_mapping_declares_every_feed() -> None:
          "stream 'checkpoint': column 'colour' is not one of its files' columns"),
         ("{checkin: rzsj,", "{checkin: rzsj_,", "rzsj_", "column 'rzsj_' is not one of"),
         ("sum(duration_s)", "avg(duration_s)", "- type: CALLED", "'avg.*is not count, sum"),
-        ("format: parquet", "format: xlsx", 'files: "*.parquet"', "format 'xlsx' is not one of"),
+        ("format: parquet", "format: xlsx", 'files: "{day}.parquet"', "format 'xlsx' is not one of"),
+        ('files: "{day}.csv"', 'files: "*.csv"', 'files: "*.csv"', "names the files with one {day}"),
+        ("    changed: reload", "    changed: ignore", 'files: "{day}.parquet"', "'changed' is one of"),
     ],
 )  # fmt: skip
 def test_a_bad_mapping_names_its_line(
@@ -180,12 +183,12 @@ def test_a_bad_mapping_names_its_line(
         load(path)
 
 
-def test_a_file_without_a_declared_column_is_refused_by_name(tmp_path: Path) -> None:
+def test_a_file_without_a_declared_column_is_refused_naming_it(tmp_path: Path) -> None:
     stream = load(HERE / "bigdata.yaml").streams["cdr"]
     path = tmp_path / "2026-09-02.csv"
     path.write_text("cdr_id,calling,called,start_time\nC1,13800138000,13900139000,x\n")
-    with pytest.raises(FeedError, match=r"cdr: .*2026-09-02.csv has no column duration_s"):
-        read(stream, [path])
+    with pytest.raises(FeedError, match=r"^it has no column duration_s$"):
+        read_file(stream, path, "bigdata", 65536)
 
 
 # -- a full sync against the files and the truth -----------------------------------------
@@ -296,23 +299,25 @@ def test_syncs_as_files_arrive_end_like_one_sync_and_an_idle_one_writes_nothing(
         assert isinstance(made, BigData) and made.drop == Path(sim.status()["bigdata"]["drop"])
         loader = Loader(graph, batch_size=5000)
         first = asyncio.run(sync_files(made, loader))
-        assert {state.load_cursor(graph, "bigdata", f) for f in FEEDS} == {
-            "2026-10-01.csv",
-            "2026-10-01.parquet",
-        }
+        seen = state.load_manifest(graph, "bigdata", list(FEEDS))
+        for feed in FEEDS:  # every file dropped so far, loaded, and only those
+            dropped = sorted(p.name for p in (made.drop / feed).iterdir())
+            assert sorted(seen[feed]) == dropped and dropped[-1] <= "2026-10-01.parquet"
+            assert {e.outcome for e in seen[feed].values()} == {"loaded"}
         sim.post("/clock", {"advance_hours": 24 * 60})
         second = asyncio.run(sync_files(made, loader))
     assert differences(full.snapshot, snapshot(graph)) == []
     for one, two in zip(first, second, strict=True):  # each row read once
         assert 0 < one.fetched < one.fetched + two.fetched == full.reports[one.stream].fetched
-    marks, _, _ = graph.execute_query(
-        "MATCH (s:SyncState) RETURN s.stream_id, s.cursor, s.last_run"
+    bookkeeping = (
+        "MATCH (s:SyncState) RETURN s.stream_id AS id, s.cursor AS mark, s.last_run AS at "
+        "UNION ALL MATCH (f:SourceFile) RETURN f.file_id AS id, f.checksum AS mark, "
+        "f.loaded_at AS at"
     )
+    marks, _, _ = graph.execute_query(bookkeeping)
     idle = asyncio.run(sync_files(made, loader))
     assert [(r.fetched, r.written, r.quarantined) for r in idle] == [(0, 0, 0)] * len(FEEDS)
-    again, _, _ = graph.execute_query(
-        "MATCH (s:SyncState) RETURN s.stream_id, s.cursor, s.last_run"
-    )
+    again, _, _ = graph.execute_query(bookkeeping)
     assert sorted(map(tuple, again)) == sorted(map(tuple, marks))
     assert differences(full.snapshot, snapshot(graph)) == []
 
@@ -323,11 +328,10 @@ def test_a_sync_stopped_midway_and_run_again_ends_like_one_sync(
     drop = drop_all(world, tmp_path / "drop")
     made = BigData(drop, step_rows=2500)
     loader = Loader(graph, batch_size=5000)
-    steps = list(made.steps(dict.fromkeys(FEEDS), loader.graph, datetime.now(UTC)))
+    steps = list(made.steps({}, loader.graph, datetime.now(UTC)))
     assert len(steps) > 3
     write_step(loader, steps[0])
-    for feed, cursor in steps[0].cursors.items():
-        state.save_cursor(graph, "bigdata", feed, cursor, 0, 0)
+    state.record_files(graph, "bigdata", steps[0].files)
     # Killed while writing the next step, and while writing the call totals: part of
     # their rows are in the graph, their cursors are not.
     for step in (steps[1], steps[-1]):
@@ -338,3 +342,180 @@ def test_a_sync_stopped_midway_and_run_again_ends_like_one_sync(
     reports = sync(graph, drop, step_rows=1000)
     assert sum(r.fetched for r in reports) < sum(r.fetched for r in full.reports.values())
     assert differences(full.snapshot, snapshot(graph)) == []
+
+
+# -- files that cannot be loaded, late, changed or from before the manifest ---------------
+
+DAYS = ("2026-09-02", "2026-09-03", "2026-09-04")
+
+
+def small_drop(world: Path, drop: Path, days: tuple[str, ...] = DAYS) -> Path:
+    """A drop folder with the files of a few days of every feed."""
+    for feed in FEEDS:
+        (drop / feed).mkdir(parents=True, exist_ok=True)
+        for path in sorted((world / "sources" / "bigdata" / feed).iterdir()):
+            if path.name.split(".")[0] in days:
+                shutil.copy(path, drop / feed / path.name)
+    return drop
+
+
+def failures(reports: list[StreamReport]) -> dict[str, str]:
+    """File name -> reason, over every feed's report."""
+    return {Path(f.what).name: f.reason for r in reports for f in r.failures}
+
+
+def test_bad_files_are_kept_aside_each_with_its_reason_and_the_rest_loads(
+    graph: Driver, world: Path, tmp_path: Path
+) -> None:
+    drop = small_drop(world, tmp_path / "drop")
+    rail = (drop / "rail" / "2026-09-03.csv").read_text(encoding="utf-8")
+    (drop / "rail" / "2099-12-31.csv").write_text(rail, encoding="utf-8")
+    (drop / "rail" / "export.csv").write_text(rail, encoding="utf-8")
+    (drop / "rail" / "2026-09-03.csv").write_bytes(rail.encode("gb18030"))  # decodes
+    netcafe = (drop / "netcafe" / "2026-09-03.csv").read_text(encoding="utf-8")
+    lines = netcafe.splitlines()
+    header = lines[0].split(",")
+    cut = header.index("zdh")
+    (drop / "netcafe" / "2026-09-05.csv").write_text(
+        "\n".join(",".join(c for i, c in enumerate(x.split(",")) if i != cut) for x in lines),
+        encoding="utf-8",
+    )  # without the terminal column
+    (drop / "netcafe" / "2026-09-06.csv").write_text(
+        netcafe.replace("2026-09-03 ", "2031-09-03 "), encoding="utf-8"
+    )  # rows dated years ahead
+    (drop / "cdr" / "2026-09-05.csv").write_bytes(b"")
+    hotel = (drop / "hotel" / "2026-09-04.parquet").read_bytes()
+    (drop / "hotel" / "2026-09-04.parquet").write_bytes(hotel[: len(hotel) // 2])
+    (drop / "rail" / "2026-09-04.csv").write_bytes(
+        (drop / "rail" / "2026-09-04.csv").read_bytes()
+        + b"X1,"
+        + "王".encode() * 40_000
+        + b",,,,,2026/09/04 10:00,\n"
+    )  # one row of 120 kB
+    (drop / "cdr" / "2026-09-06.csv").write_bytes("号码\n".encode("gb18030")[:-2] + b"\xff\xfe\n")
+
+    reports = sync(graph, drop, step_rows=800)
+
+    refused = failures(reports)
+    assert set(refused) == {
+        "2099-12-31.csv", "export.csv", "2026-09-05.csv", "2026-09-06.csv", "2026-09-04.parquet",
+    }  # fmt: skip
+    assert "named after 2099-12-31" in refused["2099-12-31.csv"]
+    assert "does not match {day}.csv" in refused["export.csv"]
+    assert "not a readable Parquet file" in refused["2026-09-04.parquet"]
+    by_feed = {r.stream: {Path(f.what).name: f for f in r.failures} for r in reports}
+    assert "no column zdh" in by_feed["netcafe"]["2026-09-05.csv"].reason
+    assert "dated after" in by_feed["netcafe"]["2026-09-06.csv"].reason
+    assert "empty" in by_feed["cdr"]["2026-09-05.csv"].reason
+    assert "neither UTF-8 nor GB18030" in by_feed["cdr"]["2026-09-06.csv"].reason
+    assert all(f.todo for r in reports for f in r.failures)
+    seen = state.load_manifest(graph, "bigdata", list(FEEDS))
+    assert seen["rail"]["2099-12-31.csv"].outcome == "held"
+    assert seen["netcafe"]["2026-09-06.csv"].outcome == "held"
+    assert seen["rail"]["export.csv"].outcome == "quarantined"
+    assert seen["rail"]["2026-09-03.csv"].encoding == "gb18030"
+    # the GB18030 file's rows are in the graph (or the quarantine) as the UTF-8 ones were
+    rows = pl.read_csv(rail.encode(), infer_schema=False)
+    kept, _, _ = graph.execute_query(
+        "UNWIND $ids AS id OPTIONAL MATCH (r:Record {record_id: 'bigdata:rail:' + id}) "
+        "OPTIONAL MATCH (q:Quarantine {quarantine_id: 'bigdata:rail:' + id}) "
+        "RETURN id, coalesce(r.raw, q.raw) AS raw",
+        ids=rows["ticket_id"].to_list(),
+    )
+    as_read = {r["id"]: json.loads(r["raw"])["passenger"] for r in kept}
+    assert as_read == dict(zip(rows["ticket_id"], rows["passenger"], strict=True))
+    assert len(as_read) > 5
+    # the oversized row alone is quarantined, with where it is and its start
+    (big,) = graph.execute_query(
+        "MATCH (q:Quarantine) WHERE q.reason CONTAINS 'HUB_MAX_RECORD_BYTES' RETURN q"
+    ).records
+    assert big["q"]["quarantine_id"].startswith("bigdata:rail:2026-09-04.csv#")
+    assert big["q"]["raw"].startswith("X1,王") and len(big["q"]["raw"]) < 5000
+    rail_report = next(r for r in reports if r.stream == "rail")
+    assert rail_report.written > 40 and rail_report.quarantined >= 1
+
+
+def test_a_file_is_loaded_once_whenever_it_arrives_and_whatever_sorts_after_it(
+    graph: Driver, world: Path, tmp_path: Path
+) -> None:
+    """The issue's lost file: a file named after every other and a day that arrives
+    late; both load, and a sync with nothing new reads nothing."""
+    drop = small_drop(world, tmp_path / "drop", days=("2026-09-02", "2026-09-04"))
+    first = sync(graph, drop)
+    late = small_drop(world, tmp_path / "late", days=("2026-09-03",))
+    for feed in FEEDS:
+        for path in (late / feed).iterdir():
+            shutil.copy(path, drop / feed / path.name)
+    second = sync(graph, drop)
+    assert all(r.fetched > 0 for r in second)
+    idle = sync(graph, drop)
+    assert [(r.fetched, r.written, r.failures) for r in idle] == [(0, 0, [])] * len(FEEDS)
+    wipe(graph)
+    migrate(graph)
+    at_once = sync(graph, small_drop(world, tmp_path / "all"))
+    assert [r.fetched for r in at_once] == [
+        a.fetched + b.fetched for a, b in zip(first, second, strict=True)
+    ]
+
+
+def test_a_changed_file_is_reported_and_loaded_again_or_quarantined_as_declared(
+    graph: Driver, world: Path, tmp_path: Path
+) -> None:
+    drop = small_drop(world, tmp_path / "drop", days=("2026-09-02",))
+    sync(graph, drop)
+    path = drop / "rail" / "2026-09-02.csv"
+    text = path.read_text(encoding="utf-8")
+    first = text.splitlines()[1].split(",")[0]
+    path.write_text(text + text.splitlines()[1].replace(first, "E9999999999") + "\n")
+    (report,) = [r for r in sync(graph, drop) if r.stream == "rail"]
+    assert report.notices and "changed after it was loaded" in report.notices[0]
+    assert count(graph, "MATCH (r:Record {source_id: 'E9999999999'}) RETURN count(r)") == 1
+    loaded = state.load_manifest(graph, "bigdata", ["rail"])["rail"]["2026-09-02.csv"]
+    assert loaded.outcome == "loaded" and loaded.loaded_checksum == loaded.checksum
+
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(
+        (HERE / "bigdata.yaml")
+        .read_text(encoding="utf-8")
+        .replace("    changed: reload", "    changed: quarantine"),
+        encoding="utf-8",
+    )
+
+    class Strict(BigData):
+        mapping_file = str(strict)  # an absolute path: the shipped folder's is ignored
+
+    path.write_text(text)  # the row taken out again
+    loader = Loader(graph, batch_size=5000)
+    (report,) = [r for r in asyncio.run(sync_files(Strict(drop), loader)) if r.stream == "rail"]
+    (failure,) = report.failures
+    assert "changed after it was loaded" in failure.reason
+    held = state.load_manifest(graph, "bigdata", ["rail"])["rail"]["2026-09-02.csv"]
+    assert held.outcome == "quarantined" and held.loaded_checksum == loaded.checksum
+    path.write_text(text + text.splitlines()[1].replace(first, "E9999999999") + "\n")
+    sync(graph, drop)  # the loaded version put back: loaded again, nothing read
+    back = state.load_manifest(graph, "bigdata", ["rail"])["rail"]["2026-09-02.csv"]
+    assert back.outcome == "loaded" and back.checksum == loaded.checksum
+
+
+def test_a_feed_that_kept_a_cursor_has_the_files_up_to_it_entered_as_loaded(
+    graph: Driver, world: Path, tmp_path: Path
+) -> None:
+    """A data folder from before the manifest: the cursor said which files were loaded."""
+    drop = small_drop(world, tmp_path / "drop")
+    for feed in FEEDS:
+        ext = "parquet" if feed in ("hotel", "checkpoint") else "csv"
+        state.save_cursor(graph, "bigdata", feed, f"2026-09-03.{ext}", 0, 0)
+    reports = sync(graph, drop)
+    seen = state.load_manifest(graph, "bigdata", list(FEEDS))
+    for feed, report in zip(FEEDS, reports, strict=True):
+        assert sorted(seen[feed]) == sorted(p.name for p in (drop / feed).iterdir())
+        migrated = [e for e in seen[feed].values() if e.reason and "cursor" in e.reason]
+        assert len(migrated) == 2
+        (third,) = (drop / feed).glob("2026-09-04.*")
+        rows = (
+            pl.read_parquet(third)
+            if third.suffix == ".parquet"
+            else pl.read_csv(third, infer_schema=False)
+        )
+        assert report.fetched == rows.height > 0  # the third day alone was read
+        assert state.load_cursor(graph, "bigdata", feed) is None

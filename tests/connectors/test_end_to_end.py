@@ -19,6 +19,8 @@ import polars as pl
 import pytest
 from neo4j import Driver
 
+from graph_schema import claim_name, ident, schema
+from hub import survivorship
 from hub.settings import Settings
 from tests.conftest import wipe
 from tests.connectors.simulator import HUB, running
@@ -163,3 +165,30 @@ def test_persons_with_a_sound_id_number_are_one_node_each(
         one(driver, "MATCH (p:Person) WHERE p.id_number IS NOT NULL RETURN collect(p.id_number)")
     )
     assert len(numbers) > 100 and numbers <= found
+
+
+def test_every_value_is_the_best_of_its_records_statements_merged_persons_too(
+    driver: Driver, synced: str
+) -> None:
+    """Survivorship as data: each property of each entity (graph_schema enumerates them)
+    shows the value of the best statement its records make, read from their RECORD_OF;
+    a person merged into another keeps deriving its values from its own statements."""
+    gs = schema()
+    labels = [*gs.relationship("RECORD_OF").targets, "MergedPerson"]
+    checked = 0
+    for label in labels:
+        node = gs.node(label)
+        for prop in node.properties:
+            if prop == node.key or prop not in gs.relationship("RECORD_OF").statements:
+                continue
+            records, _, _ = driver.execute_query(
+                f"MATCH (e:{ident(label)}) {survivorship.best_statement(label, prop)}"
+                f"WITH e, value, claim WHERE value IS NOT NULL "
+                f"RETURN count(e) AS stated, count(CASE WHEN e.{ident(prop)} <> value "
+                f"OR e.{ident(claim_name(prop))} <> claim THEN 1 END) AS differ"
+            )
+            assert records[0]["differ"] == 0, (label, prop)
+            checked += records[0]["stated"]
+    assert checked > 1000
+    merged = one(driver, "MATCH (m:MergedPerson) RETURN count(m)")
+    assert merged > 0  # resolution merged persons, whose statements moved with them
