@@ -2,6 +2,7 @@
 
 from graph_schema.model import (
     GraphSchema,
+    IdentifierType,
     NodeType,
     Property,
     RelationshipType,
@@ -10,4 +11,13 @@ from graph_schema.model import (
     schema,
 )
 
-__all__ = ["GraphSchema", "NodeType", "Property", "RelationshipType", "ident", "load", "schema"]
+__all__ = [
+    "GraphSchema",
+    "IdentifierType",
+    "NodeType",
+    "Property",
+    "RelationshipType",
+    "ident",
+    "load",
+    "schema",
+]

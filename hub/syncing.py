@@ -1,10 +1,10 @@
 """What one sync is, wherever it starts (`hub sync`, `hub demo`, `triggerSync`):
 
-1. split the merges identity resolution made, so that the loader's MERGEs find every
-   relationship where a source put it;
-2. sync each connector's streams from their saved cursors (all of them with `full`);
-3. resolve identities again, judging the new records against the graph;
-4. evaluate the alert rules, once everything above has committed, so that subscribers
+1. sync each connector's streams from their saved cursors (all of them with `full`);
+2. resolve identities, judging the new records against their candidates (merges stay:
+   a merged person's relationships are marked with the person they came from, and a
+   sync writing to a merged person writes a person that resolution folds back in);
+3. evaluate the alert rules, once everything above has committed, so that subscribers
    hear of what the sync raised.
 
 The API runs it in the background, one run per source at a time.
@@ -25,7 +25,7 @@ from hub import db
 from hub.errors import ConfigError
 from hub.loader import Loader
 from hub.queries import alerts
-from hub.resolution import apply, run
+from hub.resolution import run
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ async def sync(
     resolving: ResolutionProgress | None = None,
 ) -> Synced:
     database = settings.neo4j_database
-    await asyncio.to_thread(apply.unapply, driver, database)
     loader = Loader.from_settings(driver, settings)
     reports: list[StreamReport] = []
     for connector in chosen:

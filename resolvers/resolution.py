@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
+from connectors.mapping import Feature, IdentifierMap, MatchLayout, PersonLayout
 from hub import db
 from hub.errors import BadRequest, ResolutionError
 from hub.resolution import match as matching
@@ -25,7 +26,16 @@ T = TypeVar("T")
 # Outside records one request may match: each costs a comparison against its blocks.
 MAX_ROWS = 100
 FIELDS = ("name", "id_number", "birth_date", "phone", "account", "address")
-IDENTITY = matching.ListMapping(columns={f: f for f in FIELDS}, birth_format="%Y-%m-%d")
+IDENTITY = MatchLayout(
+    PersonLayout(
+        {
+            f: Feature((f,), "%Y-%m-%d" if f == "birth_date" else None)
+            for f in FIELDS
+            if f != "id_number"
+        },
+        (IdentifierMap("id_number", "resident_id"),),
+    )
+)
 
 
 @strawberry.input(description="A person as an outside list gives them; every field optional.")
@@ -87,11 +97,11 @@ async def match_persons(info: Info, input: list[PersonInput], first: int = 3) ->
     found = await _in_thread(
         info,
         lambda driver: matching.match_rows(
-            driver, settings.neo4j_database, rows, IDENTITY, top=first
+            driver, settings.neo4j_database, rows, IDENTITY, run.thresholds(settings), top=first
         ),
     )
     loader = info.context.nodes_by("Person", "uid")
-    people = await loader.load_many([c.uid for row in found for c in row])
+    people = await loader.load_many([c.uid for row in found for c in row.candidates])
     by_uid = {p["uid"]: p for p in people if p is not None}
     return [
         PersonMatch(
@@ -102,7 +112,7 @@ async def match_persons(info: Info, input: list[PersonInput], first: int = 3) ->
                     score=c.score,
                     comparisons=_comparisons(c.comparisons),
                 )
-                for c in row
+                for c in row.candidates
             ],
         )
         for i, row in enumerate(found)

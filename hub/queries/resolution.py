@@ -18,15 +18,23 @@ from graph_schema import GraphSchema, ident, schema
 
 __all__ = [
     "absorb",
+    "add_blocks",
     "aliases",
+    "blocks",
+    "clear_blocks",
     "delete_automatic",
     "fresh_aliases",
     "judgements",
+    "load_model",
     "mark_resolved",
+    "note_errors",
     "person_records",
     "person_uids",
+    "persons_of",
+    "records_by_id",
     "records_of",
     "release",
+    "store_model",
     "write_judgements",
 ]
 
@@ -34,15 +42,115 @@ _BATCH = 2000
 
 
 def person_records(driver: Driver, database: str | None, only_new: bool = False) -> list[Any]:
-    """(source, stream, record_id, raw, resolved) of every record of a person."""
+    """(source, stream, record_id, raw, resolved) of every record of a person, or only
+    of those no run has resolved yet."""
     where = "WHERE r.resolved IS NULL " if only_new else ""
     records, _, _ = driver.execute_query(
-        "MATCH (r:Record)-[:RECORD_OF]->(:Person) " + where
-        + "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, "
+        "MATCH (r:Record) " + where + "WITH r WHERE EXISTS { (r)-[:RECORD_OF]->(:Person) } "
+        "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, "
         "r.raw AS raw, r.resolved AS resolved",
         database_=database,
     )  # fmt: skip
     return records
+
+
+def records_by_id(driver: Driver, database: str | None, ids: list[str]) -> list[Any]:
+    """(source, stream, record_id, raw) of the records with these ids."""
+    out: list[Any] = []
+    for i in range(0, len(ids), _BATCH):
+        records, _, _ = driver.execute_query(
+            "UNWIND $ids AS id MATCH (r:Record {record_id: id}) "
+            "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, r.raw AS raw",
+            ids=ids[i : i + _BATCH],
+            database_=database,
+        )
+        out += records
+    return out
+
+
+def note_errors(driver: Driver, database: str | None, rows: list[dict[str, Any]]) -> None:
+    """Note on each record (`record_id`, `errors`) the fields that could not be read."""
+    for i in range(0, len(rows), _BATCH):
+        driver.execute_query(
+            "UNWIND $rows AS row MATCH (r:Record {record_id: row.record_id}) "
+            "SET r.field_errors = row.errors",
+            rows=rows[i : i + _BATCH],
+            database_=database,
+        )
+
+
+def add_blocks(driver: Driver, database: str | None, rows: list[dict[str, Any]], cap: int) -> None:
+    """Add each record (`record_id`, `keys`) to its blocking keys. A key keeps its
+    records' ids while it has at most `cap`; past that only its count. Adding a record
+    a key already lists changes nothing."""
+    pairs = [(r["record_id"], k) for r in rows for k in r["keys"]]
+    for i in range(0, len(pairs), 10 * _BATCH):
+        driver.execute_query(
+            "UNWIND $pairs AS p MERGE (k:BlockKey {key: p[1]}) "
+            "WITH k, p WHERE k.records IS NULL OR NOT p[0] IN k.records "
+            "WITH k, p, coalesce(k.count, 0) + 1 AS n "
+            "SET k.count = n, k.records = CASE WHEN n <= $cap "
+            "THEN coalesce(k.records, []) + p[0] ELSE null END",
+            pairs=pairs[i : i + 10 * _BATCH],
+            cap=cap,
+            database_=database,
+        )
+
+
+def blocks(driver: Driver, database: str | None, keys: list[str]) -> dict[str, list[str]]:
+    """The records of each key that has at most the cap of them (others make no pairs)."""
+    out: dict[str, list[str]] = {}
+    for i in range(0, len(keys), 10 * _BATCH):
+        records, _, _ = driver.execute_query(
+            "UNWIND $keys AS key MATCH (k:BlockKey {key: key}) WHERE k.records IS NOT NULL "
+            "RETURN collect([k.key, k.records]) AS found",
+            keys=keys[i : i + 10 * _BATCH],
+            database_=database,
+        )
+        out |= {k: list(ids) for k, ids in records[0]["found"]}
+    return out
+
+
+def clear_blocks(driver: Driver, database: str | None) -> None:
+    """Delete every blocking key (a full run writes them all again)."""
+    driver.execute_query(
+        "MATCH (k:BlockKey) CALL (k) { DELETE k } IN TRANSACTIONS OF 10000 ROWS",
+        database_=database,
+    )
+
+
+def store_model(
+    driver: Driver, database: str | None, body: str, records: int, summary: str
+) -> None:
+    driver.execute_query(
+        "MERGE (m:ResolutionModel {model_id: 'person'}) "
+        "SET m.json = $body, m.records = $records, m.summary = $summary, "
+        "m.trained_at = datetime()",
+        body=body,
+        records=records,
+        summary=summary,
+        database_=database,
+    )
+
+
+def load_model(driver: Driver, database: str | None) -> str | None:
+    found, _, _ = driver.execute_query(
+        "MATCH (m:ResolutionModel {model_id: 'person'}) RETURN m.json AS body",
+        database_=database,
+    )
+    return found[0]["body"] if found else None
+
+
+def persons_of(driver: Driver, database: str | None, units: list[str]) -> dict[str, dict[str, Any]]:
+    """The person (uid and name) each unit belongs to now, merged or not."""
+    records, _, _ = driver.execute_query(
+        "UNWIND $units AS unit OPTIONAL MATCH (m:MergedPerson {uid: unit}) "
+        "WITH unit, coalesce(m.merged_into, unit) AS head MATCH (p:Person {uid: head}) "
+        "RETURN collect([unit, p.uid, p.name]) AS found",
+        units=units,
+        database_=database,
+    )
+    return {u: {"uid": uid, "name": name} for u, uid, name in records[0]["found"]}
 
 
 def person_uids(driver: Driver, database: str | None) -> list[str]:
@@ -83,10 +191,23 @@ def write_judgements(driver: Driver, database: str | None, rows: list[dict[str, 
         )
 
 
-def delete_automatic(driver: Driver, database: str | None, keep: list[str]) -> None:
-    """Delete the automatic judgements not in `keep` (a full run replaces them all)."""
+def delete_automatic(
+    driver: Driver, database: str | None, keep: list[str], units: list[str] | None = None
+) -> None:
+    """Delete the automatic judgements not in `keep`: every one (a full run replaces
+    them all) or, with `units`, those of these units (a run over new records)."""
+    if units is None:
+        driver.execute_query(
+            "MATCH (j:Judgement) WHERE NOT j.manual AND NOT j.judgement_id IN $keep DELETE j",
+            keep=keep,
+            database_=database,
+        )
+        return
     driver.execute_query(
-        "MATCH (j:Judgement) WHERE NOT j.manual AND NOT j.judgement_id IN $keep DELETE j",
+        "UNWIND $units AS unit CALL (unit) { MATCH (j:Judgement {left: unit}) RETURN j "
+        "UNION MATCH (j:Judgement {right: unit}) RETURN j } "
+        "WITH DISTINCT j WHERE NOT j.manual AND NOT j.judgement_id IN $keep DELETE j",
+        units=units,
         keep=keep,
         database_=database,
     )
