@@ -80,7 +80,7 @@ class Settings:
     sync_page_size: int = _var("HUB_SYNC_PAGE_SIZE", 1000, "Records a connector asks for per page.")
     resolve_merge: float = _var(
         "HUB_RESOLVE_MERGE",
-        10.0,
+        5.0,
         "Match weight (bits: log2 of the odds that two records are one person) at or above "
         "which two persons are merged, if they agree on more than a name and a birth date.",
     )
