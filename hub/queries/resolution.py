@@ -113,10 +113,10 @@ def blocks(driver: Driver, database: str | None, keys: list[str]) -> dict[str, l
 
 def clear_blocks(driver: Driver, database: str | None) -> None:
     """Delete every blocking key (a full run writes them all again)."""
-    driver.execute_query(
-        "MATCH (k:BlockKey) CALL (k) { DELETE k } IN TRANSACTIONS OF 10000 ROWS",
-        database_=database,
-    )
+    with driver.session(database=database) as session:  # batches need an implicit one
+        session.run(
+            "MATCH (k:BlockKey) CALL (k) { DELETE k } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()
 
 
 def store_model(

@@ -54,9 +54,7 @@ def thresholds() -> Thresholds:
 
 @pytest.fixture(scope="module")
 def outcome(features: pl.DataFrame, model: Model) -> Outcome:
-    return engine.resolve(
-        features, thresholds(), model=model, at=datetime(2026, 11, 1, tzinfo=UTC)
-    )
+    return engine.resolve(features, thresholds(), model=model, at=datetime(2026, 11, 1, tzinfo=UTC))
 
 
 def placed(features: pl.DataFrame, outcome: Outcome, world: Path) -> pl.DataFrame:
@@ -140,9 +138,7 @@ def _resolve(features: pl.DataFrame, model: Model, *rows: dict[str, object]) -> 
     return engine.resolve(_with(features, *rows), thresholds(), model=model, focus=units)
 
 
-def test_namesakes_born_the_same_year_are_not_merged(
-    features: pl.DataFrame, model: Model
-) -> None:
+def test_namesakes_born_the_same_year_are_not_merged(features: pl.DataFrame, model: Model) -> None:
     known = _person("欧阳晓梅", "411623198503120014", "t:1", address="河南省周口市商水县城关乡1号")
     other = _person(
         "欧阳晓梅", None, "t:2", birth_date="1985-09-27", address="河南省郑州市金水区花园路8号"
@@ -192,10 +188,12 @@ def test_other_documents_are_compared_but_never_trusted(
     features: pl.DataFrame, model: Model
 ) -> None:
     a = records.features_of(
-        "t:1", {"name": "Wong Ka Ming", "documents": ["passport:K12345678"], "birth_date": "1990-01-02"}
+        "t:1",
+        {"name": "Wong Ka Ming", "documents": ["passport:K12345678"], "birth_date": "1990-01-02"},
     )
     b = records.features_of(
-        "t:2", {"name": "Ka Ming Wong", "documents": ["passport:K12345678"], "birth_date": "1990-01-02"}
+        "t:2",
+        {"name": "Ka Ming Wong", "documents": ["passport:K12345678"], "birth_date": "1990-01-02"},
     )
     c = records.features_of("t:3", {"name": "Wong Ka Ming", "documents": ["passport:E99887766"]})
     assert a["unit"] == "R:t:1"  # only a valid resident ID number is a uid
