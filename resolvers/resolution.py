@@ -52,13 +52,19 @@ class PersonInput:
 class FieldComparison:
     field: str
     level: int = strawberry.field(description="Agreement level: -1 missing, 0 none, higher closer.")
+    label: str = strawberry.field(description="The level in words: same, similar, different, ...")
     weight: float = strawberry.field(description="Its share of the score, in bits.")
 
 
 @strawberry.type(description="A person of the graph who may be the one the input describes.")
 class MatchCandidate:
     person: Person | None
-    score: float = strawberry.field(description="Match weight in bits after the prior odds.")
+    score: float = strawberry.field(
+        description="Match weight in bits: log2 of the odds that the record is this person."
+    )
+    matched: bool = strawberry.field(
+        description="The weight reaches the merge weight and more than a name and birth date agree."
+    )
     comparisons: list[FieldComparison]
 
 
@@ -110,6 +116,7 @@ async def match_persons(info: Info, input: list[PersonInput], first: int = 3) ->
                 MatchCandidate(
                     person=Person.from_props(by_uid[c.uid]) if c.uid in by_uid else None,
                     score=c.score,
+                    matched=c.match,
                     comparisons=_comparisons(c.comparisons),
                 )
                 for c in row.candidates
@@ -122,7 +129,12 @@ async def match_persons(info: Info, input: list[PersonInput], first: int = 3) ->
 def _comparisons(explained: dict[str, Any]) -> list[FieldComparison]:
     fields = explained.get("fields", {})
     return [
-        FieldComparison(field=name, level=int(v["level"]), weight=round(float(v["weight"]), 3))
+        FieldComparison(
+            field=name,
+            level=int(v["level"]),
+            label=str(v["label"]),
+            weight=round(float(v["weight"]), 3),
+        )
         for name, v in sorted(fields.items())
     ]
 
