@@ -38,6 +38,8 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+from hub.errors import ResolutionError
+
 __all__ = ["LEVELS", "TF_COLUMNS", "Model", "Scorer", "scorer", "train"]
 
 # comparison -> its levels' labels, strongest first; "missing" is the null level
@@ -65,6 +67,7 @@ _INPUT = ["unique_id", "unit", "label", *(c for c in [
     "phones", "accounts"])]  # fmt: skip
 _RESIDENT_BOTH = "(doc_l LIKE 'resident_id:%' AND doc_r LIKE 'resident_id:%')"
 _U_PAIRS = 2_000_000
+_EM_PAIRS = 200
 _SCORED = {"left": pl.String, "right": pl.String, "weight": pl.Float64, "fields": pl.String}
 log = logging.getLogger(__name__)
 
@@ -77,28 +80,53 @@ def _null(sql: str) -> Any:
     return cll.CustomLevel(sql, "missing").configure(is_null_level=True)
 
 
+# Where nothing can be learnt (a list with no two records of one person), the m values a
+# comparison starts from: most matches agree exactly, some nearly, few not at all.
+_START_M = {2: [0.9, 0.1], 3: [0.85, 0.1, 0.05], 4: [0.8, 0.1, 0.06, 0.04]}
+
+
+def _comparison(name: str, missing: str, levels: list[Any]) -> cl.CustomComparison:
+    """A comparison: its null level (`missing`), then `levels` strongest first and the
+    else level, each starting from a plausible m."""
+    levels = [*levels, cll.ElseLevel().configure(label_for_charts="different")]
+    started = [
+        lv.configure(m_probability=m) for lv, m in zip(levels, _START_M[len(levels)], strict=True)
+    ]
+    return cl.CustomComparison(
+        output_column_name=name, comparison_levels=[_null(missing), *started]
+    )
+
+
 def _settings() -> SettingsCreator:
     def tf(column: str, label: str) -> Any:
         return cll.ExactMatchLevel(column, term_frequency_adjustments=True).configure(
             label_for_charts=label
         )
 
+    def overlap(name: str, column: str) -> cl.CustomComparison:
+        missing = (
+            f"{column}_l IS NULL OR {column}_r IS NULL "
+            f"OR len({column}_l) = 0 OR len({column}_r) = 0"
+        )
+        return _comparison(
+            name, missing, [_level(f"len(list_intersect({column}_l, {column}_r)) > 0", "shared")]
+        )
+
     comparisons: list[Any] = [
-        cl.CustomComparison(
-            output_column_name="name",
-            comparison_levels=[
-                _null("name_l IS NULL OR name_r IS NULL"),
+        _comparison(
+            "name",
+            "name_l IS NULL OR name_r IS NULL",
+            [
                 tf("name", "same"),
                 _level("len(list_intersect(readings_l, readings_r)) > 0", "same reading"),
                 _level("jaro_winkler_similarity(name_key_l, name_key_r) >= 0.9", "similar"),
-                cll.ElseLevel().configure(label_for_charts="different"),
             ],
         ),
-        cl.CustomComparison(
-            output_column_name="birth",
-            comparison_levels=[
-                # a resident ID number holds the birth date: counted once, by `doc`
-                _null(f"birth_l IS NULL OR birth_r IS NULL OR {_RESIDENT_BOTH}"),
+        _comparison(
+            "birth",
+            # a resident ID number holds the birth date: counted once, by `doc`
+            f"birth_l IS NULL OR birth_r IS NULL OR {_RESIDENT_BOTH}",
+            [
                 tf("birth", "same"),
                 _level(
                     "damerau_levenshtein(birth_l, birth_r) <= 1 OR ("
@@ -108,49 +136,45 @@ def _settings() -> SettingsCreator:
                     "slip",
                 ),
                 _level("substr(birth_l, 1, 4) = substr(birth_r, 1, 4)", "same year"),
-                cll.ElseLevel().configure(label_for_charts="different"),
             ],
         ),
-        cl.CustomComparison(
-            output_column_name="sex",
-            comparison_levels=[
-                _null(f"sex_l IS NULL OR sex_r IS NULL OR {_RESIDENT_BOTH}"),
-                _level("sex_l = sex_r", "same"),
-                cll.ElseLevel().configure(label_for_charts="different"),
-            ],
+        _comparison(
+            "sex",
+            f"sex_l IS NULL OR sex_r IS NULL OR {_RESIDENT_BOTH}",
+            [_level("sex_l = sex_r", "same")],
         ),
-        cl.CustomComparison(
-            output_column_name="ethnicity",
-            comparison_levels=[
-                _null("ethnicity_l IS NULL OR ethnicity_r IS NULL"),
-                _level("ethnicity_l = ethnicity_r", "same"),
-                cll.ElseLevel().configure(label_for_charts="different"),
-            ],
+        _comparison(
+            "ethnicity",
+            "ethnicity_l IS NULL OR ethnicity_r IS NULL",
+            [_level("ethnicity_l = ethnicity_r", "same")],
         ),
-        cl.CustomComparison(
-            output_column_name="doc",
-            comparison_levels=[
-                # numbers of two types say nothing about each other
-                _null(
-                    "doc_l IS NULL OR doc_r IS NULL "
-                    "OR split_part(doc_l, ':', 1) <> split_part(doc_r, ':', 1)"
-                ),
+        _comparison(
+            "doc",
+            # numbers of two types say nothing about each other
+            "doc_l IS NULL OR doc_r IS NULL "
+            "OR split_part(doc_l, ':', 1) <> split_part(doc_r, ':', 1)",
+            [
                 _level("doc_l = doc_r", "same"),
                 _level("damerau_levenshtein(doc_l, doc_r) <= 1", "one character off"),
-                cll.ElseLevel().configure(label_for_charts="different"),
             ],
         ),
-        cl.CustomComparison(
-            output_column_name="address",
-            comparison_levels=[
-                _null("address_l IS NULL OR address_r IS NULL"),
+        _comparison(
+            "address",
+            "address_l IS NULL OR address_r IS NULL",
+            [
                 tf("address", "same"),
-                _level("jaro_winkler_similarity(address_l, address_r) >= 0.95", "similar"),
-                cll.ElseLevel().configure(label_for_charts="different"),
+                # a typo, or a part left out (the house number, the postcode)
+                _level(
+                    "jaro_winkler_similarity(address_l, address_r) >= 0.95 OR ("
+                    "least(len(address_l), len(address_r)) >= 0.6 * greatest(len(address_l), "
+                    "len(address_r)) AND (contains(address_l, address_r) "
+                    "OR contains(address_r, address_l)))",
+                    "similar",
+                ),
             ],
         ),
-        _overlap("phone", "phones"),
-        _overlap("account", "accounts"),
+        overlap("phone", "phones"),
+        overlap("account", "accounts"),
     ]
     return SettingsCreator(
         link_type="dedupe_only",
@@ -161,20 +185,6 @@ def _settings() -> SettingsCreator:
         additional_columns_to_retain=["unit"],
         max_iterations=25,
         em_convergence=0.001,
-    )
-
-
-def _overlap(name: str, column: str) -> cl.CustomComparison:
-    return cl.CustomComparison(
-        output_column_name=name,
-        comparison_levels=[
-            _null(
-                f"{column}_l IS NULL OR {column}_r IS NULL OR len({column}_l) = 0 "
-                f"OR len({column}_r) = 0"
-            ),
-            _level(f"len(list_intersect({column}_l, {column}_r)) > 0", "shared"),
-            cll.ElseLevel().configure(label_for_charts="different"),
-        ],
     )
 
 
@@ -254,10 +264,22 @@ def train(features: pl.DataFrame, seed: int = 1) -> Model:
     summary: dict[str, Any] = {}
     with _linker(features, _settings()) as (linker, _, _):
         training = linker.training
-        training.estimate_probability_two_random_records_match(
-            [block_on("doc"), "l.name = r.name AND l.birth = r.birth AND l.address = r.address"],
-            recall=0.8,
-        )
+        # the prior: pairs that share a document, or a name, birth date and address;
+        # one record in the whole list where none do
+        floor = 1 / max(2, features.height)
+        try:
+            training.estimate_probability_two_random_records_match(
+                [
+                    block_on("doc"),
+                    "l.name = r.name AND l.birth = r.birth AND l.address = r.address",
+                ],
+                recall=0.8,
+            )
+        except Exception as exc:  # Splink refuses a list with no such pair
+            log.info("prior not estimated: %s", exc)
+        core = linker._settings_obj
+        if not core._probability_two_random_records_match > floor:
+            core._probability_two_random_records_match = floor
         pairs = min(_U_PAIRS, max(10_000, features.height * 40))
         training.estimate_u_using_random_sampling(max_pairs=pairs, seed=seed)
         summary["u_pairs"] = pairs
@@ -267,14 +289,18 @@ def train(features: pl.DataFrame, seed: int = 1) -> Model:
             training.estimate_m_from_label_column("label")
         summary["seed_pairs"] = seeds
         rules = []
-        for rule in (block_on("name_key"), block_on("birth"), block_on("doc"), block_on("address")):
-            try:
-                training.estimate_parameters_using_expectation_maximisation(rule)
-                rules.append(rule.get_blocking_rule("duckdb").blocking_rule_sql)
-            except Exception as exc:
-                log.info("EM on %s skipped: %s", rule, exc)
+        for column in ("name_key", "birth", "doc", "address"):
+            # a block of too few pairs teaches nothing (and Splink refuses it)
+            sizes = features.filter(pl.col(column).is_not_null()).group_by(column).len()
+            pairs_in_block = int((sizes["len"] * (sizes["len"] - 1) // 2).sum())
+            if pairs_in_block < _EM_PAIRS:
+                continue
+            training.estimate_parameters_using_expectation_maximisation(block_on(column))
+            rules.append(column)
         summary["em_rules"] = rules
         splink = _floored(linker.misc.save_model_to_json(), pairs)
+        if [c["output_column_name"] for c in splink["comparisons"]] != list(LEVELS):
+            raise ResolutionError("training lost a comparison; the model is not kept")
         tf = {}
         for column in TF_COLUMNS:
             counts = features.filter(pl.col(column).is_not_null()).group_by(column).len()
@@ -293,13 +319,17 @@ _M_FLOOR = 0.01
 
 
 def _floored(splink: dict[str, Any], u_pairs: int) -> dict[str, Any]:
+    """No level certain: m and u raised to their floors. A comparison the random pairs
+    never showed (a field no record of this graph has yet) weighs nothing until a model
+    is trained on records that have it: its u is its m."""
     u_floor = 1 / u_pairs
     for comparison in splink["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            if level.get("is_null_level"):
-                continue
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        seen = any(lv.get("u_probability") for lv in levels)
+        for level in levels:
             level["m_probability"] = max(float(level.get("m_probability") or 0.0), _M_FLOOR)
-            level["u_probability"] = max(float(level.get("u_probability") or 0.0), u_floor)
+            u = float(level.get("u_probability") or 0.0)
+            level["u_probability"] = max(u, u_floor) if seen else level["m_probability"]
     return splink
 
 
