@@ -28,7 +28,8 @@ document
     The number of an identity document other than a resident ID card (a passport,
     a Hong Kong/Macao or Taiwan travel permit, a driving licence, a foreign or
     national-insurance number): full-width forms made ASCII, upper case, without the
-    spaces, hyphens, dots and slashes sources write inside it; 4 to 24 letters and
+    spaces, hyphens, dots, slashes and brackets sources write inside it (a check
+    character in brackets, "A123456(7)", is kept as a character); 4 to 24 letters and
     digits, at least one of them a digit.
 person_name
     Trimmed, inner whitespace collapsed to one space, no spaces between Han
@@ -295,7 +296,7 @@ def _is_latin(ch: str) -> bool:
 
 # -- other identity documents ---------------------------------------------------
 
-_DOCUMENT_SEPARATORS = str.maketrans("", "", " -./\t")
+_DOCUMENT_SEPARATORS = str.maketrans("", "", " -./()\t")
 
 
 def document(raw: str) -> Result:
