@@ -31,7 +31,7 @@ def sync(
     """Sync sources into the graph, incrementally from each stream's saved cursor; then
     resolve identities and raise alerts."""
     settings = Settings.from_env()
-    chosen = [connectors.build(name, settings) for name in (sources or connectors.names())]
+    chosen = [connectors.build(name, settings) for name in (sources or connectors.names(settings))]
     with db.connected(settings) as driver:
         migrate.migrate(driver, database=settings.neo4j_database)
         run_sync(driver, settings, chosen, full=full)

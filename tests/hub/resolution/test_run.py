@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
+import polars as pl
+import pytest
 from neo4j import Driver
 
+import connectors
+from hub import syncing
 from hub.migrate import migrate
 from hub.queries import resolution as q
-from hub.resolution import run
+from hub.resolution import match, records, run
 from hub.settings import Settings
+from hub.world.outside import A_COLUMNS, lists
 from tests.conftest import wipe
 from tests.connectors.simulator import running
 from tests.hub.resolution.conftest import snapshot, sync
@@ -117,3 +125,76 @@ def full_records(graph: Driver) -> int:
         "MATCH (r:Record) WHERE EXISTS { (r)-[:RECORD_OF]->(:Person) } RETURN count(r) AS n"
     )
     return int(found.records[0]["n"])
+
+
+FEED = """\
+source: agency
+streams:
+  people:
+    files: "*.csv"
+    format: csv
+    columns: [{columns}]
+    id: rec_id
+    person:
+      name: [given_name, surname]
+      sex: sex
+      birth_date: {{column: date_of_birth, format: "%Y%m%d"}}
+      address: [street_number, street, town, postcode]
+      identifiers: [{{column: ni_number, type: other, scheme: ni}}]
+"""
+LAYOUT_B = """\
+row_id: ref
+person:
+  name: [first_name, last_name]
+  sex: gender
+  birth_date: {column: dob, format: "%Y%m%d"}
+  address: [house, address_1, city, post_code]
+  identifiers: [{column: national_insurance, type: other, scheme: ni}]
+"""
+
+
+def test_an_outside_list_loads_through_a_mapping_folder_and_matches_without_id_numbers(
+    graph: Driver, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = lists(400, seed=5)
+    folder, drop = tmp_path / "mappings", tmp_path / "drop"
+    folder.mkdir()
+    (drop / "people").mkdir(parents=True)
+    (folder / "agency.yaml").write_text(FEED.format(columns=", ".join(A_COLUMNS)))
+    (folder / "list_b.yaml").write_text(LAYOUT_B)
+    # one row's birth date cannot be read: the field is left out, the row is kept
+    a = made.a.with_columns(
+        date_of_birth=pl.when(pl.col("rec_id") == "A000007")
+        .then(pl.lit("19xx0101"))
+        .otherwise(pl.col("date_of_birth"))
+    )
+    a.write_csv(drop / "people" / "list.csv")
+    sources = tmp_path / "sources.json"
+    sources.write_text(json.dumps({"agency": {"drop": str(drop)}}))
+    monkeypatch.setenv("HUB_MAPPINGS_DIR", str(folder))
+    records.person_streams.cache_clear()
+    local = replace(settings, mappings_dir=folder, sources_file=sources)
+    try:
+        assert "agency" in connectors.names(local)
+        synced = asyncio.run(syncing.sync(graph, local, [connectors.build("agency", local)]))
+        assert synced.resolution.trained and synced.resolution.new_records == a.height
+        # A has no two rows of one person: nothing is merged
+        assert q.aliases(graph, None) == {}
+        noted = graph.execute_query(
+            "MATCH (r:Record {record_id: 'agency:people:A000007'}) RETURN r.field_errors AS e"
+        ).records
+        assert noted[0]["e"] == "birth_date: not a date in the form %Y%m%d"
+        listed = tmp_path / "b.csv"
+        made.b.write_csv(listed)
+        found = match.match_file(
+            graph, None, listed, match.find_layout("list_b", folder), run.thresholds(local)
+        )
+    finally:
+        records.person_streams.cache_clear()
+    truth = dict(made.truth.iter_rows())
+    called = [
+        (m.row_id, m.candidates[0].uid) for m in found if m.candidates and m.candidates[0].match
+    ]
+    right = sum(1 for row, uid in called if uid == f"R:agency:people:{truth[row]}")
+    assert right == len(called)  # precision
+    assert right >= 0.9 * sum(1 for v in truth.values() if v is not None)  # recall
