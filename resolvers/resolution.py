@@ -63,7 +63,8 @@ class MatchCandidate:
         description="Match weight in bits: log2 of the odds that the record is this person."
     )
     matched: bool = strawberry.field(
-        description="The weight reaches the merge weight and more than a name and birth date agree."
+        description="Resolution would merge the two: the weight reaches the merge weight and "
+        "more than a coincidence agrees."
     )
     comparisons: list[FieldComparison]
 

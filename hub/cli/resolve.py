@@ -162,8 +162,8 @@ columns hold the person:
 Identifier types: resident_id, passport, hk_macao_permit, taiwan_permit,
 foreign_permanent_id, driving_licence, other (with a scheme). Each output row has the
 list's row id, the candidate's rank, uid, name, match weight in bits, `match` (the
-weight reaches HUB_RESOLVE_MERGE and more than a name and birth date agree), the
-comparisons, and `notes`: the row's fields that could not be read.
+weight reaches HUB_RESOLVE_MERGE and more than a coincidence agrees, as resolution
+merges), the comparisons, and `notes`: the row's fields that could not be read.
 """
 
 

@@ -8,8 +8,11 @@ Each candidate pair (``blocking``) is scored by the model (``model``: a match we
 bits, the log2 odds that the two records are one person). The decision:
 - merge (a positive judgement) at or above ``merge`` bits, only if the two agree on more
   than a coincidence can explain: a document, a phone, an account or an address
-  (``model.EVIDENCE``). A name, or a name and a birth date, is shared by namesakes: such
-  a pair goes to review however high it scores;
+  (``model.EVIDENCE``). A name alone is shared by namesakes: such a pair goes to review
+  however high it scores. A name and a birth date merge only when the model finds the
+  two together rare, ``coincidence`` bits above the merge weight (the term frequencies
+  of the name and the date are in the weight): a common name born on a common day goes
+  to review;
 - and only if the record without a trusted identifier has no other identified person
   within ``rival`` bits of this one: then it could be either, and both go to review;
 - review (an unsure judgement) at or above ``review`` bits.
@@ -31,7 +34,7 @@ from hub.resolution import blocking, clusters
 from hub.resolution.judgements import POSITIVE, RULE, UNSURE, Judgement
 from hub.resolution.model import EVIDENCE, Model, Scorer, train
 
-__all__ = ["Outcome", "Thresholds", "judge", "resolve"]
+__all__ = ["Outcome", "Thresholds", "evidence", "judge", "resolve"]
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 
@@ -42,6 +45,7 @@ class Thresholds:
     review: float
     block_cap: int = 400
     rival: float = 4.0  # bits by which the best identified person must beat the next
+    coincidence: float = 6.0  # bits above `merge` a name and birth date alone must reach
 
 
 @dataclass
@@ -57,8 +61,18 @@ class Outcome:
         return [j for j in self.judgements if j.verdict == UNSURE]
 
 
-def _evidence(fields: dict[str, Any]) -> list[str]:
-    return [name for name, labels in EVIDENCE.items() if fields[name]["label"] in labels]
+def evidence(fields: dict[str, Any], weight: float, thresholds: Thresholds) -> list[str]:
+    """What the two agree on beyond a coincidence: a document, phone, account or address;
+    or a name and birth date the model finds rare enough together."""
+    found = [name for name, labels in EVIDENCE.items() if fields[name]["label"] in labels]
+    if (
+        not found
+        and fields["name"]["label"] in ("same", "same reading")
+        and fields["birth"]["label"] == "same"
+        and weight >= thresholds.merge + thresholds.coincidence
+    ):
+        found = ["name and birth date, rare together"]
+    return found
 
 
 def judge(
@@ -91,7 +105,7 @@ def judge(
         if weight < thresholds.review:
             continue
         fields = json.loads(row["fields"])
-        evidence = _evidence(fields)
+        agreed = evidence(fields, weight, thresholds)
         rivals = sorted(
             {
                 other
@@ -100,9 +114,9 @@ def judge(
                 if other != them and w >= weight - thresholds.rival
             }
         )
-        if weight >= thresholds.merge and evidence and not rivals:
-            verdict, why = POSITIVE, f"agree on {', '.join(evidence)}"
-        elif weight >= thresholds.merge and not evidence:
+        if weight >= thresholds.merge and agreed and not rivals:
+            verdict, why = POSITIVE, f"agree on {', '.join(agreed)}"
+        elif weight >= thresholds.merge and not agreed:
             verdict, why = UNSURE, "nothing but the name, birth date, sex or ethnicity agrees"
         elif weight >= thresholds.merge:
             verdict, why = UNSURE, f"as likely {', '.join(rivals)}"

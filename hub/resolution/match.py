@@ -39,9 +39,9 @@ from neo4j import Driver
 from connectors.mapping import MatchLayout, load_layout
 from hub.errors import HubError, ResolutionError
 from hub.queries import resolution as q
-from hub.resolution import blocking, records
+from hub.resolution import blocking, engine, records
 from hub.resolution.engine import Thresholds
-from hub.resolution.model import EVIDENCE, Model, Scorer
+from hub.resolution.model import Model, Scorer
 
 __all__ = [
     "ENCODINGS",
@@ -219,8 +219,8 @@ def candidates(
         unit = graph_rows[theirs]["unit"]
         person = persons.get(unit, {"uid": unit, "name": graph_rows[theirs]["name"]})
         fields = json.loads(s["fields"])
-        evidence = any(fields[f]["label"] in labels for f, labels in EVIDENCE.items())
         weight = round(s["weight"], 3)
+        evidence = bool(engine.evidence(fields, weight, thresholds))
         found = best.setdefault(mine, {})
         uid = person["uid"]
         if uid not in found or weight > found[uid].score:

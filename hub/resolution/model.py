@@ -48,7 +48,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "birth": ("same", "slip", "same year", "different"),
     "sex": ("same", "different"),
     "ethnicity": ("same", "different"),
-    "doc": ("same", "one character off", "different"),
+    "doc": ("same", "one character off", "two characters off", "different"),
     "address": ("same", "similar", "different"),
     "phone": ("shared", "different"),
     "account": ("shared", "different"),
@@ -56,7 +56,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
 # what counts as more than a coincidence: agreement on something besides the name,
 # birth date, sex and ethnicity (which namesakes born the same day share)
 EVIDENCE: dict[str, tuple[str, ...]] = {
-    "doc": ("same", "one character off"),
+    "doc": ("same", "one character off", "two characters off"),
     "address": ("same", "similar"),
     "phone": ("shared",),
     "account": ("shared",),
@@ -156,6 +156,8 @@ def _settings() -> SettingsCreator:
             [
                 _level("doc_l = doc_r", "same"),
                 _level("damerau_levenshtein(doc_l, doc_r) <= 1", "one character off"),
+                # two misreadings of one number
+                _level("damerau_levenshtein(doc_l, doc_r) <= 2", "two characters off"),
             ],
         ),
         _comparison(

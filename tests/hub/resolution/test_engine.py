@@ -13,7 +13,7 @@ import pytest
 from hub.resolution import blocking, county, engine, records
 from hub.resolution.engine import Outcome, Thresholds
 from hub.resolution.judgements import POSITIVE, UNSURE
-from hub.resolution.model import Model, train
+from hub.resolution.model import LEVELS, Model, train
 from hub.settings import Settings
 from hub.world.config import NoiseRates
 
@@ -147,14 +147,41 @@ def test_namesakes_born_the_same_year_are_not_merged(features: pl.DataFrame, mod
     assert outcome.canonical[other["unit"]] != outcome.canonical[known["unit"]]
 
 
-def test_a_name_and_birth_date_alone_never_merge(features: pl.DataFrame, model: Model) -> None:
+def _fields(**labels: str) -> dict[str, dict[str, object]]:
+    return {name: {"label": labels.get(name, "missing")} for name in LEVELS}
+
+
+def test_a_coincidence_is_never_evidence_enough_to_merge() -> None:
+    limits = thresholds()
+    rare = limits.merge + limits.coincidence
+    # a name alone, however rare, is what namesakes share
+    assert engine.evidence(_fields(name="same", sex="same"), 100.0, limits) == []
+    # a name and a birth date: only when the model finds them rare together
+    both = _fields(name="same", birth="same", sex="same")
+    assert engine.evidence(both, rare - 0.5, limits) == []
+    assert engine.evidence(both, rare, limits) == ["name and birth date, rare together"]
+    assert engine.evidence(_fields(name="same", birth="slip"), 100.0, limits) == []
+    # anything a namesake does not share is evidence
+    assert engine.evidence(_fields(name="similar", address="similar"), 0.0, limits) == ["address"]
+    assert engine.evidence(_fields(doc="two characters off", phone="shared"), 0.0, limits) == [
+        "doc",
+        "phone",
+    ]
+
+
+def test_a_high_weight_without_evidence_goes_to_review(
+    features: pl.DataFrame, model: Model
+) -> None:
     known = _person("欧阳晓梅", "411623198503120014", "t:1", address="河南省周口市商水县城关乡1号")
     alike = _person("欧阳晓梅", None, "t:2", birth_date="1985-03-12", sex="F")
     outcome = _resolve(features, model, known, alike)
-    assert outcome.canonical[alike["unit"]] == alike["unit"]
     (judged,) = [j for j in outcome.judgements if alike["unit"] in (j.left, j.right)]
-    assert judged.verdict == UNSURE
-    assert "nothing but" in json.loads(judged.comparisons)["why"]
+    limits = thresholds()
+    why = json.loads(judged.comparisons)["why"]
+    if judged.score is not None and judged.score >= limits.merge + limits.coincidence:
+        assert judged.verdict == POSITIVE and "rare together" in why
+    else:
+        assert judged.verdict == UNSURE and outcome.canonical[alike["unit"]] == alike["unit"]
 
 
 def test_a_record_of_the_same_person_without_id_number_is_merged(
