@@ -148,12 +148,32 @@ def _graph_candidates(
 ) -> tuple[pl.DataFrame, dict[str, list[str]], dict[str, dict[str, Any]]]:
     """The graph's records that share a blocking key with a row, and the blocks."""
     keys = sorted({k for r in outside.iter_rows(named=True) for k in blocking.keys_of(r)})
-    blocks = q.blocks(driver, database, keys)
+    blocks = narrowed(outside, q.blocks(driver, database, keys))
     ids = sorted({i for members in blocks.values() for i in members})
     rows = q.records_by_id(driver, database, ids)
     feats = records.features((r["source"], r["stream"], r["record_id"], r["raw"]) for r in rows)
     units = sorted(set(feats.get_column("unit").to_list()))
     return feats, blocks, q.persons_of(driver, database, units)
+
+
+# A name shared by more records than this is looked up for a row only when nothing else
+# of the row is: a common name's block grows with the graph, and a row with a birth
+# date, an address, a number or a phone finds its person through those. So the work of
+# a row stays about the same however large the graph.
+NAME_BLOCK = 50
+
+
+def row_keys(row: dict[str, Any], blocks: dict[str, list[str]]) -> list[str]:
+    """The keys of a row that find its candidates: a large name block only for a row
+    with no other block."""
+    mine = [k for k in blocking.keys_of(row) if k in blocks]
+    others = any(not k.startswith("n:") for k in mine)
+    return [k for k in mine if not (k.startswith("n:") and len(blocks[k]) > NAME_BLOCK and others)]
+
+
+def narrowed(outside: pl.DataFrame, blocks: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The blocks the rows use (``row_keys``)."""
+    return {k: blocks[k] for row in outside.iter_rows(named=True) for k in row_keys(row, blocks)}
 
 
 def match_rows(
@@ -205,7 +225,7 @@ def candidates(
     graph_rows = {r["record_id"]: r for r in feats.iter_rows(named=True)}
     pairs = []
     for row in outside.iter_rows(named=True):
-        shared = {i for k in blocking.keys_of(row) for i in blocks.get(k, [])}
+        shared = {i for k in row_keys(row, blocks) for i in blocks[k]}
         pairs += [(row["record_id"], g) for g in sorted(shared) if g in graph_rows]
     frame = pl.DataFrame(pairs, schema={"left": pl.String, "right": pl.String}, orient="row")
     both = pl.concat([outside, feats]).unique("record_id", keep="first")
