@@ -17,9 +17,10 @@ from graph_schema import ident, schema
 
 Snapshot = tuple[list[str], list[str]]
 
-# What records the hub's own bookkeeping, not the data: the schema's marker and the
-# connectors' cursors.
-BOOKKEEPING = ("HubSchema", "SyncState")
+# What records the hub's own bookkeeping, not the data: the schema's marker, the
+# connectors' cursors, and identity resolution's blocking keys (they list their records
+# in the order runs met them) and model: derived data, like an index.
+BOOKKEEPING = ("HubSchema", "SyncState", "BlockKey", "ResolutionModel")
 
 
 def _labels(var: str) -> str:

@@ -83,15 +83,20 @@ def add_blocks(driver: Driver, database: str | None, rows: list[dict[str, Any]],
     """Add each record (`record_id`, `keys`) to its blocking keys. A key keeps its
     records' ids while it has at most `cap`; past that only its count. Adding a record
     a key already lists changes nothing."""
-    pairs = [(r["record_id"], k) for r in rows for k in r["keys"]]
-    for i in range(0, len(pairs), 10 * _BATCH):
+    members: dict[str, list[str]] = {}
+    for row in rows:
+        for key in row["keys"]:
+            members.setdefault(key, []).append(row["record_id"])
+    keyed = [{"key": k, "ids": sorted(set(ids))} for k, ids in sorted(members.items())]
+    for i in range(0, len(keyed), 10 * _BATCH):
+        # one row per key: no row reads what another row of the statement wrote
         driver.execute_query(
-            "UNWIND $pairs AS p MERGE (k:BlockKey {key: p[1]}) "
-            "WITH k, p WHERE k.records IS NULL OR NOT p[0] IN k.records "
-            "WITH k, p, coalesce(k.count, 0) + 1 AS n "
+            "UNWIND $rows AS row MERGE (k:BlockKey {key: row.key}) "
+            "WITH k, [x IN row.ids WHERE k.records IS NULL OR NOT x IN k.records] AS fresh "
+            "WITH k, fresh, coalesce(k.count, 0) + size(fresh) AS n "
             "SET k.count = n, k.records = CASE WHEN n <= $cap "
-            "THEN coalesce(k.records, []) + p[0] ELSE null END",
-            pairs=pairs[i : i + 10 * _BATCH],
+            "THEN coalesce(k.records, []) + fresh ELSE null END",
+            rows=keyed[i : i + 10 * _BATCH],
             cap=cap,
             database_=database,
         )
