@@ -48,7 +48,7 @@ def snapshot(driver: Driver) -> Snapshot:
     and one in a single step: it is compared as a set."""
     return snapshots.snapshot(
         driver,
-        leave_out={*snapshots.BOOKKEEPING, "Judgement", "BlockKey", "ResolutionModel"},
+        leave_out={*snapshots.BOOKKEEPING, "Judgement"},
         volatile={"fetched_at", "resolved", "at", "last_run"},
         as_sets={"sources"},
     )
