@@ -166,3 +166,23 @@ def test_explain_shows_the_records_and_judgements_of_a_merged_person(
         [HUB, "resolve", "--explain", merged["uid"]], capture_output=True, text=True, check=True
     )
     assert merged["into"] in shown.stdout and "positive" in shown.stdout
+
+
+def test_hub_match_names_what_is_wrong_in_one_line(tmp_path: Path) -> None:
+    listed = tmp_path / "list.csv"
+    listed.write_text("编号,名字\nA1,张三\n", encoding="utf-8")
+    layout = tmp_path / "layout.yaml"
+    layout.write_text(MAPPING, encoding="utf-8")
+    shown = subprocess.run(
+        [HUB, "match", str(listed), "--mapping", str(layout)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 1
+    assert "names columns the list lacks: 出生日期, 姓名, 电话" in shown.stderr
+    assert "Traceback" not in shown.stderr + shown.stdout
+    unknown = subprocess.run(
+        [HUB, "match", str(listed), "--mapping", "nowhere"], capture_output=True, text=True
+    )
+    assert unknown.returncode == 1 and "no layout 'nowhere'" in unknown.stderr
