@@ -267,12 +267,15 @@ def test_id_noise_is_flagged_and_near_its_rate(
     missing = frame["raw"].is_null()
     assert (missing == frame["noise"].str.contains("id_missing")).all()
     wrong = frame.filter(pl.col("raw").is_not_null() & (pl.col("raw") != pl.col("true_id")))
-    assert wrong["noise"].str.contains("id_bad_check").all()
-    for raw in wrong["raw"]:
+    assert wrong["noise"].str.contains("id_bad_check|id_misread").all()
+    assert wrong["noise"].str.contains("id_misread").any()
+    for raw in wrong["raw"]:  # a misread number never passes for someone else's
         assert isinstance(normalise.resident_id(raw), normalise.Invalid)
     rates = NOISE_LEVELS["default"]
-    assert 0.5 * rates.id_missing <= missing.mean() <= 1.6 * rates.id_missing  # type: ignore[operator]
-    assert wrong.height / frame.height <= 2 * rates.id_bad_check
+    # the feeds read the ID card and rarely miss the number; hand-kept records more often
+    low, high = rates.feed_id_missing, rates.id_missing
+    assert 0.5 * low <= missing.mean() <= 1.6 * high  # type: ignore[operator]
+    assert wrong.height / frame.height <= 2 * (rates.id_bad_check + rates.id_misread)
 
 
 def test_fugitive_sightings_point_at_real_big_data_records(
