@@ -12,6 +12,7 @@ import strawberry
 from hub import syncing
 from hub.errors import ConfigError
 from hub.queries import alerts
+from resolvers.ahead import selected
 from resolvers.context import Info
 from resolvers.errors import Conflict, InvalidInput, NotFound
 from resolvers.ids import parse
@@ -45,8 +46,13 @@ async def resolve_alerts(
     edges = [
         Edge(cursor=cursor(skip + i), node=Alert.from_props(p)) for i, p in enumerate(rows[:take])
     ]
+    total = None
+    if "totalCount" in {f.name for f in selected(info.selected_fields[0].selections)}:
+        total = await alerts.counted(
+            info.context.driver, status, info.context.scope, **info.context.read
+        )
     return Connection(
-        edges=edges, page_info=page_info(skip, len(edges), len(rows) > take), total_count=None
+        edges=edges, page_info=page_info(skip, len(edges), len(rows) > take), total_count=total
     )
 
 

@@ -121,6 +121,26 @@ async def listed(
     )
 
 
+async def counted(
+    driver: AsyncDriver,
+    status: str | None,
+    scope: Scope,
+    timeout: float,
+    database: str | None = None,
+) -> int:
+    """How many visible alerts there are (of `status`, if given): a client's badge."""
+    rows = await read(
+        driver,
+        f"MATCH (a:Alert) WHERE ($status IS NULL OR a.status = $status) AND {VISIBLE} "
+        "RETURN count(a) AS n",
+        timeout,
+        database,
+        status=status,
+        scope=scope,
+    )
+    return int(rows[0]["n"])
+
+
 async def newer(
     driver: AsyncDriver,
     after: Any,
