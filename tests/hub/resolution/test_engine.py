@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from hub.resolution import blocking, county, engine, records
 from hub.resolution.engine import Outcome, Thresholds
 from hub.resolution.judgements import POSITIVE, UNSURE
-from hub.resolution.model import LEVELS, Model, train
+from hub.resolution.model import LEVELS, Model, Scorer, train
 from hub.settings import Settings
 from hub.world.config import NoiseRates
 
@@ -117,7 +118,7 @@ def test_pairwise_precision_and_recall(
 
 
 def test_the_model_learns_weights_that_separate(model: Model) -> None:
-    weights = {(c, level): w for c, level, _, _, w in model.describe()}
+    weights = {(c, level): w for c, level, _, _, w in model.describe() if w is not None}
     for comparison in ("name", "doc", "address"):
         assert weights[(comparison, "same")] > 5 > weights[(comparison, "different")]
     assert model.summary["seed_pairs"] > 0 and model.summary["em_rules"]
@@ -125,7 +126,33 @@ def test_the_model_learns_weights_that_separate(model: Model) -> None:
     assert model.prior < -5
 
 
-def _person(name: str, id_number: str | None, record: str, **more: object) -> dict[str, object]:
+@pytest.mark.parametrize("column", ["name", "birth", "address"])
+def test_agreeing_on_a_common_value_weighs_less_than_on_a_rare_one(
+    model: Model, features: pl.DataFrame, column: str
+) -> None:
+    counts = features.get_column(column).drop_nulls().value_counts(sort=True)
+    common, rare = counts.row(0)[0], counts.row(-1)[0]
+    assert counts.row(0)[1] >= 5 and counts.row(-1)[1] == 1
+    field = {"name": "name", "birth": "birth_date", "address": "address"}[column]
+    pair = [
+        records.features_of(f"t:{value}:{side}", {"name": "某", field: value})
+        if column != "name"
+        else records.features_of(f"t:{value}:{side}", {"name": value})
+        for value in (common, rare)
+        for side in "lr"
+    ]
+    frame = pl.DataFrame(pair, schema=records.FEATURES)
+    ids = frame.get_column("record_id").to_list()
+    scored = Scorer(model).score(frame, pl.DataFrame({"left": ids[0::2], "right": ids[1::2]}))
+    weights = {
+        r["left"].split(":")[1]: json.loads(r["fields"])[column]
+        for r in scored.iter_rows(named=True)
+    }
+    assert weights[str(common)]["label"] == weights[str(rare)]["label"] == "same"
+    assert weights[str(common)]["weight"] + 1 < weights[str(rare)]["weight"]
+
+
+def _person(name: str, id_number: str | None, record: str, **more: object) -> dict[str, Any]:
     return records.features_of(record, {"name": name, "id_number": id_number, **more})
 
 

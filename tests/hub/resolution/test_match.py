@@ -13,7 +13,7 @@ from opencc import OpenCC  # type: ignore[import-untyped]
 
 from connectors.mapping import load_layout
 from hub.errors import SchemaError
-from hub.resolution import match, run
+from hub.resolution import blocking, match, run
 from hub.settings import Settings
 from tests.connectors.simulator import HUB, Simulator
 from tests.hub.resolution.conftest import unresolved
@@ -120,6 +120,22 @@ def test_hub_match_writes_candidates_with_score_and_explanation(
     right = sum(truth[r] == u for r, u in firsts.select("row_id", "uid").iter_rows())
     assert right / rows.height >= 0.95
     assert written.get_column("explanation").str.contains('"name"').all()
+
+
+def test_a_row_reads_the_records_of_its_blocks_not_the_graph(
+    resolved: Driver, world: Path, tmp_path: Path
+) -> None:
+    rows = outside_list(world, resolved).head(5)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    outside, _ = match._outside(rows.to_dicts(), load_layout(mapping))
+    read, blocks, persons = match._graph_candidates(resolved, None, outside)
+    everything = resolved.execute_query(
+        "MATCH (r:Record) WHERE EXISTS { (r)-[:RECORD_OF]->(:Person) } RETURN count(r) AS n"
+    ).records[0]["n"]
+    assert 0 < read.height <= len({i for b in blocks.values() for i in b}) < everything / 10
+    assert set(blocks) <= {k for r in outside.iter_rows(named=True) for k in blocking.keys_of(r)}
+    assert set(rows.get_column("truth")) <= {p["uid"] for p in persons.values()}
 
 
 def test_hub_match_documents_its_layout() -> None:

@@ -198,3 +198,9 @@ def test_an_outside_list_loads_through_a_mapping_folder_and_matches_without_id_n
     right = sum(1 for row, uid in called if uid == f"R:agency:people:{truth[row]}")
     assert right == len(called)  # precision
     assert right >= 0.9 * sum(1 for v in truth.values() if v is not None)  # recall
+    # continuous scores rank the candidates: where a row of A's people has several, the
+    # first is that person
+    several = [m for m in found if truth[m.row_id] is not None and len(m.candidates) > 1]
+    first = sum(m.candidates[0].uid == f"R:agency:people:{truth[m.row_id]}" for m in several)
+    assert len(several) >= 20 and first >= 0.95 * len(several), (first, len(several))
+    assert len({c.score for m in found for c in m.candidates}) > 100

@@ -278,6 +278,38 @@ def test_id_noise_is_flagged_and_near_its_rate(
     assert wrong.height / frame.height <= 2 * (rates.id_bad_check + rates.id_misread)
 
 
+# the ID card's fields as each people feed keeps them: name, sex, ethnicity, birth date,
+# address, document type, number (a rail ticket keeps no ethnicity or address)
+CARD = {
+    "hotel": ("xm", "xb", "mz", "csrq", "dz", "zjlx", "zjhm"),
+    "netcafe": ("xm", "xb", "mz", "csrq", "dz", "zjlx", "zjhm"),
+    "rail": ("passenger", "sex", None, "birth_date", None, "cert_type", "cert_no"),
+}
+
+
+@pytest.mark.parametrize("feed", sorted(CARD))
+def test_people_feeds_carry_the_id_card_and_its_noise_is_of_reading_it(
+    world: Path, links: pl.DataFrame, persons: pl.DataFrame, feed: str
+) -> None:
+    name, sex, ethnicity, birth, address, doc_type, _ = CARD[feed]
+    records = _records(world, "bigdata", feed)
+    assert {c for c in CARD[feed] if c} <= set(records.columns)
+    frame = (
+        records.rename({records.columns[0]: "record_id"})
+        .join(links.filter(pl.col("stream") == feed), on="record_id")
+        .filter(~pl.col("malformed"))
+        .join(persons.select("person_id", true_address="address"), on="person_id")
+    )
+    assert frame.height > 100
+    # never a record stripped to a name: every row has what the card says
+    for column in (name, sex, ethnicity, birth, address, doc_type):
+        if column:
+            assert frame[column].null_count() == 0, column
+    if address:
+        moved = frame.filter(pl.col(address) != pl.col("true_address"))
+        assert moved.height > 0 and moved["noise"].str.contains("card_stale").all()
+
+
 def test_fugitive_sightings_point_at_real_big_data_records(
     world: Path, links: pl.DataFrame
 ) -> None:
