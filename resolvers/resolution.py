@@ -164,7 +164,7 @@ def _comparisons(explained: dict[str, Any]) -> list[FieldComparison]:
         FieldComparison(
             field=name,
             level=int(v["level"]),
-            label=str(v["label"]),
+            label=str(v.get("label", "")),  # judgements stored before levels had words
             weight=round(float(v["weight"]), 3),
         )
         for name, v in sorted(fields.items())
