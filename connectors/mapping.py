@@ -17,6 +17,20 @@ them), the column that dates a row (`seen`), whether a row keeps a Record
 (`records`), node key `prefix`es and `const` properties, and relationships that are
 `aggregate`d per (start, end) pair instead of made per row, e.g.
 `aggregate: {count: count, seconds: sum(duration_s), first_at: min(start_time)}`.
+
+A stream's `person:` says where the record's person is, for the graph and for identity
+resolution: each Person property (`name`, `id_number`, `address`, `birth_date`, `sex`,
+`ethnicity`), `phone` and `account`, as one column, a list of columns joined with a space
+(`name: [given_name, surname]`, `address: [street, town, postcode]`) or a map with
+`columns` and, for a date, its `format`; and `identifiers`, the documents the record
+carries, each a column with its type: a type graph_schema's identifiers.yaml declares
+(`type: passport`), a column of document-type codes (`type_column: zjlx`), and for the
+type `other` the `scheme` the numbers belong to. The same `person:` block, with a
+`row_id` column, is the layout of an outside list for `hub match` (`load_layout`).
+
+Mappings beyond the ones the hub ships live in the folder HUB_MAPPINGS_DIR names
+(`--mappings` on the command line): a `<source>.yaml` there with file streams is a file
+source of its own, and any other YAML there is a match layout `hub match` finds by name.
 """
 
 from __future__ import annotations
@@ -91,6 +105,54 @@ class RelationshipMap:
 
 
 @dataclass(frozen=True)
+class Feature:
+    """Where a person feature comes from: one or more columns (joined with a space)."""
+
+    columns: tuple[str, ...]
+    format: str | None = None  # a date's strptime format
+
+
+@dataclass(frozen=True)
+class IdentifierMap:
+    """A document number column and what kind of number it holds."""
+
+    column: str
+    type: str | None = None  # an identifiers.yaml type
+    type_column: str | None = None  # or a column of document-type codes
+    scheme: str | None = None  # for the type `other`
+
+
+@dataclass(frozen=True)
+class PersonLayout:
+    """Where a record's person features are: `features` (name, address, birth_date, sex,
+    ethnicity, phone, account) and `identifiers`."""
+
+    features: dict[str, Feature] = field(default_factory=dict)
+    identifiers: tuple[IdentifierMap, ...] = ()
+
+    def columns(self) -> set[str]:
+        used = {c for f in self.features.values() for c in f.columns}
+        for ident_map in self.identifiers:
+            used.add(ident_map.column)
+            if ident_map.type_column:
+                used.add(ident_map.type_column)
+        return used
+
+
+@dataclass(frozen=True)
+class MatchLayout:
+    """The layout of an outside list for `hub match`: its person and its row id column."""
+
+    person: PersonLayout
+    row_id: str | None = None
+    name: str = ""
+
+
+PERSON_FEATURES = ("name", "address", "birth_date", "sex", "ethnicity", "phone", "account")
+_ID_NUMBER = IdentifierMap("", type="resident_id")
+
+
+@dataclass(frozen=True)
 class StreamMap:
     name: str
     id: str
@@ -110,6 +172,7 @@ class StreamMap:
     records: bool = True  # keep a Record node per row
     changed: str = "reload"  # a file changed after it was loaded: reload or quarantine it
     future_days: int = 1  # how far ahead of today a file's name or rows may be dated
+    identity: PersonLayout = field(default_factory=PersonLayout)  # the person's features
 
     @property
     def is_file_feed(self) -> bool:
@@ -117,7 +180,7 @@ class StreamMap:
 
     def columns(self) -> set[str]:
         used = {self.id, self.cursor, *self.person.values(), *self.required, *self.times}
-        used |= set(self.dates)
+        used |= set(self.dates) | self.identity.columns()
         if self.seen:
             used.add(self.seen)
         for n in self.nodes:
@@ -165,11 +228,14 @@ def _stream(path: Path, gs: GraphSchema, name: str, spec: Any) -> StreamMap:
     if file_feed:
         _check_file_feed(path, name, spec)
         layout = tuple(str(c) for c in spec["columns"])
-    person = dict(spec.get("person") or {})
-    person_props = gs.node("Person").properties
-    for prop in person:
-        if prop not in person_props:
-            raise _fail(path, spec, f"stream {name!r}: Person has no property {prop!r}")
+    raw_person = spec.get("person") or {}
+    identity = person_layout(path, gs, raw_person, f"stream {name!r}: ")
+    # the single columns of Person properties, as the graph's person is written from them
+    person = {
+        prop: str(column)
+        for prop, column in raw_person.items()
+        if prop in gs.node("Person").properties and isinstance(column, str)
+    }
     nodes = []
     for n in spec.get("nodes") or []:
         label = n.get("label")
@@ -241,10 +307,125 @@ def _stream(path: Path, gs: GraphSchema, name: str, spec: Any) -> StreamMap:
         records=bool(spec.get("records", True)),
         changed=str(spec.get("changed", "reload")),
         future_days=int(spec.get("future_days", 1)),
+        identity=identity,
     )
     if file_feed:
         _check_columns(path, spec, stream)
     return stream
+
+
+def person_layout(path: Path, gs: GraphSchema, raw: Any, where: str = "") -> PersonLayout:
+    """A `person:` block: Person properties, phone and account as columns, and the
+    identifiers (see the module docstring). An error names the file, line and key."""
+    if not isinstance(raw, dict):
+        raise _fail(path, raw, f"{where}'person' maps person features to columns")
+    allowed = set(gs.node("Person").properties) - {"uid", "name_pinyin"}
+    allowed |= set(PERSON_FEATURES)
+    features: dict[str, Feature] = {}
+    identifiers: list[IdentifierMap] = []
+    for key, value in raw.items():
+        if key == "identifiers":
+            identifiers += _identifiers(path, gs, raw, value, where)
+        elif key == "id_number":
+            identifiers.append(IdentifierMap(_column(path, raw, key, value, where), "resident_id"))
+        elif key in allowed:
+            features[key] = _feature(path, raw, key, value, where)
+        else:
+            known = ", ".join(sorted(allowed | {"id_number", "identifiers"}))
+            raise _fail(path, raw, f"{where}{key!r} is not a person feature; known: {known}")
+    if "birth_date" in features and features["birth_date"].format is None:
+        features["birth_date"] = Feature(features["birth_date"].columns, "%Y-%m-%d")
+    return PersonLayout(features, tuple(identifiers))
+
+
+def _column(path: Path, where_node: Any, key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise _fail(path, where_node, f"{where}{key!r} must name one column")
+    return value
+
+
+def _feature(path: Path, node: Any, key: str, value: Any, where: str) -> Feature:
+    if isinstance(value, str) and value:
+        return Feature((value,))
+    if isinstance(value, list) and value and all(isinstance(c, str) and c for c in value):
+        return Feature(tuple(value))
+    if isinstance(value, dict):
+        extra = set(value) - {"column", "columns", "format"}
+        if extra:
+            raise _fail(path, node, f"{where}{key}: unknown keys {sorted(extra)}")
+        columns = value.get("columns", value.get("column"))
+        fmt = value.get("format")
+        if fmt is not None and (key != "birth_date" or not isinstance(fmt, str)):
+            raise _fail(path, node, f"{where}{key}: only birth_date takes a format")
+        base = _feature(path, node, key, columns, where)
+        return Feature(base.columns, fmt)
+    raise _fail(path, node, f"{where}{key!r} must be a column, a list of columns or a map")
+
+
+def _identifiers(
+    path: Path, gs: GraphSchema, node: Any, value: Any, where: str
+) -> list[IdentifierMap]:
+    if not isinstance(value, list):
+        raise _fail(path, node, f"{where}'identifiers' is a list of {{column, type}}")
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("column"), str):
+            raise _fail(path, item, f"{where}each identifier needs a 'column'")
+        extra = set(item) - {"column", "type", "type_column", "scheme"}
+        if extra:
+            raise _fail(path, item, f"{where}identifier: unknown keys {sorted(extra)}")
+        type_, type_column = item.get("type"), item.get("type_column")
+        if (type_ is None) == (type_column is None):
+            raise _fail(
+                path, item, f"{where}identifier {item['column']!r}: give 'type' or 'type_column'"
+            )
+        scheme = item.get("scheme")
+        if type_ is not None:
+            if type_ not in gs.identifiers:
+                known = ", ".join(sorted(gs.identifiers))
+                raise _fail(path, item, f"{where}unknown identifier type {type_!r}; known: {known}")
+            if gs.identifiers[type_].scheme and not scheme:
+                raise _fail(path, item, f"{where}identifier type {type_!r} needs a 'scheme'")
+        if scheme is not None and not (isinstance(scheme, str) and scheme.isidentifier()):
+            raise _fail(path, item, f"{where}a scheme is a plain name, not {scheme!r}")
+        out.append(IdentifierMap(item["column"], type_, type_column, scheme))
+    return out
+
+
+def load_layout(path: Path, gs: GraphSchema | None = None) -> MatchLayout:
+    """The layout of an outside list (`hub match --mapping`): a `person:` block as a
+    stream has one, and the `row_id` column that names each row. The older form,
+    `columns:` {name, id_number, birth_date, phone, account, address} with
+    `birth_format`, is read too."""
+    gs = gs or schema()
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except OSError as exc:
+        raise SchemaError(f"{path}: cannot read the layout: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{path.name}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise _fail(path, data, "a layout needs 'person' (or 'columns') and may name 'row_id'")
+    extra = set(data) - {"person", "columns", "birth_format", "row_id"}
+    if extra:
+        raise _fail(path, data, f"unknown keys {sorted(extra)}; a layout has person and row_id")
+    raw = data.get("person")
+    if raw is None and isinstance(data.get("columns"), dict):
+        raw = dict(data["columns"])
+        if "birth_date" in raw:
+            raw["birth_date"] = {
+                "column": raw["birth_date"],
+                "format": str(data.get("birth_format", "%Y-%m-%d")),
+            }
+    if raw is None:
+        raise _fail(path, data, "a layout needs 'person': the person features and their columns")
+    person = person_layout(path, gs, raw)
+    if "name" not in person.features and not person.identifiers:
+        raise _fail(path, data, "a layout must name the column of the name or of an identifier")
+    row_id = data.get("row_id")
+    if row_id is not None and not isinstance(row_id, str):
+        raise _fail(path, data, "'row_id' names one column")
+    return MatchLayout(person, row_id, path.stem)
 
 
 def _check_file_feed(path: Path, name: str, spec: Any) -> None:
@@ -331,6 +512,7 @@ def _check_columns(path: Path, spec: Any, stream: StreamMap) -> None:
                 )
 
     check(spec, [stream.id, *stream.person.values(), *stream.required, *stream.times])
+    check(spec, sorted(stream.identity.columns()))
     check(spec, [*stream.dates, *([stream.seen] if stream.seen else [])])
     raw_nodes = spec.get("nodes") or []
     for raw, n in zip(raw_nodes, stream.nodes, strict=True):

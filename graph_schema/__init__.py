@@ -2,6 +2,7 @@
 
 from graph_schema.model import (
     GraphSchema,
+    IdentifierType,
     NodeType,
     Property,
     RelationshipType,
@@ -13,6 +14,7 @@ from graph_schema.model import (
 
 __all__ = [
     "GraphSchema",
+    "IdentifierType",
     "NodeType",
     "Property",
     "RelationshipType",

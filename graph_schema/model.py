@@ -115,6 +115,18 @@ class RelationshipType:
 
 
 @dataclass(frozen=True)
+class IdentifierType:
+    """A kind of number that identifies a person (identifiers.yaml)."""
+
+    name: str
+    normaliser: str
+    description: str = ""
+    codes: tuple[str, ...] = ()
+    trusted: bool = False  # a valid one is the person's identity, not just evidence
+    scheme: bool = False  # a family of numbers: the mapping names the scheme
+
+
+@dataclass(frozen=True)
 class GraphSchema:
     version: int
     digest: str
@@ -130,6 +142,18 @@ class GraphSchema:
     # The type of every temporal property name (provenance included); a name means
     # one temporal type wherever it is declared.
     temporal: Mapping[str, str] = field(default_factory=dict)
+    identifiers: Mapping[str, IdentifierType] = field(default_factory=dict)
+
+    def identifier(self, name: str) -> IdentifierType:
+        try:
+            return self.identifiers[name]
+        except KeyError:
+            known = sorted(self.identifiers)
+            raise SchemaError(f"unknown identifier type {name!r}; known: {known}") from None
+
+    def identifier_by_code(self, code: str) -> IdentifierType | None:
+        """The identifier type a source's document-type code stands for, if any."""
+        return next((t for t in self.identifiers.values() if code in t.codes), None)
 
     def node(self, label: str) -> NodeType:
         try:
@@ -370,7 +394,7 @@ def load(root: Path = HERE) -> GraphSchema:
     )
     meta = _read(root / "schema.yaml")
     digest = hashlib.sha256()
-    for path in [root / "schema.yaml", *files]:
+    for path in [root / "schema.yaml", root / "identifiers.yaml", *files]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
 
     provenance = _properties(meta.get("provenance", {}), "schema.yaml")
@@ -445,6 +469,7 @@ def load(root: Path = HERE) -> GraphSchema:
                     f"{temporal[prop.name]} elsewhere; give one of them another name"
                 )
 
+    identifiers = _identifier_types(_read(root / "identifiers.yaml"))
     fulltext = meta.get("fulltext", {})
     return GraphSchema(
         version=int(meta["version"]),
@@ -463,9 +488,11 @@ def load(root: Path = HERE) -> GraphSchema:
             ]
             for p in props.values()
             if p.normaliser
-        ),
+        )
+        | {t.normaliser for t in identifiers.values()},
         temporal=temporal,
         scope_property=scope_property,
+        identifiers=identifiers,
     )
 
 
@@ -475,6 +502,33 @@ def _priority(raw: Any) -> tuple[str, ...]:
     if not isinstance(listed, list) or not all(isinstance(s, str) and s for s in listed):
         raise SchemaError("schema.yaml: 'survivorship: {priority: [...]}' must list source names")
     return tuple(listed)
+
+
+def _identifier_types(data: dict[str, Any]) -> dict[str, IdentifierType]:
+    out: dict[str, IdentifierType] = {}
+    codes: dict[str, str] = {}
+    for name, spec in data.items():
+        where = f"identifiers.yaml: {name}"
+        _identifier(name, "identifiers.yaml")
+        spec = dict(spec or {})
+        unknown = set(spec) - {"description", "normaliser", "codes", "trusted", "scheme"}
+        if unknown:
+            raise SchemaError(f"{where}: unknown fields {sorted(unknown)}")
+        if not isinstance(spec.get("normaliser"), str):
+            raise SchemaError(f"{where}: needs a normaliser")
+        listed = tuple(str(c) for c in spec.get("codes") or ())
+        for code in listed:
+            if codes.setdefault(code, name) != name:
+                raise SchemaError(f"{where}: code {code!r} is already {codes[code]}'s")
+        out[name] = IdentifierType(
+            name,
+            spec["normaliser"],
+            str(spec.get("description", "")),
+            listed,
+            bool(spec.get("trusted", False)),
+            bool(spec.get("scheme", False)),
+        )
+    return out
 
 
 @cache

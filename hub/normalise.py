@@ -24,6 +24,13 @@ plate
     A mainland plate in upper case without separators: ``豫P12345`` (regular),
     ``豫PD12345`` (new-energy), ``豫P1234学`` / ``警`` / ``挂`` (coach, police,
     trailer: the suffix takes the last serial place).
+document
+    The number of an identity document other than a resident ID card (a passport,
+    a Hong Kong/Macao or Taiwan travel permit, a driving licence, a foreign or
+    national-insurance number): full-width forms made ASCII, upper case, without the
+    spaces, hyphens, dots, slashes and brackets sources write inside it (a check
+    character in brackets, "A123456(7)", is kept as a character); 4 to 24 letters and
+    digits, at least one of them a digit.
 person_name
     Trimmed, inner whitespace collapsed to one space, no spaces between Han
     characters or around the ``·`` that separates the parts of minority and
@@ -59,6 +66,7 @@ __all__ = [
     "Result",
     "Valid",
     "bank_card",
+    "document",
     "normalise",
     "person_name",
     "phone",
@@ -286,6 +294,24 @@ def _is_latin(ch: str) -> bool:
     return unicodedata.name(ch, "").startswith("LATIN ")
 
 
+# -- other identity documents ---------------------------------------------------
+
+_DOCUMENT_SEPARATORS = str.maketrans("", "", " -./()\t")
+
+
+def document(raw: str) -> Result:
+    number = raw.translate(_FULLWIDTH).translate(_DOCUMENT_SEPARATORS).upper()
+    if not number:
+        return Invalid(raw, _EMPTY)
+    if not number.isascii() or not number.isalnum():
+        return Invalid(raw, "must be letters and digits")
+    if not 4 <= len(number) <= 24:
+        return Invalid(raw, f"has {len(number)} characters, expected 4 to 24")
+    if not any(ch.isdigit() for ch in number):
+        return Invalid(raw, "has no digit")
+    return Valid(number)
+
+
 # -- dispatch -----------------------------------------------------------------
 
 NORMALISERS: Mapping[str, Callable[[str], Result]] = MappingProxyType(
@@ -293,6 +319,7 @@ NORMALISERS: Mapping[str, Callable[[str], Result]] = MappingProxyType(
         "resident_id": resident_id,
         "phone": phone,
         "bank_card": bank_card,
+        "document": document,
         "plate": plate,
         "person_name": person_name,
     }

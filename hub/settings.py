@@ -98,18 +98,25 @@ class Settings:
     )
     resolve_merge: float = _var(
         "HUB_RESOLVE_MERGE",
-        -2.5,
-        "Match score (bits, after the prior odds) at or above which two persons are merged.",
+        5.0,
+        "Match weight (bits: log2 of the odds that two records are one person) at or above "
+        "which two persons are merged, if they agree on more than a name and a birth date.",
     )
     resolve_review: float = _var(
         "HUB_RESOLVE_REVIEW",
-        -4.0,
-        "Match score at or above which a pair below the merge score goes to the review queue.",
+        0.0,
+        "Match weight at or above which a pair that is not merged goes to the review queue.",
     )
     resolve_block_cap: int = _var(
         "HUB_RESOLVE_BLOCK_CAP",
         400,
         "Records sharing one blocking key beyond which that key makes no candidate pairs.",
+    )
+    mappings_dir: Path | None = _var(
+        "HUB_MAPPINGS_DIR",
+        None,
+        "Folder of mappings beyond the shipped ones: `<source>.yaml` file sources and "
+        "`hub match` layouts (`--mappings` on the command line).",
     )
     sources_file: Path | None = _var(
         "HUB_SOURCES",

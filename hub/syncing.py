@@ -3,15 +3,15 @@
 1. check that the graph's cursors belong to these sources (the sources file's `origin`):
    cursors saved for another county would make every stream fetch nothing, so another
    origin is refused before anything is written;
-2. split the merges identity resolution made, so that the loader's MERGEs find every
-   relationship where a source put it;
-3. sync each connector's streams from their saved cursors (all of them with `full`); a
+2. sync each connector's streams from their saved cursors (all of them with `full`); a
    source that does not answer fails alone: its failure is kept and the others go on;
-4. derive the scope of everything restricted that changed (`hub.scope`): new records,
+3. derive the scope of everything restricted that changed (`hub.scope`): new records,
    cases that changed hands;
-5. resolve identities again, judging the new records against the graph (a judgement
-   is written with the scope of the records it cites);
-6. evaluate the alert rules, once everything above has committed, so that subscribers
+4. resolve identities, judging the new records against their candidates (a judgement
+   is written with the scope of the records it cites; merges stay: a merged person's
+   relationships are marked with the person they came from, and a sync writing to a
+   merged person writes a person that resolution folds back in);
+5. evaluate the alert rules, once everything above has committed, so that subscribers
    hear of what the sync raised.
 
 The API runs it in the background, one run per source at a time.
@@ -34,7 +34,7 @@ from hub import db, scope
 from hub.errors import ConfigError, StateConflict
 from hub.loader import Loader
 from hub.queries import alerts
-from hub.resolution import apply, run
+from hub.resolution import run
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,6 @@ async def sync(
     database = settings.neo4j_database
     with database_gone("the sync"):
         await asyncio.to_thread(_claim, driver, settings, chosen)
-        await asyncio.to_thread(apply.unapply, driver, database)
         loader = Loader.from_settings(driver, settings)
         reports: list[StreamReport] = []
         for connector in chosen:

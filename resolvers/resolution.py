@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
+from connectors.mapping import Feature, IdentifierMap, MatchLayout, PersonLayout
 from hub import db
 from hub.errors import BadRequest, ResolutionError
 from hub.queries import resolution as queries
@@ -29,7 +30,16 @@ T = TypeVar("T")
 # Outside records one request may match: each costs a comparison against its blocks.
 MAX_ROWS = 100
 FIELDS = ("name", "id_number", "birth_date", "phone", "account", "address")
-IDENTITY = matching.ListMapping(columns={f: f for f in FIELDS}, birth_format="%Y-%m-%d")
+IDENTITY = MatchLayout(
+    PersonLayout(
+        {
+            f: Feature((f,), "%Y-%m-%d" if f == "birth_date" else None)
+            for f in FIELDS
+            if f != "id_number"
+        },
+        (IdentifierMap("id_number", "resident_id"),),
+    )
+)
 
 
 @strawberry.input(description="A person as an outside list gives them; every field optional.")
@@ -46,13 +56,20 @@ class PersonInput:
 class FieldComparison:
     field: str
     level: int = strawberry.field(description="Agreement level: -1 missing, 0 none, higher closer.")
+    label: str = strawberry.field(description="The level in words: same, similar, different, ...")
     weight: float = strawberry.field(description="Its share of the score, in bits.")
 
 
 @strawberry.type(description="A person of the graph who may be the one the input describes.")
 class MatchCandidate:
     person: Person | None
-    score: float = strawberry.field(description="Match weight in bits after the prior odds.")
+    score: float = strawberry.field(
+        description="Match weight in bits: log2 of the odds that the record is this person."
+    )
+    matched: bool = strawberry.field(
+        description="Resolution would merge the two: the weight reaches the merge weight and "
+        "more than a coincidence agrees."
+    )
     comparisons: list[FieldComparison]
 
 
@@ -118,11 +135,17 @@ async def match_persons(info: Info, input: list[PersonInput], first: int = 3) ->
     found = await _in_thread(
         info,
         lambda driver: matching.match_rows(
-            driver, settings.neo4j_database, rows, IDENTITY, top=first, scope=scope
+            driver,
+            settings.neo4j_database,
+            rows,
+            IDENTITY,
+            run.thresholds(settings),
+            top=first,
+            scope=scope,
         ),
     )
     loader = info.context.nodes_by("Person", "uid")
-    people = await loader.load_many([c.uid for row in found for c in row])
+    people = await loader.load_many([c.uid for row in found for c in row.candidates])
     by_uid = {p["uid"]: p for p in people if p is not None}
     return [
         PersonMatch(
@@ -131,9 +154,10 @@ async def match_persons(info: Info, input: list[PersonInput], first: int = 3) ->
                 MatchCandidate(
                     person=Person.from_props(by_uid[c.uid]) if c.uid in by_uid else None,
                     score=c.score,
+                    matched=c.match,
                     comparisons=_comparisons(c.comparisons),
                 )
-                for c in row
+                for c in row.candidates
             ],
         )
         for i, row in enumerate(found)
@@ -143,7 +167,12 @@ async def match_persons(info: Info, input: list[PersonInput], first: int = 3) ->
 def _comparisons(explained: dict[str, Any]) -> list[FieldComparison]:
     fields = explained.get("fields", {})
     return [
-        FieldComparison(field=name, level=int(v["level"]), weight=round(float(v["weight"]), 3))
+        FieldComparison(
+            field=name,
+            level=int(v["level"]),
+            label=str(v.get("label", "")),  # judgements stored before levels had words
+            weight=round(float(v["weight"]), 3),
+        )
         for name, v in sorted(fields.items())
     ]
 

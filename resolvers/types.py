@@ -170,6 +170,7 @@ class Person(Entity):
     id_number: str | None
     birth_date: dt.date | None
     sex: str | None
+    ethnicity: str | None
     address: str | None
 
     phones = follows("HAS_PHONE", "out", "Phone", "Phones the person uses or is registered to.")
@@ -343,6 +344,9 @@ class Record(Entity):
     source_id: str | None
     fetched_at: dt.datetime | None
     raw: str | None = strawberry.field(description="The record as the source sent it (JSON).")
+    field_errors: str | None = strawberry.field(
+        description="Fields identity resolution could not read, one a line; the record is kept."
+    )
     resolved: bool | None = strawberry.field(
         description="Identity resolution has compared it (unset: new since the last run)."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,10 @@ def resolve(
     full: Annotated[
         bool, typer.Option("--full", help="Judge every record again, not just the new ones.")
     ] = False,
+    train: Annotated[
+        bool,
+        typer.Option("--train", help="Train the model again on every record, then judge all."),
+    ] = False,
     explain: Annotated[
         str | None,
         typer.Option("--explain", help="Print the records of this person uid and why."),
@@ -39,12 +44,16 @@ def resolve(
         if explain is not None:
             show_explanation(driver, settings, explain)
             return
-        resolve_with_progress(driver, settings, full=full)
+        resolve_with_progress(driver, settings, full=full or train, train=train)
 
 
-def resolve_with_progress(driver: Driver, settings: Settings, *, full: bool = False) -> run.Report:
+def resolve_with_progress(
+    driver: Driver, settings: Settings, *, full: bool = False, train: bool = False
+) -> run.Report:
     with bars() as progress:
-        report = run.run(driver, settings, full=full, progress=stage_bars(progress))
+        report = run.run(
+            driver, settings, full=full, train_model=train, progress=stage_bars(progress)
+        )
     show_resolution(report)
     return report
 
@@ -70,8 +79,8 @@ def show_resolution(report: run.Report) -> None:
     console.print(
         f"{report.records:,} person records ({report.new_records:,} new), "
         f"{report.candidate_pairs:,} candidate pairs, {report.positive:,} merges judged, "
-        f"{report.review:,} for review; {report.persons:,} persons "
-        f"(merged {report.changes.merged:,}, split {report.changes.split:,})"
+        f"{report.review:,} for review; merged {report.changes.merged:,}, "
+        f"split {report.changes.split:,}" + ("; model trained" if report.trained else "")
     )
 
 
@@ -105,7 +114,10 @@ def show_explanation(driver: Driver, settings: Settings, uid: str) -> None:
             )
         fields = j["comparisons"].get("fields", {})
         for name, part in fields.items():
-            console.print(f"    {name:<8} level {part['level']:>2}  weight {part['weight']:>7}")
+            label = part.get("label", part["level"])
+            console.print(f"    {name:<9} {label!s:<18} weight {part['weight']:>7}")
+        if j["comparisons"].get("why"):
+            console.print(f"    {j['comparisons']['why']}")
 
 
 # What a record's "identity" in `--explain` is.
@@ -126,7 +138,9 @@ def review_list(
     table = Table("left", "right", "score", "fields")
     for j in queue[:limit]:
         fields = j.explanation().get("fields", {})
-        summary = ", ".join(f"{k}={v['level']}" for k, v in fields.items() if v["level"] >= 0)
+        summary = ", ".join(
+            f"{k}: {v.get('label', v['level'])}" for k, v in fields.items() if v["level"] >= 0
+        )
         table.add_row(j.left, j.right, f"{j.score}", summary)
     console.print(table)
     console.print(f"{len(queue):,} pairs in the review queue")
@@ -148,39 +162,82 @@ def review_decide(
     console.print(f"{verdict}: merged {changes.merged}, split {changes.split}")
 
 
+MATCH_HELP = """Best persons of the graph for every row of an outside list, with score and why.
+
+The list is a CSV (UTF-8 or GB18030, as Excel saves it on a Chinese Windows: detected,
+or named with --encoding) or a Parquet file. Its layout (--mapping) is a YAML file, or
+the name of one in the mappings folder (--mappings, HUB_MAPPINGS_DIR), that says which
+columns hold the person:
+
+\b
+    row_id: 序号                       # names each row in the output (default: its number)
+    person:
+      name: 姓名                       # or [given_name, surname]: joined with a space
+      birth_date: {column: 出生日期, format: "%Y%m%d"}
+      sex: 性别                        # 男/女, M/F, 1/2
+      address: [住址, 城市]             # several columns, joined
+      phone: 电话
+      account: 银行卡号
+      identifiers:
+        - {column: 身份证号, type: resident_id}
+        - {column: 证件号码, type_column: 证件类型}    # codes as graph_schema lists them
+        - {column: ni_number, type: other, scheme: ni}
+
+Identifier types: resident_id, passport, hk_macao_permit, taiwan_permit,
+foreign_permanent_id, driving_licence, other (with a scheme). Each output row has the
+list's row id, the candidate's rank, uid, name, match weight in bits, `match` (the
+weight reaches HUB_RESOLVE_MERGE and more than a coincidence agrees, as resolution
+merges), the comparisons, and `notes`: the row's fields that could not be read.
+"""
+
+
 def match(
     file: Annotated[Path, typer.Argument(help="CSV or Parquet list of people.")],
-    mapping: Annotated[Path, typer.Option("--mapping", help="YAML naming the list's columns.")],
+    mapping: Annotated[
+        str, typer.Option("--mapping", help="Layout YAML, or its name in the mappings folder.")
+    ],
     top: Annotated[int, typer.Option(help="Candidates per row.")] = 3,
     out: Annotated[
         Path | None, typer.Option(help="Write the candidates here (CSV); default: print.")
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Encoding of a CSV list (utf-8, gb18030, ...); default: detect."),
+    ] = None,
+    mappings: Annotated[
+        Path | None,
+        typer.Option("--mappings", help="Folder of layouts and feeds (default HUB_MAPPINGS_DIR)."),
+    ] = None,
 ) -> None:
-    """Best persons of the graph for every row of an outside list, with score and why."""
     settings = Settings.from_env()
+    if mappings is not None:
+        settings = replace(settings, mappings_dir=mappings)
+    layout = matching.find_layout(mapping, settings.mappings_dir)
     with connected(settings) as driver:
-        frame, found = matching.match_file(driver, settings.neo4j_database, file, mapping, top)
+        found = matching.match_file(
+            driver, settings.neo4j_database, file, layout, run.thresholds(settings),
+            top=top, encoding=encoding,
+        )  # fmt: skip
+    columns = ["row_id", "rank", "uid", "name", "score", "match", "explanation", "notes"]
     rows = []
-    for i, candidates in enumerate(found):
-        for rank, c in enumerate(candidates, 1):
-            rows.append(
-                {
-                    "row": i,
-                    "rank": rank,
-                    "uid": c.uid,
-                    "name": c.name,
-                    "score": c.score,
-                    "explanation": json.dumps(c.comparisons, ensure_ascii=False),
-                }
-            )
+    for matched in found:
+        notes = "; ".join(matched.notes)
+        for rank, c in enumerate(matched.candidates, 1):
+            why = json.dumps(c.comparisons, ensure_ascii=False)
+            rows.append([matched.row_id, rank, c.uid, c.name, c.score, c.match, why, notes])
+        if not matched.candidates:
+            rows.append([matched.row_id, None, None, None, None, False, None, notes])
     if out is not None:
         import polars as pl
 
-        pl.DataFrame(rows, schema=["row", "rank", "uid", "name", "score", "explanation"],
-                     orient="row" if not rows else None).write_csv(out)  # fmt: skip
-        console.print(f"{len(rows):,} candidates for {frame.height:,} rows written to {out}")
+        frame = pl.DataFrame(rows, schema=columns, orient="row")
+        frame.write_csv(out)
+        console.print(f"{len(rows):,} candidates for {len(found):,} rows written to {out}")
         return
-    table = Table("row", "rank", "uid", "name", "score", "explanation")
+    table = Table(*columns)
     for r in rows:
-        table.add_row(*(str(r[k]) for k in ("row", "rank", "uid", "name", "score", "explanation")))
+        table.add_row(*("" if v is None else str(v) for v in r))
     console.print(table)
+
+
+match.__doc__ = MATCH_HELP

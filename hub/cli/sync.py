@@ -43,7 +43,7 @@ def sync(
     resolve identities and raise alerts. Exit code 0: all loaded; 3: some files or
     sources could not be (named), the rest was loaded."""
     settings = Settings.from_env()
-    chosen = [connectors.build(name, settings) for name in (sources or connectors.names())]
+    chosen = [connectors.build(name, settings) for name in (sources or connectors.names(settings))]
     with connected(settings) as driver:
         migrated(driver, settings)
         done = run_sync(driver, settings, chosen, full=full)

@@ -21,16 +21,24 @@ from hub.access import visible
 
 __all__ = [
     "absorb",
+    "add_blocks",
     "aliases",
+    "blocks",
+    "clear_blocks",
     "delete_automatic",
     "fresh_aliases",
     "heads",
     "judgements",
+    "load_model",
     "mark_resolved",
+    "note_errors",
     "person_records",
     "person_uids",
+    "persons_of",
+    "records_by_id",
     "records_of",
     "release",
+    "store_model",
     "write_judgements",
 ]
 
@@ -48,13 +56,122 @@ def person_records(
     tests = ["r.resolved IS NULL"] * only_new + [visible("r", ["Record"])] * (scope is not None)
     where = f"WHERE {' AND '.join(tests)} " if tests else ""
     records, _, _ = driver.execute_query(
-        "MATCH (r:Record)-[:RECORD_OF]->(:Person) " + where
-        + "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, "
+        "MATCH (r:Record) " + where + "WITH r WHERE EXISTS { (r)-[:RECORD_OF]->(:Person) } "
+        "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, "
         "r.raw AS raw, r.resolved AS resolved",
         scope=scope,
         database_=database,
     )  # fmt: skip
     return records
+
+
+def records_by_id(
+    driver: Driver, database: str | None, ids: list[str], scope: dict[str, Any] | None = None
+) -> list[Any]:
+    """(source, stream, record_id, raw) of the records with these ids (those `scope` may
+    see, when a user asks: `hub.access`)."""
+    where = f"WHERE {visible('r', ['Record'])} " if scope is not None else ""
+    out: list[Any] = []
+    for i in range(0, len(ids), _BATCH):
+        records, _, _ = driver.execute_query(
+            f"UNWIND $ids AS id MATCH (r:Record {{record_id: id}}) {where}"
+            "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, r.raw AS raw",
+            ids=ids[i : i + _BATCH],
+            scope=scope,
+            database_=database,
+        )
+        out += records
+    return out
+
+
+def note_errors(driver: Driver, database: str | None, rows: list[dict[str, Any]]) -> None:
+    """Note on each record (`record_id`, `errors`) the fields that could not be read."""
+    for i in range(0, len(rows), _BATCH):
+        driver.execute_query(
+            "UNWIND $rows AS row MATCH (r:Record {record_id: row.record_id}) "
+            "SET r.field_errors = row.errors",
+            rows=rows[i : i + _BATCH],
+            database_=database,
+        )
+
+
+def add_blocks(driver: Driver, database: str | None, rows: list[dict[str, Any]], cap: int) -> None:
+    """Add each record (`record_id`, `keys`) to its blocking keys. A key keeps its
+    records' ids while it has at most `cap`; past that only its count. Adding a record
+    a key already lists changes nothing."""
+    members: dict[str, list[str]] = {}
+    for row in rows:
+        for key in row["keys"]:
+            members.setdefault(key, []).append(row["record_id"])
+    keyed = [{"key": k, "ids": sorted(set(ids))} for k, ids in sorted(members.items())]
+    for i in range(0, len(keyed), 10 * _BATCH):
+        # one row per key: no row reads what another row of the statement wrote
+        driver.execute_query(
+            "UNWIND $rows AS row MERGE (k:BlockKey {key: row.key}) "
+            "WITH k, [x IN row.ids WHERE k.records IS NULL OR NOT x IN k.records] AS fresh "
+            "WITH k, fresh, coalesce(k.count, 0) + size(fresh) AS n "
+            "SET k.count = n, k.records = CASE WHEN n <= $cap "
+            "THEN coalesce(k.records, []) + fresh ELSE null END",
+            rows=keyed[i : i + 10 * _BATCH],
+            cap=cap,
+            database_=database,
+        )
+
+
+def blocks(driver: Driver, database: str | None, keys: list[str]) -> dict[str, list[str]]:
+    """The records of each key that has at most the cap of them (others make no pairs)."""
+    out: dict[str, list[str]] = {}
+    for i in range(0, len(keys), 10 * _BATCH):
+        records, _, _ = driver.execute_query(
+            "UNWIND $keys AS key MATCH (k:BlockKey {key: key}) WHERE k.records IS NOT NULL "
+            "RETURN collect([k.key, k.records]) AS found",
+            keys=keys[i : i + 10 * _BATCH],
+            database_=database,
+        )
+        out |= {k: list(ids) for k, ids in records[0]["found"]}
+    return out
+
+
+def clear_blocks(driver: Driver, database: str | None) -> None:
+    """Delete every blocking key (a full run writes them all again)."""
+    with driver.session(database=database) as session:  # batches need an implicit one
+        session.run(
+            "MATCH (k:BlockKey) CALL (k) { DELETE k } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()
+
+
+def store_model(
+    driver: Driver, database: str | None, body: str, records: int, summary: str
+) -> None:
+    driver.execute_query(
+        "MERGE (m:ResolutionModel {model_id: 'person'}) "
+        "SET m.json = $body, m.records = $records, m.summary = $summary, "
+        "m.trained_at = datetime()",
+        body=body,
+        records=records,
+        summary=summary,
+        database_=database,
+    )
+
+
+def load_model(driver: Driver, database: str | None) -> str | None:
+    found, _, _ = driver.execute_query(
+        "MATCH (m:ResolutionModel {model_id: 'person'}) RETURN m.json AS body",
+        database_=database,
+    )
+    return found[0]["body"] if found else None
+
+
+def persons_of(driver: Driver, database: str | None, units: list[str]) -> dict[str, dict[str, Any]]:
+    """The person (uid and name) each unit belongs to now, merged or not."""
+    records, _, _ = driver.execute_query(
+        "UNWIND $units AS unit OPTIONAL MATCH (m:MergedPerson {uid: unit}) "
+        "WITH unit, coalesce(m.merged_into, unit) AS head MATCH (p:Person {uid: head}) "
+        "RETURN collect([unit, p.uid, p.name]) AS found",
+        units=units,
+        database_=database,
+    )
+    return {u: {"uid": uid, "name": name} for u, uid, name in records[0]["found"]}
 
 
 def person_uids(driver: Driver, database: str | None) -> list[str]:
@@ -106,10 +223,23 @@ def write_judgements(driver: Driver, database: str | None, rows: list[dict[str, 
         )
 
 
-def delete_automatic(driver: Driver, database: str | None, keep: list[str]) -> None:
-    """Delete the automatic judgements not in `keep` (a full run replaces them all)."""
+def delete_automatic(
+    driver: Driver, database: str | None, keep: list[str], units: list[str] | None = None
+) -> None:
+    """Delete the automatic judgements not in `keep`: every one (a full run replaces
+    them all) or, with `units`, those of these units (a run over new records)."""
+    if units is None:
+        driver.execute_query(
+            "MATCH (j:Judgement) WHERE NOT j.manual AND NOT j.judgement_id IN $keep DELETE j",
+            keep=keep,
+            database_=database,
+        )
+        return
     driver.execute_query(
-        "MATCH (j:Judgement) WHERE NOT j.manual AND NOT j.judgement_id IN $keep DELETE j",
+        "UNWIND $units AS unit CALL (unit) { MATCH (j:Judgement {left: unit}) RETURN j "
+        "UNION MATCH (j:Judgement {right: unit}) RETURN j } "
+        "WITH DISTINCT j WHERE NOT j.manual AND NOT j.judgement_id IN $keep DELETE j",
+        units=units,
         keep=keep,
         database_=database,
     )

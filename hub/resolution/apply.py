@@ -3,10 +3,10 @@
 The canonical id of every unit (``clusters.canonical``) is compared with the merges the
 graph holds (MergedPerson nodes): merges no longer wanted, or wanted into another
 person, are split off first (``queries.resolution.release``), then the missing ones are
-made (``absorb``). A merged person that a later sync wrote again is folded back into
-its merge before anything else (``unapply`` before a sync avoids the need). Splitting
-undoes a merge exactly, so the graph after any sequence of runs is the graph one run
-over the same judgements makes.
+made (``absorb``). A merged person that a later sync wrote again (a new record of
+theirs) is folded back into its merge before anything else. Splitting undoes a merge
+exactly, so the graph after any sequence of runs is the graph one run over the same
+judgements makes.
 """
 
 from __future__ import annotations
@@ -44,12 +44,8 @@ def apply(driver: Driver, database: str | None, canonical: dict[str, str]) -> Ch
 
 
 def unapply(driver: Driver, database: str | None) -> int:
-    """Split every merge, so that a sync writes to the persons its records name.
-
-    A sync writes a record's relationships with MERGE on (person, type, other end); on a
-    merged person that MERGE would also match a relationship moved there from another
-    person and mix the two. `hub sync` therefore splits before it syncs and resolves
-    after, which re-makes every merge the judgements hold."""
+    """Split every merge: the graph as the sources wrote it (tests and benchmarks start
+    from it; a sync keeps the merges)."""
     merged = sorted(q.aliases(driver, database))
     if merged:
         q.release(driver, database, merged)

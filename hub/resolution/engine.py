@@ -1,23 +1,28 @@
 """Resolution of person records, from features to judgements and canonical ids.
 
-No database here: the graph side (``hub.resolution.apply``) reads the records and the
-stored judgements and writes the outcome; the benchmark runs this on a county's files.
+No database here: the graph side (``hub.resolution.run``) reads the records, their
+candidates and the stored judgements and writes the outcome; the benchmark runs this on
+a county's files.
 
-A pair's score is its Fellegi-Sunter weight in bits (``model``) minus log2 of the size of
-the population the records are drawn from (the prior odds that a record belongs to one
-given person), minus log2(1 + k) when k other identified persons score within one bit
-of the pair's partner (the record could be any of them). The population is more than
-the persons the hub has seen: it is estimated from how often identified persons are
-seen once and twice (Chao's estimator, ``population``), so that a name shared with
-one identified person weighs less in a county where most people were never seen. At or
-above ``merge`` the pair gets a positive judgement; at or above ``review`` an unsure
-one, for a person to decide.
+Each candidate pair (``blocking``) is scored by the model (``model``: a match weight in
+bits, the log2 odds that the two records are one person). The decision:
+- merge (a positive judgement) at or above ``merge`` bits, only if the two agree on more
+  than a coincidence can explain: a document, a phone, an account or an address
+  (``model.EVIDENCE``). A name alone is shared by namesakes: such a pair goes to review
+  however high it scores. A name and a birth date merge only when the model finds the
+  two together rare, ``coincidence`` bits above the merge weight (the term frequencies
+  of the name and the date are in the weight): a common name born on a common day goes
+  to review;
+- and only if the record without a trusted identifier has no other identified person
+  within ``rival`` bits of this one: then it could be either, and both go to review;
+- review (an unsure judgement) at or above ``review`` bits.
+A unit's decisions depend only on its own candidate pairs, so judging the pairs of the
+records a run touches (``focus``) gives what judging every pair gives.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,9 +32,9 @@ import polars as pl
 
 from hub.resolution import blocking, clusters
 from hub.resolution.judgements import POSITIVE, RULE, UNSURE, Judgement
-from hub.resolution.model import Model, fit
+from hub.resolution.model import EVIDENCE, Model, Scorer, train
 
-__all__ = ["Outcome", "Thresholds", "population", "resolve", "score_pairs"]
+__all__ = ["Outcome", "Thresholds", "evidence", "judge", "resolve"]
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 
@@ -39,6 +44,8 @@ class Thresholds:
     merge: float
     review: float
     block_cap: int = 400
+    rival: float = 4.0  # bits by which the best identified person must beat the next
+    coincidence: float = 6.0  # bits above `merge` a name and birth date alone must reach
 
 
 @dataclass
@@ -47,78 +54,93 @@ class Outcome:
     canonical: dict[str, str]  # unit -> canonical unit
     model: Model
     candidate_pairs: int = 0
-    scored: list[dict[str, Any]] = field(default_factory=list)
+    scored: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def review(self) -> list[Judgement]:
         return [j for j in self.judgements if j.verdict == UNSURE]
 
 
-def score_pairs(
+def evidence(fields: dict[str, Any], weight: float, thresholds: Thresholds) -> list[str]:
+    """What the two agree on beyond a coincidence: a document, phone, account or address;
+    or a name and birth date the model finds rare enough together."""
+    found = [name for name, labels in EVIDENCE.items() if fields[name]["label"] in labels]
+    if (
+        not found
+        and fields["name"]["label"] in ("same", "same reading")
+        and fields["birth"]["label"] == "same"
+        and weight >= thresholds.merge + thresholds.coincidence
+    ):
+        found = ["name and birth date, rare together"]
+    return found
+
+
+def judge(
     features: pl.DataFrame,
     pairs: pl.DataFrame,
     model: Model,
-    progress: Progress | None = None,
-) -> list[dict[str, Any]]:
-    """Score record pairs; the best pair per unit pair, with its comparisons."""
-    rows = {r["record_id"]: r for r in features.to_dicts()}
+    thresholds: Thresholds,
+    *,
+    at: datetime | None = None,
+) -> tuple[list[Judgement], pl.DataFrame]:
+    """Score the (left, right) record pairs and judge each pair of units: the best-scored
+    pair of their records decides. Returns the judgements and the scored pairs."""
+    when = at or datetime.now(UTC)
+    scored = Scorer(model).score(features, pairs)
+    unit = dict(features.select("record_id", "unit").iter_rows())
     best: dict[tuple[str, str], dict[str, Any]] = {}
-    total = pairs.height
-    for i, (left, right) in enumerate(pairs.iter_rows()):
-        x, y = rows[left], rows[right]
-        score, levels, parts = model.score(x, y)
-        a, b = sorted((x["unit"], y["unit"]))
-        key = (a, b)
-        if key not in best or score > best[key]["score"]:
-            best[key] = {
-                "left": a,
-                "right": b,
-                "score": score,
-                "records": sorted((left, right)),
-                "levels": levels,
-                "weights": parts,
+    for row in scored.iter_rows(named=True):
+        a, b = sorted((unit[row["left"]], unit[row["right"]]))
+        if (a, b) not in best or row["weight"] > best[(a, b)]["weight"]:
+            best[(a, b)] = row
+    # the identified persons each record without identifier could be
+    could_be: dict[str, list[tuple[float, str]]] = {}
+    for (a, b), row in best.items():
+        for me, other in ((a, b), (b, a)):
+            if me.startswith("R:") and other.startswith("P") and row["weight"] >= thresholds.merge:
+                could_be.setdefault(me, []).append((row["weight"], other))
+    made = []
+    for (a, b), row in sorted(best.items()):
+        weight = row["weight"]
+        if weight < thresholds.review:
+            continue
+        fields = json.loads(row["fields"])
+        agreed = evidence(fields, weight, thresholds)
+        rivals = sorted(
+            {
+                other
+                for me, them in ((a, b), (b, a))
+                for w, other in could_be.get(me, [])
+                if other != them and w >= weight - thresholds.rival
             }
-        if progress and i % 20_000 == 0:
-            progress("compare", i, total)
-    if progress:
-        progress("compare", total, total)
-    return list(best.values())
-
-
-def population(features: pl.DataFrame) -> float:
-    """Chao1 estimate of how many people the records are drawn from: the persons seen,
-    plus f1^2 / (2 f2) unseen ones, f1 and f2 the persons seen in one and in two records
-    (counted over identified persons, bias-corrected form)."""
-    seen = (
-        features.filter(pl.col("unit").str.starts_with("P"))
-        .group_by("unit")
-        .len()
-        .get_column("len")
-    )
-    f1 = int((seen == 1).sum())
-    f2 = int((seen == 2).sum())
-    return seen.len() + f1 * (f1 - 1) / (2 * (f2 + 1))
-
-
-def _adjusted(scored: list[dict[str, Any]], people: float) -> None:
-    """Set each pair's `adjusted` score: prior odds and competing identified persons."""
-    prior = math.log2(max(people, 2.0))
-    by_unit: dict[str, list[tuple[float, str]]] = {}
-    for s in scored:
-        for me, other in ((s["left"], s["right"]), (s["right"], s["left"])):
-            if me.startswith("R:") and other.startswith("P"):
-                by_unit.setdefault(me, []).append((s["score"], other))
-    for s in scored:
-        penalty = 0.0
-        for me, other in ((s["left"], s["right"]), (s["right"], s["left"])):
-            if not me.startswith("R:"):
-                continue
-            rivals = sum(
-                1 for sc, o in by_unit.get(me, []) if o != other and sc >= s["score"] - 1.0
+        )
+        if weight >= thresholds.merge and agreed and not rivals:
+            verdict, why = POSITIVE, f"agree on {', '.join(agreed)}"
+        elif weight >= thresholds.merge and not agreed:
+            verdict, why = UNSURE, "nothing but the name, birth date, sex or ethnicity agrees"
+        elif weight >= thresholds.merge:
+            verdict, why = UNSURE, f"as likely {', '.join(rivals)}"
+        else:
+            verdict, why = UNSURE, "below the merge weight"
+        explain = {
+            "records": sorted((row["left"], row["right"])),
+            "fields": fields,
+            "weight": round(weight, 2),
+            "prior": round(model.prior, 2),
+            "why": why,
+        }
+        made.append(
+            Judgement.of(
+                a,
+                b,
+                verdict=verdict,
+                by=RULE,
+                at=when,
+                score=round(weight, 3),
+                comparisons=json.dumps(explain, ensure_ascii=False, sort_keys=True),
             )
-            penalty = max(penalty, math.log2(1 + rivals))
-        s["adjusted"] = s["score"] - prior - penalty
-        s["penalty"] = penalty
+        )
+    return made, scored
 
 
 def resolve(
@@ -126,7 +148,8 @@ def resolve(
     thresholds: Thresholds,
     *,
     stored: Iterable[Judgement] = (),
-    new: set[str] | None = None,
+    focus: set[str] | None = None,
+    pairs: pl.DataFrame | None = None,
     model: Model | None = None,
     at: datetime | None = None,
     progress: Progress | None = None,
@@ -134,54 +157,24 @@ def resolve(
     """Judge the records' candidate pairs and derive every unit's canonical id.
 
     `stored` are the judgements already made: manual ones always stand; automatic ones
-    are replaced by this run's. With `new` (record ids), only the candidate pairs of the
-    persons with a new record, of the pairs judged before, and of the records without
-    identifier these reach are scored (incremental); without, every candidate pair is.
-    Both fit the weights on every record, so both judge a pair alike."""
-    when = at or datetime.now(UTC)
-    model = model or fit(features)
-    prof = blocking.profiles(features)
-    pairs = blocking.candidate_pairs(prof, thresholds.block_cap)
-    if new is not None:
-        fresh = set(features.filter(pl.col("record_id").is_in(sorted(new)))["unit"].to_list())
-        judged = {u for j in stored if not j.manual for u in (j.left, j.right)}
-        pairs = blocking.touching(pairs, fresh | judged)
-    pairs = pairs.select("left", "right")
-    scored = score_pairs(prof, pairs, model, progress)
-    _adjusted(scored, population(features))
-    made = []
-    for s in scored:
-        verdict = (
-            POSITIVE
-            if s["adjusted"] >= thresholds.merge
-            else UNSURE
-            if s["adjusted"] >= thresholds.review
-            else None
-        )
-        if verdict is None:
-            continue
-        explain = {
-            "records": s["records"],
-            "fields": {
-                f: {"level": s["levels"][f], "weight": s["weights"][f]} for f in s["levels"]
-            },
-            "weight": round(s["score"], 2),
-            "rivals_penalty": round(s["penalty"], 2),
-        }
-        made.append(
-            Judgement.of(
-                s["left"],
-                s["right"],
-                verdict=verdict,
-                by=RULE,
-                at=when,
-                score=round(s["adjusted"], 3),
-                comparisons=json.dumps(explain, ensure_ascii=False, sort_keys=True),
-            )
-        )
+    of the units judged now are replaced by this run's. With `focus` (units), only the
+    pairs of those units are judged, and `features` must hold their candidates; `pairs`
+    gives the candidate pairs instead of finding them among `features`. Without a
+    `model`, one is trained on `features`."""
+    say = progress or (lambda stage, done, total: None)
+    if model is None:
+        say("train", 0, 1)
+        model = train(features)
+        say("train", 1, 1)
+    if pairs is None:
+        pairs = blocking.candidate_pairs(features, thresholds.block_cap, focus)
+    say("compare", 0, pairs.height)
+    made, scored = judge(features, pairs, model, thresholds, at=at)
+    say("compare", pairs.height, pairs.height)
     kept = {j.id: j for j in stored if j.manual}
     for j in made:
-        if j.id not in kept or not kept[j.id].manual:
+        if j.id not in kept:
             kept[j.id] = j
-    canonical = clusters.canonical(features.get_column("unit").unique().to_list(), kept.values())
+    units = features.get_column("unit").unique().to_list()
+    canonical = clusters.canonical(units, kept.values())
     return Outcome(made, canonical, model, pairs.height, scored)

@@ -1,195 +1,291 @@
 """Matching an outside list of people (a seized ledger, another agency's list) against
 the persons of the graph.
 
-A mapping YAML names the list's columns:
+The list's layout names its columns the way a stream's `person:` block does
+(``connectors.mapping.load_layout``), for example:
 
-    columns:              # person feature -> column of the list; all optional but name
-      name: 姓名
-      id_number: 身份证号
-      birth_date: 出生日期
+    row_id: 序号                    # the column that names a row (default: its number)
+    person:
+      name: 姓名                    # or several columns: [given_name, surname]
+      birth_date: {column: 出生日期, format: "%Y/%m/%d"}
+      sex: 性别
+      address: [街道, 城市]
       phone: 电话
       account: 银行卡号
-      address: 住址
-    birth_format: "%Y-%m-%d"   # how birth_date is written (default ISO)
-    row_id: 序号               # column that names a row (default: its number)
+      identifiers:
+        - {column: 身份证号, type: resident_id}
+        - {column: 护照号, type: passport}
+        - {column: ni_number, type: other, scheme: ni}
 
-Each row is compared with the graph's person records that share a blocking key with it,
-with the same comparisons and weights as resolution; the best persons come back with
-their score and the comparisons that made it.
+Each row's blocking keys are looked up among the graph's (``BlockKey``), so only the
+records that share one are read; they are scored with the graph's trained model, the
+same comparisons and weights as resolution. The best persons come back with their match
+weight, whether it reaches the hub's merge weight, and the comparisons that made it; a
+field of a row that could not be read is named in the row's `notes`.
 """
 
 from __future__ import annotations
 
-import math
+import csv
+import io
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 from neo4j import Driver
 
-from hub.errors import ResolutionError
+from connectors.mapping import MatchLayout, load_layout
+from hub.errors import HubError, ResolutionError
 from hub.queries import resolution as q
-from hub.resolution import blocking, records
-from hub.resolution.model import Model, fit
+from hub.resolution import blocking, engine, records
+from hub.resolution.engine import Thresholds
+from hub.resolution.model import Model, Scorer
 
 __all__ = [
+    "ENCODINGS",
     "Candidate",
-    "ListMapping",
+    "Matched",
     "candidates",
-    "load_mapping",
+    "find_layout",
     "match_file",
     "match_rows",
     "read_list",
 ]
 
-FEATURE_COLUMNS = ("name", "id_number", "birth_date", "phone", "account", "address")
-
-
-@dataclass(frozen=True)
-class ListMapping:
-    columns: dict[str, str]
-    birth_format: str = "%Y-%m-%d"
-    row_id: str | None = None
+ENCODINGS = ("utf-8", "gb18030")
 
 
 @dataclass(frozen=True)
 class Candidate:
     uid: str
     name: str | None
-    score: float
+    score: float  # match weight in bits
+    match: bool  # at or above the merge weight, with more than a coincidence agreeing
     comparisons: dict[str, Any] = field(default_factory=dict)
 
 
-def load_mapping(path: Path) -> ListMapping:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ResolutionError(f"{path}: cannot read the mapping: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
-        raise ResolutionError(f"{path}: a mapping needs 'columns', a map of feature to column")
-    columns = {str(k): str(v) for k, v in data["columns"].items()}
-    unknown = sorted(set(columns) - set(FEATURE_COLUMNS))
-    if unknown:
-        known = ", ".join(FEATURE_COLUMNS)
-        raise ResolutionError(f"{path}: unknown features {unknown}; known: {known}")
-    if "name" not in columns:
-        raise ResolutionError(f"{path}: the mapping must name the column of the name")
-    return ListMapping(columns, str(data.get("birth_format", "%Y-%m-%d")), data.get("row_id"))
+@dataclass(frozen=True)
+class Matched:
+    """One row of the list: its id, its best candidates, the fields that could not be
+    read."""
+
+    row_id: str
+    candidates: list[Candidate]
+    notes: list[str]
 
 
-def read_list(path: Path) -> pl.DataFrame:
+def find_layout(name: str, mappings_dir: Path | None) -> Path:
+    """A layout's file: `name` itself if it is a file, else `<name>.yaml` in the
+    mappings folder (HUB_MAPPINGS_DIR or --mappings)."""
+    given = Path(name)
+    if given.is_file():
+        return given
+    if mappings_dir is not None:
+        for suffix in (".yaml", ".yml", ""):
+            found = mappings_dir / f"{name}{suffix}"
+            if found.is_file():
+                return found
+    where = f" or in {mappings_dir}" if mappings_dir else " (no HUB_MAPPINGS_DIR set)"
+    raise ResolutionError(f"no layout {name!r}: not a file{where}")
+
+
+def _decode(path: Path, data: bytes, encoding: str | None) -> str:
+    if encoding is not None:
+        try:
+            return data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise ResolutionError(f"{path}: cannot be read as {encoding}: {exc}") from None
     try:
-        if path.suffix.lower() == ".parquet":
-            return pl.read_parquet(path)
-        if path.suffix.lower() == ".csv":
-            return pl.read_csv(path, infer_schema=False)
-    except (OSError, pl.exceptions.PolarsError) as exc:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ResolutionError(
+            f"{path}: neither UTF-8 nor GB18030; name the encoding with --encoding"
+        ) from None
+
+
+def read_list(path: Path, encoding: str | None = None) -> pl.DataFrame:
+    """A CSV (UTF-8 or GB18030, as Excel saves it on a Chinese Windows; detected unless
+    `encoding` is given) or Parquet list, every column as text."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pl.read_parquet(path)
+            return frame.with_columns(pl.all().cast(pl.String))
+        if suffix in (".csv", ".txt"):
+            text = _decode(path, path.read_bytes(), encoding)
+            rows = list(csv.reader(io.StringIO(text)))
+            if not rows:
+                raise ResolutionError(f"{path}: the list is empty")
+            header, body = rows[0], rows[1:]
+            width = len(header)
+            short = next((i for i, r in enumerate(body, 2) if len(r) not in (width, 0)), None)
+            if short is not None:
+                raise ResolutionError(
+                    f"{path}: line {short} has {len(body[short - 2])} fields, the header {width}"
+                )
+            return pl.DataFrame(
+                [r for r in body if r], schema={h: pl.String for h in header}, orient="row"
+            )
+    except OSError as exc:
+        raise ResolutionError(f"{path}: cannot read the list: {exc.strerror}") from None
+    except (pl.exceptions.PolarsError, csv.Error) as exc:
         raise ResolutionError(f"{path}: cannot read the list: {exc}") from None
     raise ResolutionError(f"{path}: expected a .csv or .parquet file")
 
 
-def _row_features(i: int, row: dict[str, Any], mapping: ListMapping) -> dict[str, Any]:
-    cols = mapping.columns
-    value = {k: row.get(c) for k, c in cols.items()}
-    birth = value.get("birth_date")
-    if birth not in (None, ""):
-        try:
-            value["birth_date"] = (
-                datetime.strptime(str(birth), mapping.birth_format).date().isoformat()
-            )
-        except ValueError:
-            value["birth_date"] = None
-    value["phone"] = value.get("phone")
-    value["account"] = value.get("account")
-    return records.features_of(f"list:{i}", value)
+def _row_features(row_id: str, row: dict[str, Any], layout: MatchLayout) -> dict[str, Any]:
+    return records.features_of(f"list:{row_id}", records.extract(layout.person, row))
 
 
-def _graph(
-    driver: Driver, database: str | None, scope: dict[str, Any] | None = None
-) -> tuple[pl.DataFrame, dict[str, str]]:
-    rows = q.person_records(driver, database, scope=scope)
+def _graph_candidates(
+    driver: Driver,
+    database: str | None,
+    outside: pl.DataFrame,
+    scope: dict[str, Any] | None = None,
+) -> tuple[pl.DataFrame, dict[str, list[str]], dict[str, dict[str, Any]]]:
+    """The graph's records that share a blocking key with a row, and the blocks (only
+    the records `scope` may see, when a user asks: `hub.access`)."""
+    keys = sorted({k for r in outside.iter_rows(named=True) for k in blocking.keys_of(r)})
+    blocks = narrowed(outside, q.blocks(driver, database, keys))
+    ids = sorted({i for members in blocks.values() for i in members})
+    rows = q.records_by_id(driver, database, ids, scope)
     feats = records.features((r["source"], r["stream"], r["record_id"], r["raw"]) for r in rows)
-    return feats, q.aliases(driver, database)
+    units = sorted(set(feats.get_column("unit").to_list()))
+    return feats, blocks, q.persons_of(driver, database, units)
+
+
+# A name shared by more records than this is looked up for a row only when nothing else
+# of the row is: a common name's block grows with the graph, and a row with a birth
+# date, an address, a number or a phone finds its person through those. So the work of
+# a row stays about the same however large the graph.
+NAME_BLOCK = 50
+
+
+def row_keys(row: dict[str, Any], blocks: dict[str, list[str]]) -> list[str]:
+    """The keys of a row that find its candidates: a large name block only for a row
+    with no other block."""
+    mine = [k for k in blocking.keys_of(row) if k in blocks]
+    others = any(not k.startswith("n:") for k in mine)
+    return [k for k in mine if not (k.startswith("n:") and len(blocks[k]) > NAME_BLOCK and others)]
+
+
+def narrowed(outside: pl.DataFrame, blocks: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The blocks the rows use (``row_keys``)."""
+    return {k: blocks[k] for row in outside.iter_rows(named=True) for k in row_keys(row, blocks)}
 
 
 def match_rows(
     driver: Driver,
     database: str | None,
     rows: list[dict[str, Any]],
-    mapping: ListMapping,
+    layout: MatchLayout,
+    thresholds: Thresholds,
     *,
     top: int = 3,
-    block_cap: int = 400,
     scope: dict[str, Any] | None = None,
-) -> list[list[Candidate]]:
+) -> list[Matched]:
     """The best `top` persons of the graph for every row, best first; judged only on the
     records `scope` may see, when a user asks (`hub.access`)."""
-    feats, alias = _graph(driver, database, scope)
-    return candidates(feats, alias, rows, mapping, top=top, block_cap=block_cap)
+    body = q.load_model(driver, database)
+    if body is None:
+        raise ResolutionError("the graph has no trained model yet: run `hub resolve` first")
+    outside, ids = _outside(rows, layout)
+    feats, blocks, persons = _graph_candidates(driver, database, outside, scope)
+    return candidates(
+        Model.from_json(body), feats, blocks, persons, outside, ids, thresholds, top=top
+    )
+
+
+def _outside(rows: list[dict[str, Any]], layout: MatchLayout) -> tuple[pl.DataFrame, list[str]]:
+    ids = [
+        str(row.get(layout.row_id) or i + 1) if layout.row_id else str(i + 1)
+        for i, row in enumerate(rows)
+    ]
+    feats = pl.DataFrame(
+        [_row_features(i, row, layout) for i, row in zip(ids, rows, strict=True)],
+        schema=records.FEATURES,
+    )
+    return feats, ids
 
 
 def candidates(
+    model: Model,
     feats: pl.DataFrame,
-    alias: dict[str, str],
-    rows: list[dict[str, Any]],
-    mapping: ListMapping,
+    blocks: dict[str, list[str]],
+    persons: dict[str, dict[str, Any]],
+    outside: pl.DataFrame,
+    ids: list[str],
+    thresholds: Thresholds,
     *,
     top: int = 3,
-    block_cap: int = 400,
-    model: Model | None = None,
-) -> list[list[Candidate]]:
-    """The best `top` persons for every row among the person records `feats` (merged
-    persons named through `alias`), best first; no database."""
-    model = model or fit(feats)
-    outside = pl.DataFrame(
-        [_row_features(i, row, mapping) for i, row in enumerate(rows)], schema=records.FEATURES
-    )
-    prof = blocking.profiles(feats)
-    keys = blocking.keys(prof)
-    sizes = keys.group_by("key").len().filter(pl.col("len") <= block_cap)
-    mine = blocking.keys(outside)
-    pairs = (
-        mine.join(keys.join(sizes, on="key").drop("len"), on="key", suffix="_g")
-        .select(left="record_id", right="record_id_g")
-        .unique()
-        .sort("left", "right")
-    )
-    graph_rows = {r["record_id"]: r for r in prof.to_dicts()}
-    out_rows = {r["record_id"]: r for r in outside.to_dicts()}
-    identified = feats.filter(pl.col("unit").str.starts_with("P"))["unit"].n_unique()
-    prior = math.log2(max(2, identified))
+    scope: dict[str, Any] | None = None,
+) -> list[Matched]:
+    """The best `top` persons for every outside row among the graph records `feats`
+    (those of `blocks`, the graph's blocks of the rows' keys), `persons` naming the
+    person each record's unit belongs to (uid and name); no database."""
+    graph_rows = {r["record_id"]: r for r in feats.iter_rows(named=True)}
+    pairs = []
+    for row in outside.iter_rows(named=True):
+        shared = {i for k in row_keys(row, blocks) for i in blocks[k]}
+        pairs += [(row["record_id"], g) for g in sorted(shared) if g in graph_rows]
+    frame = pl.DataFrame(pairs, schema={"left": pl.String, "right": pl.String}, orient="row")
+    both = pl.concat([outside, feats]).unique("record_id", keep="first")
+    scored = Scorer(model).score(both, frame)
     best: dict[str, dict[str, Candidate]] = {}
-    for left, right in pairs.iter_rows():
-        x, y = out_rows[left], graph_rows[right]
-        score, levels, parts = model.score(x, y)
-        uid = alias.get(y["unit"], y["unit"])
-        found = best.setdefault(left, {})
-        adjusted = round(score - prior, 3)
-        if uid not in found or adjusted > found[uid].score:
+    for s in scored.iter_rows(named=True):
+        mine, theirs = (s["left"], s["right"]) if s["left"].startswith("list:") else (
+            s["right"], s["left"])  # fmt: skip
+        if theirs.startswith("list:"):
+            continue
+        unit = graph_rows[theirs]["unit"]
+        person = persons.get(unit, {"uid": unit, "name": graph_rows[theirs]["name"]})
+        fields = json.loads(s["fields"])
+        weight = round(s["weight"], 3)
+        evidence = bool(engine.evidence(fields, weight, thresholds))
+        found = best.setdefault(mine, {})
+        uid = person["uid"]
+        if uid not in found or weight > found[uid].score:
             found[uid] = Candidate(
                 uid,
-                y["name"],
-                adjusted,
-                {
-                    "record": right,
-                    "fields": {f: {"level": levels[f], "weight": parts[f]} for f in levels},
-                },
+                person.get("name"),
+                weight,
+                weight >= thresholds.merge and evidence,
+                {"record": theirs, "fields": fields},
             )
-    return [
-        sorted(best.get(f"list:{i}", {}).values(), key=lambda c: (-c.score, c.uid))[:top]
-        for i in range(len(rows))
-    ]
+    out = []
+    for row_id, row in zip(ids, outside.iter_rows(named=True), strict=True):
+        ranked = sorted(best.get(row["record_id"], {}).values(), key=lambda c: (-c.score, c.uid))
+        out.append(Matched(row_id, ranked[:top], list(row["errors"])))
+    return out
 
 
 def match_file(
-    driver: Driver, database: str | None, path: Path, mapping_path: Path, top: int = 3
-) -> tuple[pl.DataFrame, list[list[Candidate]]]:
-    mapping = load_mapping(mapping_path)
-    frame = read_list(path)
-    missing = sorted(set(mapping.columns.values()) - set(frame.columns))
+    driver: Driver,
+    database: str | None,
+    path: Path,
+    layout_path: Path,
+    thresholds: Thresholds,
+    *,
+    top: int = 3,
+    encoding: str | None = None,
+) -> list[Matched]:
+    try:
+        layout = load_layout(layout_path)
+    except HubError as exc:
+        raise ResolutionError(str(exc)) from None
+    frame = read_list(path, encoding)
+    missing = sorted(layout.person.columns() - set(frame.columns))
+    if layout.row_id and layout.row_id not in frame.columns:
+        missing.append(layout.row_id)
     if missing:
-        raise ResolutionError(f"{path}: the mapping names columns the list lacks: {missing}")
-    return frame, match_rows(driver, database, frame.to_dicts(), mapping, top=top)
+        raise ResolutionError(
+            f"{path}: the layout {layout_path.name} names columns the list lacks: "
+            f"{', '.join(missing)} (the list has: {', '.join(frame.columns)})"
+        )
+    return match_rows(driver, database, frame.to_dicts(), layout, thresholds, top=top)

@@ -1,19 +1,27 @@
 """What a person record says about its person, as comparable features.
 
-A record is read back from its raw JSON through its stream's mapping (the columns of the
-person's name, ID number and address, the phone and account its person relationships
-point to, and a date column named for a birth date), so that features are the same
-whether the records come from the graph or straight from a generated county's files.
+A record is read back from its raw JSON through its stream's `person:` layout
+(``connectors.mapping.PersonLayout``: the columns of the name, birth date, sex,
+ethnicity, address, phones, accounts and identity documents), so that features are the
+same whether the records come from the graph, straight from a generated county's files,
+or from an outside list (``hub.resolution.match``).
 
 The record's *unit* is its deterministic identity: ``P<id number>`` for a valid resident
-ID number, else ``R:<record id>`` (``connectors.transform.person_uid``). An ID number
-that fails its check digit is not an identifier, but its first 17 characters (region,
-birth date, sequence, sex) are kept as a comparable fragment.
+ID number (the one trusted identifier type, graph_schema's identifiers.yaml), else
+``R:<record id>`` (``connectors.transform.person_uid``). Every document, valid or not,
+is also a feature: ``<type>:<number>`` (``other/<scheme>:<number>`` for a scheme), so
+a resident ID number with a misread digit is still compared, one character off.
+
+A field that cannot be read (a date that is not one, a document number its type
+refuses, an unknown document-type code) is left out and named in the record's
+`errors`; the rest of the record is used.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cache, lru_cache
@@ -23,26 +31,36 @@ from typing import Any
 import polars as pl
 from pypinyin import Style, pinyin
 
-from connectors import mapping as mappings
-from connectors.mapping import PERSON, StreamMap
+from connectors.mapping import PERSON, IdentifierMap, PersonLayout, StreamMap
 from connectors.transform import person_uid
 from graph_schema import schema
 from hub import normalise
 
-__all__ = ["FEATURES", "features", "features_of", "person_streams", "readings", "record_features"]
+__all__ = [
+    "FEATURES",
+    "extract",
+    "features",
+    "features_of",
+    "person_streams",
+    "readings",
+    "record_features",
+]
 
 FEATURES: dict[str, pl.DataType] = {
     "record_id": pl.String(),
     "unit": pl.String(),
     "name": pl.String(),
-    "pinyin": pl.String(),
+    "name_key": pl.String(),  # the name's first reading: pinyin, or a Latin name's letters
     "readings": pl.List(pl.String()),
-    "birth": pl.String(),
-    "sex": pl.String(),
-    "id17": pl.String(),
-    "address": pl.String(),
+    "birth": pl.String(),  # ISO date
+    "sex": pl.String(),  # M or F
+    "ethnicity": pl.String(),
+    "doc": pl.String(),  # the first document, "<type>:<number>"
+    "docs": pl.List(pl.String()),
+    "address": pl.String(),  # compared form: lower case, no spaces or punctuation
     "phones": pl.List(pl.String()),
     "accounts": pl.List(pl.String()),
+    "errors": pl.List(pl.String()),
 }
 _MAX_READINGS = 8
 # normaliser of the key of the nodes a person's phone and account relationships reach
@@ -50,36 +68,43 @@ _KIND = {
     label: schema().node(label).properties[schema().node(label).key].normaliser or ""
     for label in ("Phone", "BankAccount")
 }
+_SEX = {
+    "m": "M", "male": "M", "man": "M", "男": "M", "男性": "M", "1": "M",
+    "f": "F", "female": "F", "woman": "F", "女": "F", "女性": "F", "2": "F",
+}  # fmt: skip
+_NOT_ADDRESS = re.compile(r"[\W_]+")
 
 
 @cache
 def person_streams() -> dict[tuple[str, str], StreamMap]:
     """Every stream whose records describe a person, by (source, stream)."""
-    from connectors import FILES, HTTP
+    import connectors
+    from hub.settings import Settings
 
     found = {}
-    for kind in [*HTTP.values(), *FILES.values()]:
-        spec = mappings.load(mappings.HERE / kind.mapping_file)
+    for source, spec in connectors.source_maps(Settings.from_env()).items():
         for stream in spec.streams.values():
-            if stream.person:
-                found[(kind.name, stream.name)] = stream
+            if stream.person or stream.identity.features or stream.identity.identifiers:
+                found[(source, stream.name)] = stream
     return found
 
 
 @cache
 def readings(name: str) -> tuple[str, ...]:
     """The pinyin readings of a Chinese name, polyphonic characters included (at most
-    a few combinations), or the lower-cased letters of a Latin name."""
+    a few combinations); for a Latin name its letters, and its words in sorted order
+    (a family name written first or last)."""
     if not name:
         return ()
     if all(ch.isascii() for ch in name):
-        return ("".join(ch for ch in name.lower() if ch.isalpha()),)
+        words = ["".join(ch for ch in w.lower() if ch.isalpha()) for w in re.split(r"[\s·]+", name)]
+        words = [w for w in words if w]
+        return tuple(dict.fromkeys(["".join(words), "".join(sorted(words))]))
+    letters = [c for c in name if c.isalpha()]
     per_char = [
         [r for r in options if r.isalpha()] or [ch]
         for ch, options in zip(
-            [c for c in name if c.isalpha()],
-            pinyin([c for c in name if c.isalpha()], style=Style.NORMAL, heteronym=True),
-            strict=False,
+            letters, pinyin(letters, style=Style.NORMAL, heteronym=True), strict=False
         )
     ]
     out: list[str] = []
@@ -90,12 +115,6 @@ def readings(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _normal(kind: str, raw: Any) -> str | None:
-    if raw is None or raw == "":
-        return None
-    return _normal_text(kind, str(raw))
-
-
 @lru_cache(maxsize=262_144)
 def _normal_text(kind: str, raw: str) -> str | None:
     result = normalise.normalise(kind, raw)
@@ -103,29 +122,96 @@ def _normal_text(kind: str, raw: str) -> str | None:
 
 
 @lru_cache(maxsize=262_144)
-def _name(raw: str) -> tuple[str, str] | None:
-    """A name in its normal form and its pinyin key, or None if it is not a name."""
+def _name(raw: str) -> str | None:
     result = normalise.normalise("person_name", raw)
+    return str(result.value) if isinstance(result, normalise.Valid) else None
+
+
+@lru_cache(maxsize=65_536)
+def _document(type_: str, scheme: str | None, raw: str) -> tuple[str | None, str | None]:
+    """(the feature "<type>:<number>", an error) of one document number."""
+    kind = schema().identifier(type_)
+    text = raw.strip()
+    result = normalise.normalise(kind.normaliser, text)
+    label = f"{type_}/{scheme}" if scheme else type_
     if isinstance(result, normalise.Valid):
-        return str(result.value), str(result.facts["pinyin"])
-    return None
+        return f"{label}:{result.value}", None
+    if kind.trusted:
+        # not an identifier, but a number with a slipped digit is still evidence
+        written = text.translate(normalise._FULLWIDTH).upper()
+        if len(written) == 18 and written[:17].isdigit():
+            return f"{label}:{written}", None
+    return None, f"{label}: {result.reason}"
 
 
-def _birth(stream: StreamMap, record: Mapping[str, Any]) -> str | None:
-    for column, fmt in stream.dates.items():
-        if "birth" in column and record.get(column):
-            try:
-                return datetime.strptime(str(record[column]), fmt).date().isoformat()
-            except ValueError:
-                return None
-    return None
+def _joined(record: Mapping[str, Any], columns: Iterable[str]) -> str | None:
+    parts = [str(record[c]).strip() for c in columns if record.get(c) not in (None, "")]
+    text = " ".join(p for p in parts if p)
+    return text or None
 
 
-def record_features(
-    source: str, stream: StreamMap, record_id: str, record: Mapping[str, Any]
+def extract(
+    layout: PersonLayout,
+    record: Mapping[str, Any],
+    phones: Iterable[Any] = (),
+    accounts: Iterable[Any] = (),
 ) -> dict[str, Any]:
-    """The features of one person record (its raw fields as a mapping)."""
-    columns = stream.person
+    """The raw person values of one record (a mapping of column to value) through its
+    layout: name, address, birth_date (ISO), sex, ethnicity, documents, phone, account,
+    and the errors of the fields that could not be read."""
+    errors: list[str] = []
+    values: dict[str, Any] = {}
+    for feature, spec in layout.features.items():
+        text = _joined(record, spec.columns)
+        if text is None:
+            continue
+        if feature == "birth_date":
+            try:
+                values[feature] = (
+                    datetime.strptime(text, spec.format or "%Y-%m-%d").date().isoformat()
+                )
+            except ValueError:
+                errors.append(f"birth_date: not a date in the form {spec.format}")
+        elif feature == "sex":
+            sex = _SEX.get(text.lower())
+            if sex is None:
+                errors.append("sex: neither male nor female")
+            values[feature] = sex
+        else:
+            values[feature] = text
+    values["phone"] = [*phones, *([values.pop("phone")] if "phone" in values else [])]
+    values["account"] = [*accounts, *([values.pop("account")] if "account" in values else [])]
+    docs: list[str] = []
+    for ident in layout.identifiers:
+        doc, error = _read_document(ident, record)
+        if doc:
+            docs.append(doc)
+        if error:
+            errors.append(error)
+    values["documents"] = docs
+    values["errors"] = errors
+    return values
+
+
+def _read_document(
+    ident: IdentifierMap, record: Mapping[str, Any]
+) -> tuple[str | None, str | None]:
+    raw = record.get(ident.column)
+    if raw in (None, ""):
+        return None, None
+    type_ = ident.type
+    if ident.type_column:
+        code = str(record.get(ident.type_column) or "").strip()
+        found = schema().identifier_by_code(code)
+        if found is None:
+            return None, f"{ident.column}: unknown document type code {code!r}"
+        type_ = found.name
+    assert type_ is not None
+    return _document(type_, ident.scheme, str(raw))
+
+
+def record_features(stream: StreamMap, record_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The features of one person record of a stream (its raw fields as a mapping)."""
     phones: list[Any] = []
     accounts: list[Any] = []
     for rel in stream.relationships:
@@ -133,57 +219,78 @@ def record_features(
             phones.append(record.get(rel.end))
         if rel.start == PERSON and not rel.aggregated and rel.end_label == "BankAccount":
             accounts.append(record.get(rel.end))
-    values = {
-        "name": record.get(columns.get("name", "")),
-        "id_number": record.get(columns.get("id_number", "")),
-        "birth_date": _birth(stream, record),
-        "address": record.get(columns["address"]) if "address" in columns else None,
-        "phone": phones,
-        "account": accounts,
-    }
-    return features_of(record_id, values)
+    return features_of(record_id, extract(stream.identity, record, phones, accounts))
 
 
 def _many(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
+def address_form(text: str | None) -> str | None:
+    """An address as it is compared: NFKC, lower case, without spaces and punctuation."""
+    if not text:
+        return None
+    return _NOT_ADDRESS.sub("", unicodedata.normalize("NFKC", text).lower()) or None
+
+
 def features_of(record_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Features from raw values: name, id_number, birth_date (ISO), address, and phone and
-    account (one value or a list)."""
-    id_raw = values.get("id_number")
-    id_number = _normal("resident_id", id_raw)
+    """Features from raw values (``extract``): name, birth_date (ISO), sex, ethnicity,
+    address, documents ("<type>:<number>"), phone and account (one value or a list);
+    `id_number` is read as a resident ID document."""
+    docs = list(values.get("documents") or [])
+    errors = list(values.get("errors") or [])
+    if values.get("id_number"):
+        doc, error = _document("resident_id", None, str(values["id_number"]))
+        docs = [doc, *docs] if doc else docs
+        errors += [error] if error else []
+    trusted = next(
+        (d.split(":", 1)[1] for d in docs if d.startswith("resident_id:") and _valid_id(d)), None
+    )
     birth = values.get("birth_date") or None
-    sex = id17 = None
-    if id_number:
-        id17 = id_number[:17]
-    elif isinstance(id_raw, str):
-        text = id_raw.strip().upper()
-        if len(text) == 18 and text[:17].isdigit():
-            id17 = text[:17]
-    if id17:
-        sex = "M" if int(id17[16]) % 2 else "F"
-        stamp = id17[6:14]
-        birth = birth or f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:]}"
+    sex = values.get("sex") or None
+    resident = next((d.split(":", 1)[1] for d in docs if d.startswith("resident_id:")), None)
+    if resident:  # the number holds the birth date and the sex
+        stamp = resident[6:14]
+        if not birth and stamp.isdigit():
+            birth = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:]}"
+        if not sex and resident[16].isdigit():
+            sex = "M" if int(resident[16]) % 2 else "F"
     raw_name = values.get("name")
-    named = _name(raw_name) if isinstance(raw_name, str) else None
-    name, pinyin_key = named if named else (None, None)
-    address = values.get("address")
+    name = _name(raw_name) if isinstance(raw_name, str) else None
+    if isinstance(raw_name, str) and raw_name.strip() and name is None:
+        errors.append("name: not a name")
+    said = readings(name or "")
+    ethnicity = values.get("ethnicity")
+    ethnicity = str(ethnicity).strip().removesuffix("族") or None if ethnicity else None
     phones = {_normal(_KIND["Phone"], v) for v in _many(values.get("phone"))}
     accounts = {_normal(_KIND["BankAccount"], v) for v in _many(values.get("account"))}
+    docs = list(dict.fromkeys(docs))
     return {
         "record_id": record_id,
-        "unit": person_uid(id_number, record_id),
+        "unit": person_uid(trusted, record_id),
         "name": name,
-        "pinyin": pinyin_key,
-        "readings": list(readings(name or "")),
+        "name_key": said[0] if said else None,
+        "readings": list(said),
         "birth": birth,
         "sex": sex,
-        "id17": id17,
-        "address": str(address) if address else None,
+        "ethnicity": ethnicity,
+        "doc": docs[0] if docs else None,
+        "docs": docs,
+        "address": address_form(values.get("address")),
         "phones": sorted(p for p in phones if p),
         "accounts": sorted(a for a in accounts if a),
+        "errors": errors,
     }
+
+
+def _valid_id(doc: str) -> bool:
+    return _normal_text("resident_id", doc.split(":", 1)[1]) is not None
+
+
+def _normal(kind: str, raw: Any) -> str | None:
+    if raw is None or raw == "":
+        return None
+    return _normal_text(kind, str(raw))
 
 
 def features(records: Iterable[tuple[str, str, str, str]]) -> pl.DataFrame:
@@ -195,5 +302,5 @@ def features(records: Iterable[tuple[str, str, str, str]]) -> pl.DataFrame:
         stream = streams.get((source, stream_name))
         if stream is None:
             continue
-        rows.append(record_features(source, stream, record_id, json.loads(raw)))
+        rows.append(record_features(stream, record_id, json.loads(raw)))
     return pl.DataFrame(rows, schema=FEATURES)

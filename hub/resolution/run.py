@@ -1,5 +1,12 @@
-"""Resolution against the graph: read the person records and the judgements, judge the
-new (or, with `full`, every) candidate pair, store the judgements, apply the outcome.
+"""Resolution against the graph: judge the candidate pairs of the new records (or, with
+`full`, of every record), store the judgements, apply the outcome.
+
+A run over new records reads the new records, their blocking keys' records (their
+candidates) and, for each candidate without a trusted identifier, that record's own
+candidates, since its decision weighs every person it could be; nothing else. Its cost
+follows the number of new records, not the size of the graph. A full run reads every
+person record, writes every blocking key again, and (`train`, or when the graph holds
+no model yet) trains the model first.
 
 Also the manual side: a user's decision about two persons, the review queue, and why an
 entity's records were put together.
@@ -8,7 +15,7 @@ entity's records were put together.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,9 +25,10 @@ from neo4j import Driver
 
 from hub.errors import ResolutionError
 from hub.queries import resolution as q
-from hub.resolution import apply, clusters, records
+from hub.resolution import apply, blocking, clusters, records
 from hub.resolution.engine import Outcome, Thresholds, resolve
 from hub.resolution.judgements import UNSURE, VERDICTS, Judgement
+from hub.resolution.model import Model, train
 from hub.settings import Settings
 
 __all__ = ["Report", "decide", "explain", "review_queue", "run", "thresholds"]
@@ -30,28 +38,61 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Report:
-    records: int
+    records: int  # person records read
     new_records: int
     candidate_pairs: int
     positive: int
     review: int
-    persons: int
+    persons: int  # canonical persons among the units judged
     changes: apply.Changes
+    trained: bool = False
 
 
 def thresholds(settings: Settings) -> Thresholds:
     return Thresholds(settings.resolve_merge, settings.resolve_review, settings.resolve_block_cap)
 
 
-def _features(driver: Driver, database: str | None) -> tuple[pl.DataFrame, set[str]]:
-    rows = q.person_records(driver, database)
-    new = {r["record_id"] for r in rows if not r["resolved"]}
-    feats = records.features((r["source"], r["stream"], r["record_id"], r["raw"]) for r in rows)
-    return feats, new
+def _features(rows: Iterable[Any]) -> pl.DataFrame:
+    return records.features((r["source"], r["stream"], r["record_id"], r["raw"]) for r in rows)
 
 
 def _stored(driver: Driver, database: str | None) -> list[Judgement]:
     return [Judgement.from_row(row) for row in q.judgements(driver, database)]
+
+
+def model(driver: Driver, settings: Settings) -> Model | None:
+    """The model the graph holds, if a run trained one."""
+    body = q.load_model(driver, settings.neo4j_database)
+    return Model.from_json(body) if body else None
+
+
+def _train(driver: Driver, settings: Settings, feats: pl.DataFrame) -> Model:
+    trained = train(feats)
+    q.store_model(
+        driver,
+        settings.neo4j_database,
+        trained.to_json(),
+        trained.records,
+        json.dumps(trained.summary, ensure_ascii=False),
+    )
+    return trained
+
+
+def _block_rows(feats: pl.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {"record_id": r["record_id"], "keys": blocking.keys_of(r)}
+        for r in feats.iter_rows(named=True)
+    ]
+
+
+def _note(driver: Driver, database: str | None, feats: pl.DataFrame) -> None:
+    rows = [
+        {"record_id": r["record_id"], "errors": "\n".join(r["errors"])}
+        for r in feats.select("record_id", "errors").iter_rows(named=True)
+        if r["errors"]
+    ]
+    if rows:
+        q.note_errors(driver, database, rows)
 
 
 def run(
@@ -59,27 +100,46 @@ def run(
     settings: Settings,
     *,
     full: bool = False,
+    train_model: bool = False,
     progress: Progress | None = None,
 ) -> Report:
-    """Resolve the persons of the graph: new records only, or every record with `full`."""
+    """Resolve the persons of the graph: new records only, or every record with `full`
+    (training the model again with `train_model`)."""
     database = settings.neo4j_database
     say = progress or (lambda stage, done, total: None)
+    limits = thresholds(settings)
     say("read", 0, 1)
-    feats, new = _features(driver, database)
-    say("read", 1, 1)
-    outcome: Outcome = resolve(
-        feats,
-        thresholds(settings),
-        stored=_stored(driver, database),
-        new=None if full else new,
-        progress=progress,
-    )
+    stored_model = None if train_model else model(driver, settings)
+    if full or stored_model is None:
+        rows = q.person_records(driver, database)
+        feats = _features(rows)
+        new = {r["record_id"] for r in rows if not r["resolved"]}
+        say("read", 1, 1)
+        trained = stored_model is None
+        fitted = _train(driver, settings, feats) if trained else stored_model
+        assert fitted is not None
+        q.clear_blocks(driver, database)
+        q.add_blocks(driver, database, _block_rows(feats), limits.block_cap)
+        outcome = resolve(feats, limits, stored=_stored(driver, database), model=fitted,
+                          progress=progress)  # fmt: skip
+        judged_units = None
+    else:
+        trained = False
+        feats, new, pairs, focus = _incremental(driver, settings, stored_model, limits)
+        say("read", 1, 1)
+        outcome = resolve(
+            feats, limits, stored=_stored(driver, database), focus=focus, pairs=pairs,
+            model=stored_model, progress=progress,
+        )  # fmt: skip
+        judged_units = sorted(focus)
     say("store", 0, 1)
+    _note(driver, database, feats.filter(pl.col("record_id").is_in(sorted(new))))
     q.write_judgements(driver, database, [j.row() for j in outcome.judgements])
-    q.delete_automatic(driver, database, [j.id for j in outcome.judgements])
+    q.delete_automatic(driver, database, [j.id for j in outcome.judgements], judged_units)
     say("store", 1, 1)
     say("apply", 0, 1)
-    changes = apply.apply(driver, database, outcome.canonical)
+    canonical = _canonical(driver, database, outcome)
+    changes = apply.apply(driver, database, canonical)
     q.mark_resolved(driver, database, sorted(new))
     say("apply", 1, 1)
     return Report(
@@ -88,16 +148,58 @@ def run(
         candidate_pairs=outcome.candidate_pairs,
         positive=sum(1 for j in outcome.judgements if j.verdict == "positive"),
         review=len(outcome.review),
-        persons=len(set(outcome.canonical.values())),
+        persons=len(set(canonical.values())),
         changes=changes,
+        trained=trained,
     )
+
+
+def _canonical(driver: Driver, database: str | None, outcome: Outcome) -> dict[str, str]:
+    """The canonical unit of every unit some judgement names, from every stored one."""
+    stored = _stored(driver, database)
+    units = {u for j in stored for u in (j.left, j.right)} | set(outcome.canonical)
+    return clusters.canonical(sorted(units), stored)
+
+
+def _incremental(
+    driver: Driver, settings: Settings, fitted: Model, limits: Thresholds
+) -> tuple[pl.DataFrame, set[str], pl.DataFrame, set[str]]:
+    """The features, new record ids, candidate pairs and focus units of a run over the
+    new records, read through the stored blocking keys."""
+    database = settings.neo4j_database
+    fresh = _features(q.person_records(driver, database, only_new=True))
+    new = set(fresh.get_column("record_id").to_list())
+    q.add_blocks(driver, database, _block_rows(fresh), limits.block_cap)
+    known = {r["record_id"]: r for r in fresh.iter_rows(named=True)}
+
+    def grow(ids: Iterable[str]) -> None:
+        wanted = sorted(set(ids) - set(known))
+        if wanted:
+            for r in _features(q.records_by_id(driver, database, wanted)).iter_rows(named=True):
+                known[r["record_id"]] = r
+
+    def lookup(rows: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
+        keys = sorted({k for r in rows for k in blocking.keys_of(r)})
+        return q.blocks(driver, database, keys)
+
+    first = lookup(fresh.iter_rows(named=True))
+    grow(i for ids in first.values() for i in ids)
+    focus = {r["unit"] for r in known.values() if r["unit"].startswith("R:")}
+    loose = [r for r in known.values() if r["unit"] in focus]
+    second = lookup(loose)
+    grow(i for ids in second.values() for i in ids)
+    feats = pl.DataFrame(list(known.values()), schema=records.FEATURES)
+    units = dict(feats.select("record_id", "unit").iter_rows())
+    pairs = blocking.pairs_of(units, (first | second).items(), focus)
+    return feats, new, pairs, focus
 
 
 def reapply(driver: Driver, settings: Settings) -> apply.Changes:
     """Derive canonical persons from the stored judgements alone and apply them."""
     database = settings.neo4j_database
-    canonical = clusters.canonical(q.person_uids(driver, database), _stored(driver, database))
-    return apply.apply(driver, database, canonical)
+    stored = _stored(driver, database)
+    units = sorted({u for j in stored for u in (j.left, j.right)})
+    return apply.apply(driver, database, clusters.canonical(units, stored))
 
 
 def decide(

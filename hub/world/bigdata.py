@@ -1,11 +1,20 @@
 """The big-data centre's daily feeds of people and vehicles: hotel check-ins, internet-cafe
 log-ins, rail tickets and vehicle checkpoint passes, with the fugitives' sightings among
-them. Each feed has its own column names and time format; files are per day."""
+them. Each feed has its own column names and time format; files are per day.
+
+Hotels, internet cafés and ticket offices take a person's identity from the ID card:
+name, sex, ethnicity, birth date, address and number (a rail ticket keeps no address
+or ethnicity), with the document-type code beside the number. Their noise is the noise
+of that process: the card shows the address it was issued at, which for some people is
+no longer where they live (`card_stale`); a card the reader could not read is keyed by
+hand or scanned, with a digit of the number misread (`id_misread`), a wrong check digit,
+a slipped birth date or a mistyped name; names of minorities and foreigners are
+transliterated (`name_pinyin`, `name_trad`); rarely the number is not taken at all."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -62,7 +71,13 @@ def _with_sightings(rows: pl.DataFrame, sightings: pl.DataFrame, feed: str) -> p
     return pl.concat([rows, seen], how="vertical_relaxed")
 
 
-def _person_columns(rows: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+def _person_columns(
+    rows: pl.DataFrame, people: pl.DataFrame, rates: NoiseRates, seed: int
+) -> pl.DataFrame:
+    # The address on a person's card: where it was issued, for some an older address.
+    stale = (
+        rand.uniform(rand.salt(seed, "card-stale"), pl.col("pidx")) < rates.card_stale
+    ) & pl.col("alt_address").is_not_null()
     cols = people.select(
         _pidx="pidx",
         _person="person_id",
@@ -70,16 +85,39 @@ def _person_columns(rows: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
         _name_pinyin="name_pinyin",
         _name_trad="name_trad",
         _id="id_number",
+        _sex="sex",
+        _ethnicity="ethnicity",
+        _birth="birth_date",
+        _card_address=pl.when(stale).then(pl.col("alt_address")).otherwise(pl.col("address")),
+        _card_stale=stale,
     )
     return rows.join(cols, on="_pidx", how="left", maintain_order="left")
 
 
 def _person_noise(frame: pl.DataFrame, rates: NoiseRates, key: int) -> pl.DataFrame:
+    """The ID card's fields as a feed keeps them (xm, xb, mz, csrq, dz, zjlx, zjhm), with
+    the noise of reading or keying them."""
     frame = noise.duplicate(noise.start(frame), rates, key).with_columns(
         _sighting=pl.when(pl.col("_dup_of_row").is_null()).then(pl.col("_sighting"))
     )
-    frame = frame.with_columns(xm=pl.col("_name"), zjhm=pl.col("_id"))
-    return noise.id_number(noise.name(frame, "xm", rates, key), "zjhm", rates, key)
+    frame = frame.with_columns(
+        xm=pl.col("_name"),
+        zjhm=pl.col("_id"),
+        zjlx=pl.lit("11"),
+        xb=pl.col("_sex").replace_strict({"M": "男", "F": "女"}, return_dtype=_TEXT),
+        mz=pl.col("_ethnicity"),
+        csrq=pl.col("_birth"),
+        dz=pl.col("_card_address"),
+        _noise=pl.concat_str(
+            [pl.col("_noise"), pl.when(pl.col("_card_stale")).then(pl.lit("card_stale,"))],
+            ignore_nulls=True,
+        ),
+    )
+    frame = noise.name(frame, "xm", rates, key)
+    frame = noise.misread(frame, "zjhm", rates, key)
+    frame = noise.id_number(frame, "zjhm", replace(rates, id_missing=rates.feed_id_missing), key)
+    frame = noise.birth_date(frame, "csrq", rates, key)
+    return frame.with_columns(csrq=pl.col("csrq").dt.strftime("%Y%m%d"))
 
 
 def _done(
@@ -127,7 +165,7 @@ def hotel(people: pl.DataFrame, sightings: pl.DataFrame, rates: NoiseRates, seed
                      + [guests.get_column("pidx")])  # fmt: skip
     count = max(20, people.height // 500) * WINDOW_DAYS
     rows = _with_sightings(_people_rows(pool, key, count, 11, 13), sightings, "hotel")
-    frame = _person_noise(_person_columns(rows, people), rates, key)
+    frame = _person_noise(_person_columns(rows, people, rates, seed), rates, key)
     codes = [s.code for s in sites]
     nights = rand.weighted(rand.salt(key, "nights"), [0.6, 0.25, 0.1, 0.05]).cast(pl.Int64) + 1
     checkout = pl.col("_at").dt.truncate("1d") + pl.duration(
@@ -138,7 +176,6 @@ def hotel(people: pl.DataFrame, sightings: pl.DataFrame, rates: NoiseRates, seed
         _out=pl.when(checkout < REFERENCE).then(checkout),
     ).with_columns(
         lgmc=pl.col("lgdm").replace_strict(codes, [s.name for s in sites], return_dtype=_TEXT),
-        zjlx=pl.lit("11"),
         rzsj=pl.col("_at").dt.strftime("%Y%m%d%H%M"),
         tfsj=pl.col("_out").dt.strftime("%Y%m%d%H%M"),
         fh=(
@@ -147,7 +184,8 @@ def hotel(people: pl.DataFrame, sightings: pl.DataFrame, rates: NoiseRates, seed
         ).cast(_TEXT),
     )
     frame = noise.malform(frame, rates, key, ["rzsj"], ["xm", "lgdm"])
-    cols = ["lsh", "lgdm", "lgmc", "xm", "zjlx", "zjhm", "rzsj", "tfsj", "fh"]
+    cols = ["lsh", "lgdm", "lgmc", "xm", "xb", "mz", "csrq", "dz", "zjlx", "zjhm", "rzsj",
+            "tfsj", "fh"]  # fmt: skip
     return _done(frame, "hotel", "lsh", "LG", "parquet", lambda f: f.select(*cols, pl.col("^_.*$")))
 
 
@@ -157,7 +195,7 @@ def netcafe(people: pl.DataFrame, sightings: pl.DataFrame, rates: NoiseRates, se
     pool = people.filter(pl.col("age").is_between(16, 45)).get_column("pidx")
     count = max(15, people.height // 700) * WINDOW_DAYS
     rows = _with_sightings(_people_rows(pool, key, count, 8, 16), sightings, "netcafe")
-    frame = _person_noise(_person_columns(rows, people), rates, key)
+    frame = _person_noise(_person_columns(rows, people, rates, seed), rates, key)
     codes = [s.code for s in sites]
     off = pl.col("_at") + pl.duration(minutes=rand.randint(rand.salt(key, "len"), 30, 420))
     frame = frame.with_columns(
@@ -174,7 +212,8 @@ def netcafe(people: pl.DataFrame, sightings: pl.DataFrame, rates: NoiseRates, se
         csmc=pl.col("csdm").replace_strict(codes, [s.name for s in sites], return_dtype=_TEXT)
     )
     frame = noise.malform(frame, rates, key, ["sjsj"], ["csdm"])
-    cols = ["sjxh", "csdm", "csmc", "xm", "zjhm", "sjsj", "xjsj", "zdh"]
+    cols = ["sjxh", "csdm", "csmc", "xm", "xb", "mz", "csrq", "dz", "zjlx", "zjhm", "sjsj",
+            "xjsj", "zdh"]  # fmt: skip
     return _done(frame, "netcafe", "sjxh", "WB", "csv", lambda f: f.select(*cols, pl.col("^_.*$")))
 
 
@@ -183,11 +222,15 @@ def rail(people: pl.DataFrame, sightings: pl.DataFrame, rates: NoiseRates, seed:
     pool = people.filter(pl.col("age").is_between(14, 75)).get_column("pidx")
     count = max(20, people.height // 500) * WINDOW_DAYS
     rows = _with_sightings(_people_rows(pool, key, count, 6, 16), sightings, "rail")
-    frame = _person_noise(_person_columns(rows, people), rates, key)
+    frame = _person_noise(_person_columns(rows, people, rates, seed), rates, key)
     home = pl.lit(places.STATIONS[0])
     away = pl.coalesce(pl.col("_place"), rand.choice(rand.salt(key, "stn"), places.STATIONS[1:]))
     inbound = pl.col("_place").is_not_null() | (rand.uniform(rand.salt(key, "dir")) < 0.5)
-    frame = frame.rename({"xm": "passenger", "zjhm": "cert_no"}).with_columns(
+    # 12306's document codes: 1 resident ID card, B passport, C and G the permits
+    frame = frame.rename(
+        {"xm": "passenger", "zjhm": "cert_no", "xb": "sex", "csrq": "birth_date"}
+    ).with_columns(
+        cert_type=pl.lit("1"),
         train_no=pl.concat_str(
             [
                 rand.choice(rand.salt(key, "type"), ["G", "D", "K"], [0.7, 0.2, 0.1]),
@@ -207,8 +250,8 @@ def rail(people: pl.DataFrame, sightings: pl.DataFrame, rates: NoiseRates, seed:
         ),
     )
     frame = noise.malform(frame, rates, key, ["depart"], ["passenger"])
-    cols = ["ticket_id", "passenger", "cert_no", "train_no", "from_station", "to_station",
-            "depart", "coach_seat"]  # fmt: skip
+    cols = ["ticket_id", "passenger", "sex", "birth_date", "cert_type", "cert_no", "train_no",
+            "from_station", "to_station", "depart", "coach_seat"]  # fmt: skip
     return _done(frame, "rail", "ticket_id", "E", "csv", lambda f: f.select(*cols, pl.col("^_.*$")))
 
 

@@ -38,6 +38,10 @@ class NoiseRates:
     card_format: float  # card number written in groups of four
     id_missing: float  # ID number left empty
     id_bad_check: float  # ID number with a wrong check digit
+    id_misread: float  # a feed's ID number with one digit misread or mistyped
+    feed_id_missing: float  # a feed's ID number left empty (the card was not read)
+    card_stale: float  # share of persons whose ID card still shows an older address
+    birth_unreadable: float  # a birth date written so that it cannot be read
     birth_slip: float  # day and month swapped, or one digit off
     address_conflict: float  # another (older) address than the truth
     plate_format: float  # plate written with a separator or in lower case
@@ -65,6 +69,10 @@ _DEFAULT = NoiseRates(
     card_format=0.08,
     id_missing=0.03,
     id_bad_check=0.01,
+    id_misread=0.02,
+    feed_id_missing=0.003,
+    card_stale=0.1,
+    birth_unreadable=0.004,
     birth_slip=0.02,
     address_conflict=0.04,
     plate_format=0.12,

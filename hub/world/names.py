@@ -18,6 +18,7 @@ __all__ = [
     "FEMALE_GIVEN",
     "MALE_GIVEN",
     "MINORITY",
+    "MINORITY_ETHNICITY",
     "SURNAMES",
     "TYPO",
     "pinyin_name",
@@ -89,6 +90,17 @@ TYPO: dict[str, str] = {
     **{"欧": "殴", "阳": "扬", "司": "同", "马": "玛", "诸": "诺", "葛": "戈"},
 }
 _MINORITY_PINYIN = {name: py for name, py, _ in MINORITY}
+# the ethnicity (民族, as an ID card writes it) of the people named in MINORITY
+MINORITY_ETHNICITY: dict[str, str] = {
+    name: "蒙古"
+    if name.startswith("巴特尔")
+    else "藏"
+    if name[:2] in ("扎西", "卓玛")
+    else "哈萨克"
+    if name.startswith("努尔兰")
+    else "维吾尔"
+    for name, _, _ in MINORITY
+}
 _SURNAME_PINYIN = {sn: py for sn, py, _, _ in SURNAMES}
 
 

@@ -13,6 +13,7 @@ import polars as pl
 
 from hub.world import names, rand
 from hub.world.config import NoiseRates
+from hub.world.people import check_digit
 
 __all__ = [
     "address",
@@ -21,10 +22,12 @@ __all__ = [
     "duplicate",
     "id_number",
     "malform",
+    "misread",
     "name",
     "phone",
     "plate",
     "start",
+    "unreadable",
 ]
 
 _BAD_DATES = ["0000-00-00 00:00:00", "2026-02-30 08:00:00", "N/A", "昨天下午", "2026-13-45", "--"]
@@ -146,6 +149,46 @@ def id_number(frame: pl.DataFrame, col: str, rates: NoiseRates, key: int) -> pl.
     )
     return frame.with_columns(
         value.alias(col), _tagged((missing, "id_missing"), (bad, "id_bad_check"))
+    )
+
+
+# digits an OCR reader or a hurried clerk takes for one another
+_DIGIT_MISREAD = {"0": "8", "8": "3", "3": "8", "1": "7", "7": "1", "5": "6", "6": "5",
+                  "9": "0", "2": "7", "4": "9"}  # fmt: skip
+
+
+def misread(frame: pl.DataFrame, col: str, rates: NoiseRates, key: int) -> pl.DataFrame:
+    """One digit among the first 17 of the ID number col misread (0/8, 1/7, 5/6, ...) or
+    mistyped. If the check digit would still hold, it is misread too: a number that
+    passes the check is a valid ID number of someone else, which a reader's misreading
+    does not produce in 10 of 11 cases and the hub cannot tell from the truth."""
+    hit = (_u(key, "misread", col) < rates.id_misread) & pl.col(col).is_not_null()
+    pos = rand.randint(rand.salt(key, "misread-pos", col), 6, 17)  # past the region code
+    digit = pl.col(col).str.slice(pos, 1)
+    wrong = pl.concat_str(
+        [
+            pl.col(col).str.slice(0, pos),
+            digit.replace(_DIGIT_MISREAD),
+            pl.col(col).str.slice(pos + 1),
+        ]
+    )
+    first17 = wrong.str.slice(0, 17)
+    valid = check_digit(first17) == wrong.str.slice(17, 1)
+    other = pl.when(wrong.str.slice(17, 1) == "X").then(pl.lit("1")).otherwise(pl.lit("X"))
+    value = pl.when(valid).then(first17 + other).otherwise(wrong)
+    return frame.with_columns(
+        pl.when(hit).then(value).otherwise(pl.col(col)).alias(col), _tagged((hit, "id_misread"))
+    )
+
+
+def unreadable(frame: pl.DataFrame, col: str, rates: NoiseRates, key: int) -> pl.DataFrame:
+    """A text date col written so that no date can be read from it (an optional field
+    gone wrong: the record is kept, the field is not)."""
+    hit = (_u(key, "unreadable", col) < rates.birth_unreadable) & pl.col(col).is_not_null()
+    garbage = rand.choice(rand.salt(key, "unreadable-text", col), _BAD_DATES)
+    return frame.with_columns(
+        pl.when(hit).then(garbage).otherwise(pl.col(col)).alias(col),
+        _tagged((hit, "birth_unreadable")),
     )
 
 

@@ -79,6 +79,20 @@ def _name_parts(key: int, male: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     )
 
 
+def _ethnicity(key: int, name: pl.Expr) -> pl.Expr:
+    """民族 as the ID card writes it: the minority's for a minority name, else mostly 汉,
+    some 回 (Hui, who bear Han names)."""
+    hui = rand.uniform(rand.salt(key, "hui")) < 0.012
+    known = list(names.MINORITY_ETHNICITY)
+    return (
+        pl.when(name.is_in(known))
+        .then(name.replace_strict(known, list(names.MINORITY_ETHNICITY.values()), default=None))
+        .when(hui)
+        .then(pl.lit("回"))
+        .otherwise(pl.lit("汉"))
+    )
+
+
 def generate(n: int, seed: int) -> pl.DataFrame:
     """n people, one row each, in person_id order."""
     key = rand.salt(seed, "people")
@@ -130,12 +144,13 @@ def _build(
         alt_address=places.address(rand.salt(key, "alt"), pl.col("alt_town"), pl.col("region")),
         name_pinyin=names.pinyin_name(pl.col("name"), pl.col("surname")),
         name_trad=names.traditional(pl.col("name")),
+        ethnicity=_ethnicity(key, pl.col("name")),
         person_id=person_id(pl.col("pidx")),
     )
     age_days = (pl.lit(REFERENCE_DAY) - pl.col("birth_date")).dt.total_days()
     return people.with_columns(age=(age_days // 365).cast(pl.Int32)).select(
         "pidx", "person_id", "name", "surname", "name_pinyin", "name_trad", "sex",
-        "birth_date", "age", "id_number", "region_code", "resident", "town", "address",
+        "ethnicity", "birth_date", "age", "id_number", "region_code", "resident", "town", "address",
         "alt_address",
     )  # fmt: skip
 

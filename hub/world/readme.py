@@ -13,7 +13,8 @@ number (digits only), vehicles by the plate in the hub's normal form ("豫PA1B23
 One row per person. `person_id`; `name` (simplified characters, the hub's normal form);
 `name_pinyin` ("Zhang Xiaoming"); `id_number` (18-character resident ID number, valid
 GB 11643 check digit, birth date and sex encoded); `birth_date`; `sex` (M/F, the 17th
-digit's parity); `region_code` (first six digits); `resident` (lives in Shangshui
+digit's parity); `ethnicity` (民族 as the ID card writes it: 汉, 回, 维吾尔, ...);
+`region_code` (first six digits); `resident` (lives in Shangshui
 County); `town` (null for non-residents); `address` (current); `previous_address`
 (the older address some sources still carry).
 
@@ -100,8 +101,11 @@ other one (`cp_person_id`, `cp_phone`, `cp_account`: the receiving account of a
 transfer, the callee of a call, the caller behind the fraud number of a report or
 warning), `case_no`, `warrant_no`, `unit_code`. Then how the record differs from the
 truth: `noise` (comma list of name_typo, name_trad, name_pinyin, phone_format,
-card_format, id_missing, id_bad_check, birth_slip, address_conflict, plate_format,
-plate_misread, duplicate), `duplicate_of` (the record it repeats), `malformed` and
+card_format, id_missing, id_bad_check, id_misread, birth_slip, birth_unreadable,
+address_conflict, card_stale, plate_format, plate_misread, duplicate; card_stale: the
+ID card a feed read shows the person's previous address; birth_unreadable: a birth date
+no date can be read from, which the hub leaves out of the person and notes on the
+record), `duplicate_of` (the record it repeats), `malformed` and
 `malformed_reason` (bad_date:<column> for an unparseable date, empty:<column> for an
 empty required field: such rows belong in quarantine).
 

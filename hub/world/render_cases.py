@@ -101,7 +101,8 @@ def _involved(world: CaseWorld, numbers: pl.DataFrame, persons: pl.DataFrame,
     frame = noise.card(frame, "account_no", rates, key)
     frame = noise.address(frame, "address", "_alt_address", rates, key)
     frame = frame.with_columns(birth_date=pl.col("birth_date").dt.strftime("%Y-%m-%d"))
-    frame = noise.malform(frame, rates, key, ["birth_date"], ["case_no", "name"])
+    frame = noise.unreadable(frame, "birth_date", rates, key)
+    frame = noise.malform(frame, rates, key, [], ["case_no", "name"])
     frame = assign_ids(
         frame, ["_at", "case_no"], lambda n: pl.lit("R") + n.cast(_T).str.zfill(9), "involved_id"
     )

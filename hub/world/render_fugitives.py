@@ -88,7 +88,8 @@ def _wanted(world: FugitiveWorld, persons: pl.DataFrame, rates: NoiseRates,
     frame = noise.address(frame, "registered_address", "_alt_address", rates, key)
     frame = noise.phone(frame, "phone_number", rates, key)
     frame = frame.with_columns(date_of_birth=pl.col("date_of_birth").dt.strftime("%Y%m%d"))
-    frame = noise.malform(frame, rates, key, ["date_of_birth"], ["full_name"])
+    frame = noise.unreadable(frame, "date_of_birth", rates, key)
+    frame = noise.malform(frame, rates, key, [], ["full_name"])
     frame = assign_ids(
         frame, ["_at"], lambda n: pl.lit("WP") + n.cast(_T).str.zfill(8), "person_ref"
     )

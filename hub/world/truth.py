@@ -150,6 +150,7 @@ def tables(
             "id_number",
             "birth_date",
             "sex",
+            "ethnicity",
             "region_code",
             "resident",
             "town",

@@ -318,8 +318,9 @@ def test_normalise_dispatches_by_kind(kind: str, raw: str) -> None:
     assert isinstance(normalise(kind, raw), Valid)
 
 
-def test_normalisers_are_the_five_kinds() -> None:
-    assert set(NORMALISERS) == {"resident_id", "phone", "bank_card", "plate", "person_name"}
+def test_normalisers_are_the_six_kinds() -> None:
+    kinds = {"resident_id", "phone", "bank_card", "plate", "person_name", "document"}
+    assert set(NORMALISERS) == kinds
     with pytest.raises(TypeError):
         NORMALISERS["extra"] = phone  # type: ignore[index]
 
@@ -338,3 +339,31 @@ def test_normalise_unknown_kind_lists_known_kinds() -> None:
     message = excinfo.value.args[0]
     assert "passport" in message
     assert all(kind in message for kind in NORMALISERS)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "E12345678",
+        "e1234 5678",
+        "E-1234-5678",
+        "\uff25\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",
+        " E12345678\t",
+    ],
+)
+def test_document_numbers_have_one_written_form(raw: str) -> None:
+    assert normalise("document", raw) == Valid("E12345678")
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason_part"),
+    [
+        ("", "empty"),
+        ("ABC", "4 to 24"),
+        ("ABCDEFG", "no digit"),
+        ("护照1234", "letters and digits"),
+    ],
+)
+def test_document_invalid(raw: str, reason_part: str) -> None:
+    result = normalise("document", raw)
+    assert isinstance(result, Invalid) and reason_part in result.reason

@@ -14,7 +14,9 @@ SUPERVISOR = Principal("boss", Role.admin)
 MATCH = """
 query($input: [PersonInput!]!, $first: Int!) {
   matchPersons(input: $input, first: $first) {
-    input candidates { score person { uid idNumber } comparisons { field level weight } }
+    input candidates {
+      score matched person { uid idNumber } comparisons { field level label weight }
+    }
   }
 }
 """
@@ -39,7 +41,8 @@ def _people_with_phones(county: County, n: int) -> list[dict[str, Any]]:
     return [dict(r) for r in records]
 
 
-def test_outside_records_without_an_id_number_find_their_person(synced: County) -> None:
+def test_outside_records_without_an_id_number_find_their_person(resolved: County) -> None:
+    synced = resolved
     people = _people_with_phones(synced, 6)
     assert len(people) == 6
     records = [
@@ -51,13 +54,15 @@ def test_outside_records_without_an_id_number_find_their_person(synced: County) 
         best = match["candidates"][0]
         assert best["person"]["idNumber"] == person["id_number"]
         assert {c["field"] for c in best["comparisons"]} >= {"name", "phone"}
+        assert best["matched"]
         scores = [c["score"] for c in match["candidates"]]
         assert scores == sorted(scores, reverse=True)
 
 
-def test_matching_weighs_only_the_records_the_asker_may_see(synced: County) -> None:
+def test_matching_weighs_only_the_records_the_asker_may_see(resolved: County) -> None:
     """An investigator of a unit with no cases is matched against what every unit may see
     (the big-data feeds, the fugitive list): another unit's case records lend no score."""
+    synced = resolved
     people = _people_with_phones(synced, 6)
     records = [{"name": p["name"], "phone": p["phone"][3:]} for p in people]
 
@@ -70,7 +75,8 @@ def test_matching_weighs_only_the_records_the_asker_may_see(synced: County) -> N
     assert all(m <= e for m, e in zip(mine, everything, strict=True))
 
 
-def test_matching_is_capped_and_masked_for_analysts(synced: County) -> None:
+def test_matching_is_capped_and_masked_for_analysts(resolved: County) -> None:
+    synced = resolved
     too_many = ask(synced.settings, MATCH, INVESTIGATOR, input=[{"name": "王"}] * 101, first=3)
     assert too_many.errors and "1 to 100 records" in too_many.errors[0]
     person = _people_with_phones(synced, 1)[0]

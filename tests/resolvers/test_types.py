@@ -28,7 +28,7 @@ def test_graphql_types_are_named_after_their_labels() -> None:
     # resolution's judgements and the persons it merged away
     bookkeeping = {"Quarantine", "SyncState", "ApiKey", "AuditEvent", "AuditHead", "LoadStripe"}
     bookkeeping |= {"SourceFile", "SyncLock"}
-    bookkeeping |= {"Judgement", "MergedPerson"}
+    bookkeeping |= {"Judgement", "MergedPerson", "BlockKey", "ResolutionModel"}
     modelled = set(schema().nodes) - bookkeeping
     assert {t.LABEL for t in ENTITY_TYPES} == modelled
 

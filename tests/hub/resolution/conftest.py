@@ -89,7 +89,11 @@ def unresolved(driver: Driver, pristine: Snapshot, simulator: Simulator, world: 
         sync_the_county(driver, simulator, world)
     apply.unapply(driver, None)
     driver.execute_query("MATCH (j:Judgement) DETACH DELETE j")
-    driver.execute_query("MATCH (r:Record) WHERE r.resolved IS NOT NULL REMOVE r.resolved")
+    driver.execute_query("MATCH (k:BlockKey) DELETE k")
+    driver.execute_query(
+        "MATCH (r:Record) WHERE r.resolved IS NOT NULL OR r.field_errors IS NOT NULL "
+        "REMOVE r.resolved, r.field_errors"
+    )
     assert differences(pristine, snapshot(driver)) == []
     return driver
 

@@ -11,16 +11,20 @@ import pytest
 from neo4j import Driver
 from opencc import OpenCC  # type: ignore[import-untyped]
 
-from hub.errors import ResolutionError
-from hub.resolution import match, run
+from connectors.mapping import load_layout
+from hub.errors import SchemaError
+from hub.resolution import blocking, match, run
 from hub.settings import Settings
 from tests.connectors.simulator import HUB, Simulator
 from tests.hub.resolution.conftest import unresolved
 from tests.snapshot import Snapshot
 
 MAPPING = """\
-columns: {name: 姓名, birth_date: 出生日期, phone: 电话}
-birth_format: "%Y/%m/%d"
+row_id: 编号
+person:
+  name: 姓名
+  birth_date: {column: 出生日期, format: "%Y/%m/%d"}
+  phone: 电话
 """
 
 
@@ -58,6 +62,7 @@ def outside_list(world: Path, driver: Driver) -> pl.DataFrame:
         written = f"{phone[3:6]} {phone[6:10]} {phone[10:]}" if phone and i % 2 else None
         rows.append(
             {
+                "编号": f"A{i:03d}",
                 "姓名": name,
                 "出生日期": p["birth_date"].strftime("%Y/%m/%d"),
                 "电话": written,
@@ -68,47 +73,99 @@ def outside_list(world: Path, driver: Driver) -> pl.DataFrame:
 
 
 def test_match_finds_the_person_for_noisy_rows_without_id_numbers(
-    resolved: Driver, world: Path, tmp_path: Path
+    resolved: Driver, world: Path, tmp_path: Path, settings: Settings
 ) -> None:
     rows = outside_list(world, resolved)
     assert rows.height >= 20
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(MAPPING, encoding="utf-8")
-    found = match.match_rows(resolved, None, rows.to_dicts(), match.load_mapping(mapping))
-    best = [c[0].uid if c else None for c in found]
+    layout = load_layout(mapping)
+    found = match.match_rows(
+        resolved, None, rows.to_dicts(), layout, run.thresholds(settings), top=3
+    )
+    assert [m.row_id for m in found] == rows.get_column("编号").to_list()
+    best = [m.candidates[0].uid if m.candidates else None for m in found]
     right = sum(b == t for b, t in zip(best, rows.get_column("truth"), strict=True))
     assert right / rows.height >= 0.95
-    top = found[0][0]
-    assert top.comparisons["fields"]["birth"]["level"] == 2  # the birth date agrees
+    top = found[0].candidates[0]
+    assert top.comparisons["fields"]["birth"]["label"] == "same"
+    for m in found:  # candidates ranked by a continuous score
+        scores = [c.score for c in m.candidates]
+        assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 def test_hub_match_writes_candidates_with_score_and_explanation(
-    resolved: Driver, world: Path, tmp_path: Path
+    resolved: Driver, world: Path, tmp_path: Path, encoding: str
 ) -> None:
     rows = outside_list(world, resolved)
     listed = tmp_path / "list.csv"
-    rows.drop("truth").write_csv(listed)
-    mapping = tmp_path / "mapping.yaml"
-    mapping.write_text(MAPPING, encoding="utf-8")
+    # as Excel saves it: GB18030 on a Chinese Windows
+    listed.write_bytes(rows.drop("truth").write_csv().encode(encoding))
+    layouts = tmp_path / "layouts"
+    layouts.mkdir()
+    (layouts / "agency.yaml").write_text(MAPPING, encoding="utf-8")
     out = tmp_path / "candidates.csv"
     subprocess.run(
-        [HUB, "match", str(listed), "--mapping", str(mapping), "--out", str(out)],
+        [HUB, "match", str(listed), "--mapping", "agency", "--mappings", str(layouts),
+         "--out", str(out)],
         check=True,
         capture_output=True,
         timeout=300,
-    )
-    written = pl.read_csv(out)
-    firsts = written.filter(pl.col("rank") == 1).sort("row")
-    assert firsts.height == rows.height
-    assert (firsts.get_column("uid") == rows.get_column("truth")).mean() >= 0.95  # type: ignore[operator]
+    )  # fmt: skip
+    written = pl.read_csv(out, infer_schema=False)
+    firsts = written.filter(pl.col("rank") == "1").sort("row_id")
+    assert firsts.get_column("row_id").to_list() == sorted(rows.get_column("编号").to_list())
+    truth = dict(zip(rows.get_column("编号"), rows.get_column("truth"), strict=True))
+    right = sum(truth[r] == u for r, u in firsts.select("row_id", "uid").iter_rows())
+    assert right / rows.height >= 0.95
     assert written.get_column("explanation").str.contains('"name"').all()
 
 
-def test_a_mapping_without_the_name_column_is_refused(tmp_path: Path) -> None:
+def test_a_row_reads_the_records_of_its_blocks_not_the_graph(
+    resolved: Driver, world: Path, tmp_path: Path
+) -> None:
+    rows = outside_list(world, resolved).head(5)
     mapping = tmp_path / "mapping.yaml"
-    mapping.write_text("columns: {phone: 电话}\n", encoding="utf-8")
-    with pytest.raises(ResolutionError, match="name"):
-        match.load_mapping(mapping)
+    mapping.write_text(MAPPING, encoding="utf-8")
+    outside, _ = match._outside(rows.to_dicts(), load_layout(mapping))
+    read, blocks, persons = match._graph_candidates(resolved, None, outside)
+    everything = resolved.execute_query(
+        "MATCH (r:Record) WHERE EXISTS { (r)-[:RECORD_OF]->(:Person) } RETURN count(r) AS n"
+    ).records[0]["n"]
+    assert 0 < read.height <= len({i for b in blocks.values() for i in b}) < everything / 10
+    assert set(blocks) <= {k for r in outside.iter_rows(named=True) for k in blocking.keys_of(r)}
+    assert set(rows.get_column("truth")) <= {p["uid"] for p in persons.values()}
+
+
+def test_hub_match_documents_its_layout() -> None:
+    shown = subprocess.run([HUB, "match", "--help"], capture_output=True, text=True, check=True)
+    for word in ("row_id", "identifiers", "GB18030", "--encoding", "--mappings", "scheme"):
+        assert word in shown.stdout, word
+
+
+def test_a_bad_field_of_a_row_is_noted_and_the_row_still_matched(
+    resolved: Driver, world: Path, tmp_path: Path, settings: Settings
+) -> None:
+    rows = outside_list(world, resolved).head(3).with_columns(出生日期=pl.lit("昨天"))
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    found = match.match_rows(
+        resolved, None, rows.to_dicts(), load_layout(mapping), run.thresholds(settings)
+    )
+    for m in found:
+        assert m.notes == ["birth_date: not a date in the form %Y/%m/%d"]
+        assert m.candidates
+
+
+def test_a_layout_without_a_name_or_identifier_is_refused(tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("person: {phone: 电话}\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="name"):
+        load_layout(mapping)
+    mapping.write_text("person: {name: 姓名, shoe_size: 鞋码}\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="shoe_size"):
+        load_layout(mapping)
 
 
 def test_explain_shows_the_records_and_judgements_of_a_merged_person(
@@ -125,3 +182,23 @@ def test_explain_shows_the_records_and_judgements_of_a_merged_person(
         [HUB, "resolve", "--explain", merged["uid"]], capture_output=True, text=True, check=True
     )
     assert merged["into"] in shown.stdout and "positive" in shown.stdout
+
+
+def test_hub_match_names_what_is_wrong_in_one_line(tmp_path: Path) -> None:
+    listed = tmp_path / "list.csv"
+    listed.write_text("编号,名字\nA1,张三\n", encoding="utf-8")
+    layout = tmp_path / "layout.yaml"
+    layout.write_text(MAPPING, encoding="utf-8")
+    shown = subprocess.run(
+        [HUB, "match", str(listed), "--mapping", str(layout)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 1
+    assert "names columns the list lacks: 出生日期, 姓名, 电话" in shown.stderr
+    assert "Traceback" not in shown.stderr + shown.stdout
+    unknown = subprocess.run(
+        [HUB, "match", str(listed), "--mapping", "nowhere"], capture_output=True, text=True
+    )
+    assert unknown.returncode == 1 and "no layout 'nowhere'" in unknown.stderr
