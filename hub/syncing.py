@@ -5,7 +5,8 @@
 2. sync each connector's streams from their saved cursors (all of them with `full`);
 3. resolve identities again, judging the new records against the graph;
 4. evaluate the alert rules, once everything above has committed, so that subscribers
-   hear of what the sync raised.
+   hear of what the sync raised;
+5. give the data a new version (`hub.queries.generation`), whatever happened above.
 
 The API runs it in the background, one run per source at a time.
 """
@@ -24,7 +25,7 @@ from connectors.sync import Progress, StreamReport, sync_files, sync_stream
 from hub import db
 from hub.errors import ConfigError
 from hub.loader import Loader
-from hub.queries import alerts
+from hub.queries import alerts, generation
 from hub.resolution import apply, run
 from hub.settings import Settings
 
@@ -54,20 +55,25 @@ async def sync(
     resolving: ResolutionProgress | None = None,
 ) -> Synced:
     database = settings.neo4j_database
-    await asyncio.to_thread(apply.unapply, driver, database)
-    loader = Loader.from_settings(driver, settings)
-    reports: list[StreamReport] = []
-    for connector in chosen:
-        if isinstance(connector, connectors.FileConnector):
-            # All feeds at once: their files load day by day, whatever the feed.
-            reports += await sync_files(connector, loader, full=full, progress=progress)
-        else:
-            for stream in connector.mapping().streams:
-                reports.append(
-                    await sync_stream(connector, stream, loader, full=full, progress=progress)
-                )
-    resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
-    await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
+    try:
+        await asyncio.to_thread(apply.unapply, driver, database)
+        loader = Loader.from_settings(driver, settings)
+        reports: list[StreamReport] = []
+        for connector in chosen:
+            if isinstance(connector, connectors.FileConnector):
+                # All feeds at once: their files load day by day, whatever the feed.
+                reports += await sync_files(connector, loader, full=full, progress=progress)
+            else:
+                for stream in connector.mapping().streams:
+                    reports.append(
+                        await sync_stream(connector, stream, loader, full=full, progress=progress)
+                    )
+        resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
+        await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
+    finally:
+        # 5. the data has a new version: answers the API keeps per version are computed
+        # again (`resolvers.cached`), also after a sync that failed part of the way
+        await asyncio.to_thread(generation.bump, driver, "sync", database)
     return Synced(reports, resolved)
 
 

@@ -17,9 +17,9 @@ from graph_schema import ident, schema
 
 Snapshot = tuple[list[str], list[str]]
 
-# What records the hub's own bookkeeping, not the data: the schema's marker and the
-# connectors' cursors.
-BOOKKEEPING = ("HubSchema", "SyncState")
+# What records the hub's own bookkeeping, not the data: the schema's marker, the
+# connectors' cursors and the data's version.
+BOOKKEEPING = ("HubSchema", "SyncState", "DataVersion")
 
 
 def _labels(var: str) -> str:

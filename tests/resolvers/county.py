@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,10 +127,29 @@ class CountingSession:
         self._counter.statements += 1
         return await self._session.run(*args, **kwargs)
 
+    async def execute_write(self, work: Any, *args: Any, **kwargs: Any) -> Any:
+        """A write transaction whose statements are counted."""
+
+        @functools.wraps(work)  # keeps what unit_of_work set on it (the timeout)
+        async def counted(tx: Any, *a: Any, **k: Any) -> Any:
+            return await work(CountingTransaction(self._counter, tx), *a, **k)
+
+        return await self._session.execute_write(counted, *args, **kwargs)
+
     def __getattr__(self, name: str) -> Any:
-        if name in ("execute_read", "execute_write", "begin_transaction"):
+        if name in ("execute_read", "begin_transaction"):
             raise AssertionError(f"{name}: statements run there would not be counted")
         return getattr(self._session, name)
+
+
+class CountingTransaction:
+    def __init__(self, counter: CountingDriver, tx: Any) -> None:
+        self._counter = counter
+        self._tx = tx
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        self._counter.statements += 1
+        return await self._tx.run(*args, **kwargs)
 
 
 def ask(
