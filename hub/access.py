@@ -12,6 +12,7 @@ a cluster that would pass through an invisible case leaves it out.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -61,3 +62,11 @@ def case_visible(var: str) -> str:
 def node_visible(var: str) -> str:
     """A Cypher predicate: any node bound to `var` is visible (only cases are scoped)."""
     return f"(NOT {var}:Case OR {case_visible(var)})"
+
+
+def visibility_key(principal: Principal) -> str:
+    """What decides which elements `principal` sees, as one hashable value: an answer
+    computed for one principal is reused for another only when their keys are equal
+    (`resolvers.cached`). It is the `$scope` the visibility predicates read, so it
+    follows whatever the scope comes to carry."""
+    return json.dumps(principal.scope(), sort_keys=True, default=str)

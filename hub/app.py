@@ -32,6 +32,7 @@ from hub.auth import ANONYMOUS, Authenticator
 from hub.errors import Unauthenticated
 from hub.ratelimit import RateLimiter
 from hub.settings import Settings
+from resolvers.cached import Answers
 from resolvers.context import Context
 from resolvers.schema import schema
 
@@ -70,6 +71,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.driver = driver
         self.ids = ids.codec(settings)
+        self.answers = Answers()
         self.authenticator = authenticator
         self.trail = trail
 
@@ -82,6 +84,7 @@ class GraphQLApp(GraphQL[Context, None]):
             principal=request.scope.get(PRINCIPAL, ANONYMOUS),
             justification=justification[:500] if justification else None,
             trail=self.trail,
+            answers=self.answers,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+import functools
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Annotated
 
 import strawberry
@@ -12,10 +13,12 @@ import strawberry
 from hub import syncing
 from hub.errors import ConfigError
 from hub.queries import alerts
+from resolvers import cached
+from resolvers.cached import Freshness
 from resolvers.context import Info
 from resolvers.errors import Conflict, InvalidInput, NotFound
 from resolvers.ids import parse
-from resolvers.pages import Connection, Edge, cursor, page_info, window
+from resolvers.pages import Edge, PageInfo, cursor, page_info, window
 from resolvers.types import Alert
 
 
@@ -34,19 +37,42 @@ AlertResult = Annotated[AlertPayload | NotFound | Conflict, strawberry.union("Al
 SyncResult = Annotated[SyncStarted | InvalidInput | Conflict, strawberry.union("SyncResult")]
 
 
+@strawberry.type(description="A page of alerts, and how many there are.")
+class AlertConnection:
+    edges: list[Edge[Alert]]
+    page_info: PageInfo
+    counted: strawberry.Private[Callable[[], Awaitable[tuple[int, Freshness]]]]
+
+    @strawberry.field(description="Alerts of the status asked for that the asker may see.")
+    async def total_count(self) -> int:
+        return (await self.counted())[0]
+
+    @strawberry.field(description="How old `totalCount` is: counted once per data change.")
+    async def freshness(self) -> Freshness:
+        return (await self.counted())[1]
+
+
 async def resolve_alerts(
     info: Info, status: str | None = None, first: int | None = None, after: str | None = None
-) -> Connection[Alert]:
+) -> AlertConnection:
     """Alerts, newest first (`status`: new, acknowledged or resolved)."""
-    skip, take = window(first, after, info.context.settings.max_page_size)
-    rows = await alerts.listed(
-        info.context.driver, status, skip, take + 1, info.context.scope, **info.context.read
-    )
+    ctx = info.context
+    skip, take = window(first, after, ctx.settings.max_page_size)
+    rows = await alerts.listed(ctx.driver, status, skip, take + 1, ctx.scope, **ctx.read)
     edges = [
         Edge(cursor=cursor(skip + i), node=Alert.from_props(p)) for i, p in enumerate(rows[:take])
     ]
-    return Connection(
-        edges=edges, page_info=page_info(skip, len(edges), len(rows) > take), total_count=None
+
+    async def count() -> int:
+        return await alerts.count(ctx.driver, status, ctx.scope, **ctx.read)
+
+    # totalCount and freshness share one look-up, made only if either is selected
+    @functools.cache
+    def counted() -> asyncio.Future[tuple[int, Freshness]]:
+        return asyncio.ensure_future(cached.kept(info, ("alerts", status), count))
+
+    return AlertConnection(
+        edges=edges, page_info=page_info(skip, len(edges), len(rows) > take), counted=counted
     )
 
 

@@ -10,6 +10,8 @@ import strawberry
 
 from hub.errors import BadRequest
 from hub.queries import clusters, presence, stats
+from resolvers import cached
+from resolvers.cached import Freshness
 from resolvers.context import Info
 from resolvers.ids import parse
 from resolvers.links import Link, link, native
@@ -31,6 +33,7 @@ class CaseCluster:
 class CaseClusters:
     clusters: list[CaseCluster]
     truncated: bool
+    freshness: Freshness
 
 
 @strawberry.type(description="A wanted person seen in a big-data event.")
@@ -79,6 +82,7 @@ class Stats:
     end: dt.datetime = strawberry.field(name="to")
     unit: str | None
     figures: list[Figure]
+    freshness: Freshness
 
 
 def _aware(name: str, value: dt.datetime | None) -> None:
@@ -102,11 +106,16 @@ async def resolve_case_clusters(
     if min_shared < 1:
         raise BadRequest(f"minShared must be at least 1, not {min_shared}")
     settings = info.context.settings
-    found = await clusters.shared(
-        info.context.driver, since, chosen, settings.busy_degree, info.context.scope,
-        **info.context.read,
-    )  # fmt: skip
-    groups = clusters.clusters(found.links, min_shared)
+
+    async def compute() -> tuple[clusters.Shared, list[tuple[list[str], list[int]]]]:
+        found = await clusters.shared(
+            info.context.driver, since, chosen, settings.busy_degree, info.context.scope,
+            **info.context.read,
+        )  # fmt: skip
+        return found, clusters.clusters(found.links, min_shared)
+
+    question = ("caseClusters", since, chosen, min_shared, settings.busy_degree)
+    (found, groups), freshness = await cached.kept(info, question, compute)
     cap = settings.max_results
     kept = groups[:cap]
     by_no = {n: Case.from_props(found.cases[n]) for n in {n for cases, _ in kept for n in cases}}
@@ -120,6 +129,7 @@ async def resolve_case_clusters(
             for cases, links in kept
         ],
         truncated=len(groups) > cap,
+        freshness=freshness,
     )
 
 
@@ -200,8 +210,10 @@ async def resolve_stats(
         fraud = await stats.fraud_figures(ctx.driver, a, b, **ctx.read)
         return {**cases, **fraud}
 
-    now = await figures(start, end)
-    before = await figures(_year_earlier(start), _year_earlier(end))
+    async def compute() -> tuple[dict[str, float], dict[str, float]]:
+        return await figures(start, end), await figures(_year_earlier(start), _year_earlier(end))
+
+    (now, before), freshness = await cached.kept(info, ("stats", start, end, unit), compute)
     return Stats(
         start=start,
         end=end,
@@ -217,4 +229,5 @@ async def resolve_stats(
             )
             for name, value in now.items()
         ],
+        freshness=freshness,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neo4j import AsyncDriver
 from strawberry.dataloader import DataLoader
@@ -17,6 +17,9 @@ from hub.ids import IdCodec
 from hub.queries import entities
 from hub.queries.entities import LinkPage, LinkSpec
 from hub.settings import Settings
+
+if TYPE_CHECKING:
+    from resolvers.cached import Answers
 
 Props = dict[str, Any]
 
@@ -35,6 +38,8 @@ class Context:
     justification: str | None = None  # the case number or reason the request gave
     trail: Writer | None = None  # where the request's audit event goes
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
+    # Answers kept per data version by the API process (`resolvers.cached`); none: computed
+    answers: Answers | None = None
     _loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
 
     def _loader(

@@ -121,6 +121,26 @@ async def listed(
     )
 
 
+async def count(
+    driver: AsyncDriver,
+    status: str | None,
+    scope: Scope,
+    timeout: float,
+    database: str | None = None,
+) -> int:
+    """How many alerts (of `status`) the asker may see."""
+    rows = await read(
+        driver,
+        f"MATCH (a:Alert) WHERE ($status IS NULL OR a.status = $status) AND {VISIBLE} "
+        "RETURN count(a) AS n",
+        timeout,
+        database,
+        status=status,
+        scope=scope,
+    )
+    return int(rows[0]["n"])
+
+
 async def newer(
     driver: AsyncDriver,
     after: Any,
