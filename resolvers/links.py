@@ -28,6 +28,11 @@ class Link:
     first_seen: dt.datetime | None = strawberry.field(description="First reported.")
     last_seen: dt.datetime | None = strawberry.field(description="Last reported.")
 
+    @staticmethod
+    def resolve_type(obj: Link, *_: Any) -> str:
+        """The GraphQL type of a link: its class's (as `Entity.resolve_type`)."""
+        return obj.__strawberry_definition__.name  # type: ignore[attr-defined,no-any-return]
+
 
 @strawberry.type(description="A relationship that carries nothing but its provenance.")
 class Plain(Link):
