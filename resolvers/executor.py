@@ -44,9 +44,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.types import BY_LABEL, Entity
 
-# (response name, field definition, its field details); no definition: __typename
-Plan = list[tuple[str, GraphQLField | None, FieldDetailsList]]
 Info = GraphQLResolveInfo[Any]
+Completer = Callable[[Any, Info], Any]  # a resolved value -> its completed answer
 
 
 class _NotPlain(Exception):
@@ -62,8 +61,11 @@ def _plain(field: GraphQLField) -> bool:
     )
 
 
+Completers = dict[tuple[GraphQLOutputType, int], tuple[FieldDetailsList, Completer | None]]
+
+
 class Executor(StrawberryGraphQLCoreExecutionContext):
-    _plans: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, Plan | None]]
+    """An executor per request, as graphql-core's."""
 
     def complete_value(
         self,
@@ -74,101 +76,141 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        if result is not None and not isinstance(result, Exception):
-            try:
-                return self._complete(return_type, field_details_list, info, result, True)
-            except _NotPlain:
-                pass
+        if (
+            result is not None
+            and not isinstance(return_type, GraphQLScalarType | GraphQLEnumType)
+            and not isinstance(result, Exception)
+            and not (isinstance(result, list | tuple) and any(self.is_awaitable(i) for i in result))
+        ):
+            complete = self._completer(return_type, field_details_list)
+            if complete is not None:
+                try:
+                    return complete(result, info)
+                except _NotPlain:
+                    pass
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def _plan(self, object_type: GraphQLObjectType, details: FieldDetailsList) -> Plan:
-        """The plain fields the selection asks of `object_type`; raises _NotPlain if it
-        asks for any other. Kept for the request, as graphql-core keeps the selection
-        it collects (by the identity of the field details, which it keeps alive)."""
-        plans = self.__dict__.setdefault("_plans", {})
-        key = (object_type, id(details))
-        found = plans.get(key)
+    def _completer(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Completer | None:
+        """How to complete a value of `type_` for this selection, made once per request
+        (by the identity of the field details, kept alive with it as graphql-core keeps
+        the selections it collects); None if it is not plain."""
+        completers: Completers = self.__dict__.setdefault("_completers", {})
+        key = (type_, id(details))
+        found = completers.get(key)
         if found is None:
-            grouped, deferred, forbidden = self.collect_subfields(object_type, details)
-            plan: Plan | None = [] if not deferred and not forbidden else None
-            for response_name, sub in grouped.items():
-                node = sub[0].node
-                name = node.name.value
-                field = None if name == "__typename" else object_type.fields.get(name)
-                if plan is None or (
-                    name != "__typename"
-                    and (
-                        field is None
-                        or not _plain(field)
-                        or len(sub) != 1
-                        or node.arguments
-                        or node.directives
-                        or sub[0].defer_usage is not None
-                    )
-                ):
-                    plan = None
-                    break
-                plan.append((response_name, field, sub))
-            found = (details, plan)
-            plans[key] = found
-        plan = found[1]
-        if plan is None:
-            raise _NotPlain
-        return plan
+            try:
+                made: Completer | None = self._make(type_, details)
+            except _NotPlain:
+                made = None
+            found = (details, made)
+            completers[key] = found
+        return found[1]
 
-    def _complete(
-        self,
-        type_: GraphQLOutputType,
-        details: FieldDetailsList,
-        info: Info,
-        value: Any,
-        top: bool = False,
-    ) -> Any:
+    def _make(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Completer:
+        """How to complete a value of `type_` for this selection in one pass; raises
+        _NotPlain if the selection asks for anything but plain fields."""
         if isinstance(type_, GraphQLNonNull):
-            completed = self._complete(type_.of_type, details, info, value, top)
-            if completed is None:
-                raise _NotPlain
-            return completed
-        if value is None:
-            return None
+            inner = self._make(type_.of_type, details)
+
+            def non_null(value: Any, info: Info) -> Any:
+                completed = inner(value, info)
+                if completed is None:
+                    raise _NotPlain
+                return completed
+
+            return non_null
         if isinstance(type_, GraphQLList):
-            if not isinstance(value, list | tuple) or (
-                top and any(self.is_awaitable(item) for item in value)
-            ):
-                raise _NotPlain
-            item_type = type_.of_type
-            return [self._complete(item_type, details, info, item) for item in value]
+            item = self._make(type_.of_type, details)
+
+            def listed(value: Any, info: Info) -> Any:
+                if value is None:
+                    return None
+                if not isinstance(value, list | tuple):
+                    raise _NotPlain
+                return [item(v, info) for v in value]
+
+            return listed
         if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
-            serialised = type_.coerce_output_value(value)
-            if serialised is Undefined or serialised is None:
-                raise _NotPlain
-            return serialised
+            coerce = type_.coerce_output_value
+
+            def leaf(value: Any, _: Info) -> Any:
+                if value is None:
+                    return None
+                serialised = coerce(value)
+                if serialised is Undefined or serialised is None:
+                    raise _NotPlain
+                return serialised
+
+            return leaf
         if isinstance(type_, GraphQLInterfaceType | GraphQLUnionType):
-            name = None if type_.resolve_type is None else type_.resolve_type(value, info, type_)
-            found = self.schema.get_type(name) if isinstance(name, str) else None
-            if not isinstance(found, GraphQLObjectType) or not self.schema.is_sub_type(
-                type_, found
+            return self._abstract(type_, details)
+        if isinstance(type_, GraphQLObjectType):
+            return self._object(type_, details)
+        raise _NotPlain
+
+    def _abstract(
+        self, type_: GraphQLInterfaceType | GraphQLUnionType, details: FieldDetailsList
+    ) -> Completer:
+        resolve_type = type_.resolve_type
+        if resolve_type is None:
+            raise _NotPlain
+        by_type: dict[str, Completer] = {}
+
+        def abstract(value: Any, info: Info) -> Any:
+            if value is None:
+                return None
+            name = resolve_type(value, info, type_)
+            complete = by_type.get(name) if isinstance(name, str) else None
+            if complete is None:
+                found = self.schema.get_type(name) if isinstance(name, str) else None
+                if not isinstance(found, GraphQLObjectType) or not self.schema.is_sub_type(
+                    type_, found
+                ):
+                    raise _NotPlain
+                made = self._completer(found, details)
+                if made is None:
+                    raise _NotPlain
+                complete = by_type[found.name] = made
+            return complete(value, info)
+
+        return abstract
+
+    def _object(self, type_: GraphQLObjectType, details: FieldDetailsList) -> Completer:
+        grouped, deferred, forbidden = self.collect_subfields(type_, details)
+        if deferred or forbidden:
+            raise _NotPlain
+        fields: list[tuple[str, Any, Completer | None]] = []
+        for response_name, sub in grouped.items():
+            node = sub[0].node
+            if node.name.value == "__typename":
+                fields.append((response_name, type_.name, None))
+                continue
+            field = type_.fields.get(node.name.value)
+            if (
+                field is None
+                or not _plain(field)
+                or len(sub) != 1
+                or node.arguments
+                or node.directives
+                or sub[0].defer_usage is not None
             ):
                 raise _NotPlain
-            type_ = found
-        if not isinstance(type_, GraphQLObjectType) or (
-            type_.is_type_of is not None and type_.is_type_of(value, info) is not True
-        ):
-            raise _NotPlain
-        out = {}
-        for response_name, field, sub in self._plan(type_, details):
-            if field is None:
-                out[response_name] = type_.name
-            else:
-                out[response_name] = self._complete(
-                    field.type,
-                    sub,
-                    info,
-                    field.resolve(value, info),  # type: ignore[misc]
-                )
-        return out
+            fields.append((response_name, field.resolve, self._make(field.type, sub)))
+        is_type_of = type_.is_type_of
+
+        def complete_object(value: Any, info: Info) -> Any:
+            if value is None:
+                return None
+            if is_type_of is not None and is_type_of(value, info) is not True:
+                raise _NotPlain
+            return {
+                name: resolve if complete is None else complete(resolve(value, info), info)
+                for name, resolve, complete in fields
+            }
+
+        return complete_object
 
 
 def _direct(resolve: Callable[[Any, Info], Any], replaced: Any) -> Callable[..., Any]:
