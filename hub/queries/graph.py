@@ -55,16 +55,28 @@ def _types(types: Sequence[str]) -> str:
     return "|".join(ident(gs.relationship(t).type) for t in types)
 
 
-def _node(var: str) -> str:
+@dataclass(frozen=True)
+class Wanted:
+    """The properties an answer reads of the nodes and of the relationships it draws;
+    None: all of them."""
+
+    nodes: frozenset[str] | None = None
+    rels: frozenset[str] | None = None
+
+
+ALL = Wanted()
+
+
+def _node(var: str, wanted: Wanted = ALL) -> str:
     return (
         f"{{id: elementId({var}), label: [l IN labels({var}) WHERE l IN $labels][0], "
-        f"props: {temporal.node(var)}}}"
+        f"props: {temporal.node(var, only=wanted.nodes)}}}"
     )
 
 
-def _rel(var: str, types: Sequence[str] | None = None) -> str:
+def _rel(var: str, types: Sequence[str] | None = None, wanted: Wanted = ALL) -> str:
     return (
-        f"{{type: type({var}), rel: {temporal.rel(var, types)}, "
+        f"{{type: type({var}), rel: {temporal.rel(var, types, only=wanted.rels)}, "
         f"src: elementId(startNode({var})), dst: elementId(endNode({var}))}}"
     )
 
@@ -113,6 +125,7 @@ async def neighbourhood(
     scope: Scope,
     timeout: float,
     database: str | None = None,
+    wanted: Wanted = ALL,
 ) -> Subgraph | None:
     """Nodes within `depth` links of the start, at most `limit` of them, breadth first,
     in one statement. A node with more than `busy` links is kept but not expanded (it is
@@ -126,12 +139,12 @@ async def neighbourhood(
         "CALL (rels) { UNWIND rels AS r RETURN collect(DISTINCT r) AS distinct } "
         "WITH nodes, cut, dropped, distinct, [x IN nodes | x.node] AS kept "
         "WITH nodes, cut, [r IN distinct WHERE CASE WHEN dropped "
-        f"  THEN startNode(r) IN kept AND endNode(r) IN kept ELSE true END | {_rel('r', types)}] "
-        "  AS edges "
+        "  THEN startNode(r) IN kept AND endNode(r) IN kept ELSE true END "
+        f"  | {_rel('r', types, wanted)}] AS edges "
         "CALL (nodes) { "
         "  UNWIND range(0, size(nodes) - 1) AS i WITH i, nodes[i].node AS n, nodes[i].degree AS d "
-        f"  RETURN collect({{node: {_node('n')}, degree: d, collapsed: i > 0 AND d > $busy}}) "
-        "  AS drawn } "
+        f"  RETURN collect({{node: {_node('n', wanted)}, degree: d, "
+        "    collapsed: i > 0 AND d > $busy}) AS drawn } "
         "RETURN drawn, edges, cut",
         timeout,
         database,
@@ -147,6 +160,12 @@ async def neighbourhood(
     return Subgraph(nodes=rows[0]["drawn"], edges=rows[0]["edges"], truncated=rows[0]["cut"])
 
 
+@dataclass
+class Paths:
+    nodes: dict[str, Row]  # element id -> {id, label, props}: each node once
+    paths: list[Row]  # {nodes: element ids in order, rels}
+
+
 async def paths(
     driver: AsyncDriver,
     start: tuple[str, str],
@@ -157,18 +176,23 @@ async def paths(
     scope: Scope,
     timeout: float,
     database: str | None = None,
-) -> list[Row]:
-    """Up to `take` shortest paths from `start` to `end` (label, key): {nodes, rels}."""
+    wanted: Wanted = ALL,
+) -> Paths:
+    """Up to `take` shortest paths from `start` to `end` (label, key). Shortest paths
+    share most of their nodes (parallel transfers make paths of the same accounts), so
+    each node comes back once, and a path names its nodes by element id."""
     hops = int(max_hops)  # a bound of the pattern: it cannot be a parameter
-    return await read_list(
+    rows = await read(
         driver,
         f"{_match_key('a', start[0])} {_match_key('b', end[0])} "
         f"WITH a, b WHERE a <> b AND {node_visible('a')} AND {node_visible('b')} "
         f"MATCH p = ALL SHORTEST (a) (()-[:{_types(types)}]-(x) WHERE {node_visible('x')})"
         f"{{1,{hops}}} (b) "
-        f"WITH p LIMIT $take "
-        f"RETURN collect({{nodes: [n IN nodes(p) | {_node('n')}], "
-        f"rels: [r IN relationships(p) | {_rel('r')}]}}) AS rows",
+        "WITH p LIMIT $take WITH collect(p) AS found "
+        "CALL (found) { UNWIND found AS p UNWIND nodes(p) AS n WITH DISTINCT n "
+        f"  RETURN collect({_node('n', wanted)}) AS nodes }} "
+        "RETURN nodes, [p IN found | {nodes: [n IN nodes(p) | elementId(n)], "
+        f"rels: [r IN relationships(p) | {_rel('r', None, wanted)}]}}] AS paths",
         timeout,
         database,
         a_key=start[1],
@@ -177,6 +201,9 @@ async def paths(
         labels=list(schema().nodes),
         scope=scope,
     )
+    if not rows:
+        return Paths({}, [])
+    return Paths({n["id"]: n for n in rows[0]["nodes"]}, rows[0]["paths"])
 
 
 async def common_links(

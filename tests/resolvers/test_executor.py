@@ -1,5 +1,7 @@
-"""The executor's one-pass completion and the direct fields answer exactly what
-strawberry and graphql-core answer alone, for every documented query and role."""
+"""The executor's one-pass completion, the direct fields and the statements that read
+only the properties a selection shows (`resolvers.ahead`) answer exactly what
+strawberry and graphql-core answer alone from every property, for every documented
+query and role."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from graphql import GraphQLObjectType, OperationType, parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.access import Principal, Role
+from resolvers import ahead
 from resolvers.executor import Executor
 from resolvers.schema import schema
 from tests.resolvers.county import County, ask
@@ -20,9 +23,9 @@ from tests.resolvers.test_docs import DOCS, _variables
 
 
 @contextmanager
-def alone() -> Iterator[None]:
-    """The schema as strawberry and graphql-core complete it: their own executor, and the
-    resolvers `executor.direct` replaced."""
+def alone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The schema as strawberry and graphql-core complete it: their own executor, the
+    resolvers `executor.direct` replaced, every property of what a statement finds."""
     replaced = [
         (field, field.resolve)
         for type_ in schema._schema.type_map.values()
@@ -34,12 +37,15 @@ def alone() -> Iterator[None]:
     schema.execution_context_class = StrawberryGraphQLCoreExecutionContext
     for field, direct in replaced:
         field.resolve = direct._replaced
-    try:
-        yield
-    finally:
-        schema.execution_context_class = Executor
-        for field, direct in replaced:
-            field.resolve = direct
+    with monkeypatch.context() as patched:
+        patched.setattr(ahead, "properties", lambda *_: None)
+        patched.setattr(ahead, "link_properties", lambda *_: None)
+        try:
+            yield
+        finally:
+            schema.execution_context_class = Executor
+            for field, direct in replaced:
+                field.resolve = direct
 
 
 ASKERS = [
@@ -69,6 +75,14 @@ EXTRA = {
         "paths { nodes { x: id y: id kind } } } "
         "b: paths(from: $id, to: $to, maxHops: 4) { paths { nodes { id } ...on Path { length } } } }"
     ),
+    "fragments": (
+        "query($id: ID!, $to: ID!) { search(text: \"诈骗\", first: 20) { edges { score "
+        "node { label ...named ... on Case { title category status } } } } "
+        "neighbourhood(id: $id, depth: 1) { nodes { node { id ...named "
+        "... on Person { phones(first: 2) { totalCount edges { node { number } } } } } } } "
+        "paths(from: $id, to: $to, maxHops: 4) { paths { nodes { ...named } } } } "
+        "fragment named on Entity { kind lastSeen ... on Person { name birthDate sex } }"
+    ),
     "skipped": (
         "query($id: ID!, $to: ID!, $no: Boolean = false) { paths(from: $id, to: $to, maxHops: 4) { "
         "paths { nodes { id kind @include(if: $no) } edges @skip(if: $no) { source } } } }"
@@ -77,23 +91,27 @@ EXTRA = {
 
 
 @pytest.mark.parametrize("name", QUERIES)
-def test_every_documented_query_answers_the_same(synced: County, name: str) -> None:
+def test_every_documented_query_answers_the_same(
+    synced: County, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     query = (Path(DOCS) / f"{name}.graphql").read_text()
     variables = _variables(synced)[name]
     for principal in ASKERS:
         fast = ask(synced.settings, query, principal, **variables)
-        with alone():
+        with alone(monkeypatch):
             slow = ask(synced.settings, query, principal, **variables)
         assert fast.data == slow.data, (name, principal.role)
         assert fast.errors == slow.errors, (name, principal.role)
 
 
 @pytest.mark.parametrize("name", sorted(EXTRA))
-def test_drawn_graphs_answer_the_same(synced: County, name: str) -> None:
+def test_drawn_graphs_answer_the_same(
+    synced: County, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ends = _variables(synced)["paths"]
     for principal in ASKERS:
         fast = ask(synced.settings, EXTRA[name], principal, id=ends["from"], to=ends["to"])
-        with alone():
+        with alone(monkeypatch):
             slow = ask(synced.settings, EXTRA[name], principal, id=ends["from"], to=ends["to"])
         assert fast.errors is None, fast.errors
         assert fast.data == slow.data, (name, principal.role)
