@@ -39,9 +39,17 @@ SyncResult = Annotated[SyncStarted | InvalidInput | Conflict, strawberry.union("
 
 @strawberry.type(description="A page of alerts, and how many there are.")
 class AlertConnection:
-    edges: list[Edge[Alert]]
-    page_info: PageInfo
+    # each part read only if the query selects it: a badge asks for the count alone
+    listed: strawberry.Private[Callable[[], Awaitable[tuple[list[Edge[Alert]], PageInfo]]]]
     counted: strawberry.Private[Callable[[], Awaitable[tuple[int, Freshness]]]]
+
+    @strawberry.field
+    async def edges(self) -> list[Edge[Alert]]:
+        return (await self.listed())[0]
+
+    @strawberry.field
+    async def page_info(self) -> PageInfo:
+        return (await self.listed())[1]
 
     @strawberry.field(description="Alerts of the status asked for that the asker may see.")
     async def total_count(self) -> int:
@@ -58,22 +66,27 @@ async def resolve_alerts(
     """Alerts, newest first (`status`: new, acknowledged or resolved)."""
     ctx = info.context
     skip, take = window(first, after, ctx.settings.max_page_size)
-    rows = await alerts.listed(ctx.driver, status, skip, take + 1, ctx.scope, **ctx.read)
-    edges = [
-        Edge(cursor=cursor(skip + i), node=Alert.from_props(p)) for i, p in enumerate(rows[:take])
-    ]
+
+    async def page() -> tuple[list[Edge[Alert]], PageInfo]:
+        rows = await alerts.listed(ctx.driver, status, skip, take + 1, ctx.scope, **ctx.read)
+        edges = [
+            Edge(cursor=cursor(skip + i), node=Alert.from_props(p))
+            for i, p in enumerate(rows[:take])
+        ]
+        return edges, page_info(skip, len(edges), len(rows) > take)
 
     async def count() -> int:
         return await alerts.count(ctx.driver, status, ctx.scope, **ctx.read)
 
-    # totalCount and freshness share one look-up, made only if either is selected
-    @functools.cache
+    @functools.cache  # edges and pageInfo share one listing
+    def listed() -> asyncio.Future[tuple[list[Edge[Alert]], PageInfo]]:
+        return asyncio.ensure_future(page())
+
+    @functools.cache  # totalCount and freshness share one count
     def counted() -> asyncio.Future[tuple[int, Freshness]]:
         return asyncio.ensure_future(cached.kept(info, ("alerts", status), count))
 
-    return AlertConnection(
-        edges=edges, page_info=page_info(skip, len(edges), len(rows) > take), counted=counted
-    )
+    return AlertConnection(listed=listed, counted=counted)
 
 
 async def _move(info: Info, alert: strawberry.ID, status: str) -> AlertResult:

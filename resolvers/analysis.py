@@ -106,31 +106,30 @@ async def resolve_case_clusters(
     if min_shared < 1:
         raise BadRequest(f"minShared must be at least 1, not {min_shared}")
     settings = info.context.settings
+    cap = settings.max_results
 
-    async def compute() -> tuple[clusters.Shared, list[tuple[list[str], list[int]]]]:
+    async def compute() -> tuple[list[CaseCluster], bool]:
         found = await clusters.shared(
             info.context.driver, since, chosen, settings.busy_degree, info.context.scope,
             **info.context.read,
         )  # fmt: skip
-        return found, clusters.clusters(found.links, min_shared)
-
-    question = ("caseClusters", since, chosen, min_shared, settings.busy_degree)
-    (found, groups), freshness = await cached.kept(info, question, compute)
-    cap = settings.max_results
-    kept = groups[:cap]
-    by_no = {n: Case.from_props(found.cases[n]) for n in {n for cases, _ in kept for n in cases}}
-    return CaseClusters(
-        clusters=[
+        groups = clusters.clusters(found.links, min_shared)
+        kept = groups[:cap]
+        numbers = {n for cases, _ in kept for n in cases}
+        by_no = {n: Case.from_props(found.cases[n]) for n in numbers}
+        shaped = [
             CaseCluster(
                 cases=[by_no[n] for n in cases],
                 links=[entity(found.links[i]["label"], found.links[i]["props"]) for i in links],
                 size=len(cases),
             )
             for cases, links in kept
-        ],
-        truncated=len(groups) > cap,
-        freshness=freshness,
-    )
+        ]
+        return shaped, len(groups) > cap
+
+    question = ("caseClusters", since, chosen, min_shared, settings.busy_degree, cap)
+    (shaped, truncated), freshness = await cached.kept(info, question, compute)
+    return CaseClusters(clusters=shaped, truncated=truncated, freshness=freshness)
 
 
 async def resolve_fugitive_hits(info: Info, since: dt.datetime | None = None) -> FugitiveHits:

@@ -8,8 +8,9 @@ question and the same visibility (`hub.access.visibility_key`: what decides the 
 the asker may see), or the answer is computed now and kept. So no unit is ever given
 another's answer, and a change made through any API process, or by a sync, is seen by
 every process at its next request. Answers computed at once for the same key are
-computed once. What is kept is what the query functions return; the resolvers shape it
-per request, so masking and the audit event's entities are as for a fresh answer.
+computed once. What is kept is the shaped answer with the entities computing it built:
+they are recorded again for the audit event of every request given it, and masking
+applies as each request completes its fields.
 
 Every such answer says how old it is (`Freshness`).
 """
@@ -27,6 +28,7 @@ import strawberry
 
 from hub.access import visibility_key
 from hub.queries import generation
+from resolvers.types import BUILT, Entity
 
 if TYPE_CHECKING:
     from resolvers.context import Info
@@ -50,6 +52,7 @@ class _Kept:
     version: str
     value: Any
     computed_at: dt.datetime
+    built: tuple[Entity, ...]  # the entities computing it built: shown with it
 
 
 class Answers:
@@ -71,6 +74,7 @@ class Answers:
         kept = self._kept.get(key)
         if kept is not None and kept.version == version:
             self._kept.move_to_end(key)
+            _shown(kept)
             return kept.value, _freshness(kept.computed_at, cached=True)
         pending = self._pending.get((key, version))
         if pending is None:
@@ -79,18 +83,29 @@ class Answers:
             pending.add_done_callback(lambda _: self._pending.pop((key, version), None))
         # shielded: a request that goes away does not cancel the others' answer
         fresh = await asyncio.shield(pending)
+        _shown(fresh)
         return fresh.value, _freshness(fresh.computed_at, cached=False)
 
     async def _compute(
         self, key: Hashable, version: str, compute: Callable[[], Awaitable[Any]]
     ) -> _Kept:
+        # a task of its own: what it builds is its own, not the first asker's
         began = dt.datetime.now(dt.UTC)
-        fresh = _Kept(version, await compute(), began)
+        built: list[Entity] = []
+        BUILT.set(built)
+        fresh = _Kept(version, await compute(), began, tuple(built))
         self._kept[key] = fresh
         self._kept.move_to_end(key)
         while len(self._kept) > self.size:
             self._kept.popitem(last=False)
         return fresh
+
+
+def _shown(kept: _Kept) -> None:
+    """Record the entities of a kept answer as built by this request (its audit event)."""
+    shown = BUILT.get()
+    if shown is not None:
+        shown.extend(kept.built)
 
 
 def _freshness(computed_at: dt.datetime, cached: bool) -> Freshness:
