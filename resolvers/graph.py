@@ -215,15 +215,19 @@ async def resolve_paths(
         info.context.driver, start, end, max_hops, _rel_types(relationship_types), first + 1,
         info.context.scope, **info.context.read, wanted=wanted,
     )  # fmt: skip
-    entities = {element: _entity(row) for element, row in found.nodes.items()}
-    out = [
-        Path(
-            nodes=[entities[element] for element in path["nodes"]],
-            edges=_edges(info, found.nodes, path["rels"]),
-            length=len(path["rels"]),
-        )
-        for path in found.paths[:first]
-    ]
+    entities = [_entity(row) for row in found.nodes]
+    ids = [strawberry.ID(global_id(info, row["label"], row["props"])) for row in found.nodes]
+    out = []
+    for path in found.paths[:first]:
+        order = path["nodes"]
+        edges = []
+        for i, r in enumerate(path["rels"]):
+            # a relationship joins the path's nodes i and i + 1, in either direction
+            ends = (order[i], order[i + 1]) if r["start"] == order[i] else (order[i + 1], order[i])
+            edges.append(
+                GraphEdge(source=ids[ends[0]], target=ids[ends[1]], link=link(r["type"], r["rel"]))
+            )
+        out.append(Path(nodes=[entities[i] for i in order], edges=edges, length=len(edges)))
     return Paths(paths=out, truncated=len(found.paths) > first)
 
 

@@ -162,8 +162,8 @@ async def neighbourhood(
 
 @dataclass
 class Paths:
-    nodes: dict[str, Row]  # element id -> {id, label, props}: each node once
-    paths: list[Row]  # {nodes: element ids in order, rels}
+    nodes: list[Row]  # {label, props}: each node of every path once
+    paths: list[Row]  # {nodes: indexes into `nodes` in order, rels: {type, rel, start}}
 
 
 async def paths(
@@ -180,8 +180,10 @@ async def paths(
 ) -> Paths:
     """Up to `take` shortest paths from `start` to `end` (label, key). Shortest paths
     share most of their nodes (parallel transfers make paths of the same accounts), so
-    each node comes back once, and a path names its nodes by element id."""
+    each node comes back once and a path names its nodes, and each relationship its
+    start node, by their index in that list."""
     hops = int(max_hops)  # a bound of the pattern: it cannot be a parameter
+    index = "[i IN range(0, size(seen) - 1) WHERE seen[i] = {}][0]"
     rows = await read(
         driver,
         f"{_match_key('a', start[0])} {_match_key('b', end[0])} "
@@ -189,10 +191,14 @@ async def paths(
         f"MATCH p = ALL SHORTEST (a) (()-[:{_types(types)}]-(x) WHERE {node_visible('x')})"
         f"{{1,{hops}}} (b) "
         "WITH p LIMIT $take WITH collect(p) AS found "
-        "CALL (found) { UNWIND found AS p UNWIND nodes(p) AS n WITH DISTINCT n "
-        f"  RETURN collect({_node('n', wanted)}) AS nodes }} "
-        "RETURN nodes, [p IN found | {nodes: [n IN nodes(p) | elementId(n)], "
-        f"rels: [r IN relationships(p) | {_rel('r', None, wanted)}]}}] AS paths",
+        "CALL (found) { UNWIND found AS p UNWIND nodes(p) AS n "
+        "  RETURN collect(DISTINCT n) AS seen } "
+        "RETURN [n IN seen | {label: [l IN labels(n) WHERE l IN $labels][0], "
+        f"  props: {temporal.node('n', only=wanted.nodes)}}}] AS nodes, "
+        f"[p IN found | {{nodes: [n IN nodes(p) | {index.format('n')}], "
+        f"  rels: [r IN relationships(p) | {{type: type(r), "
+        f"rel: {temporal.rel('r', only=wanted.rels)}, "
+        f"start: {index.format('startNode(r)')}}}]}}] AS paths",
         timeout,
         database,
         a_key=start[1],
@@ -202,8 +208,8 @@ async def paths(
         scope=scope,
     )
     if not rows:
-        return Paths({}, [])
-    return Paths({n["id"]: n for n in rows[0]["nodes"]}, rows[0]["paths"])
+        return Paths([], [])
+    return Paths(rows[0]["nodes"], rows[0]["paths"])
 
 
 async def common_links(
