@@ -8,8 +8,9 @@ fields (ten paths of six hops, a drawn neighbourhood) spent three quarters of it
 there: more than the database.
 
 Most of such an answer is plain: fields that read an attribute of a built object
-(strawberry's default resolver) or that `direct` answers straight from the object
-(an entity's id, kind and label), without arguments or directives. `Executor`
+(strawberry's default resolver, through the field's extensions where it has any: the
+masking of personal numbers) or that `direct` answers straight from the object (an
+entity's id, kind and label), without arguments or directives. `Executor`
 completes a value whose whole selection is plain in one recursive pass: attributes
 read, scalars serialised, abstract types resolved, nothing else. Anything else takes
 graphql-core's own path, and so does a plain part that meets anything unexpected (a
@@ -21,7 +22,9 @@ attribute twice changes nothing, so the answer is the same either way
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -39,9 +42,11 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path, Undefined
 from strawberry import Schema
-from strawberry.relay import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
+from resolvers.ids import relay_id
 from resolvers.types import BY_LABEL, Entity
 
 Info = GraphQLResolveInfo[Any]
@@ -53,15 +58,18 @@ class _NotPlain(Exception):
 
 
 def _plain(field: GraphQLField) -> bool:
+    """A field without arguments whose value is read, not computed: no resolver of its
+    own (strawberry's default, with its field extensions), or a `direct` one."""
     resolve = field.resolve
     return (
         resolve is not None
         and (getattr(resolve, "_is_default", False) or getattr(resolve, "_direct", False))
+        and not inspect.iscoroutinefunction(resolve)
         and not field.args
     )
 
 
-Completers = dict[tuple[GraphQLOutputType, int], tuple[FieldDetailsList, Completer | None]]
+Completers = dict[tuple[GraphQLOutputType, int, bool], tuple[FieldDetailsList, Completer | None]]
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
@@ -86,22 +94,30 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             if complete is not None:
                 try:
                     return complete(result, info)
-                except _NotPlain:
+                except Exception:
+                    # not plain after all, or a field failed: graphql-core completes it
+                    # again and reports any error at its own path (reads change nothing)
                     pass
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def _completer(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Completer | None:
+    def _completer(
+        self, type_: GraphQLOutputType, details: FieldDetailsList, resolved: bool = False
+    ) -> Completer | None:
         """How to complete a value of `type_` for this selection, made once per request
         (by the identity of the field details, kept alive with it as graphql-core keeps
         the selections it collects); None if it is not plain."""
         completers: Completers = self.__dict__.setdefault("_completers", {})
-        key = (type_, id(details))
+        key = (type_, id(details), resolved)
         found = completers.get(key)
         if found is None:
             try:
-                made: Completer | None = self._make(type_, details)
+                made: Completer | None = (
+                    self._object(type_, details, check=False)
+                    if resolved and isinstance(type_, GraphQLObjectType)
+                    else self._make(type_, details)
+                )
             except _NotPlain:
                 made = None
             found = (details, made)
@@ -169,7 +185,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     type_, found
                 ):
                     raise _NotPlain
-                made = self._completer(found, details)
+                # the object named its own type: strawberry's is_type_of would only
+                # check it again
+                made = self._completer(found, details, resolved=True)
                 if made is None:
                     raise _NotPlain
                 complete = by_type[found.name] = made
@@ -177,7 +195,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
         return abstract
 
-    def _object(self, type_: GraphQLObjectType, details: FieldDetailsList) -> Completer:
+    def _object(
+        self, type_: GraphQLObjectType, details: FieldDetailsList, check: bool = True
+    ) -> Completer:
         grouped, deferred, forbidden = self.collect_subfields(type_, details)
         if deferred or forbidden:
             raise _NotPlain
@@ -197,8 +217,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 or sub[0].defer_usage is not None
             ):
                 raise _NotPlain
-            fields.append((response_name, field.resolve, self._make(field.type, sub)))
-        is_type_of = type_.is_type_of
+            fields.append((response_name, _reader(field), self._make(field.type, sub)))
+        is_type_of = type_.is_type_of if check else None
 
         def complete_object(value: Any, info: Info) -> Any:
             if value is None:
@@ -213,6 +233,22 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         return complete_object
 
 
+def _reader(field: GraphQLField) -> Callable[[Any, Info], Any]:
+    """How a plain field reads its value: the attribute itself where strawberry would
+    only read it (through three calls), else the field's resolver, which runs the
+    field's extensions (masking of personal numbers)."""
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if (
+        isinstance(definition, StrawberryField)
+        and definition.is_basic_field
+        and definition.default_resolver is getattr
+    ):
+        read = attrgetter(definition.python_name)
+        return lambda value, _: read(value)
+    assert field.resolve is not None
+    return field.resolve
+
+
 def _direct(resolve: Callable[[Any, Info], Any], replaced: Any) -> Callable[..., Any]:
     resolve._direct = True  # type: ignore[attr-defined]
     resolve._replaced = replaced  # type: ignore[attr-defined]  # strawberry's, for the tests
@@ -220,8 +256,7 @@ def _direct(resolve: Callable[[Any, Info], Any], replaced: Any) -> Callable[...,
 
 
 def _id(root: Entity, info: Info) -> str:
-    label = root.LABEL
-    return to_base64(label, info.context.ids.encode(label, root.key_value()))
+    return relay_id(info.context.ids, root.LABEL, root.key_value())
 
 
 def direct(schema: Schema) -> None:

@@ -114,7 +114,10 @@ _FIELDS = {
 def link(type_: str, props: dict[str, Any]) -> Link:
     """The Link of a relationship of `type_` with these properties."""
     cls = _BY_TYPE[type_]
-    values = {name: temporal.value(name, props.get(name)) for name in _FIELDS[cls]}
+    values: dict[str, Any] = dict.fromkeys(_FIELDS[cls])  # drawn links often carry none
+    for name, raw in props.items():
+        if name in values:
+            values[name] = temporal.value(name, raw)
     values["type"] = type_
     values["sources"] = props.get("sources") or []
     return cls(**values)

@@ -145,7 +145,7 @@ class Entity(relay.Node):
 
     @classmethod
     def key(cls) -> str:
-        return schema().node(cls.LABEL).key
+        return _key(cls.LABEL)
 
     def key_value(self) -> str:
         return str(getattr(self, self.key()))
@@ -390,6 +390,11 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
     StopPayment,
 )
 BY_LABEL: dict[str, type[Entity]] = {t.LABEL: t for t in ENTITY_TYPES}
+
+
+@functools.cache
+def _key(label: str) -> str:
+    return schema().node(label).key
 
 
 @functools.cache

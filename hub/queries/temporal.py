@@ -105,6 +105,8 @@ def _temporal(declarations: Iterable[Mapping[str, Any]]) -> set[str]:
 
 def value(name: str, raw: Any) -> Any:
     """A property value as the API's types take it: temporal ones as Python's own."""
+    if raw is None:
+        return None
     if isinstance(raw, str):
         kind = schema().temporal.get(name)
         if kind == "datetime":
