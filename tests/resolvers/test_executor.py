@@ -76,7 +76,7 @@ EXTRA = {
         "b: paths(from: $id, to: $to, maxHops: 4) { paths { nodes { id } ...on Path { length } } } }"
     ),
     "fragments": (
-        "query($id: ID!, $to: ID!) { search(text: \"诈骗\", first: 20) { edges { score "
+        'query($id: ID!, $to: ID!) { search(text: "诈骗", first: 20) { edges { score '
         "node { label ...named ... on Case { title category status } } } } "
         "neighbourhood(id: $id, depth: 1) { nodes { node { id ...named "
         "... on Person { phones(first: 2) { totalCount edges { node { number } } } } } } } "
