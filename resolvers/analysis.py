@@ -13,6 +13,7 @@ from hub.queries import clusters, presence, stats
 from resolvers import cached
 from resolvers.cached import Freshness
 from resolvers.context import Info
+from resolvers.executor import Remembered
 from resolvers.ids import parse
 from resolvers.links import Link, link, native
 from resolvers.types import Case, Entity, Person, Place, Warrant, entity
@@ -117,14 +118,14 @@ async def resolve_case_clusters(
         kept = groups[:cap]
         numbers = {n for cases, _ in kept for n in cases}
         by_no = {n: Case.from_props(found.cases[n]) for n in numbers}
-        shaped = [
+        shaped = Remembered(
             CaseCluster(
                 cases=[by_no[n] for n in cases],
                 links=[entity(found.links[i]["label"], found.links[i]["props"]) for i in links],
                 size=len(cases),
             )
             for cases, links in kept
-        ]
+        )
         return shaped, len(groups) > cap
 
     question = ("caseClusters", since, chosen, min_shared, settings.busy_degree, cap)

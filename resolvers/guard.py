@@ -38,7 +38,6 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
-from strawberry.relay import to_base64
 from strawberry.schema.schema import validate_document
 
 from hub import audit, limits, permissions
@@ -47,6 +46,7 @@ from hub.auth import ANONYMOUS
 from hub.errors import AccessError
 from hub.permissions import Permissions
 from resolvers.context import Context
+from resolvers.ids import relay_id
 from resolvers.types import BUILT, Entity
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
@@ -216,7 +216,7 @@ class Guard(SchemaExtension):
         """The Relay global ids, as the client sees them, of the entities the resolvers
         built (GraphQL type names are labels)."""
         keys = dict.fromkeys((e.LABEL, e.key_value()) for e in self.built)
-        return [to_base64(label, context.ids.encode(label, key)) for label, key in keys]
+        return [relay_id(context.ids, label, key) for label, key in keys]
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
