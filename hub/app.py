@@ -1,4 +1,5 @@
-"""The HTTP application: GraphQL at /graphql, liveness at /healthz, readiness at /readyz.
+"""The HTTP application: GraphQL at /graphql, liveness at /healthz, readiness at /readyz,
+the workbench at / and the GraphQL IDE on a browser's GET of /graphql (`hub.web`).
 
 A request to /graphql passes, in order: the body size limit (413), authentication
 (401, `hub.auth`), the rate limit per principal (429), then the GraphQL schema with its
@@ -26,7 +27,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from graph_schema import schema as graph_schema
-from hub import audit, db, ids
+from hub import audit, db, ids, web
 from hub.access import Principal
 from hub.auth import ANONYMOUS, Authenticator
 from hub.errors import Unauthenticated
@@ -42,9 +43,16 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
     (b"cache-control", b"no-store"),
-    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
 ]
+# An answer that is not a page may load nothing at all.
+ANSWER_CSP = b"default-src 'none'; frame-ancestors 'none'"
+# A page (the workbench) may load scripts, styles and images of the hub's own origin
+# and talk to it (HTTP and WebSocket on /graphql); nothing inline, nothing elsewhere.
+PAGE_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def _address(scope: Scope) -> str:
@@ -74,6 +82,9 @@ class GraphQLApp(GraphQL[Context, None]):
         self.answers = Answers()
         self.authenticator = authenticator
         self.trail = trail
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return web.page("ide.html")  # GraphiQL bundled from web/, not strawberry's CDN page
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         justification = request.headers.get("x-justification")
@@ -232,7 +243,8 @@ def _refusal(exc: Unauthenticated) -> Response:
 
 
 class SecurityHeaders:
-    """Headers that keep browsers from sniffing, framing or caching answers."""
+    """Headers that keep browsers from sniffing, framing or caching answers, and a
+    content security policy: a page may load only from the hub, an answer nothing."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -244,7 +256,14 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                headers = list(message.get("headers", []))
+                html = any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+                csp = PAGE_CSP if html else ANSWER_CSP
+                message["headers"] = [
+                    *headers,
+                    *SECURITY_HEADERS,
+                    (b"content-security-policy", csp),
+                ]
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -314,6 +333,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *web.routes(),
         ],
         lifespan=lifespan,
     )

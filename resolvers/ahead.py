@@ -39,6 +39,15 @@ def _fields(selections: Iterable[Selection], type_names: set[str]) -> Iterator[S
             yield from _fields(selection.selections, type_names)
 
 
+def selected(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+    """The fields of a selection, through its fragments, whatever their type condition."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from selected(selection.selections)
+
+
 def pages(info: Info, cls: type[Entity]) -> list[tuple[LinkSpec, int, int]]:
     """The (spec, skip, take) link pages the current field's selection asks of a `cls`."""
     follows = {to_camel_case(name): what for name, what in link_fields(cls).items()}

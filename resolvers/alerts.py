@@ -76,7 +76,7 @@ async def resolve_alerts(
         return edges, page_info(skip, len(edges), len(rows) > take)
 
     async def count() -> int:
-        return await alerts.count(ctx.driver, status, ctx.scope, **ctx.read)
+        return await alerts.counted(ctx.driver, status, ctx.scope, **ctx.read)
 
     @functools.cache  # edges and pageInfo share one listing
     def listed() -> asyncio.Future[tuple[list[Edge[Alert]], PageInfo]]:

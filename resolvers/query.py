@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 
 from hub import normalise
-from resolvers import ahead, analysis, graph, money, resolution
+from resolvers import ahead, analysis, graph, money, resolution, viewer
 from resolvers import alerts as alerting
 from resolvers import operations as ops
 from resolvers.context import Info
@@ -90,6 +90,8 @@ class Query:
     operation = field(ops.resolve_operation)
     alerts = field(alerting.resolve_alerts)
     match_persons = field(resolution.match_persons)
+    identity = field(resolution.resolve_identity)
+    viewer = field(viewer.resolve_viewer)
 
 
 @strawberry.type

@@ -1,20 +1,24 @@
 """Identity resolution over GraphQL: matching outside records against the persons of the
-graph (`matchPersons`) and a user's judgement that two persons are or are not the same
-human being (`decideSameEntity`). Both call `hub.resolution`, which works with the
+graph (`matchPersons`), why a person's records are one person and which pairs wait for
+review (`identity`), and a user's judgement that two persons are or are not the same
+human being (`decideSameEntity`). They call `hub.resolution`, which works with the
 synchronous driver, in a worker thread with a driver of their own."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import strawberry
 
-from hub import db
+from hub import db, masking, permissions
 from hub.errors import BadRequest, ResolutionError
+from hub.queries import resolution as queries
 from hub.resolution import match as matching
 from hub.resolution import run
+from hub.resolution.judgements import UNSURE, Judgement
 from resolvers.context import Info
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.ids import parse
@@ -62,6 +66,33 @@ class PersonMatch:
 class Decided:
     merged: int = strawberry.field(description="Persons merged into another by this decision.")
     split: int = strawberry.field(description="Merges undone by this decision.")
+
+
+@strawberry.type(description="A judgement of identity resolution about two identities.")
+class IdentityJudgement:
+    left: str
+    right: str
+    verdict: str = strawberry.field(description="positive, negative or unsure.")
+    by: str = strawberry.field(description="rule:<name> (automatic) or user:<name>.")
+    at: dt.datetime
+    score: float | None = strawberry.field(description="Match weight in bits; null if manual.")
+    comparisons: list[FieldComparison]
+    other: Person | None = strawberry.field(
+        description="For a pair waiting for review: the person on the other side."
+    )
+
+
+@strawberry.type(description="Why a person's records are one person, and what waits for review.")
+class Identity:
+    units: list[str] = strawberry.field(
+        description="The identities (resident ID number or lone record) merged into the person."
+    )
+    judgements: list[IdentityJudgement] = strawberry.field(
+        description="The judgements between those identities."
+    )
+    reviews: list[IdentityJudgement] = strawberry.field(
+        description="Unsure pairs of the person and another, waiting for a user's decision."
+    )
 
 
 DecisionResult = Annotated[Decided | InvalidInput | NotFound, strawberry.union("DecisionResult")]
@@ -115,6 +146,63 @@ def _comparisons(explained: dict[str, Any]) -> list[FieldComparison]:
         FieldComparison(field=name, level=int(v["level"]), weight=round(float(v["weight"]), 3))
         for name, v in sorted(fields.items())
     ]
+
+
+def _judgement(
+    j: Judgement, shown: Callable[[str], str], other: Person | None = None
+) -> IdentityJudgement:
+    return IdentityJudgement(
+        left=shown(j.left),
+        right=shown(j.right),
+        verdict=j.verdict,
+        by=j.by,
+        at=j.at,
+        score=j.score,
+        comparisons=_comparisons(j.explanation()),
+        other=other,
+    )
+
+
+async def resolve_identity(info: Info, person: strawberry.ID) -> Identity | None:
+    """Why a person's records are one person (the judgements between its identities) and
+    the pairs of it and another person waiting for a user's decision."""
+    found = parse(info, person, frozenset({"Person"}))
+    if found is None:
+        return None
+    settings = info.context.settings
+
+    def work(driver: Any) -> tuple[list[str], list[Judgement], list[Judgement], dict[str, str]]:
+        database = settings.neo4j_database
+        units = sorted({r["unit"] for r in queries.records_of(driver, database, found[1])})
+        mine = set(units)
+        stored = [Judgement.from_row(row) for row in queries.judgements(driver, database)]
+        judged = [j for j in stored if {j.left, j.right} <= mine]
+        waiting = sorted(
+            (j for j in stored if j.verdict == UNSURE and (j.left in mine) != (j.right in mine)),
+            key=lambda j: (-(j.score or 0.0), j.id),
+        )
+        other = [j.right if j.left in mine else j.left for j in waiting]
+        return units, judged, waiting, queries.heads(driver, database, other)
+
+    units, judged, waiting, heads = await _in_thread(info, work)
+    if not units:
+        return None
+    loader = info.context.nodes_by("Person", "uid")
+    people = await loader.load_many(sorted(set(heads.values())))
+    by_uid = {p["uid"]: Person.from_props(p) for p in people if p is not None}
+    mine = set(units)
+    # An identity is "P<resident ID number>": masked like the number for roles that see
+    # personal numbers masked.
+    sees = permissions.table().sees_personal_data(info.context.principal.role)
+    shown: Callable[[str], str] = (lambda unit: unit) if sees else masking.redact
+    return Identity(
+        units=[shown(u) for u in units],
+        judgements=[_judgement(j, shown) for j in judged],
+        reviews=[
+            _judgement(j, shown, by_uid.get(heads.get(j.right if j.left in mine else j.left, "")))
+            for j in waiting
+        ],
+    )
 
 
 async def decide_same_entity(

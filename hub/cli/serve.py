@@ -55,13 +55,15 @@ def serve(
         bool, typer.Option("--production", help="Same as HUB_ENV=production.")
     ] = False,
 ) -> None:
-    """Serve GraphQL at /graphql (GraphiQL outside production), /healthz and /readyz."""
+    """Serve GraphQL at /graphql (its IDE outside production), the workbench at /,
+    /healthz and /readyz."""
     if production:
         os.environ["HUB_ENV"] = "production"
     settings = Settings.from_env()
     with db.connected(settings):  # starts the project-run Neo4j if it is not running
         pass
     console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql")
+    console.print(f"the workbench at http://{settings.host}:{settings.port}/")
     _run(settings)
 
 
@@ -105,10 +107,13 @@ def demo(
             run_sync(driver, settings, chosen)
             with recorded(driver, settings, "token", user="demo", role="investigator"):
                 token = auth.issue(settings, "demo", Role.investigator, "DEMO")
-        console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql")
+        base = f"http://{settings.host}:{settings.port}"
+        console.print(f"GraphQL at {base}/graphql")
+        console.print("The investigators' workbench, signed in as the demo investigator:")
+        print(f"{base}/#token={token}", flush=True)
         console.print(
-            "A development token (investigator of unit DEMO); in GraphiQL add the header "
-            '{"Authorization": "Bearer <token>"}:'
+            "A development token (investigator of unit DEMO); paste it into the GraphQL "
+            "IDE's token field, or:"
         )
         print(f"export HUB_TOKEN={token}", flush=True)
         console.print("then try:")

@@ -121,14 +121,14 @@ async def listed(
     )
 
 
-async def count(
+async def counted(
     driver: AsyncDriver,
     status: str | None,
     scope: Scope,
     timeout: float,
     database: str | None = None,
 ) -> int:
-    """How many alerts (of `status`) the asker may see."""
+    """How many visible alerts there are (of `status`, if given): a client's badge."""
     rows = await read(
         driver,
         f"MATCH (a:Alert) WHERE ($status IS NULL OR a.status = $status) AND {VISIBLE} "

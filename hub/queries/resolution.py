@@ -21,6 +21,7 @@ __all__ = [
     "aliases",
     "delete_automatic",
     "fresh_aliases",
+    "heads",
     "judgements",
     "mark_resolved",
     "person_records",
@@ -247,3 +248,16 @@ def records_of(driver: Driver, database: str | None, uid: str) -> list[Any]:
         database_=database,
     )
     return records
+
+
+def heads(driver: Driver, database: str | None, units: list[str]) -> dict[str, str]:
+    """The person each identity (a person's uid, or a merged one's) belongs to now."""
+    records, _, _ = driver.execute_query(
+        "UNWIND $units AS unit "
+        "OPTIONAL MATCH (p:Person {uid: unit}) OPTIONAL MATCH (m:MergedPerson {uid: unit}) "
+        "WITH unit, coalesce(p.uid, m.merged_into) AS head WHERE head IS NOT NULL "
+        "RETURN unit, head",
+        units=units,
+        database_=database,
+    )
+    return {r["unit"]: r["head"] for r in records}

@@ -95,12 +95,6 @@ def test_node_with_an_unknown_or_malformed_id(client: TestClient) -> None:
     assert response.json()["errors"][0]["message"]
 
 
-def test_graphiql_is_served_outside_production(client: TestClient) -> None:
-    page = client.get("/graphql", headers={"accept": "text/html"})
-    assert page.status_code == 200
-    assert "graphiql" in page.text.lower()
-
-
 def test_readyz_names_a_missing_migration(client: TestClient, graph: Driver) -> None:
     assert client.get("/readyz").status_code == 200
     graph.execute_query("MATCH (m:HubSchema) DELETE m")

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from hub.access import Role
 from hub.app import create_app
 from tests.conftest import bearer
-from tests.resolvers.county import County
+from tests.resolvers.county import County, data
 from tests.resolvers.test_mutations import _evaluate
 
 SUBSCRIBE = (
@@ -99,3 +99,17 @@ def test_a_subscriber_hears_of_the_alert_a_sync_raised(synced: County, tmp_path:
         about = {(e["node"]["kind"], e["node"]["label"]) for e in alert["about"]["edges"]}
         assert ("Person", person["name"]) in about
         ws.send_json({"id": "1", "type": "complete"})
+
+
+def test_the_alert_list_counts_what_the_asker_may_see(synced: County) -> None:
+    _evaluate(synced)
+    query = "query($s: String) { alerts(status: $s, first: 100) { totalCount edges { node { status } } } }"
+    for status in ("new", None):
+        listed = data(synced.settings, query, s=status)["alerts"]
+        shown, _, _ = synced.driver.execute_query(
+            "MATCH (a:Alert) WHERE $s IS NULL OR a.status = $s RETURN count(a) AS n", s=status
+        )
+        assert listed["totalCount"] == shown[0]["n"] > 0
+        assert listed["totalCount"] == len(listed["edges"])  # fewer than a page here
+    no_count = data(synced.settings, "{ alerts(first: 1) { edges { node { status } } } }")
+    assert "totalCount" not in no_count["alerts"]
