@@ -7,17 +7,30 @@ On the 2-core machine that is 50-150 µs a field, so that an answer of a few hun
 fields (ten paths of six hops, a drawn neighbourhood) spent three quarters of its time
 there: more than the database.
 
-Most of such an answer is plain: fields that read an attribute of a built object
-(strawberry's default resolver, through the field's extensions where it has any: the
-masking of personal numbers) or that `direct` answers straight from the object (an
-entity's id, kind and label), without arguments or directives. `Executor`
-completes a value whose whole selection is plain in one recursive pass: attributes
-read, scalars serialised, abstract types resolved, nothing else. Anything else takes
-graphql-core's own path, and so does a plain part that meets anything unexpected (a
-null where the schema says non-null, an awaitable, a type it cannot tell): it is then
-completed again by graphql-core, which reports errors as it always does. Reading an
-attribute twice changes nothing, so the answer is the same either way
-(`tests/resolvers/test_executor.py` compares the two on every documented task).
+Most of such an answer is plain: fields without arguments or directives that read an
+attribute of a built object, or that `direct` answers straight from the object (an
+entity's id, kind and label). `Executor` completes a value whose whole selection is
+plain in one recursive pass: attributes read, scalars serialised, abstract types
+resolved, nothing else. Anything else takes graphql-core's own path, and so does a plain
+part that meets anything unexpected (a null where the schema says non-null, an
+awaitable, a type it cannot tell): it is then completed again by graphql-core, which
+reports errors as it always does.
+
+The one pass must apply exactly the rules graphql-core's path applies, so it refuses
+(leaves to graphql-core) whatever it could not apply identically:
+- a whole request whose schema extensions hook into resolving (graphql-core middleware:
+  a `resolve` hook), which it would not call;
+- a field with a resolver of its own, with permission classes, or with a field
+  extension that does not declare itself `Plain`: one whose answer depends only on the
+  value, and on what of the request its `depends_on(context)` returns, that changes
+  nothing and raises nothing (so that reading a field twice, when a part is completed
+  again, changes nothing). Masking of personal numbers (`resolvers.masking`) is such
+  an extension: the one pass calls the field's resolver, extensions included;
+- `direct` replaces no resolver of a field that has extensions or permission classes.
+`tests/resolvers/test_executor.py` compares the two paths on every documented task and
+on every field that has extensions or permissions, for each role, and checks that a
+middleware, a permission class and an undeclared extension each send the request, or
+the field, down graphql-core's path.
 """
 
 from __future__ import annotations
@@ -42,6 +55,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path, Undefined
 from strawberry import Schema
+from strawberry.extensions import FieldExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -57,16 +71,41 @@ class _NotPlain(Exception):
     """This value is completed by graphql-core instead."""
 
 
-def _plain(field: GraphQLField) -> bool:
-    """A field without arguments whose value is read, not computed: no resolver of its
-    own (strawberry's default, with its field extensions), or a `direct` one."""
+class Plain(FieldExtension):
+    """A field extension the one pass may apply by calling the field's resolver: its
+    answer depends only on the value and on `depends_on(context)`; it changes nothing
+    and raises nothing."""
+
+    def depends_on(self, context: Any) -> Hashable:
+        """What of the request the extension's answer depends on (a completed answer
+        kept across requests is given again only where this is equal)."""
+        raise NotImplementedError
+
+
+def _definition(field: GraphQLField) -> StrawberryField | None:
+    found = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return found if isinstance(found, StrawberryField) else None
+
+
+def _plain_extensions(field: GraphQLField) -> tuple[Plain, ...] | None:
+    """The extensions of a field whose value is read, not computed (strawberry's default
+    resolver, every extension `Plain`, no permission classes), or of a `direct` one
+    (none); None if the field is not plain."""
     resolve = field.resolve
-    return (
-        resolve is not None
-        and (getattr(resolve, "_is_default", False) or getattr(resolve, "_direct", False))
-        and not inspect.iscoroutinefunction(resolve)
-        and not field.args
-    )
+    if resolve is None or field.args or inspect.iscoroutinefunction(resolve):
+        return None
+    if getattr(resolve, "_direct", False):
+        return ()
+    definition = _definition(field)
+    if (
+        definition is None
+        or definition.base_resolver is not None
+        or definition.permission_classes
+        or not getattr(resolve, "_is_default", False)
+        or not all(isinstance(e, Plain) for e in definition.extensions)
+    ):
+        return None
+    return tuple(e for e in definition.extensions if isinstance(e, Plain))
 
 
 Completers = dict[tuple[GraphQLOutputType, int, bool], tuple[FieldDetailsList, Completer | None]]
@@ -86,6 +125,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         if (
             result is not None
+            and not self._hooked()
             and not isinstance(return_type, GraphQLScalarType | GraphQLEnumType)
             and not isinstance(result, Exception)
             and not (isinstance(result, list | tuple) and any(self.is_awaitable(i) for i in result))
@@ -101,6 +141,18 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    def _hooked(self) -> bool:
+        """Whether a schema extension hooks into resolving each field (middleware), or
+        the settings ask for graphql-core's completion (HUB_COMPLETION)."""
+        found = self.__dict__.get("_hooked_found")
+        if found is None:
+            manager = self.middleware_manager
+            settings = getattr(self.context_value, "settings", None)
+            found = self.__dict__["_hooked_found"] = (
+                manager is not None and bool(getattr(manager, "middlewares", True))
+            ) or (settings is not None and settings.completion != "one-pass")
+        return bool(found)
 
     def _completer(
         self, type_: GraphQLOutputType, details: FieldDetailsList, resolved: bool = False
@@ -139,7 +191,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return non_null
         if isinstance(type_, GraphQLList):
             item = self._make(type_.of_type, details)
-            shape = self._shape(type_.of_type, details)
+            shapes: list[Hashable] = []  # made when a kept list first needs it
 
             def listed(value: Any, info: Info) -> Any:
                 if value is None:
@@ -147,9 +199,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 if not isinstance(value, list | tuple):
                     raise _NotPlain
                 if isinstance(value, Remembered):
-                    # what completing it reads of the request: the selection, and the
-                    # role, which decides what a masked field shows
-                    key = (shape, info.context.principal.role)
+                    # what completing it reads of the request: the selection, and what
+                    # the selection's extensions depend on (the masking: the role)
+                    if not shapes:
+                        shapes.append(self._shape(type_.of_type, details))
+                    key = shapes[0]
                     done = value.completions.get(key)
                     if done is None:
                         done = value.completions[key] = [item(v, info) for v in value]
@@ -196,7 +250,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
     def _field_shape(self, type_: GraphQLObjectType, sub: FieldDetailsList) -> Hashable:
         field = type_.fields.get(sub[0].node.name.value)
-        return None if field is None else self._shape(field.type, sub)
+        if field is None:
+            return None
+        extensions = _plain_extensions(field) or ()
+        depends = tuple(e.depends_on(self.context_value) for e in extensions)
+        return (self._shape(field.type, sub), depends)
 
     def _abstract(
         self, type_: GraphQLInterfaceType | GraphQLUnionType, details: FieldDetailsList
@@ -242,7 +300,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             field = type_.fields.get(node.name.value)
             if (
                 field is None
-                or not _plain(field)
+                or _plain_extensions(field) is None
                 or len(sub) != 1
                 or node.arguments
                 or node.directives
@@ -267,8 +325,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
 class Remembered(list[Any]):
     """A list kept across requests (`resolvers.cached`): the executor remembers how it
-    completed it for each selection and role, and gives the same completion again, so
-    that a kept answer of thousands of fields costs no more than a small one."""
+    completed it for each selection (and what the selection's `Plain` extensions depend
+    on), and gives the same completion again, so that a kept answer of thousands of
+    fields costs no more than a small one."""
 
     def __init__(self, items: Iterable[Any] = ()) -> None:
         super().__init__(items)
@@ -279,9 +338,9 @@ def _reader(field: GraphQLField) -> Callable[[Any, Info], Any]:
     """How a plain field reads its value: the attribute itself where strawberry would
     only read it (through three calls), else the field's resolver, which runs the
     field's extensions (masking of personal numbers)."""
-    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    definition = _definition(field)
     if (
-        isinstance(definition, StrawberryField)
+        definition is not None
         and definition.is_basic_field
         and definition.default_resolver is getattr
     ):
@@ -304,11 +363,19 @@ def _id(root: Entity, info: Info) -> str:
 def direct(schema: Schema) -> None:
     """Resolve the fields every entity answers (id, kind, label) straight from the
     object, without strawberry's resolver machinery: what Entity's own resolvers
-    return, for a fraction of the cost."""
+    return, for a fraction of the cost. A field with extensions or permission classes
+    keeps strawberry's resolver, which applies them."""
+    answers: dict[str, Callable[[Any, Info], Any]] = {
+        "id": _id,
+        "kind": lambda root, _: root.LABEL,
+        "label": lambda root, _: root.display(),
+    }
     for label in BY_LABEL:
         object_type = schema._schema.get_type(label)
         assert isinstance(object_type, GraphQLObjectType), label
-        fields = object_type.fields
-        fields["id"].resolve = _direct(_id, fields["id"].resolve)
-        fields["kind"].resolve = _direct(lambda root, _: root.LABEL, fields["kind"].resolve)
-        fields["label"].resolve = _direct(lambda root, _: root.display(), fields["label"].resolve)
+        for name, answer in answers.items():
+            field = object_type.fields[name]
+            definition = _definition(field)
+            if definition is None or definition.extensions or definition.permission_classes:
+                continue
+            field.resolve = _direct(answer, field.resolve)

@@ -13,13 +13,20 @@ from typing import Any
 import pytest
 import strawberry
 from graphql import GraphQLObjectType, OperationType, parse
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
+from graph_schema import ident
 from hub.access import Principal, Role
+from hub.permissions import table
 from resolvers import ahead
-from resolvers.executor import Executor
+from resolvers.executor import Executor, Plain
 from resolvers.schema import schema
-from tests.resolvers.county import County, ask
+from resolvers.types import BY_LABEL
+from tests.resolvers.county import County, ask, global_id
 from tests.resolvers.test_docs import DOCS, _variables
 
 
@@ -159,3 +166,210 @@ def test_an_answer_that_breaks_the_schema_is_reported_as_graphql_core_reports_it
         (e.message, e.path) for e in slow.errors or []
     ]
     assert len(slow.errors or []) == 2
+
+
+# --- the rules on guarded fields hold on both paths -------------------------------------
+
+ROOTS = ("Query", "Mutation", "Subscription")
+
+
+def _guarded() -> list[tuple[str, str]]:
+    """Every (type, field) below the root that a rule guards: a field extension or
+    permission classes on its strawberry field, or a line of the permission table."""
+    found = set()
+    for type_ in schema._schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name in ROOTS:
+            continue
+        for name, field in type_.fields.items():
+            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if isinstance(definition, StrawberryField) and (
+                definition.extensions or definition.permission_classes
+            ):
+                found.add((type_.name, name))
+    restricted = {tuple(n.split(".")) for n in [*table().fields, *table().justification]}
+    found |= {(t, f) for t, f in restricted if t not in ROOTS}
+    return sorted(found)
+
+
+GUARDED = _guarded()
+
+
+def _unit_cases(synced: County) -> list[str]:
+    rows, _, _ = synced.driver.execute_query(
+        "MATCH (c:Case)-[:HANDLED_BY]->(u:Unit) WITH u, count(c) AS n "
+        "RETURN u.code AS unit ORDER BY n DESC, unit LIMIT 2"
+    )
+    return [r["unit"] for r in rows]
+
+
+def test_the_guarded_fields_include_masking_and_the_permission_table() -> None:
+    assert {("Person", "idNumber"), ("Phone", "number"), ("Record", "raw")} <= set(GUARDED)
+
+
+@pytest.mark.parametrize(("type_name", "field"), GUARDED)
+def test_every_guarded_field_answers_the_same_on_both_paths(
+    synced: County, type_name: str, field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each guarded field, reached as one entity (`node`), in a list (`nodes`) and among
+    the entities around it (`neighbourhood`), answers the same through the one pass and
+    through graphql-core alone, for an analyst (personal numbers masked, Record.raw
+    refused) and for investigators of two units; and the one pass did complete the
+    field's object wherever the request was allowed."""
+    entity = BY_LABEL.get(type_name)
+    assert entity is not None, f"{type_name}.{field} is guarded: add a way to reach a {type_name}"
+    rows, _, _ = synced.driver.execute_query(
+        f"MATCH (n:{ident(type_name)}) RETURN properties(n) AS props ORDER BY elementId(n) LIMIT 3"
+    )
+    assert rows, f"the county has no {type_name}"
+    ids = [
+        global_id(synced.settings, type_name, entity.from_props(r["props"]).key_value())
+        for r in rows
+    ]
+    pick = f"... on {type_name} {{ __typename id {field} }}"
+    query = (
+        f"query($id: ID!, $ids: [ID!]!) {{ node(id: $id) {{ {pick} }} nodes(ids: $ids) {{ {pick} }} "
+        f"neighbourhood(id: $id, depth: 1) {{ nodes {{ node {{ {pick} }} }} }} }}"
+    )
+    units = _unit_cases(synced)
+    askers = [
+        Principal("analyst", Role.analyst),
+        *(Principal(f"inv-{u}", Role.investigator, unit=u) for u in units),
+    ]
+    completed: list[str] = []
+    made = Executor._object
+
+    def spied(self: Executor, type_: GraphQLObjectType, *args: Any, **kwargs: Any) -> Any:
+        done = made(self, type_, *args, **kwargs)
+        completed.append(type_.name)
+        return done
+
+    monkeypatch.setattr(Executor, "_object", spied)
+    for principal in askers:
+        completed.clear()
+        fast = ask(synced.settings, query, principal, id=ids[0], ids=ids)
+        one_pass = type_name in completed
+        with alone(monkeypatch):
+            slow = ask(synced.settings, query, principal, id=ids[0], ids=ids)
+        assert fast.data == slow.data, (type_name, field, principal)
+        assert fast.errors == slow.errors, (type_name, field, principal)
+        if fast.errors is None:
+            assert fast.data["node"][field] is not None or type_name == "Record"
+            assert one_pass, f"{type_name} was not completed in one pass"
+
+
+def _messages(errors: list[Any] | None) -> list[tuple[str, Any]]:
+    return [(e.message, e.path) for e in errors or []]
+
+
+# --- what the one pass cannot apply identically, it leaves to graphql-core -----------------
+
+calls: list[str] = []
+
+
+class Counted(SchemaExtension):
+    """A schema extension that hooks into resolving every field (graphql-core middleware)."""
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(f"middleware {info.field_name}")
+        found = _next(root, info, *args, **kwargs)
+        return found.upper() if isinstance(found, str) else found
+
+
+class Denied(BasePermission):
+    message = "not for you"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        calls.append(f"permission {info.field_name}")
+        return False
+
+
+class Where(FieldExtension):
+    """An extension that reads more of the request than the context: its own field's path."""
+
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        calls.append(f"where {info.path.as_list()}")
+        return f"{next_(source, info, **kwargs)}@{'.'.join(map(str, info.path.as_list()))}"
+
+
+class Shouted(Plain):
+    def depends_on(self, context: Any) -> Any:
+        return None
+
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        calls.append("shouted")
+        return str(next_(source, info, **kwargs)).upper()
+
+
+@strawberry.type
+class Item:
+    name: str
+    secret: str | None = strawberry.field(permission_classes=[Denied])
+    placed: str = strawberry.field(extensions=[Where()])
+    loud: str = strawberry.field(extensions=[Shouted()])
+
+
+@strawberry.type
+class Items:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return [Item(name=n, secret="s", placed=n, loud=n) for n in "ab"]
+
+
+def _both(query: str, **extra: Any) -> tuple[Any, Any, list[str], list[str]]:
+    calls.clear()
+    fast = strawberry.Schema(query=Items, execution_context_class=Executor, **extra)
+    fast_answer = fast.execute_sync(query)
+    fast_calls = list(calls)
+    calls.clear()
+    slow_answer = strawberry.Schema(query=Items, **extra).execute_sync(query)
+    return fast_answer, slow_answer, fast_calls, list(calls)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ items { name loud } }",
+        "{ items { name secret } }",
+        "{ items { name placed } }",
+        "{ items { name loud secret placed } }",
+    ],
+)
+def test_middleware_permissions_and_extensions_apply_as_graphql_core_applies_them(
+    query: str,
+) -> None:
+    for extra in ({}, {"extensions": [Counted]}):
+        fast, slow, fast_calls, slow_calls = _both(query, **extra)
+        assert fast.data == slow.data, (query, extra)
+        assert _messages(fast.errors) == _messages(slow.errors), (query, extra)
+        assert fast_calls == slow_calls, (query, extra)
+    # the middleware ran on every field, the extension saw its own field's path
+    fast, _, _, _ = _both("{ items { name placed } }", extensions=[Counted])
+    assert fast.data == {
+        "items": [
+            {"name": "A", "placed": "A@ITEMS.0.PLACED"},
+            {"name": "B", "placed": "B@ITEMS.1.PLACED"},
+        ]
+    }
+
+
+def test_only_plain_fields_are_completed_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A declared `Plain` extension is applied by the one pass; a permission class, an
+    undeclared extension or a middleware sends the selection to graphql-core."""
+    completed: list[str] = []
+    made = Executor._object
+
+    def spied(self: Executor, type_: GraphQLObjectType, *args: Any, **kwargs: Any) -> Any:
+        done = made(self, type_, *args, **kwargs)
+        completed.append(type_.name)
+        return done
+
+    monkeypatch.setattr(Executor, "_object", spied)
+    for query, extra, one_pass in [
+        ("{ items { name loud } }", {}, True),
+        ("{ items { name secret } }", {}, False),
+        ("{ items { name placed } }", {}, False),
+        ("{ items { name loud } }", {"extensions": [Counted]}, False),
+    ]:
+        completed.clear()
+        _both(query, **extra)
+        assert ("Item" in completed) is one_pass, (query, extra)
