@@ -363,19 +363,25 @@ def _id(root: Entity, info: Info) -> str:
 def direct(schema: Schema) -> None:
     """Resolve the fields every entity answers (id, kind, label) straight from the
     object, without strawberry's resolver machinery: what Entity's own resolvers
-    return, for a fraction of the cost. A field with extensions or permission classes
-    keeps strawberry's resolver, which applies them."""
+    return, for a fraction of the cost. A field with extensions or permission classes,
+    or whose type answers it its own way (its own `resolve_id`, `kind` or `label`),
+    keeps strawberry's resolver."""
     answers: dict[str, Callable[[Any, Info], Any]] = {
         "id": _id,
         "kind": lambda root, _: root.LABEL,
         "label": lambda root, _: root.display(),
     }
-    for label in BY_LABEL:
+    for label, entity in BY_LABEL.items():
         object_type = schema._schema.get_type(label)
         assert isinstance(object_type, GraphQLObjectType), label
         for name, answer in answers.items():
             field = object_type.fields[name]
             definition = _definition(field)
-            if definition is None or definition.extensions or definition.permission_classes:
+            own = (
+                entity.resolve_id.__func__ is not Entity.resolve_id.__func__  # type: ignore[attr-defined]
+                if name == "id"
+                else definition is None or definition.origin is not Entity
+            )
+            if own or definition is None or definition.extensions or definition.permission_classes:
                 continue
             field.resolve = _direct(answer, field.resolve)
