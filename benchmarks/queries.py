@@ -199,18 +199,19 @@ def raw_flow(hops: int) -> str:
     )
 
 
-def timed(calls: tuple[Callable[[], None], ...], rounds: int) -> list[list[float]]:
-    """Milliseconds of each call per round. The calls take turns, in an order that swaps
-    each round, so a busy spell of the shared machine weighs on each of them alike rather
-    than on whichever ran during it."""
+def timed(calls: tuple[Callable[[int], None], ...], rounds: int) -> list[list[float]]:
+    """Milliseconds of each call per round; a call is given the round's number (a warm-up
+    round is -1). The calls take turns, in an order that swaps each round, so a busy
+    spell of the shared machine weighs on each of them alike rather than on whichever
+    ran during it."""
     for _ in range(5):
         for call in calls:
-            call()
+            call(-1)
     out: list[list[float]] = [[] for _ in calls]
     for n in range(rounds):
         for i in range(len(calls))[:: -1 if n % 2 else 1]:
             began = time.perf_counter()
-            calls[i]()
+            calls[i](n)
             out[i].append((time.perf_counter() - began) * 1000)
     return out
 
@@ -282,13 +283,13 @@ def main() -> None:
         for name, query, variables, cypher, params in questions(x, settings):
 
             def http(
-                query: str = query, variables: dict[str, Any] = variables, name: str = name
+                _: int, query: str = query, variables: dict[str, Any] = variables, name: str = name
             ) -> None:
                 body = client.post(url, json={"query": query, "variables": variables}).json()
                 if body.get("errors"):
                     raise SystemExit(f"{name}: {body['errors']}")
 
-            def raw(cypher: str = cypher, params: dict[str, Any] = params) -> None:
+            def raw(_: int, cypher: str = cypher, params: dict[str, Any] = params) -> None:
                 # an auto-commit read, as the API's reads are (`hub.queries.entities.read`)
                 with driver.session(default_access_mode=READ_ACCESS) as session:
                     session.run(Query(cypher, timeout=settings.query_timeout), params).data()

@@ -18,6 +18,7 @@ one predicate every query module applies to the nodes it reads; none writes its 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -95,3 +96,11 @@ def _visible(var: str, labels: frozenset[str] | None) -> str:
     if labels is not None and all(gs.node(label).restricted for label in labels):
         return granted
     return f"(NOT {var}:{'|'.join(ident(label) for label in restricted)} OR {granted})"
+
+
+def visibility_key(principal: Principal) -> str:
+    """What decides which elements `principal` sees, as one hashable value: an answer
+    computed for one principal is reused for another only when their keys are equal
+    (`resolvers.cached`). It is the `$scope` the visibility predicates read, so it
+    follows whatever the scope comes to carry."""
+    return json.dumps(principal.scope(), sort_keys=True, default=str)

@@ -43,6 +43,7 @@ from hub.auth import ANONYMOUS, Authenticator
 from hub.errors import ConfigError, RateLimited, Unauthenticated
 from hub.ratelimit import RateLimiter
 from hub.settings import Settings
+from resolvers.cached import Answers
 from resolvers.context import Context
 from resolvers.schema import schema
 
@@ -158,6 +159,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.ids = ids.codec(settings)
         self.doorman = doorman
         self.trail = doorman.trail
+        self.answers = Answers()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return web.page("ide.html")  # GraphiQL bundled from web/, not strawberry's CDN page
@@ -172,6 +174,7 @@ class GraphQLApp(GraphQL[Context, None]):
             justification=justification[:500] if justification else None,
             trail=self.trail,
             address=self.doorman.address(request.scope),
+            answers=self.answers,
         )
         if isinstance(request, WebSocket):  # each operation counts, as each request does
             context.throttle = lambda: self.doorman.too_many(context.principal)

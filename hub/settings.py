@@ -80,6 +80,12 @@ class Settings:
         "Links above which a neighbourhood shows a node collapsed, with its degree, "
         "instead of expanding it (a hotel, a cell tower, a clearing account).",
     )
+    completion: str = _var(
+        "HUB_COMPLETION",
+        "one-pass",
+        "`one-pass`: plain parts of an answer completed in one pass (`resolvers/executor.py`); "
+        "`graphql-core`: every field completed by graphql-core (to compare their speed).",
+    )
     alert_poll: float = _var(
         "HUB_ALERT_POLL", 1.0, "Seconds between an `alerts` subscription's looks for new alerts."
     )
@@ -247,6 +253,10 @@ class Settings:
         if settings.env not in ("development", "production"):
             raise ConfigError(
                 f"HUB_ENV must be 'development' or 'production', not {settings.env!r}"
+            )
+        if settings.completion not in ("one-pass", "graphql-core"):
+            raise ConfigError(
+                f"HUB_COMPLETION must be 'one-pass' or 'graphql-core', not {settings.completion!r}"
             )
         return settings
 

@@ -12,7 +12,8 @@
    relationships are marked with the person they came from, and a sync writing to a
    merged person writes a person that resolution folds back in);
 5. evaluate the alert rules, once everything above has committed, so that subscribers
-   hear of what the sync raised.
+   hear of what the sync raised;
+6. give the data a new version (`hub.queries.generation`), whatever happened above.
 
 The API runs it in the background, one run per source at a time.
 """
@@ -33,7 +34,7 @@ from connectors.sync import Progress, StreamReport, database_gone, sync_source
 from hub import db, scope
 from hub.errors import ConfigError, StateConflict
 from hub.loader import Loader
-from hub.queries import alerts
+from hub.queries import alerts, generation
 from hub.resolution import run
 from hub.settings import Settings
 
@@ -77,15 +78,23 @@ async def sync(
 ) -> Synced:
     database = settings.neo4j_database
     with database_gone("the sync"):
-        await asyncio.to_thread(_claim, driver, settings, chosen)
-        loader = Loader.from_settings(driver, settings)
-        reports: list[StreamReport] = []
-        for connector in chosen:
-            reports += await sync_source(connector, loader, full=full, progress=progress)
-        # Records scoped first: a judgement is written with the scope of the records it cites.
-        await asyncio.to_thread(scope.refresh, driver, database)
-        resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
-        await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
+        try:
+            await asyncio.to_thread(_claim, driver, settings, chosen)
+            loader = Loader.from_settings(driver, settings)
+            reports: list[StreamReport] = []
+            for connector in chosen:
+                reports += await sync_source(connector, loader, full=full, progress=progress)
+            # Records scoped first: a judgement is written with the scope of the records it
+            # cites.
+            await asyncio.to_thread(scope.refresh, driver, database)
+            resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
+            await asyncio.to_thread(
+                alerts.evaluate_blocking, driver, settings.query_timeout, database
+            )
+        finally:
+            # 6. the data has a new version: answers the API keeps per version are computed
+            # again (`resolvers.cached`), also after a sync that failed part of the way
+            await asyncio.to_thread(generation.bump, driver, "sync", database)
     return Synced(reports, resolved)
 
 

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+import functools
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Annotated
 
 import strawberry
@@ -12,11 +13,12 @@ import strawberry
 from hub import syncing
 from hub.errors import ConfigError
 from hub.queries import alerts
-from resolvers.ahead import selected
+from resolvers import cached
+from resolvers.cached import Freshness
 from resolvers.context import Info
 from resolvers.errors import Conflict, InvalidInput, NotFound
 from resolvers.ids import parse
-from resolvers.pages import Connection, Edge, cursor, page_info, window
+from resolvers.pages import Edge, PageInfo, cursor, page_info, window
 from resolvers.types import Alert
 
 
@@ -35,25 +37,56 @@ AlertResult = Annotated[AlertPayload | NotFound | Conflict, strawberry.union("Al
 SyncResult = Annotated[SyncStarted | InvalidInput | Conflict, strawberry.union("SyncResult")]
 
 
+@strawberry.type(description="A page of alerts, and how many there are.")
+class AlertConnection:
+    # each part read only if the query selects it: a badge asks for the count alone
+    listed: strawberry.Private[Callable[[], Awaitable[tuple[list[Edge[Alert]], PageInfo]]]]
+    counted: strawberry.Private[Callable[[], Awaitable[tuple[int, Freshness]]]]
+
+    @strawberry.field
+    async def edges(self) -> list[Edge[Alert]]:
+        return (await self.listed())[0]
+
+    @strawberry.field
+    async def page_info(self) -> PageInfo:
+        return (await self.listed())[1]
+
+    @strawberry.field(description="Alerts of the status asked for that the asker may see.")
+    async def total_count(self) -> int:
+        return (await self.counted())[0]
+
+    @strawberry.field(description="How old `totalCount` is: counted once per data change.")
+    async def freshness(self) -> Freshness:
+        return (await self.counted())[1]
+
+
 async def resolve_alerts(
     info: Info, status: str | None = None, first: int | None = None, after: str | None = None
-) -> Connection[Alert]:
+) -> AlertConnection:
     """Alerts, newest first (`status`: new, acknowledged or resolved)."""
-    skip, take = window(first, after, info.context.settings.max_page_size)
-    rows = await alerts.listed(
-        info.context.driver, status, skip, take + 1, info.context.scope, **info.context.read
-    )
-    edges = [
-        Edge(cursor=cursor(skip + i), node=Alert.from_props(p)) for i, p in enumerate(rows[:take])
-    ]
-    total = None
-    if "totalCount" in {f.name for f in selected(info.selected_fields[0].selections)}:
-        total = await alerts.counted(
-            info.context.driver, status, info.context.scope, **info.context.read
-        )
-    return Connection(
-        edges=edges, page_info=page_info(skip, len(edges), len(rows) > take), total_count=total
-    )
+    ctx = info.context
+    skip, take = window(first, after, ctx.settings.max_page_size)
+
+    async def page() -> tuple[list[Edge[Alert]], PageInfo]:
+        rows = await alerts.listed(ctx.driver, status, skip, take + 1, ctx.scope, **ctx.read)
+        edges = [
+            Edge(cursor=cursor(skip + i), node=Alert.from_props(p))
+            for i, p in enumerate(rows[:take])
+        ]
+        return edges, page_info(skip, len(edges), len(rows) > take)
+
+    async def count() -> int:
+        return await alerts.counted(ctx.driver, status, ctx.scope, **ctx.read)
+
+    @functools.cache  # edges and pageInfo share one listing
+    def listed() -> asyncio.Future[tuple[list[Edge[Alert]], PageInfo]]:
+        return asyncio.ensure_future(page())
+
+    @functools.cache  # totalCount and freshness share one count
+    def counted() -> asyncio.Future[tuple[int, Freshness]]:
+        return asyncio.ensure_future(cached.kept(info, ("alerts", status), count))
+
+    return AlertConnection(listed=listed, counted=counted)
 
 
 async def _move(info: Info, alert: strawberry.ID, status: str) -> AlertResult:

@@ -10,7 +10,10 @@ import strawberry
 
 from hub.errors import BadRequest
 from hub.queries import clusters, presence, stats
+from resolvers import cached
+from resolvers.cached import Freshness
 from resolvers.context import Info
+from resolvers.executor import Remembered
 from resolvers.ids import parse
 from resolvers.links import Link, link, native
 from resolvers.types import Case, Entity, Person, Place, Warrant, entity
@@ -31,6 +34,7 @@ class CaseCluster:
 class CaseClusters:
     clusters: list[CaseCluster]
     truncated: bool
+    freshness: Freshness
 
 
 @strawberry.type(description="A wanted person seen in a big-data event.")
@@ -79,6 +83,7 @@ class Stats:
     end: dt.datetime = strawberry.field(name="to")
     unit: str | None
     figures: list[Figure]
+    freshness: Freshness
 
 
 def _aware(name: str, value: dt.datetime | None) -> None:
@@ -102,25 +107,30 @@ async def resolve_case_clusters(
     if min_shared < 1:
         raise BadRequest(f"minShared must be at least 1, not {min_shared}")
     settings = info.context.settings
-    found = await clusters.shared(
-        info.context.driver, since, chosen, settings.busy_degree, info.context.scope,
-        **info.context.read,
-    )  # fmt: skip
-    groups = clusters.clusters(found.links, min_shared)
     cap = settings.max_results
-    kept = groups[:cap]
-    by_no = {n: Case.from_props(found.cases[n]) for n in {n for cases, _ in kept for n in cases}}
-    return CaseClusters(
-        clusters=[
+
+    async def compute() -> tuple[list[CaseCluster], bool]:
+        found = await clusters.shared(
+            info.context.driver, since, chosen, settings.busy_degree, info.context.scope,
+            **info.context.read,
+        )  # fmt: skip
+        groups = clusters.clusters(found.links, min_shared)
+        kept = groups[:cap]
+        numbers = {n for cases, _ in kept for n in cases}
+        by_no = {n: Case.from_props(found.cases[n]) for n in numbers}
+        shaped = Remembered(
             CaseCluster(
                 cases=[by_no[n] for n in cases],
                 links=[entity(found.links[i]["label"], found.links[i]["props"]) for i in links],
                 size=len(cases),
             )
             for cases, links in kept
-        ],
-        truncated=len(groups) > cap,
-    )
+        )
+        return shaped, len(groups) > cap
+
+    question = ("caseClusters", since, chosen, min_shared, settings.busy_degree, cap)
+    (shaped, truncated), freshness = await cached.kept(info, question, compute)
+    return CaseClusters(clusters=shaped, truncated=truncated, freshness=freshness)
 
 
 async def resolve_fugitive_hits(info: Info, since: dt.datetime | None = None) -> FugitiveHits:
@@ -200,8 +210,10 @@ async def resolve_stats(
         fraud = await stats.fraud_figures(ctx.driver, a, b, ctx.scope, **ctx.read)
         return {**cases, **fraud}
 
-    now = await figures(start, end)
-    before = await figures(_year_earlier(start), _year_earlier(end))
+    async def compute() -> tuple[dict[str, float], dict[str, float]]:
+        return await figures(start, end), await figures(_year_earlier(start), _year_earlier(end))
+
+    (now, before), freshness = await cached.kept(info, ("stats", start, end, unit), compute)
     return Stats(
         start=start,
         end=end,
@@ -217,4 +229,5 @@ async def resolve_stats(
             )
             for name, value in now.items()
         ],
+        freshness=freshness,
     )

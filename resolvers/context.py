@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neo4j import AsyncDriver
 from strawberry.dataloader import DataLoader
@@ -18,6 +18,9 @@ from hub.ids import IdCodec
 from hub.queries import entities
 from hub.queries.entities import LinkPage, LinkSpec
 from hub.settings import Settings
+
+if TYPE_CHECKING:
+    from resolvers.cached import Answers
 
 Props = dict[str, Any]
 
@@ -41,6 +44,8 @@ class Context:
     throttle: Callable[[], int | None] | None = None
     # Names the request in the server log and in its errors' `extensions.requestId`.
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    # Answers kept per data version by the API process (`resolvers.cached`); none: computed
+    answers: Answers | None = None
     _loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
 
     def _loader(

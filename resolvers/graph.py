@@ -12,6 +12,7 @@ import strawberry
 from graph_schema import schema
 from hub.errors import BadRequest
 from hub.queries import graph, search
+from resolvers import ahead
 from resolvers.context import Info
 from resolvers.ids import global_id, parse
 from resolvers.links import Link, link
@@ -142,6 +143,7 @@ async def resolve_search(
         take + 1,
         info.context.scope,
         **info.context.read,
+        wanted=ahead.properties(info, "edges", "node"),
     )
     edges = [
         SearchEdge(cursor=cursor(skip + i), node=_entity(row), score=row["score"])
@@ -170,9 +172,12 @@ async def resolve_neighbourhood(
     found = parse(info, id)
     if found is None:
         return None
+    wanted = graph.Wanted(
+        ahead.properties(info, "nodes", "node"), ahead.link_properties(info, "edges", "link")
+    )
     sub = await graph.neighbourhood(
         info.context.driver, *found, depth, _rel_types(relationship_types), most,
-        settings.busy_degree, info.context.scope, **info.context.read,
+        settings.busy_degree, info.context.scope, **info.context.read, wanted=wanted,
     )  # fmt: skip
     if sub is None:
         return None
@@ -202,21 +207,28 @@ async def resolve_paths(
     start, end = parse(info, from_), parse(info, to)
     if start is None or end is None:
         return Paths(paths=[], truncated=False)
-    rows = await graph.paths(
+    wanted = graph.Wanted(
+        ahead.properties(info, "paths", "nodes"),
+        ahead.link_properties(info, "paths", "edges", "link"),
+    )
+    found = await graph.paths(
         info.context.driver, start, end, max_hops, _rel_types(relationship_types), first + 1,
-        info.context.scope, **info.context.read,
+        info.context.scope, **info.context.read, wanted=wanted,
     )  # fmt: skip
+    entities = [_entity(row) for row in found.nodes]
+    ids = [strawberry.ID(global_id(info, row["label"], row["props"])) for row in found.nodes]
     out = []
-    for row in rows[:first]:
-        nodes = {n["id"]: n for n in row["nodes"]}
-        out.append(
-            Path(
-                nodes=[_entity(n) for n in row["nodes"]],
-                edges=_edges(info, nodes, row["rels"]),
-                length=len(row["rels"]),
+    for path in found.paths[:first]:
+        order = path["nodes"]
+        edges = []
+        for i, r in enumerate(path["rels"]):
+            # a relationship joins the path's nodes i and i + 1, in either direction
+            ends = (order[i], order[i + 1]) if r["start"] == order[i] else (order[i + 1], order[i])
+            edges.append(
+                GraphEdge(source=ids[ends[0]], target=ids[ends[1]], link=link(r["type"], r["rel"]))
             )
-        )
-    return Paths(paths=out, truncated=len(rows) > first)
+        out.append(Path(nodes=[entities[i] for i in order], edges=edges, length=len(edges)))
+    return Paths(paths=out, truncated=len(found.paths) > first)
 
 
 async def resolve_common_links(

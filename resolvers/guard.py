@@ -44,7 +44,6 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.relay import to_base64
 from strawberry.schema.schema import validate_document
 
 from hub import audit, limits, masking, permissions
@@ -53,6 +52,7 @@ from hub.auth import ANONYMOUS
 from hub.errors import AccessError, RateLimited
 from hub.permissions import Permissions
 from resolvers.context import Context
+from resolvers.ids import relay_id
 from resolvers.types import BUILT, Entity
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
@@ -250,7 +250,7 @@ class Guard(SchemaExtension):
         """The Relay global ids, as the client sees them, of the entities the resolvers
         built (GraphQL type names are labels)."""
         keys = dict.fromkeys((e.LABEL, e.key_value()) for e in self.built)
-        return [to_base64(label, context.ids.encode(label, key)) for label, key in keys]
+        return [relay_id(context.ids, label, key) for label, key in keys]
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from strawberry import relay
 
 from graph_schema import schema
 from hub.errors import BadRequest
+from hub.ids import IdCodec
 from resolvers.context import Info
 
 
 def global_id(info: Info, label: str, props: dict[str, Any]) -> str:
     key = str(props[schema().node(label).key])
-    return relay.to_base64(label, info.context.ids.encode(label, key))
+    return relay_id(info.context.ids, label, key)
+
+
+@functools.lru_cache(maxsize=65536)
+def relay_id(ids: IdCodec, label: str, key: str) -> str:
+    """The Relay global id of the `label` entity with this key (its type and sealed key),
+    made once: an answer names an entity many times and busy ones recur."""
+    return relay.to_base64(label, ids.encode(label, key))
 
 
 def sealed(info: Info, gid: str, strict: bool = True) -> tuple[str, str] | None:

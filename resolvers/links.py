@@ -28,6 +28,11 @@ class Link:
     first_seen: dt.datetime | None = strawberry.field(description="First reported.")
     last_seen: dt.datetime | None = strawberry.field(description="Last reported.")
 
+    @staticmethod
+    def resolve_type(obj: Link, *_: Any) -> str:
+        """The GraphQL type of a link: its class's (as `Entity.resolve_type`)."""
+        return obj.__strawberry_definition__.name  # type: ignore[attr-defined,no-any-return]
+
 
 @strawberry.type(description="A relationship that carries nothing but its provenance.")
 class Plain(Link):
@@ -109,7 +114,10 @@ _FIELDS = {
 def link(type_: str, props: dict[str, Any]) -> Link:
     """The Link of a relationship of `type_` with these properties."""
     cls = _BY_TYPE[type_]
-    values = {name: temporal.value(name, props.get(name)) for name in _FIELDS[cls]}
+    values: dict[str, Any] = dict.fromkeys(_FIELDS[cls])  # drawn links often carry none
+    for name, raw in props.items():
+        if name in values:
+            values[name] = temporal.value(name, raw)
     values["type"] = type_
     values["sources"] = props.get("sources") or []
     return cls(**values)

@@ -7,17 +7,19 @@ is masked without a line of its own.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any
-
-from strawberry.extensions import FieldExtension
 
 from hub import masking
 from hub.permissions import table
+from resolvers.executor import Plain
 from resolvers.types import Entity
 
 
-class MaskPersonal(FieldExtension):
+class MaskPersonal(Plain):
+    """What it shows depends on the value and on whether the asker's role sees personal
+    data: nothing else of the request (`Plain`, applied by the executor's one pass)."""
+
     def __init__(self, normaliser: str | None) -> None:
         self.normaliser = normaliser
 
@@ -27,6 +29,9 @@ class MaskPersonal(FieldExtension):
         if isinstance(value, list):
             return [masking.mask(str(v), self.normaliser) for v in value]
         return masking.mask(str(value), self.normaliser)
+
+    def depends_on(self, context: Any) -> Hashable:
+        return table().sees_personal_data(context.principal.role)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
         return self._shown(next_(source, info, **kwargs), info)

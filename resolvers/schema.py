@@ -12,7 +12,7 @@ import strawberry
 from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 
-from resolvers import masking
+from resolvers import executor, masking
 from resolvers.audit import AuditQuery
 from resolvers.guard import Guard, Schema
 from resolvers.links import LINK_TYPES
@@ -25,7 +25,7 @@ Query = merge_types("Query", (EntityQuery, AuditQuery))
 
 def build() -> strawberry.Schema:
     masking.apply()
-    return Schema(
+    built = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -33,7 +33,11 @@ def build() -> strawberry.Schema:
         # Investigators' tools send the same few documents over and over: parse each once.
         # Validation is not cached: the guard's rules depend on who asks.
         extensions=[lambda: ParserCache(maxsize=256), Guard],
+        # Plain parts of an answer (most of a drawn graph) completed in one pass.
+        execution_context_class=executor.Executor,
     )
+    executor.direct(built)
+    return built
 
 
 schema = build()

@@ -116,11 +116,20 @@ class Entity(relay.Node):
 
     @strawberry.field(description="A short human-readable name: a person's name, a number.")
     def label(self) -> str:
+        return self.display()
+
+    def display(self) -> str:
         for name in self.DISPLAY:
             value = getattr(self, self.RENAMED.get(name, name), None)
             if value:
                 return str(value)
         return self.key_value()
+
+    @staticmethod
+    def resolve_type(obj: Entity, *_: Any) -> str:
+        """The GraphQL type of an entity: its label (strawberry's own resolution checks
+        every possible type, at a cost in every list of entities)."""
+        return obj.LABEL
 
     records = follows("RECORD_OF", "in", "Record", "The source records that describe this entity.")
 
@@ -136,7 +145,7 @@ class Entity(relay.Node):
 
     @classmethod
     def key(cls) -> str:
-        return schema().node(cls.LABEL).key
+        return _key(cls.LABEL)
 
     def key_value(self) -> str:
         return str(getattr(self, self.key()))
@@ -385,6 +394,11 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
     StopPayment,
 )
 BY_LABEL: dict[str, type[Entity]] = {t.LABEL: t for t in ENTITY_TYPES}
+
+
+@functools.cache
+def _key(label: str) -> str:
+    return schema().node(label).key
 
 
 @functools.cache

@@ -18,10 +18,18 @@ from graph_schema import ident, schema
 Snapshot = tuple[list[str], list[str]]
 
 # What records the hub's own bookkeeping, not the data: the schema's marker, the
-# connectors' cursors, the file feeds' manifests and the sync locks, and identity
-# resolution's blocking keys (they list their records in the order runs met them) and
-# model: derived data, like an index.
-BOOKKEEPING = ("HubSchema", "SyncState", "SourceFile", "SyncLock", "BlockKey", "ResolutionModel")
+# connectors' cursors, the file feeds' manifests and the sync locks, the data's version,
+# and identity resolution's blocking keys (they list their records in the order runs met
+# them) and model: derived data, like an index.
+BOOKKEEPING = (
+    "HubSchema",
+    "SyncState",
+    "SourceFile",
+    "SyncLock",
+    "DataVersion",
+    "BlockKey",
+    "ResolutionModel",
+)
 
 
 def _labels(var: str) -> str:

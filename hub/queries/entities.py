@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j import READ_ACCESS, AsyncDriver, Query, RoutingControl
+from neo4j import READ_ACCESS, AsyncDriver, AsyncManagedTransaction, Query, unit_of_work
 from neo4j.exceptions import DriverError, Neo4jError
 
 from graph_schema import ident, schema
 from hub.access import visible
-from hub.queries import temporal
+from hub.queries import generation, temporal
 
 Props = dict[str, Any]
 Scope = dict[str, Any]
@@ -68,14 +68,20 @@ async def read_list(
 async def write(
     driver: AsyncDriver, cypher: str, timeout: float, database: str | None = None, **params: Any
 ) -> list[dict[str, Any]]:
-    """Run one write query (a managed, retried transaction) with a timeout."""
-    result = await driver.execute_query(
-        Query(cypher, timeout=timeout),
-        params,
-        routing_=RoutingControl.WRITE,
-        database_=database,
-    )
-    return [record.data() for record in result.records]
+    """Run one write query (a managed, retried transaction) with a timeout. If it changed
+    anything, the data's version changes in the same transaction (`generation`), so no
+    API process keeps an answer the change made stale."""
+
+    @unit_of_work(timeout=timeout)
+    async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
+        result = await tx.run(cypher, params)
+        rows = [record.data() async for record in result]
+        if (await result.consume()).counters.contains_updates:
+            await generation.bump_in(tx, "api")
+        return rows
+
+    async with driver.session(database=database) as session:
+        return await session.execute_write(work)
 
 
 async def by_property(

@@ -50,16 +50,28 @@ def _types(types: Sequence[str]) -> str:
     return "|".join(ident(gs.relationship(t).type) for t in types)
 
 
-def _node(var: str) -> str:
+@dataclass(frozen=True)
+class Wanted:
+    """The properties an answer reads of the nodes and of the relationships it draws;
+    None: all of them."""
+
+    nodes: frozenset[str] | None = None
+    rels: frozenset[str] | None = None
+
+
+ALL = Wanted()
+
+
+def _node(var: str, wanted: Wanted = ALL) -> str:
     return (
         f"{{id: elementId({var}), label: [l IN labels({var}) WHERE l IN $labels][0], "
-        f"props: {temporal.node(var)}}}"
+        f"props: {temporal.node(var, only=wanted.nodes)}}}"
     )
 
 
-def _rel(var: str, types: Sequence[str] | None = None) -> str:
+def _rel(var: str, types: Sequence[str] | None = None, wanted: Wanted = ALL) -> str:
     return (
-        f"{{type: type({var}), rel: {temporal.rel(var, types)}, "
+        f"{{type: type({var}), rel: {temporal.rel(var, types, only=wanted.rels)}, "
         f"src: elementId(startNode({var})), dst: elementId(endNode({var}))}}"
     )
 
@@ -108,6 +120,7 @@ async def neighbourhood(
     scope: Scope,
     timeout: float,
     database: str | None = None,
+    wanted: Wanted = ALL,
 ) -> Subgraph | None:
     """Nodes within `depth` links of the start, at most `limit` of them, breadth first,
     in one statement. A node with more than `busy` links is kept but not expanded (it is
@@ -121,12 +134,12 @@ async def neighbourhood(
         "CALL (rels) { UNWIND rels AS r RETURN collect(DISTINCT r) AS distinct } "
         "WITH nodes, cut, dropped, distinct, [x IN nodes | x.node] AS kept "
         "WITH nodes, cut, [r IN distinct WHERE CASE WHEN dropped "
-        f"  THEN startNode(r) IN kept AND endNode(r) IN kept ELSE true END | {_rel('r', types)}] "
-        "  AS edges "
+        "  THEN startNode(r) IN kept AND endNode(r) IN kept ELSE true END "
+        f"  | {_rel('r', types, wanted)}] AS edges "
         "CALL (nodes) { "
         "  UNWIND range(0, size(nodes) - 1) AS i WITH i, nodes[i].node AS n, nodes[i].degree AS d "
-        f"  RETURN collect({{node: {_node('n')}, degree: d, collapsed: i > 0 AND d > $busy}}) "
-        "  AS drawn } "
+        f"  RETURN collect({{node: {_node('n', wanted)}, degree: d, "
+        "    collapsed: i > 0 AND d > $busy}) AS drawn } "
         "RETURN drawn, edges, cut",
         timeout,
         database,
@@ -142,6 +155,12 @@ async def neighbourhood(
     return Subgraph(nodes=rows[0]["drawn"], edges=rows[0]["edges"], truncated=rows[0]["cut"])
 
 
+@dataclass
+class Paths:
+    nodes: list[Row]  # {label, props}: each node of every path once
+    paths: list[Row]  # {nodes: indexes into `nodes` in order, rels: {type, rel, start}}
+
+
 async def paths(
     driver: AsyncDriver,
     start: tuple[str, str],
@@ -152,18 +171,29 @@ async def paths(
     scope: Scope,
     timeout: float,
     database: str | None = None,
-) -> list[Row]:
-    """Up to `take` shortest paths from `start` to `end` (label, key): {nodes, rels}."""
+    wanted: Wanted = ALL,
+) -> Paths:
+    """Up to `take` shortest paths from `start` to `end` (label, key). Shortest paths
+    share most of their nodes (parallel transfers make paths of the same accounts), so
+    each node comes back once and a path names its nodes, and each relationship its
+    start node, by their index in that list."""
     hops = int(max_hops)  # a bound of the pattern: it cannot be a parameter
-    return await read_list(
+    index = "[i IN range(0, size(seen) - 1) WHERE seen[i] = {}][0]"
+    rows = await read(
         driver,
         f"{_match_key('a', start[0])} {_match_key('b', end[0])} "
         f"WITH a, b WHERE a <> b AND {visible('a', [start[0]])} AND {visible('b', [end[0]])} "
         f"MATCH p = ALL SHORTEST (a) (()-[:{_types(types)}]-(x) WHERE {visible('x')})"
         f"{{1,{hops}}} (b) "
-        f"WITH p LIMIT $take "
-        f"RETURN collect({{nodes: [n IN nodes(p) | {_node('n')}], "
-        f"rels: [r IN relationships(p) | {_rel('r')}]}}) AS rows",
+        "WITH p LIMIT $take WITH collect(p) AS found "
+        "CALL (found) { UNWIND found AS p UNWIND nodes(p) AS n "
+        "  RETURN collect(DISTINCT n) AS seen } "
+        "RETURN [n IN seen | {label: [l IN labels(n) WHERE l IN $labels][0], "
+        f"  props: {temporal.node('n', only=wanted.nodes)}}}] AS nodes, "
+        f"[p IN found | {{nodes: [n IN nodes(p) | {index.format('n')}], "
+        f"  rels: [r IN relationships(p) | {{type: type(r), "
+        f"rel: {temporal.rel('r', only=wanted.rels)}, "
+        f"start: {index.format('startNode(r)')}}}]}}] AS paths",
         timeout,
         database,
         a_key=start[1],
@@ -172,6 +202,9 @@ async def paths(
         labels=list(schema().nodes),
         scope=scope,
     )
+    if not rows:
+        return Paths([], [])
+    return Paths(rows[0]["nodes"], rows[0]["paths"])
 
 
 async def common_links(

@@ -7,7 +7,7 @@ may miss what the last second's sync wrote.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from neo4j import AsyncDriver
@@ -44,8 +44,10 @@ async def search(
     scope: Scope,
     timeout: float,
     database: str | None = None,
+    wanted: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Matches of `text` ranked by score: {label, props, score}, `take` from `skip`."""
+    """Matches of `text` ranked by score: {label, props, score}, `take` from `skip`;
+    of each, the properties `wanted` (all if None)."""
     query = lucene(text)
     if not query:
         return []
@@ -56,7 +58,7 @@ async def search(
         f"AND {visible('node')} "
         "WITH node, score ORDER BY score DESC, elementId(node) SKIP $skip LIMIT $take "
         "RETURN collect({label: [l IN labels(node) WHERE l IN $labels][0], "
-        f"props: {temporal.node('node')}, score: score}}) AS rows",
+        f"props: {temporal.node('node', only=wanted)}, score: score}}) AS rows",
         timeout,
         database,
         index=schema().fulltext_name,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from neo4j import Driver
 
+from hub.queries import generation
 from hub.queries import resolution as q
 
 __all__ = ["Changes", "apply", "unapply"]
@@ -40,6 +41,8 @@ def apply(driver: Driver, database: str | None, canonical: dict[str, str]) -> Ch
     todo = sorted((u, c) for u, c in desired.items() if kept.get(u) != c)
     if todo:
         q.absorb(driver, database, todo)
+    if fresh or split or todo:  # persons changed: answers kept per data version are stale
+        generation.bump(driver, "resolution", database)
     return Changes(len(fresh), len(split), len(todo))
 
 

@@ -29,6 +29,7 @@ def test_values_are_parsed_to_their_types() -> None:
     [
         ({"HUB_NEO4J_PORT": "seven"}, "HUB_NEO4J_PORT='seven' is not a valid int"),
         ({"HUB_ENV": "staging"}, "HUB_ENV must be"),
+        ({"HUB_COMPLETION": "fast"}, "HUB_COMPLETION must be"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,10 +129,11 @@ class CountingSession:
         return await self._session.run(*args, **kwargs)
 
     async def execute_write(self, work: Any, *args: Any, **kwargs: Any) -> Any:
-        counter = self._counter
+        """A write transaction whose statements are counted."""
 
+        @functools.wraps(work)  # keeps what unit_of_work set on it (the timeout)
         async def counted(tx: Any, *a: Any, **k: Any) -> Any:
-            return await work(CountingTransaction(counter, tx), *a, **k)
+            return await work(CountingTransaction(self._counter, tx), *a, **k)
 
         return await self._session.execute_write(counted, *args, **kwargs)
 

@@ -27,7 +27,7 @@ def test_graphql_types_are_named_after_their_labels() -> None:
     # the hub's own bookkeeping: sync state, quarantine, API keys, the audit trail,
     # resolution's judgements and the persons it merged away
     bookkeeping = {"Quarantine", "SyncState", "ApiKey", "AuditEvent", "AuditHead", "LoadStripe"}
-    bookkeeping |= {"SourceFile", "SyncLock"}
+    bookkeeping |= {"SourceFile", "SyncLock", "DataVersion"}
     bookkeeping |= {"Judgement", "MergedPerson", "BlockKey", "ResolutionModel"}
     modelled = set(schema().nodes) - bookkeeping
     assert {t.LABEL for t in ENTITY_TYPES} == modelled
