@@ -29,7 +29,7 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
-from hub import masking
+from hub import db, masking
 from hub.access import Principal
 from hub.queries import audit as queries
 
@@ -156,13 +156,25 @@ class Writer:
     def record(self, event: Event) -> None:
         self._queue.put_nowait(event)
 
+    def queued(self) -> int:
+        """Events recorded and not yet written (about: the queue's own count)."""
+        return self._queue.qsize()
+
     def flush(self) -> None:
         """Wait until every event recorded so far is in the graph."""
         self._queue.join()
 
-    def close(self) -> None:
+    def close(self, wait: float | None = None) -> None:
+        """Write what is queued and stop; after `wait` seconds give up (the database
+        is gone) and say how many events were not written."""
         self._queue.put(None)
-        self._thread.join()
+        self._thread.join(wait)
+        if self._thread.is_alive():
+            log.warning(
+                "audit: %d events were not written: the database did not answer for %.0f s",
+                self._queue.qsize(),
+                wait or 0,
+            )
 
     def _run(self) -> None:
         while True:
@@ -196,8 +208,11 @@ class Writer:
             try:
                 append(self._driver, batch, self._database)
                 return
-            except Exception:  # the trail must not be lost for a passing outage
-                log.exception("audit: appending %d events failed; retrying", len(batch))
+            except Exception as exc:  # the trail must not be lost for a passing outage
+                if db.unreachable(exc):  # said once by the API (hub.outage)
+                    log.info("audit: %d events wait for the database", len(batch))
+                else:
+                    log.exception("audit: appending %d events failed; retrying", len(batch))
                 time.sleep(delay)
                 delay = min(delay * 2, 30.0)
 

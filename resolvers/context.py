@@ -14,6 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 from hub.access import Principal
 from hub.audit import Writer
 from hub.ids import IdCodec
+from hub.outage import Outage
 from hub.queries import entities
 from hub.queries.entities import LinkPage, LinkSpec
 from hub.settings import Settings
@@ -35,6 +36,7 @@ class Context:
     justification: str | None = None  # the case number or reason the request gave
     trail: Writer | None = None  # where the request's audit event goes
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
+    outage: Outage | None = None  # told when a resolver finds the database gone
     _loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
 
     def _loader(

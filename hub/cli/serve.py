@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 import connectors
-from hub import auth, db, migrate
+from hub import auth, db, ids, migrate
 from hub import demo as demo_graph
 from hub.access import Role
 from hub.cli.sync import run_sync
@@ -33,19 +33,29 @@ EXAMPLE = (
 )
 
 
-def _run(settings: Settings) -> None:
+def _run(settings: Settings, workers: int = 1) -> None:
     # Imported here: every other command starts a second sooner without the web stack.
     import uvicorn
 
-    from hub.app import create_app
+    from hub import metrics, serverlog
 
+    # The secrets every worker must share are made once, before the workers start.
+    auth.secret(settings)
+    ids.codec(settings)
+    if workers > 1:
+        # Each worker keeps its figures in this folder; /metrics sums them.
+        metrics.prepare_multiprocess(
+            settings.data_dir / "metrics" / f"{settings.host}-{settings.port}"
+        )
     # No access log: the audit trail records every GraphQL request with who sent it, and
     # a line per request on stdout cost ~5% of the API process's time.
     uvicorn.run(
-        create_app(settings),
+        "hub.app:from_env",
+        factory=True,
+        workers=workers,
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_config=serverlog.log_config(settings),
         access_log=False,
     )
 
@@ -54,9 +64,15 @@ def serve(
     production: Annotated[
         bool, typer.Option("--production", help="Same as HUB_ENV=production.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="API processes on the one port (default HUB_WORKERS)."
+        ),
+    ] = None,
 ) -> None:
     """Serve GraphQL at /graphql (its IDE outside production), the workbench at /,
-    /healthz and /readyz."""
+    /healthz, /readyz and /metrics."""
     if production:
         os.environ["HUB_ENV"] = "production"
     settings = Settings.from_env()
@@ -64,7 +80,7 @@ def serve(
         pass
     console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql")
     console.print(f"the workbench at http://{settings.host}:{settings.port}/")
-    _run(settings)
+    _run(settings, workers or settings.workers)
 
 
 def _world(path: Path, people: int) -> None:
