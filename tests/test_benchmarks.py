@@ -37,3 +37,7 @@ def test_the_query_benchmark_documents_are_valid(settings: Settings) -> None:
     assert len(questions) == 7  # the floor and the six questions of the issue
     for name, document, *_ in questions:
         assert validate(schema._schema, parse(document)) == [], name
+
+
+def test_the_load_benchmark_document_is_valid() -> None:
+    assert validate(schema._schema, parse(load("load").QUERY)) == []

@@ -173,7 +173,10 @@ def test_a_served_hub_refuses_at_once_while_neo4j_is_stopped_and_recovers_when_i
         for _ in range(4):  # whichever worker answers
             response, _ = ask(url, settings)
             assert response.json() == {"data": {"person": {"name": "张伟"}}}
-        assert sample(httpx.get(f"{url}/metrics").text, "hub_database_up") == 1
+        up = httpx.get(f"{url}/metrics").text
+        assert sample(up, "hub_database_up") == 1
+        ok = {"field": "Query.person", "outcome": "ok"}
+        assert sample(up, "hub_graphql_requests_total", **ok) == 6  # both workers' summed
     finally:
         server.terminate()
         server.wait(timeout=60)
