@@ -334,6 +334,7 @@ def create_app(settings: Settings) -> Starlette:
         metrics.DATABASE_UP.set(1)
         yield
         await gone.close()
+        metrics.process_ends()
         trail.close(wait=5.0)
         trail_driver.close()
         await driver.close()

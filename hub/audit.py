@@ -150,6 +150,7 @@ class Writer:
         self._driver = driver
         self._database = database
         self._queue: queue.Queue[Event | None] = queue.Queue()
+        self._given_up = threading.Event()  # closed while the database was gone
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._thread.start()
 
@@ -170,9 +171,10 @@ class Writer:
         self._queue.put(None)
         self._thread.join(wait)
         if self._thread.is_alive():
+            self._given_up.set()
             log.warning(
-                "audit: %d events were not written: the database did not answer for %.0f s",
-                self._queue.qsize(),
+                "audit: %d or more events were not written: the database did not answer for %.0f s",
+                max(0, self._queue.qsize() - 1),  # the queue holds the stop sign too
                 wait or 0,
             )
 
@@ -204,17 +206,20 @@ class Writer:
 
     def _write(self, batch: list[Event]) -> None:
         delay = 0.5
-        while True:
+        waiting = False
+        while not self._given_up.is_set():
             try:
                 append(self._driver, batch, self._database)
                 return
             except Exception as exc:  # the trail must not be lost for a passing outage
-                if db.unreachable(exc):  # said once by the API (hub.outage)
-                    log.info("audit: %d events wait for the database", len(batch))
-                else:
+                if not db.unreachable(exc):
                     log.exception("audit: appending %d events failed; retrying", len(batch))
+                elif not waiting:  # the outage itself is said once by the API (hub.outage)
+                    log.info("audit: %d events wait for the database", len(batch))
+                    waiting = True
                 time.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                # Tried again soon: the events must be written before the API stops.
+                delay = min(delay * 2, 2.0)
 
 
 @dataclass

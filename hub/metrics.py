@@ -74,7 +74,7 @@ DATABASE_ERRORS = Counter(
 DATABASE_UP = Gauge(
     "hub_database_up",
     "1 while the API reaches Neo4j, 0 while it finds it gone.",
-    multiprocess_mode="min",
+    multiprocess_mode="livemin",
 )
 OUTAGES = Counter("hub_database_outages", "Database outages the API noticed.")
 AUDIT_QUEUE = Gauge(
@@ -123,6 +123,12 @@ def prepare_multiprocess(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     os.environ[MULTIPROCESS] = str(folder)
+
+
+def process_ends() -> None:
+    """Leave out this worker's gauges from now on (its counters stay in the sums)."""
+    if MULTIPROCESS in os.environ:
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 class GraphState(Collector):

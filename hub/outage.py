@@ -43,6 +43,13 @@ class Outage:
     since: float | None = None  # monotonic time the outage was noticed
     refused: int = 0  # requests refused during the current outage
     _probe: asyncio.Task[None] | None = field(default=None, repr=False)
+    _went: asyncio.Event | None = field(default=None, repr=False)  # set when it goes
+
+    def went(self) -> asyncio.Event:
+        """Set as soon as the current run of the database is noticed gone."""
+        if self._went is None:
+            self._went = asyncio.Event()
+        return self._went
 
     @property
     def is_down(self) -> bool:
@@ -67,6 +74,7 @@ class Outage:
         self.refused = 0
         metrics.DATABASE_UP.set(0)
         metrics.OUTAGES.inc()
+        self.went().set()
         reason = " ".join(str(exc).split()) or type(exc).__name__
         reason = reason if len(reason) <= 160 else reason[:159] + "…"
         log.warning(
@@ -101,6 +109,7 @@ class Outage:
             self.refused,
         )
         self.since = None
+        self._went = None
         metrics.DATABASE_UP.set(1)
 
     async def close(self) -> None:
@@ -122,7 +131,10 @@ def refusal(outage: Outage) -> JSONResponse:
 class Refuse:
     """In front of /graphql: while the database is gone, 503 at once; a request whose
     handling raised because the database went away gets 503 too, if nothing of its
-    answer was sent yet (authentication by API key reads the database)."""
+    answer was sent yet (authentication by API key reads the database), and so does a
+    request still under way when another finds the database gone: it is cancelled
+    rather than left waiting for a Neo4j that is shutting down (which lets running
+    transactions go on for up to 10 s) or for the driver's retries."""
 
     def __init__(self, app: ASGIApp, outage: Outage) -> None:
         self.app = app
@@ -143,8 +155,26 @@ class Refuse:
             started = True
             await send(message)
 
+        work = asyncio.ensure_future(self.app(scope, receive, sending))
+        went = asyncio.ensure_future(self.outage.went().wait())
         try:
-            await self.app(scope, receive, sending)
+            await asyncio.wait({work, went}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the client went away
+            work.cancel()
+            raise
+        finally:
+            went.cancel()
+        if not work.done() and not started:
+            work.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await work
+            if started:  # it answered something on its way out
+                return
+            self.outage.refuse()
+            await refusal(self.outage)(scope, receive, send)
+            return
+        try:
+            await work
         except Exception as exc:
             if started or not unreachable(exc):
                 raise
