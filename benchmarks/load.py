@@ -160,7 +160,8 @@ def main() -> None:
     if not settings.embedded:
         raise SystemExit("load.py stops and starts Neo4j: it runs the project's own only")
     with db.connected(settings) as driver:
-        driver.execute_query("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS")
+        with driver.session() as session:
+            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS").consume()
         migrate(driver)
         demo.load(Loader(driver))
     headers = {"authorization": f"Bearer {auth.issue(settings, 'load', Role.investigator, 'U1')}"}
