@@ -57,6 +57,9 @@ def _run(settings: Settings, workers: int = 1) -> None:
         port=settings.port,
         log_config=serverlog.log_config(settings),
         access_log=False,
+        # uvicorn restarts a worker that does not answer its parent's ping within this
+        # time: 5 s by default, less than a worker takes to start on a busy machine.
+        timeout_worker_healthcheck=60,
     )
 
 
