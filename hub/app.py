@@ -18,8 +18,9 @@ address: a guesser is slowed, the colleagues behind the same proxy are not.
 
 from __future__ import annotations
 
-import copy
+import asyncio
 import ipaddress
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, NotificationDisabledClassification, Query
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -37,16 +39,18 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from graph_schema import schema as graph_schema
-from hub import audit, db, ids, web
+from hub import audit, db, ids, metrics, outage, serverlog, web
 from hub.access import Principal
 from hub.auth import ANONYMOUS, Authenticator
 from hub.errors import ConfigError, RateLimited, Unauthenticated
+from hub.queries import monitoring
 from hub.ratelimit import RateLimiter
 from hub.settings import Settings
 from resolvers.cached import Answers
 from resolvers.context import Context
 from resolvers.schema import schema
 
+log = logging.getLogger("hub.app")
 PRINCIPAL = "hub.principal"  # where the gate leaves the principal in the ASGI scope
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -160,6 +164,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.doorman = doorman
         self.trail = doorman.trail
         self.answers = Answers()
+        self.outage: outage.Outage | None = None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return web.page("ide.html")  # GraphiQL bundled from web/, not strawberry's CDN page
@@ -175,6 +180,7 @@ class GraphQLApp(GraphQL[Context, None]):
             trail=self.trail,
             address=self.doorman.address(request.scope),
             answers=self.answers,
+            outage=self.outage,
         )
         if isinstance(request, WebSocket):  # each operation counts, as each request does
             context.throttle = lambda: self.doorman.too_many(context.principal)
@@ -382,16 +388,6 @@ async def readiness(settings: Settings, driver: AsyncDriver) -> tuple[bool, str]
     return True, f"graph schema {expected.version}/{expected.digest}"
 
 
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, with the hub's own lines beside its: one per failed request
-    (`resolvers.guard.report`) and the audit trail's anchors (`hub.audit`)."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["hub"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
-
-
 def create_app(settings: Settings) -> Starlette:
     uri, auth = db.credentials(settings)
     driver = AsyncGraphDatabase.driver(
@@ -399,6 +395,10 @@ def create_app(settings: Settings) -> Starlette:
         auth=auth,
         user_agent="county-hub",
         connection_timeout=5,
+        # A write (a mutation, an API key's look-up) is retried for half a second, not
+        # the driver's 30: with the database gone an answer says so within a second.
+        max_transaction_retry_time=0.5,
+        initial_retry_delay=0.1,
         # Visibility predicates name relationship types and properties (INCLUDES,
         # members) that a graph without operations lacks; that is not worth a warning.
         notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
@@ -416,23 +416,38 @@ def create_app(settings: Settings) -> Starlette:
 
     trail_driver = db.driver(settings)
     trail = audit.Writer(trail_driver, settings.neo4j_database, audit.Seal.of(settings))
+    gone = outage.Outage(driver, settings.neo4j_database)
+
+    async def metrics_page(request: Request) -> Response:
+        body, kind = metrics.exposition(await _graph_state(settings, driver, gone))
+        return Response(body, media_type=kind)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        metrics.DATABASE_UP.set(1)
         yield
-        trail.close()
+        await gone.close()
+        metrics.process_ends()
+        trail.close(wait=5.0)
         trail_driver.close()
         await driver.close()
 
     doorman = Doorman(settings, Authenticator(settings, driver), trail)
-    graphql = Gate(GraphQLApp(settings, driver, doorman), settings, doorman)
+    answers = GraphQLApp(settings, driver, doorman)
+    answers.outage = gone
+    graphql = outage.Refuse(Gate(answers, settings, doorman), gone)
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_page),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *web.routes(),
+        ],
+        middleware=[
+            Middleware(serverlog.RequestIds),
+            Middleware(metrics.Measured, queued=trail.queued),
         ],
         lifespan=lifespan,
     )
@@ -441,3 +456,28 @@ def create_app(settings: Settings) -> Starlette:
     app.state.driver = driver
     app.state.trail = trail
     return app
+
+
+async def _graph_state(
+    settings: Settings, driver: AsyncDriver, gone: outage.Outage
+) -> metrics.GraphState | None:
+    """What /metrics shows of the graph; None while the database is gone."""
+    if gone.is_down:
+        return None
+    try:
+        streams, alerts = await asyncio.wait_for(
+            monitoring.state(driver, 2.0, settings.neo4j_database), timeout=3.0
+        )
+    except Exception as exc:  # a scrape shows what it can
+        if db.unreachable(exc):
+            gone.down(exc)
+        else:
+            log.warning("metrics: the graph's sync state could not be read: %s", exc)
+        return None
+    return metrics.GraphState(streams, alerts)
+
+
+def from_env() -> Starlette:
+    """The app of the settings in the environment: what uvicorn's workers import
+    (`uvicorn --factory hub.app:from_env`)."""
+    return create_app(Settings.from_env())

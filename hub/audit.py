@@ -42,7 +42,7 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
-from hub import masking
+from hub import db, masking
 from hub.access import Principal
 from hub.queries import audit as queries
 from hub.settings import Settings
@@ -257,20 +257,34 @@ class Writer:
         self._head: tuple[int, str] | None = None  # the last appended, not yet anchored
         self._anchored = time.monotonic()
         self._queue: queue.Queue[Event | None] = queue.Queue()
+        self._given_up = threading.Event()  # closed while the database was gone
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._thread.start()
 
     def record(self, event: Event) -> None:
         self._queue.put_nowait(event)
 
+    def queued(self) -> int:
+        """Events recorded and not yet written (about: the queue's own count)."""
+        return self._queue.qsize()
+
     def flush(self) -> None:
         """Wait until every event recorded so far is in the graph."""
         self._queue.join()
 
-    def close(self) -> None:
-        """Write every event still queued, anchor the head, and stop."""
+    def close(self, wait: float | None = None) -> None:
+        """Write what is queued, anchor the head, and stop; after `wait` seconds give up
+        (the database is gone) and say how many events were not written."""
         self._queue.put(None)
-        self._thread.join()
+        self._thread.join(wait)
+        if self._thread.is_alive():
+            self._given_up.set()
+            log.warning(
+                "audit: %d or more events were not written: the database did not answer for %.0f s",
+                max(0, self._queue.qsize() - 1),  # the queue holds the stop sign too
+                wait or 0,
+            )
+            return
         self._anchor()
 
     def _anchor(self) -> None:
@@ -307,16 +321,22 @@ class Writer:
 
     def _write(self, batch: list[Event]) -> None:
         delay = 0.5
-        while True:
+        waiting = False
+        while not self._given_up.is_set():
             try:
                 self._head = _append(self._driver, batch, self._database, self._seal)
                 if time.monotonic() - self._anchored >= self._seal.every:
                     self._anchor()
                 return
-            except Exception:  # the trail must not be lost for a passing outage
-                log.exception("audit: appending %d events failed; retrying", len(batch))
+            except Exception as exc:  # the trail must not be lost for a passing outage
+                if not db.unreachable(exc):
+                    log.exception("audit: appending %d events failed; retrying", len(batch))
+                elif not waiting:  # the outage itself is said once by the API (hub.outage)
+                    log.info("audit: %d events wait for the database", len(batch))
+                    waiting = True
                 time.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                # Tried again soon: the events must be written before the API stops.
+                delay = min(delay * 2, 2.0)
 
 
 @dataclass

@@ -13,6 +13,26 @@ from hub.errors import DatabaseUnavailable
 from hub.settings import Settings
 
 
+def unreachable(exc: BaseException | None) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached: not
+    running, a connection lost, the database stopping, no connection to be had; as
+    opposed to a query that failed on its own (a syntax error, a timeout, a constraint)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(
+            exc,
+            neo4j.exceptions.ServiceUnavailable
+            | neo4j.exceptions.SessionExpired
+            | neo4j.exceptions.DatabaseUnavailable
+            | neo4j.exceptions.ConnectionAcquisitionTimeoutError
+            | ConnectionError,
+        ):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def credentials(settings: Settings) -> tuple[str, tuple[str, str]]:
     """URI and (user, password) to reach Neo4j, without starting anything."""
     if settings.embedded:

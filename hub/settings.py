@@ -34,6 +34,22 @@ class Settings:
     )
     host: str = _var("HUB_HOST", "127.0.0.1", "Address `hub serve` listens on.")
     port: int = _var("HUB_PORT", 8000, "Port `hub serve` listens on.")
+    workers: int = _var(
+        "HUB_WORKERS",
+        1,
+        "API processes `hub serve` runs on its port (uvicorn workers); `--workers` overrides.",
+    )
+    log_format: str = _var(
+        "HUB_LOG_FORMAT",
+        "text",
+        "`text` or `json`: the API's log lines on stderr, each with its request id; `json` "
+        "writes one object per line.",
+    )
+    log_level: str = _var(
+        "HUB_LOG_LEVEL",
+        "info",
+        "Least severe log line the API writes: `debug`, `info`, `warning`, `error`.",
+    )
     neo4j_version: str = _var(
         "HUB_NEO4J_VERSION", "5.26.30", "Neo4j Community release fetched from Maven Central."
     )
@@ -258,6 +274,17 @@ class Settings:
             raise ConfigError(
                 f"HUB_COMPLETION must be 'one-pass' or 'graphql-core', not {settings.completion!r}"
             )
+        if settings.log_format not in ("text", "json"):
+            raise ConfigError(
+                f"HUB_LOG_FORMAT must be 'text' or 'json', not {settings.log_format!r}"
+            )
+        if settings.log_level.lower() not in ("debug", "info", "warning", "error"):
+            raise ConfigError(
+                "HUB_LOG_LEVEL must be 'debug', 'info', 'warning' or 'error', "
+                f"not {settings.log_level!r}"
+            )
+        if settings.workers < 1:
+            raise ConfigError(f"HUB_WORKERS must be 1 or more, not {settings.workers}")
         return settings
 
 

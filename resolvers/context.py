@@ -12,9 +12,11 @@ from neo4j import AsyncDriver
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from hub import serverlog
 from hub.access import Principal
 from hub.audit import Writer
 from hub.ids import IdCodec
+from hub.outage import Outage
 from hub.queries import entities
 from hub.queries.entities import LinkPage, LinkSpec
 from hub.settings import Settings
@@ -43,9 +45,11 @@ class Context:
     # A WebSocket's: seconds to wait before its next operation, or None (and counted).
     throttle: Callable[[], int | None] | None = None
     # Names the request in the server log and in its errors' `extensions.requestId`.
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    # The request's id (`hub.serverlog`: the client's X-Request-Id or one made for it).
+    request_id: str = field(default_factory=lambda: serverlog.request_id() or uuid.uuid4().hex[:16])
     # Answers kept per data version by the API process (`resolvers.cached`); none: computed
     answers: Answers | None = None
+    outage: Outage | None = None  # told when a resolver finds the database gone
     _loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
 
     def _loader(

@@ -16,9 +16,11 @@ from resolvers import executor, masking
 from resolvers.audit import AuditQuery
 from resolvers.guard import Guard, Schema
 from resolvers.links import LINK_TYPES
+from resolvers.metered import Metered
 from resolvers.query import Mutation, Subscription
 from resolvers.query import Query as EntityQuery
 from resolvers.types import ENTITY_TYPES
+from resolvers.unavailable import Unavailable
 
 Query = merge_types("Query", (EntityQuery, AuditQuery))
 
@@ -32,7 +34,9 @@ def build() -> strawberry.Schema:
         types=[*ENTITY_TYPES, *LINK_TYPES],
         # Investigators' tools send the same few documents over and over: parse each once.
         # Validation is not cached: the guard's rules depend on who asks.
-        extensions=[lambda: ParserCache(maxsize=256), Guard],
+        # Ends run last to first: database errors are shown as such (Unavailable), then
+        # audited and masked (Guard), then counted as the client gets them (Metered).
+        extensions=[lambda: ParserCache(maxsize=256), Metered, Guard, Unavailable],
         # Plain parts of an answer (most of a drawn graph) completed in one pass.
         execution_context_class=executor.Executor,
     )

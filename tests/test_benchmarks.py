@@ -72,3 +72,7 @@ def test_the_reference_type_definitions_follow_graph_schema() -> None:
         declared = set(gs.node(label).properties) | set(gs.provenance)
         assert declared <= fields[label], label
     assert "accountPaths" in fields["Query"]
+
+
+def test_the_load_benchmark_document_is_valid() -> None:
+    assert validate(schema._schema, parse(load("load").QUERY)) == []

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from hub import db, migrate
+from hub import backup, db, migrate
 from hub.cli.progress import connected, err, migrated
 from hub.cli.trail import recorded
 from hub.errors import HubError
 from hub.settings import Settings, describe
 
-app = typer.Typer(help="The graph database: schema migration, starting clean.")
+app = typer.Typer(help="The graph database: schema migration, starting clean, backup and restore.")
 console = Console(highlight=False, emoji=False)
 
 
@@ -52,6 +53,32 @@ def reset(
         with recorded(driver, settings, "db reset", deleted=deleted):
             migrate.migrate(driver, database=settings.neo4j_database)
     console.print(f"emptied the graph of {where}: {deleted:,} nodes deleted, schema in place")
+
+
+@app.command("backup")
+def backup_command(
+    folder: Annotated[Path, typer.Argument(help="Folder the dump and its manifest go to.")],
+) -> None:
+    """Dump the project-run Neo4j's database into FOLDER (Neo4j is stopped meanwhile)."""
+    with console.status("backing up (Neo4j stops for the dump and starts again)"):
+        made = backup.backup(Settings.from_env(), folder)
+    console.print(
+        f"database {made.database} backed up to {made.dump} "
+        f"({made.size:,} bytes, sha256 {made.sha256[:16]})"
+    )
+
+
+@app.command("restore")
+def restore_command(
+    folder: Annotated[Path, typer.Argument(help="Folder of a backup made by `hub db backup`.")],
+) -> None:
+    """Replace the project-run Neo4j's database by the backup in FOLDER."""
+    settings = Settings.from_env()
+    with console.status("restoring (Neo4j stops for it if it runs)"):
+        made, running = backup.restore(settings, folder)
+    console.print(f"database {made.database} restored from the backup of {made.made_at}")
+    if not running:
+        console.print("start it with `hub neo4j start` (or any command that needs it)")
 
 
 def config() -> None:

@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 
 import connectors
-from hub import auth, embedded
+from hub import auth, embedded, ids
 from hub import demo as demo_graph
 from hub.access import Role
 from hub.cli.progress import err, migrated, start_neo4j
@@ -46,24 +46,36 @@ EXAMPLE = (
 )
 
 
-def _run(settings: Settings) -> None:
+def _run(settings: Settings, workers: int = 1) -> None:
     # Imported here: every other command starts a second sooner without the web stack.
     import uvicorn
 
-    from hub.app import create_app, log_config
+    from hub import metrics, serverlog
 
+    # The secrets every worker must share are made once, before the workers start.
+    auth.secret(settings)
+    ids.codec(settings)
+    if workers > 1:
+        # Each worker keeps its figures in this folder; /metrics sums them.
+        metrics.prepare_multiprocess(
+            settings.data_dir / "metrics" / f"{settings.host}-{settings.port}"
+        )
     # No access log: the audit trail records every GraphQL request with who sent it, and
     # a line per request on stdout cost ~5% of the API process's time. WebSockets (the
     # alerts subscription) through the `websockets` library, named so that its absence
     # is an error at start rather than a refused upgrade later.
     uvicorn.run(
-        create_app(settings),
+        "hub.app:from_env",
+        factory=True,
+        workers=workers,
         host=settings.host,
         port=settings.port,
-        log_level="info",
-        log_config=log_config(),
+        log_config=serverlog.log_config(settings),
         access_log=False,
         ws="websockets-sansio",
+        # uvicorn restarts a worker that does not answer its parent's ping within this
+        # time: 5 s by default, less than a worker takes to start on a busy machine.
+        timeout_worker_healthcheck=60,
     )
 
 
@@ -78,9 +90,15 @@ def serve(
         int | None,
         typer.Option(min=1, max=65535, help="Port to listen on.", show_default="HUB_PORT"),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="API processes on the one port (default HUB_WORKERS)."
+        ),
+    ] = None,
 ) -> None:
     """Serve GraphQL at /graphql (its IDE outside production), the workbench at /,
-    /healthz and /readyz."""
+    /healthz, /readyz and /metrics."""
     if production:
         os.environ["HUB_ENV"] = "production"
     settings = Settings.from_env()
@@ -91,7 +109,7 @@ def serve(
         pass
     console.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql")
     console.print(f"the workbench at http://{settings.host}:{settings.port}/")
-    _run(settings)
+    _run(settings, workers or settings.workers)
 
 
 def _world(path: Path, people: int, seed: int) -> None:

@@ -9,6 +9,8 @@ database stopped answering (run it again to resume); 1 when it could not run at 
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -22,10 +24,11 @@ from rich.text import Text
 import connectors
 from connectors import state
 from connectors.sync import StreamReport
-from hub import syncing
+from hub import db, migrate, schedule, syncing
 from hub.cli.progress import bars, connected, err, migrated
 from hub.cli.resolve import show_resolution, stage_bars
 from hub.cli.trail import recorded
+from hub.errors import DatabaseUnavailable, HubError
 from hub.settings import Settings
 
 console = Console(highlight=False, emoji=False)
@@ -38,12 +41,24 @@ def sync(
         list[str] | None, typer.Argument(help="Sources to sync; all by default.")
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore the saved cursors.")] = False,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every",
+            metavar="INTERVAL",
+            help="Keep syncing, every INTERVAL (30s, 5m, 1h), retrying sooner after a "
+            "failure, until stopped.",
+        ),
+    ] = None,
 ) -> None:
     """Sync sources into the graph, incrementally from each stream's saved cursor; then
     resolve identities and raise alerts. Exit code 0: all loaded; 3: some files or
     sources could not be (named), the rest was loaded."""
     settings = Settings.from_env()
     chosen = [connectors.build(name, settings) for name in (sources or connectors.names(settings))]
+    if every is not None:
+        keep_syncing(settings, chosen, schedule.seconds(every), full=full)
+        return
     with connected(settings) as driver:
         migrated(driver, settings)
         done = run_sync(driver, settings, chosen, full=full)
@@ -89,6 +104,52 @@ def run_sync(
     show_resolution(done.resolution)
     show_failures(done)
     return done
+
+
+def keep_syncing(
+    settings: Settings, chosen: list[connectors.Connector], interval: float, *, full: bool
+) -> None:
+    """`hub sync --every`: a round every `interval` seconds until SIGTERM or Ctrl-C
+    (`hub.schedule`); a failed round is one line, and a retry."""
+    stop = threading.Event()
+
+    def interrupt(signum: int, frame: object) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:  # the first round starts the project-run Neo4j, as `hub sync` does
+        driver = db.connect(settings)
+    except DatabaseUnavailable as exc:
+        console.print(f"{exc}; waiting for it")
+        driver = db.driver(settings)
+    where = db.credentials(settings)[0]
+
+    def one(number: int) -> schedule.Round:
+        try:
+            driver.verify_connectivity()
+        except Exception as exc:
+            if not db.unreachable(exc):
+                raise
+            return schedule.Round("failed", f"the database at {where} is unavailable")
+        try:
+            migrate.migrate(driver, database=settings.neo4j_database)
+            done = run_sync(driver, settings, chosen, full=full and number == 1)
+        except HubError as exc:
+            return schedule.Round("failed", str(exc))
+        except Exception as exc:  # a job on its own outlives what nobody foresaw
+            if db.unreachable(exc):
+                return schedule.Round("failed", f"the database at {where} went away")
+            return schedule.Round("failed", f"{type(exc).__name__}: {exc}".splitlines()[0])
+        return schedule.Round("ok", done.summary())
+
+    console.print(f"syncing {', '.join(c.name for c in chosen)} every {interval:g} s")
+    try:
+        schedule.every(interval, one, lambda line: console.print(line, soft_wrap=True), stop)
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        driver.close()
 
 
 def show_reports(done: syncing.Synced) -> None:
