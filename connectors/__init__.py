@@ -45,7 +45,10 @@ def build(name: str, settings: Settings) -> Connector:
     except (KeyError, TypeError):
         raise ConfigError(f"{path} has no valid entry for source {name!r}") from None
     return HTTP[name](
-        endpoint, page_size=settings.sync_page_size, max_record_bytes=settings.max_record_bytes
+        endpoint,
+        page_size=settings.sync_page_size,
+        max_record_bytes=settings.max_record_bytes,
+        step_rows=settings.batch_size,
     )
 
 

@@ -1,10 +1,10 @@
 """What one sync is, wherever it starts (`hub sync`, `hub demo`, `triggerSync`):
 
-1. split the merges identity resolution made, so that the loader's MERGEs find every
-   relationship where a source put it;
-2. sync each connector's streams from their saved cursors (all of them with `full`);
-3. resolve identities again, judging the new records against the graph;
-4. evaluate the alert rules, once everything above has committed, so that subscribers
+1. sync each connector's streams from their saved cursors (all of them with `full`),
+   each step splitting the merges identity resolution made of the persons it names,
+   so that the loader's MERGEs find every relationship where a source put it;
+2. resolve identities again, judging the new records against the graph;
+3. evaluate the alert rules, once everything above has committed, so that subscribers
    hear of what the sync raised.
 
 The API runs it in the background, one run per source at a time.
@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from neo4j import Driver
 
 import connectors
 from connectors.sync import Progress, StreamReport, database_gone, sync_source
-from hub import db
+from hub import db, profiling
 from hub.errors import ConfigError
 from hub.loader import Loader
 from hub.queries import alerts
-from hub.resolution import apply, run
+from hub.resolution import run
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ ResolutionProgress = Callable[[str, int, int], None]
 class Synced:
     streams: list[StreamReport]
     resolution: run.Report
+    stages: dict[str, float] = field(default_factory=dict)  # seconds of each stage
+    neo4j_cpu: float | None = None  # CPU seconds Neo4j used during the sync, if it says
 
     def summary(self) -> str:
         written = sum(r.written for r in self.streams)
@@ -52,17 +55,31 @@ async def sync(
     full: bool = False,
     progress: Progress | None = None,
     resolving: ResolutionProgress | None = None,
+    loader: Loader | None = None,
 ) -> Synced:
     database = settings.neo4j_database
+    stages: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        stages[name] = time.perf_counter() - clock
+        clock = time.perf_counter()
+
     with database_gone("the sync"):
-        await asyncio.to_thread(apply.unapply, driver, database)
-        loader = Loader.from_settings(driver, settings)
+        cpu = await asyncio.to_thread(profiling.neo4j_cpu, driver, database)
+        loader = loader or Loader.from_settings(driver, settings)
         reports: list[StreamReport] = []
         for connector in chosen:
             reports += await sync_source(connector, loader, full=full, progress=progress)
+        stage("streams")
         resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
+        stage("resolving")
         await asyncio.to_thread(alerts.evaluate_blocking, driver, settings.query_timeout, database)
-    return Synced(reports, resolved)
+        stage("alerts")
+        after = await asyncio.to_thread(profiling.neo4j_cpu, driver, database)
+    used = after - cpu if after is not None and cpu is not None else None
+    return Synced(reports, resolved, stages, used)
 
 
 _running: dict[str, asyncio.Task[Synced]] = {}

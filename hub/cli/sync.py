@@ -14,7 +14,7 @@ from rich.table import Table
 import connectors
 from connectors import state
 from connectors.sync import StreamReport
-from hub import db, migrate, syncing
+from hub import db, migrate, profiling, syncing
 from hub.cli.resolve import show_resolution, stage_bars
 from hub.cli.trail import recorded
 from hub.settings import Settings
@@ -27,6 +27,14 @@ def sync(
         list[str] | None, typer.Argument(help="Sources to sync; all by default.")
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore the saved cursors.")] = False,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="Then print, per stream, the seconds spent fetching, transforming and "
+            "waiting on Neo4j; the seconds of each stage; and Neo4j's CPU seconds.",
+        ),
+    ] = False,
 ) -> None:
     """Sync sources into the graph, incrementally from each stream's saved cursor; then
     resolve identities and raise alerts."""
@@ -34,7 +42,10 @@ def sync(
     chosen = [connectors.build(name, settings) for name in (sources or connectors.names())]
     with db.connected(settings) as driver:
         migrate.migrate(driver, database=settings.neo4j_database)
-        run_sync(driver, settings, chosen, full=full)
+        done = run_sync(driver, settings, chosen, full=full)
+    if profile:
+        for line in profiling.lines(done):
+            typer.echo(line)
 
 
 def run_sync(

@@ -9,7 +9,7 @@ from neo4j import Driver
 
 from hub.migrate import migrate
 from hub.queries import resolution as q
-from hub.resolution import apply, run
+from hub.resolution import run
 from hub.settings import Settings
 from tests.conftest import wipe
 from tests.connectors.simulator import running
@@ -96,7 +96,7 @@ def test_incremental_resolution_of_a_second_sync_equals_a_full_one(
         sync(early, graph, None)
         first = run.run(graph, settings)
         assert first.new_records > 0
-        apply.unapply(graph, None)
+        # no split of every merge before the second sync: each step splits those it names
         early.post("/clock", {"advance_hours": 24 * 365 * 5})
         sync(early, graph, copy / "sources" / "bigdata")
         second = run.run(graph, settings)
