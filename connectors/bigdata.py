@@ -146,7 +146,7 @@ class FileConnector(Connector):
                 f"it is named after {arrival.day}, after {latest} "
                 f"({stream.future_days} day(s) from today)",
                 "if the name is wrong, rename it to the day its rows are from; "
-                "it is checked again at every sync",
+                "it is checked again at every `hub sync`",
             )
         if arrival.changed and stream.changed == "quarantine":
             loaded = arrival.before.loaded_checksum if arrival.before else None
@@ -245,9 +245,9 @@ class FileConnector(Connector):
             )
             todo = (
                 "fix the times in the file (or the clock of the system that wrote it) and "
-                "drop it again; it is checked again at every sync"
+                "drop it again; it is checked again at every `hub sync`"
             )
-            files.append(arrival.entry(HELD, reason=reason, encoding=read.encoding))
+            files.append(arrival.entry(HELD, reason=f"{reason}; {todo}", encoding=read.encoding))
             counts.failures.append(Failure(str(arrival.path), reason, todo))
         return kept
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from neo4j import Driver
 
 import connectors
+from connectors.base import Failure
 from connectors.sync import Progress, StreamReport, database_gone, sync_source
 from hub import db, profiling
 from hub.errors import ConfigError
@@ -41,10 +42,23 @@ class Synced:
     stages: dict[str, float] = field(default_factory=dict)  # seconds of each stage
     neo4j_cpu: float | None = None  # CPU seconds Neo4j used during the sync, if it says
 
+    @property
+    def failures(self) -> list[Failure]:
+        """What could not be loaded (a file, a source), each once, in the streams' order."""
+        return list(dict.fromkeys(f for r in self.streams for f in r.failures))
+
+    @property
+    def partial(self) -> bool:
+        """Something could not be loaded; everything else was, and resolved and alerted."""
+        return bool(self.failures)
+
     def summary(self) -> str:
         written = sum(r.written for r in self.streams)
         held = sum(r.quarantined for r in self.streams)
-        return f"{len(self.streams)} streams, {written} rows written, {held} quarantined"
+        text = f"{len(self.streams)} streams, {written} rows written, {held} quarantined"
+        if self.failures:
+            text += "; not loaded: " + ", ".join(f.what for f in self.failures)
+        return text
 
 
 async def sync(
@@ -108,7 +122,10 @@ async def wait(source: str) -> list[StreamReport]:
 async def _background(settings: Settings, connector: connectors.Connector) -> Synced:
     driver = db.driver(settings)
     try:
-        return await sync(driver, settings, [connector])
+        done = await sync(driver, settings, [connector])
+        for failure in done.failures:
+            log.warning("sync of %s: not loaded: %s", connector.name, failure)
+        return done
     except Exception:
         log.exception("sync of %s failed", connector.name)
         raise

@@ -203,11 +203,17 @@ def bad_files(m: Matrix) -> None:
     held = quarantine(m.driver)
     for name, (bad, *_) in faults.items():
         (m.drop / name).write_bytes(bad)
-    ok(m.sync())
+    done = m.sync()
+    assert done.returncode == 3, done.stderr[-2000:]  # partial: each file named, the rest loaded
+    refused = [line for line in done.stderr.splitlines() if line.startswith("not loaded: ")]
     for name, (_, outcome, says, _) in faults.items():
         feed, file = name.split("/")
         entry = manifest(m.driver, feed)[file]
         assert entry.outcome == outcome and says in (entry.reason or ""), entry
+        named = [line for line in refused if f"{m.drop / name}: " in line]
+        assert len(named) == (outcome != "loaded"), (name, done.stderr[-2000:])
+        assert all(says in line and "hub sync" in line for line in named), named
+    assert len(refused) == sum(o != "loaded" for _, o, _, _ in faults.values())
     assert manifest(m.driver, "netcafe")["2026-08-01.csv"].encoding == "gb18030"
     (big,) = quarantine(m.driver) - held
     assert big.startswith("bigdata:rail:2026-08-03.csv#")
@@ -244,6 +250,8 @@ def dead_source(m: Matrix) -> None:
     assert failed == set(connectors.Fugitives(connectors.Endpoint("", "")).mapping().streams)
     url = m.sim.sources_file.read_text()
     assert all(r.failures[0].what in url for r in done.streams if r.failures)
+    (dead,) = done.failures  # the source named once, however many streams it has
+    assert done.partial and dead.what in done.summary() and "hub sync" in str(dead)
     assert manifest(m.driver, "rail")["2026-08-04.csv"].outcome == "loaded"
     m.same("fugitives down: the rest synced")
     ok(m.sync())

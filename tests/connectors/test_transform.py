@@ -68,3 +68,17 @@ def test_bad_rows_go_to_quarantine_with_their_reason_and_the_rest_loads() -> Non
     assert "column 'phone'" in reasons["cases:involved:R2"]
     assert "no record id" in reasons["cases:involved:None"]
     assert all(q["raw"] for q in batch.quarantine)
+
+
+def test_a_record_over_the_size_limit_is_quarantined_with_its_start_alone() -> None:
+    huge = involved(involved_id="R2", address="商水县" * 40_000)  # ~360 KB as JSON
+    batch = transform(
+        "cases", CASES.streams["involved"], [involved(), huge], schema(), FETCHED, limit=65_536
+    )
+    (held,) = batch.quarantine
+    assert held["quarantine_id"] == "cases:involved:R2"
+    assert "over HUB_MAX_RECORD_BYTES (65,536)" in held["reason"]
+    assert len(held["raw"].encode()) < 65_536 and held["raw"].startswith("{")
+    assert [r["record_id"] for r in batch.nodes["Record"]] == ["cases:involved:R1"]
+    unlimited = transform("cases", CASES.streams["involved"], [huge], schema(), FETCHED)
+    assert unlimited.quarantine == []  # the limit, not the record, set it aside
