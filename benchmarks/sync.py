@@ -1,13 +1,23 @@
-"""Sync benchmark: a full sync of every source of a generated county, against the simulators.
+"""Sync benchmark: a full sync of every source of a generated county, against the
+simulators, beside the loader writing the same rows, in one run.
 
-    python benchmarks/sync.py [--people 100000] [--world DIR]
+    python benchmarks/sync.py [--people 100000] [--world DIR] [--rounds 1] [--no-baseline]
 
 Generates a county (unless --world names one already generated), starts the source
-simulators, empties its own Neo4j (Bolt port 7689 unless HUB_NEO4J_PORT says otherwise;
-with NEO4J_URI it refuses unless --wipe is given), runs `hub sync --full` over every
-source in this process and prints, per stream, rows fetched, written and quarantined and
-rows/s; then the total wall time, the peak memory of this process (the connectors) and
-of the Neo4j process.
+simulators and empties its own Neo4j (Bolt port 7689 unless HUB_NEO4J_PORT says
+otherwise; with NEO4J_URI it refuses unless --wipe is given). Then, each round, into an
+emptied graph:
+
+- baseline: `hub sync --full` with every page of an HTTP source written as a step of
+  its own (as the hub did before it gathered pages into steps of HUB_BATCH_SIZE);
+- sync: `hub sync --full` as the hub runs it: fetch, normalise, load, resolve, alerts;
+- loader: the graph rows the sync wrote, gathered per node label and relationship type
+  and written by the loader alone.
+
+It prints the profile of the last sync (per stream: rows, seconds fetching,
+transforming and waiting on Neo4j; the stages; Neo4j's CPU), then the median wall time
+and rows/s of each, the ratios sync / loader and sync / baseline (on the same rows), and
+the peak memory of this process and of the Neo4j process.
 """
 
 from __future__ import annotations
@@ -16,17 +26,53 @@ import argparse
 import asyncio
 import os
 import resource
+import statistics
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HUB_NEO4J_PORT", "7689")
 
+import polars as pl
+from neo4j import Driver
+
 import connectors
-from hub import db, embedded, migrate, syncing
+from hub import db, embedded, migrate, profiling, syncing
+from hub.loader import Loader, LoadReport
 from hub.settings import Settings
 from hub.simulate import process as simulators
 from hub.world import WorldConfig, generate
+
+Key = tuple[str, str, str | None, str | None]  # kind, label or type, start, end
+
+
+class Recording(Loader):
+    """The hub's loader, keeping a copy of every frame it is given."""
+
+    def __init__(self, driver: Driver, settings: Settings) -> None:
+        base = Loader.from_settings(driver, settings)
+        super().__init__(
+            driver, batch_size=base.batch_size, workers=base.workers, database=base.database
+        )
+        self.frames: dict[Key, list[pl.DataFrame]] = defaultdict(list)
+
+    def nodes(self, label: str, frame: pl.DataFrame, **given: Any) -> LoadReport:
+        self.frames[("nodes", label, None, None)].append(frame)
+        return super().nodes(label, frame, **given)
+
+    def relationships(
+        self,
+        type_: str,
+        frame: pl.DataFrame,
+        *,
+        start: str | None = None,
+        end: str | None = None,
+        **given: Any,
+    ) -> LoadReport:
+        self.frames[("relationships", type_, start, end)].append(frame)
+        return super().relationships(type_, frame, start=start, end=end, **given)
 
 
 def neo4j_peak_mib(settings: Settings) -> str:
@@ -39,10 +85,51 @@ def neo4j_peak_mib(settings: Settings) -> str:
     return "n/a"
 
 
+def empty(driver: Driver) -> None:
+    with driver.session() as session:
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS"
+        ).consume()
+    migrate.migrate(driver)
+
+
+def synced(
+    driver: Driver, settings: Settings, step_rows: int | None
+) -> tuple[float, syncing.Synced, Recording]:
+    """A full sync into an emptied graph; its wall time, report and the frames it wrote.
+    `step_rows` 1 writes every page of an HTTP source as a step of its own."""
+    empty(driver)
+    chosen = [connectors.build(name, settings) for name in connectors.names()]
+    for connector in chosen:
+        if step_rows is not None and isinstance(connector, connectors.HttpConnector):
+            connector.step_rows = step_rows
+    loader = Recording(driver, settings)
+    began = time.perf_counter()
+    done = asyncio.run(syncing.sync(driver, settings, chosen, full=True, loader=loader))
+    return time.perf_counter() - began, done, loader
+
+
+def loaded(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFrame]]) -> float:
+    """The loader alone writing `frames` (gathered per label and type, nodes first) into
+    an emptied graph; its wall time."""
+    empty(driver)
+    loader = Loader.from_settings(driver, settings)
+    gathered = {key: pl.concat(parts, how="diagonal_relaxed") for key, parts in frames.items()}
+    began = time.perf_counter()
+    for (kind, name, start, end), frame in sorted(gathered.items(), key=lambda i: i[0][0]):
+        if kind == "nodes":
+            loader.nodes(name, frame)
+        else:
+            loader.relationships(name, frame, start=start, end=end)
+    return time.perf_counter() - began
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--world", type=Path)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the baseline sync")
     parser.add_argument("--port-base", type=int, default=8760)
     parser.add_argument("--wipe", action="store_true", help="allow wiping NEO4J_URI's database")
     args = parser.parse_args()
@@ -57,31 +144,35 @@ def main() -> None:
         generate(WorldConfig(people=args.people, seed=1, out=world))
         print(f"county of {args.people:,} people generated in {time.perf_counter() - began:.0f}s")
 
+    times: dict[str, list[float]] = defaultdict(list)
     with simulators.running(world, args.port_base) as sources:
         os.environ["HUB_SOURCES"] = str(sources)
         settings = Settings.from_env()
         with db.connected(settings) as driver:
-            with driver.session() as session:
-                session.run(
-                    "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS"
-                ).consume()
-            migrate.migrate(driver)
-            chosen = [connectors.build(name, settings) for name in connectors.names()]
-            began = time.perf_counter()
-            synced = asyncio.run(syncing.sync(driver, settings, chosen, full=True))
-            wall = time.perf_counter() - began
-            reports = synced.streams
+            for round_ in range(1, args.rounds + 1):
+                if not args.no_baseline:
+                    wall, _, _ = synced(driver, settings, step_rows=1)
+                    times["baseline"].append(wall)
+                wall, done, recording = synced(driver, settings, step_rows=None)
+                times["sync"].append(wall)
+                times["loader"].append(loaded(driver, settings, recording.frames))
+                figures = ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items())
+                print(f"round {round_}: {figures}", flush=True)
 
-    print(f"\n{'stream':28s} {'fetched':>10s} {'written':>10s} {'quarantined':>12s} {'rows/s':>9s}")
-    for r in reports:
-        print(
-            f"{r.source + '/' + r.stream:28s} {r.fetched:10,d} {r.written:10,d} "
-            f"{r.quarantined:12,d} {r.rate:9,.0f}"
-        )
-    fetched = sum(r.fetched for r in reports)
+    rows = sum(f.height for parts in recording.frames.values() for f in parts)
+    fetched = sum(r.fetched for r in done.streams)
+    print(f"\nprofile of the last sync ({fetched:,} source records, {rows:,} graph rows):")
+    for line in profiling.lines(done):
+        print(line)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    print(f"\nmedians of {args.rounds} round(s), the same {rows:,} graph rows each:")
+    for name, wall in medians.items():
+        print(f"  {name:9s} {wall:8.1f}s {rows / wall:10,.0f} graph rows/s")
+    print(f"sync / loader rate: {medians['loader'] / medians['sync']:.2f} (target >= 0.5)")
+    if "baseline" in medians:
+        print(f"sync / baseline (pages as steps) rate: {medians['baseline'] / medians['sync']:.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\ntotal: {fetched:,} rows in {wall:,.1f}s ({fetched / wall:,.0f} rows/s)")
-    print(f"peak memory: connectors {peak:,.0f} MiB, Neo4j {neo4j_peak_mib(settings)}")
+    print(f"peak memory: benchmark process {peak:,.0f} MiB, Neo4j {neo4j_peak_mib(settings)}")
     scratch.cleanup()
 
 

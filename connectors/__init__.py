@@ -112,6 +112,7 @@ def build(name: str, settings: Settings) -> Connector:
                 endpoint,
                 page_size=settings.sync_page_size,
                 max_record_bytes=settings.max_record_bytes,
+                step_rows=settings.batch_size,
             )
         made.origin = config.get("origin")
     except (KeyError, TypeError, AttributeError):

@@ -59,6 +59,7 @@ class Connector:
     mapping_file: ClassVar[str]
     # What the stream cursors belong to (the sources file's `origin`), if it says.
     origin: str | None = None
+    step_rows: int = 1000  # records (rows of files) written and committed as one step
 
     def mapping(self) -> SourceMap:
         return shipped(self.mapping_file)
@@ -95,9 +96,11 @@ class HttpConnector(Connector):
         page_size: int = 1000,
         timeout: float = 10.0,
         max_record_bytes: int | None = None,
+        step_rows: int = 1000,
     ) -> None:
         self.endpoint = endpoint
         self.page_size = page_size
+        self.step_rows = max(1, step_rows)  # pages are gathered into steps of this many rows
         self.timeout = timeout
         self.max_record_bytes = max_record_bytes  # larger records are quarantined
 

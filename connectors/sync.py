@@ -1,10 +1,11 @@
 """Runs a connector: pages from the source, graph rows to the loader, then the cursor.
 
-For each page: leave out the records the graph already holds exactly as sent (the
-source sends the record at the cursor again), transform the others (bad ones to
+Pages are gathered into steps of HUB_BATCH_SIZE records. For each step: leave out the
+records the graph already holds exactly as sent (the source sends the record at the
+cursor again; `--full` writes every record again), transform the others (bad ones to
 quarantine), write nodes, then relationships, then the quarantined rows, and only then
-move the stream's cursor (`--full` writes every record again). A
-sync killed anywhere re-fetches at most the pages after the last saved cursor, and the
+move the stream's cursor; the next step is fetched (or read) while one is written. A
+sync killed anywhere re-fetches at most the steps after the last saved cursor, and the
 loader's writes are idempotent (hub.survivorship: writing a statement again changes
 nothing), so the graph ends as after an uninterrupted sync.
 
@@ -26,9 +27,10 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import neo4j.exceptions
 import polars as pl
@@ -44,7 +46,20 @@ from hub.loader import Loader
 log = logging.getLogger(__name__)
 
 GRAPH = "graph"
+PERSON = "Person"  # whose merges a step splits before it writes
+ENDS = ("start", "end")
 LOCK_SECONDS = 120.0  # a lock not renewed for this long is free (its sync was killed)
+
+
+@dataclass
+class Timings:
+    """Where a stream's sync spent its time, in seconds: waiting on the source (for a
+    file feed, nothing: reading its files is part of transforming them), checking and
+    normalising records into graph rows, and waiting on Neo4j to write them."""
+
+    fetching: float = 0.0
+    transforming: float = 0.0
+    writing: float = 0.0
 
 
 @dataclass
@@ -59,6 +74,7 @@ class StreamReport:
     reasons: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)  # what could not be loaded
     notices: list[str] = field(default_factory=list)  # what was loaded, but is worth saying
+    timings: Timings = field(default_factory=Timings)
 
     @property
     def rate(self) -> float:
@@ -98,25 +114,35 @@ def database_gone(what: str) -> Iterator[None]:
 
 
 def write(loader: Loader, batch: Batch) -> None:
-    for label, rows in batch.nodes.items():
-        loader.nodes(label, _frame(rows))
-    for (type_, start, end), rows in batch.relationships.items():
-        loader.relationships(type_, _frame(rows), start=start, end=end)
-    if batch.quarantine:
-        loader.nodes("Quarantine", _frame(batch.quarantine))
+    write_frames(
+        loader,
+        {label: _frame(rows) for label, rows in batch.nodes.items()},
+        {key: _frame(rows) for key, rows in batch.relationships.items()},
+        _frame(batch.quarantine) if batch.quarantine else None,
+    )
 
 
 def write_step(loader: Loader, step: Step) -> None:
-    for label, frame in step.nodes.items():
+    write_frames(loader, step.nodes, step.relationships, step.quarantine)
+
+
+def write_frames(
+    loader: Loader,
+    nodes: Mapping[str, pl.DataFrame],
+    relationships: Mapping[tuple[str, str, str], pl.DataFrame],
+    quarantine: pl.DataFrame | None,
+) -> None:
+    """Write one step: its nodes, relationships and quarantine."""
+    for label, frame in nodes.items():
         loader.nodes(label, frame)
-    for (type_, start, end), frame in step.relationships.items():
+    for (type_, start, end), frame in relationships.items():
         loader.relationships(type_, frame, start=start, end=end)
-    if step.quarantine is not None:
-        loader.nodes("Quarantine", step.quarantine)
+    if quarantine is not None:
+        loader.nodes("Quarantine", quarantine)
 
 
 def _frame(rows: list[dict[str, object]]) -> pl.DataFrame:
-    columns = {key for row in rows for key in row}
+    columns = sorted({key for row in rows for key in row})  # one order: one statement text
     return pl.DataFrame(
         [{c: row.get(c) for c in columns} for row in rows], infer_schema_length=None
     )
@@ -232,8 +258,12 @@ async def sync_stream(
     progress: Progress | None = None,
 ) -> StreamReport:
     """Sync one stream from its saved high-water mark (everything with `full`). A source
-    that stops answering ends the stream with its failure in the report; what was written
-    before stays, and the next sync goes on from there."""
+    that stops answering ends the stream with its failure in the report; what was fetched
+    before is written, and the next sync goes on from there.
+
+    Pages are gathered into steps of the connector's `step_rows` (HUB_BATCH_SIZE). While
+    a step is transformed and written (in a thread), the next one is fetched; it is
+    written only once the step before it is in the graph and the cursor moved past it."""
     if isinstance(connector, FileConnector):
         (report,) = await sync_files(
             connector, loader, streams=[stream], full=full, progress=progress
@@ -245,29 +275,65 @@ async def sync_stream(
     began = time.perf_counter()
     mark = None if full else state.load_cursor(driver, connector.name, stream, loader.database)
     limit = getattr(connector, "max_record_bytes", None)
+    writing: asyncio.Task[None] | None = None
+
+    def put(records: list[dict[str, Any]]) -> str | None:
+        """Transform and write one step; its high-water mark."""
+        clock = time.perf_counter()
+        if not full:  # the record at the cursor comes again: what the graph has is not new
+            ids = [identity(connector.name, mapping, r) for r in records]
+            held = state.unchanged(driver, ids, loader.database)
+            fresh = [r for r, (i, _) in zip(records, ids, strict=True) if i not in held]
+            report.unchanged += len(records) - len(fresh)
+            records = fresh
+        batch = transform(connector.name, mapping, records, loader.graph, _now(), limit)
+        report.timings.transforming += time.perf_counter() - clock
+        clock = time.perf_counter()
+        write(loader, batch)
+        report.timings.writing += time.perf_counter() - clock
+        report.written += batch.rows
+        report.quarantined += len(batch.quarantine)
+        shown = max(0, 3 - len(report.reasons))
+        report.reasons.extend(q["reason"] for q in batch.quarantine[:shown])
+        return batch.high_water
+
+    async def step(records: list[dict[str, Any]]) -> None:
+        nonlocal mark
+        high_water = await asyncio.to_thread(put, records)
+        mark = max([m for m in (mark, high_water) if m], default=None)
+        await _advance(loader, report, mark, began, progress)
+
+    async def flush(records: list[dict[str, Any]]) -> asyncio.Task[None] | None:
+        if writing is not None:
+            await writing
+        return asyncio.create_task(step(records)) if records else None
+
+    gathered: list[dict[str, Any]] = []
+    pages = connector.fetch(stream, mark).__aiter__()
     try:
-        async for page in connector.fetch(stream, mark):
-            records = page.records
-            if not full:  # the record at the cursor comes again: what the graph has is not new
-                ids = [identity(connector.name, mapping, r) for r in records]
-                held = await asyncio.to_thread(state.unchanged, driver, ids, loader.database)
-                records = [r for r, (i, _) in zip(records, ids, strict=True) if i not in held]
-                report.unchanged += len(page.records) - len(records)
-            batch = transform(connector.name, mapping, records, loader.graph, _now(), limit)
-            await asyncio.to_thread(write, loader, batch)
+        while True:
+            clock = time.perf_counter()
+            page = await anext(pages, None)
+            report.timings.fetching += time.perf_counter() - clock
+            if page is None:
+                break
+            gathered += page.records
             report.fetched += len(page.records)
-            report.written += batch.rows
-            report.quarantined += len(batch.quarantine)
-            report.reasons.extend(q["reason"] for q in batch.quarantine[:3])
-            mark = max([m for m in (mark, batch.high_water) if m], default=None)
-            await _advance(loader, report, mark, began, progress)
+            if len(gathered) >= connector.step_rows:
+                writing, gathered = await flush(gathered), []
     except SourceUnavailable as exc:
         url = connector.endpoint.url if isinstance(connector, HttpConnector) else connector.name
         report.failures.append(
             Failure(url, str(exc), "check that the source runs; run `hub sync` again to resume")
         )
-        if progress:
-            progress(report)
+    finally:
+        if writing is not None and not writing.done():
+            await asyncio.shield(writing)  # a write under way ends before the sync does
+    writing = await flush(gathered)
+    if writing is not None:
+        await writing
+    if report.failures and progress:
+        progress(report)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -299,8 +365,26 @@ async def sync_files(
     reports = {name: StreamReport(connector.name, name) for name in chosen}
     began = time.perf_counter()
     steps = connector.steps(seen, loader.graph, _now(), streams=chosen, full=full)
-    while (step := await asyncio.to_thread(next, steps, None)) is not None:
+
+    def spend(step: Step, seconds: float, stage: str) -> None:
+        """Share a step's time among its feeds by the rows each brought."""
+        total = sum(c.fetched for c in step.counts.values())
+        for name, counts in step.counts.items():
+            part = counts.fetched / total if total else 1 / len(step.counts)
+            timings = reports[name].timings
+            setattr(timings, stage, getattr(timings, stage) + part * seconds)
+
+    async def read() -> Step | None:
+        clock = time.perf_counter()
+        step = await asyncio.to_thread(next, steps, None)
+        if step is not None:
+            spend(step, time.perf_counter() - clock, "transforming")
+        return step
+
+    async def put(step: Step) -> None:
+        clock = time.perf_counter()
         await asyncio.to_thread(write_step, loader, step)
+        spend(step, time.perf_counter() - clock, "writing")
         await asyncio.to_thread(state.record_files, driver, connector.name, step.files, db)
         for name, counts in step.counts.items():
             report = reports[name]
@@ -311,6 +395,16 @@ async def sync_files(
             report.failures += counts.failures
             report.notices += counts.notices
             await _advance(loader, report, None, began, progress)
+
+    # the next step is read while one is written; its files are entered in the manifest
+    # only once its rows are in the graph
+    step = await read()
+    while step is not None:
+        writing = asyncio.create_task(put(step))
+        try:
+            step = await read()
+        finally:
+            await writing
     for report in reports.values():
         report.seconds = time.perf_counter() - began
         if progress:  # every feed is reported, whether it had new files or not

@@ -224,7 +224,16 @@ def _person(
     mapping: StreamMap, record: dict[str, Any], record_id: str, gs: GraphSchema
 ) -> dict[str, Any]:
     columns = mapping.person
-    person: dict[str, Any] = {}
+    # every property the mapping can state is in the row, null when the record has no
+    # sound value: the rows of a stream have the same columns, so the loader's
+    # statements for them are the same text (planned once)
+    person: dict[str, Any] = dict.fromkeys(
+        [
+            *(("id_number", "birth_date", "sex") if "id_number" in columns else ()),
+            *(("name", "name_pinyin") if "name" in columns else ()),
+            *(("address",) if "address" in columns else ()),
+        ]
+    )
     id_result = normalise.normalise("resident_id", record.get(columns.get("id_number", "")))
     if isinstance(id_result, normalise.Valid):
         person["id_number"] = id_result.value

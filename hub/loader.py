@@ -500,12 +500,15 @@ def _collapse(
         observed = int(params["seen_at"].timestamp() * 1000)
         for priority, name in groups.items():
             params[name] = survivorship.claim(priority, params["source"], observed)
-    claim = {c: f"row.{ident(k)}" if per_row else f"${k}" for c, k in group.items()}
+    # with per-row provenance each column carries its claim as `_k_<column>`, whether rows
+    # were collapsed or not: a statement's text does not depend on the data in the batch
+    claim = {c: f"row.{ident(f'_k_{c}')}" if per_row else f"${k}" for c, k in group.items()}
     duplicated = frame.select(keys).is_duplicated().any()
     if not duplicated:
         if per_row:
             frame = frame.select(
-                pl.exclude(PROVENANCE),
+                pl.exclude(*PROVENANCE, *groups.values()),
+                *(pl.col(k).alias(f"_k_{c}") for c, k in group.items()),
                 pl.col("_seen_at").alias("_first"),
                 pl.col("_seen_at").alias("_last"),
                 pl.concat_list("_source").alias("_sources"),
@@ -517,7 +520,6 @@ def _collapse(
             aggregates.append(pl.col(c).drop_nulls().last())
         elif per_row:
             aggregates += survivorship.best(c, group[c], frame.schema[c], f"_k_{c}")
-            claim[c] = f"row.{ident(f'_k_{c}')}"
         else:
             aggregates.append(survivorship.greatest(c, frame.schema[c]))
     if per_row:

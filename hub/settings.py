@@ -64,7 +64,8 @@ class Settings:
     batch_size: int = _var(
         "HUB_BATCH_SIZE",
         10_000,
-        "Rows per loader transaction; file feeds load in steps of whole days of this many rows.",
+        "Rows per loader transaction; a sync writes (and moves its cursor) in steps of this "
+        "many records, pages of a source gathered and file feeds in whole days.",
     )
     load_workers: int = _var(
         "HUB_LOAD_WORKERS", 2, "Concurrent write transactions of the loader (about one per core)."

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from neo4j import Driver
 
@@ -31,7 +32,7 @@ import connectors
 from connectors import state
 from connectors.base import Failure
 from connectors.sync import Progress, StreamReport, database_gone, sync_source
-from hub import db, scope
+from hub import db, profiling, scope
 from hub.errors import ConfigError, StateConflict
 from hub.loader import Loader
 from hub.queries import alerts, generation
@@ -47,6 +48,8 @@ ResolutionProgress = Callable[[str, int, int], None]
 class Synced:
     streams: list[StreamReport]
     resolution: run.Report
+    stages: dict[str, float] = field(default_factory=dict)  # seconds of each stage
+    neo4j_cpu: float | None = None  # CPU seconds Neo4j used during the sync, if it says
 
     @property
     def failures(self) -> list[Failure]:
@@ -75,27 +78,43 @@ async def sync(
     full: bool = False,
     progress: Progress | None = None,
     resolving: ResolutionProgress | None = None,
+    loader: Loader | None = None,
 ) -> Synced:
     database = settings.neo4j_database
+    stages: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        stages[name] = time.perf_counter() - clock
+        clock = time.perf_counter()
+
     with database_gone("the sync"):
         try:
+            cpu = await asyncio.to_thread(profiling.neo4j_cpu, driver, database)
             await asyncio.to_thread(_claim, driver, settings, chosen)
-            loader = Loader.from_settings(driver, settings)
+            loader = loader or Loader.from_settings(driver, settings)
             reports: list[StreamReport] = []
             for connector in chosen:
                 reports += await sync_source(connector, loader, full=full, progress=progress)
+            stage("streams")
             # Records scoped first: a judgement is written with the scope of the records it
             # cites.
             await asyncio.to_thread(scope.refresh, driver, database)
+            stage("scoping")
             resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
+            stage("resolving")
             await asyncio.to_thread(
                 alerts.evaluate_blocking, driver, settings.query_timeout, database
             )
+            stage("alerts")
+            after = await asyncio.to_thread(profiling.neo4j_cpu, driver, database)
         finally:
             # 6. the data has a new version: answers the API keeps per version are computed
             # again (`resolvers.cached`), also after a sync that failed part of the way
             await asyncio.to_thread(generation.bump, driver, "sync", database)
-    return Synced(reports, resolved)
+    used = after - cpu if after is not None and cpu is not None else None
+    return Synced(reports, resolved, stages, used)
 
 
 def _claim(driver: Driver, settings: Settings, chosen: list[connectors.Connector]) -> None:

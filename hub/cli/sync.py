@@ -24,7 +24,7 @@ from rich.text import Text
 import connectors
 from connectors import state
 from connectors.sync import StreamReport
-from hub import db, migrate, schedule, syncing
+from hub import db, migrate, profiling, schedule, syncing
 from hub.cli.progress import bars, connected, err, migrated
 from hub.cli.resolve import show_resolution, stage_bars
 from hub.cli.trail import recorded
@@ -50,6 +50,14 @@ def sync(
             "failure, until stopped.",
         ),
     ] = None,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="Then print, per stream, the seconds spent fetching, transforming and "
+            "waiting on Neo4j; the seconds of each stage; and Neo4j's CPU seconds.",
+        ),
+    ] = False,
 ) -> None:
     """Sync sources into the graph, incrementally from each stream's saved cursor; then
     resolve identities and raise alerts. Exit code 0: all loaded; 3: some files or
@@ -62,6 +70,9 @@ def sync(
     with connected(settings) as driver:
         migrated(driver, settings)
         done = run_sync(driver, settings, chosen, full=full)
+    if profile:
+        for line in profiling.lines(done):
+            typer.echo(line)
     if done.partial:
         raise typer.Exit(PARTIAL)
 

@@ -254,6 +254,17 @@ def aliases(driver: Driver, database: str | None) -> dict[str, str]:
     return {r["uid"]: r["into"] for r in records}
 
 
+def merges_of(driver: Driver, database: str | None, uids: Iterable[str]) -> set[str]:
+    """The merged persons that are among `uids` or merged into one of them."""
+    records, _, _ = driver.execute_query(
+        "UNWIND $uids AS uid MATCH (m:MergedPerson {uid: uid}) RETURN m.uid AS uid "
+        "UNION UNWIND $uids AS uid MATCH (m:MergedPerson {merged_into: uid}) RETURN m.uid AS uid",
+        uids=sorted(set(uids)),
+        database_=database,
+    )
+    return {r["uid"] for r in records}
+
+
 def fresh_aliases(driver: Driver, database: str | None) -> dict[str, str]:
     """Merged persons that a sync wrote again as a Person (new records of theirs)."""
     records, _, _ = driver.execute_query(

@@ -210,9 +210,10 @@ def test_a_sync_killed_midway_and_rerun_equals_a_clean_sync(
     graph: Driver, simulator: Simulator
 ) -> None:
     env = {**os.environ, "HUB_SOURCES": str(simulator.sources_file)}
-    # The run to be killed reads small, slow pages, so that it is stopped part of the
-    # way; the clean run and the rerun read the default pages: page size changes nothing.
-    small = {**env, "HUB_SYNC_PAGE_SIZE": "40"}
+    # The run to be killed reads small, slow pages in small steps, so that it is stopped
+    # part of the way; the clean run and the rerun read the default pages and steps:
+    # their sizes change nothing.
+    small = {**env, "HUB_SYNC_PAGE_SIZE": "40", "HUB_BATCH_SIZE": "80"}
     command = [HUB, "sync", *sorted(HTTP)]
     subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
     clean = snapshot(graph)

@@ -19,6 +19,8 @@ import polars as pl
 import pytest
 from neo4j import Driver
 
+import connectors
+from connectors.base import shipped
 from graph_schema import claim_name, ident, schema
 from hub import survivorship
 from hub.settings import Settings
@@ -39,7 +41,9 @@ def synced(driver: Driver, world: Path, settings: Settings) -> Iterator[str]:
     wipe(driver)
     with running(world) as sim:
         env = {**os.environ, "HUB_SOURCES": str(sim.sources_file)}
-        done = subprocess.run([HUB, "sync"], env=env, capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            [HUB, "sync", "--profile"], env=env, capture_output=True, text=True, timeout=900
+        )
     assert done.returncode == 0, done.stderr
     yield done.stdout
 
@@ -56,6 +60,32 @@ def sound(world: Path) -> pl.DataFrame:
 def one(driver: Driver, query: str) -> Any:
     records, _, _ = driver.execute_query(query)
     return records[0][0]
+
+
+def test_the_profile_says_where_each_streams_time_went(synced: str) -> None:
+    lines = synced.splitlines()
+    header = next(
+        i for i, line in enumerate(lines) if line.split()[:3] == ["stream", "rows", "rows/s"]
+    )
+    table = {line.split()[0]: line.split()[1:] for line in lines[header + 1 :] if "/" in line[:28]}
+    declared: dict[str, type[connectors.Connector]] = {**connectors.HTTP, **connectors.FILES}
+    seconds: dict[str, float] = {"http fetching": 0.0, "transforming": 0.0, "writing": 0.0}
+    for name, connector in declared.items():
+        for stream in shipped(connector.mapping_file).streams:
+            rows, _, _, fetching, transforming, writing = table[f"{name}/{stream}"]
+            assert int(rows.replace(",", "")) > 0, stream
+            if name in connectors.FILES:  # reading a file is part of transforming it
+                assert float(fetching) == 0, stream
+            else:
+                seconds["http fetching"] += float(fetching)
+            seconds["transforming"] += float(transforming)
+            seconds["writing"] += float(writing)
+    assert all(spent > 0 for spent in seconds.values()), seconds
+    stages = next(line for line in lines if line.startswith("stages: "))
+    for stage in ("streams", "resolving", "alerts"):
+        assert f"{stage} " in stages
+    cpu = next(line for line in lines if line.startswith("Neo4j CPU: "))
+    assert float(cpu.split()[2].rstrip("s")) > 0  # the project-run Neo4j says its CPU time
 
 
 def test_cases_warrants_and_accounts_agree_with_the_truth(
