@@ -58,8 +58,9 @@ def test_a_second_sync_of_a_source_says_who_holds_it_and_writes_nothing(
     drop = tmp_path / "drop"
     (drop / "rail").mkdir(parents=True)
     (drop / "rail" / "2026-09-02.csv").write_text(
-        "ticket_id,passenger,cert_no,train_no,from_station,to_station,depart,coach_seat\n"
-        "E1,王伟,,G1,郑州东,周口东,2026/09/02 06:13,03车17C\n",
+        "ticket_id,passenger,sex,birth_date,cert_type,cert_no,train_no,from_station,"
+        "to_station,depart,coach_seat\n"
+        "E1,王伟,,,,,G1,郑州东,周口东,2026/09/02 06:13,03车17C\n",
         encoding="utf-8",
     )
     state.take_lock(graph, "bigdata", ELSEWHERE, 60)  # a sync elsewhere, running
