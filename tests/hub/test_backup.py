@@ -20,9 +20,12 @@ from hub.settings import Settings
 from tests.hub.test_embedded import HUB, free_port
 from tests.snapshot import differences, snapshot
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("NEO4J_URI")), reason="backs up the project's own Neo4j"
-)
+pytestmark = [
+    pytest.mark.journey,  # minutes: Neo4j stopped, dumped, loaded into a second instance
+    pytest.mark.skipif(
+        bool(os.environ.get("NEO4J_URI")), reason="backs up the project's own Neo4j"
+    ),
+]
 
 
 def hub(*args: str, port: int) -> subprocess.CompletedProcess[str]:

@@ -114,6 +114,7 @@ def ask(url: str, settings: Settings) -> tuple[httpx.Response, float]:
     return response, time.monotonic() - started
 
 
+@pytest.mark.journey  # minutes: the suite's Neo4j stopped and started under `hub serve`
 @pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="stops the project's own Neo4j")
 def test_a_served_hub_refuses_at_once_while_neo4j_is_stopped_and_recovers_when_it_starts(
     graph: Driver, settings: Settings, tmp_path: Path

@@ -52,6 +52,7 @@ def lines_until(process: subprocess.Popen[str], wanted: Callable[[str], bool]) -
     raise AssertionError("\n".join(seen))
 
 
+@pytest.mark.journey  # a minute or two: a county synced by scheduled rounds
 def test_rounds_run_on_schedule_a_failing_source_is_retried_and_sigterm_stops_the_job(
     graph: Driver, county_files: Callable[..., Path], tmp_path: Path
 ) -> None:
