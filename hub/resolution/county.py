@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from connectors import manifest
 from hub.resolution import records
 
 __all__ = ["person_records", "truth"]
@@ -22,7 +23,8 @@ def _frame(world: Path, source: str, stream: str) -> pl.DataFrame:
     base = world / "sources" / source
     if not spec.is_file_feed:
         return pl.read_parquet(base / f"{stream}.parquet")
-    files = sorted((base / stream).glob(spec.files or "*"))
+    named = manifest.pattern(spec)  # the feed's daily files, as a sync reads them
+    files = sorted(f for f in (base / stream).iterdir() if named.match(f.name))
     frames = [
         pl.read_parquet(f) if f.suffix == ".parquet" else pl.read_csv(f, infer_schema=False)
         for f in files
