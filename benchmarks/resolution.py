@@ -258,7 +258,7 @@ _FEED = """\
 source: outside
 streams:
   people:
-    files: "*.csv"
+    files: "{{day}}.csv"
     format: csv
     columns: [{columns}]
     id: rec_id

@@ -131,7 +131,7 @@ FEED = """\
 source: agency
 streams:
   people:
-    files: "*.csv"
+    files: "{{day}}.csv"
     format: csv
     columns: [{columns}]
     id: rec_id
@@ -168,7 +168,7 @@ def test_an_outside_list_loads_through_a_mapping_folder_and_matches_without_id_n
         .then(pl.lit("19xx0101"))
         .otherwise(pl.col("date_of_birth"))
     )
-    a.write_csv(drop / "people" / "list.csv")
+    a.write_csv(drop / "people" / "2026-11-01.csv")  # a feed names its files by day
     sources = tmp_path / "sources.json"
     sources.write_text(json.dumps({"agency": {"drop": str(drop)}}))
     monkeypatch.setenv("HUB_MAPPINGS_DIR", str(folder))
