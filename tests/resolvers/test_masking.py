@@ -90,7 +90,7 @@ def test_raw_records_are_for_every_role_their_numbers_only_for_those_that_see_th
     assert "errors" not in answer, answer["errors"]
     person = answer["data"]["person"]
     if permissions.table().sees_personal_data(role):
-        assert person["uid"] == "demo-p1"
+        assert person["uid"] == "P411623198503120014"
     text = str(answer["data"])
     assert ("411623198503120014" in text) == permissions.table().sees_personal_data(role)
 

@@ -34,6 +34,8 @@ from graph_schema.model import INTERNAL
 from hub import scope
 from hub.access import Principal, Role
 from hub.loader import Loader
+from hub.resolution import run
+from hub.settings import Settings
 from resolvers.types import BY_LABEL
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -313,4 +315,7 @@ def load(driver: Driver, gs: GraphSchema | None = None) -> dict[str, World]:
             frame = pl.DataFrame(rows)
             loader.relationships(type_, frame, start=start, end=end, source=WORD, seen_at=SEEN)
     scope.refresh(driver)
+    # resolution as a sync runs it: a model, blocking keys and judgements (scoped as the
+    # records they cite), so that matching an outside list (`matchPersons`) is walked too
+    run.run(driver, Settings.from_env())
     return made
