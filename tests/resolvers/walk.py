@@ -281,12 +281,12 @@ def ask_all(settings: Settings, principal: Principal, asked: list[Call]) -> dict
 def canonical(value: Any) -> str:
     """An answer as text without what may differ between two graphs holding the same
     visible nodes: search scores (Lucene weighs a word by how many documents hold it),
-    item cursors, and the order of lists."""
+    item cursors, when a kept answer was computed (`Freshness`), and the order of lists."""
     if isinstance(value, dict):
         kept = sorted(
             (json.dumps(k), canonical(v))
             for k, v in value.items()
-            if k.rsplit("_", 1)[-1] not in ("score", "cursor")
+            if k.rsplit("_", 1)[-1] not in ("score", "cursor") and not k.startswith("Freshness_")
         )
         return "{" + ",".join(f"{k}:{v}" for k, v in kept) + "}"
     if isinstance(value, list):
