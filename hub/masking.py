@@ -13,11 +13,18 @@ are the kinds of number that are personal: the normalisers of those properties
   raw records, error messages: `resolvers.guard`); the audit trail keeps variables,
   reasons and justifications only in this form, whatever the role.
 
+Personal values that are no number (a birth date, which with the region code and the
+last four rebuilds a masked ID number) are declared the same way, without a normaliser:
+such a value is hidden whole (`MASKED_DATE`, null), as a declared field and as the field
+of a raw record that holds it (`personal_fields`: the property's name, and the columns
+the shipped sources' mappings read it from).
+
 Global ids never carry a number (`hub.ids`), so they need neither.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from functools import cache
@@ -58,6 +65,44 @@ def personal_kinds() -> frozenset[str]:
         for p in node.properties.values()
         if p.personal and p.normaliser
     )
+
+
+# What a personal value that is no number (a date) shows to a role that may not see it.
+MASKED_DATE = None
+
+
+def mask_value(value: Any, prop: Property) -> Any:
+    """`value` of the declared personal property `prop` as a role without the
+    personal-data permission sees it."""
+    if prop.normaliser is None and prop.type in ("date", "datetime"):
+        return MASKED_DATE
+    if isinstance(value, list):
+        return [mask(str(v), prop.normaliser) for v in value]
+    return mask(str(value), prop.normaliser)
+
+
+@cache
+def personal_fields() -> frozenset[str]:
+    """Names of the fields of a record (a raw record, an export row) that hold a personal
+    value that is no number: the declared properties, and the source columns the shipped
+    mappings read them from."""
+    import connectors  # the mappings are data of the connectors package
+    from connectors.mapping import HERE, load
+
+    names = {
+        p.name
+        for node in schema().nodes.values()
+        for p in node.properties.values()
+        if p.personal and p.normaliser is None and p.type in ("date", "datetime")
+    }
+    columns: set[str] = set()
+    for kind in [*connectors.HTTP.values(), *connectors.FILES.values()]:
+        for stream in load(HERE / kind.mapping_file).streams.values():
+            columns |= {c for prop, c in stream.person.items() if prop in names}
+            for prop, feature in stream.identity.features.items():
+                if prop in names:
+                    columns |= set(feature.columns)
+    return frozenset(names | columns)
 
 
 # Full-width digits and X to ASCII, one character for one: offsets stay where they were.
@@ -140,12 +185,32 @@ def _redact_text(text: str) -> str:
     return "".join(out)
 
 
+def _redact_record(text: str) -> str | None:
+    """A JSON object written as text (a raw record), its personal fields hidden; None if
+    the text is no JSON object."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    return json.dumps(redact(record), ensure_ascii=False)
+
+
 def redact(value: Any) -> Any:
-    """`value` (text, or JSON-like) with every personal number in it masked."""
+    """`value` (text, or JSON-like) with every personal number in it masked, and the
+    personal fields (`personal_fields`) of every record in it hidden."""
     if isinstance(value, str):
-        return _redact_text(value) if any(c.isdigit() for c in value) else value
+        if not any(c.isdigit() for c in value):
+            return value
+        if value.lstrip().startswith("{"):
+            record = _redact_record(value)
+            if record is not None:
+                return record
+        return _redact_text(value)
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
+        hidden = personal_fields()
+        return {k: MASKED_DATE if k in hidden else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value

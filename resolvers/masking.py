@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any
 
+from graph_schema import Property
 from hub import masking
 from hub.permissions import table
 from resolvers.executor import Plain
@@ -20,15 +21,13 @@ class MaskPersonal(Plain):
     """What it shows depends on the value and on whether the asker's role sees personal
     data: nothing else of the request (`Plain`, applied by the executor's one pass)."""
 
-    def __init__(self, normaliser: str | None) -> None:
-        self.normaliser = normaliser
+    def __init__(self, prop: Property) -> None:
+        self.prop = prop
 
     def _shown(self, value: Any, info: Any) -> Any:
         if value is None or table().sees_personal_data(info.context.principal.role):
             return value
-        if isinstance(value, list):
-            return [masking.mask(str(v), self.normaliser) for v in value]
-        return masking.mask(str(value), self.normaliser)
+        return masking.mask_value(value, self.prop)
 
     def depends_on(self, context: Any) -> Hashable:
         return table().sees_personal_data(context.principal.role)
@@ -59,4 +58,4 @@ def apply() -> None:
             prop = masking.personal(label, field.python_name)
             if prop is None or any(isinstance(e, MaskPersonal) for e in field.extensions):
                 continue
-            field.extensions.append(MaskPersonal(prop.normaliser))
+            field.extensions.append(MaskPersonal(prop))

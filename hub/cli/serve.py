@@ -16,7 +16,7 @@ import socket
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -46,11 +46,33 @@ EXAMPLE = (
 )
 
 
+def uvicorn_options(settings: Settings, workers: int = 1) -> dict[str, Any]:
+    """How `hub serve` runs uvicorn."""
+    from hub import serverlog
+
+    return {
+        "factory": True,
+        "workers": workers,
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": serverlog.log_config(settings),
+        "access_log": False,
+        "ws": "websockets-sansio",
+        # uvicorn restarts a worker that does not answer its parent's ping within this
+        # time: 5 s by default, less than a worker takes to start on a busy machine.
+        "timeout_worker_healthcheck": 60,
+        # The client's address is the peer's: X-Forwarded-For is believed only from
+        # HUB_TRUSTED_PROXIES, by the hub itself (`hub.app.client_address`). uvicorn's own
+        # proxy headers would believe it from loopback before the hub sees the request.
+        "proxy_headers": False,
+    }
+
+
 def _run(settings: Settings, workers: int = 1) -> None:
     # Imported here: every other command starts a second sooner without the web stack.
     import uvicorn
 
-    from hub import metrics, serverlog
+    from hub import metrics
 
     # The secrets every worker must share are made once, before the workers start.
     auth.secret(settings)
@@ -64,19 +86,7 @@ def _run(settings: Settings, workers: int = 1) -> None:
     # a line per request on stdout cost ~5% of the API process's time. WebSockets (the
     # alerts subscription) through the `websockets` library, named so that its absence
     # is an error at start rather than a refused upgrade later.
-    uvicorn.run(
-        "hub.app:from_env",
-        factory=True,
-        workers=workers,
-        host=settings.host,
-        port=settings.port,
-        log_config=serverlog.log_config(settings),
-        access_log=False,
-        ws="websockets-sansio",
-        # uvicorn restarts a worker that does not answer its parent's ping within this
-        # time: 5 s by default, less than a worker takes to start on a busy machine.
-        timeout_worker_healthcheck=60,
-    )
+    uvicorn.run("hub.app:from_env", **uvicorn_options(settings, workers))
 
 
 def serve(

@@ -249,6 +249,33 @@ def test_the_client_address(peer: str, forwarded: str, proxies: str, client: str
     assert client_address(scope, trusted(proxies)) == client
 
 
+def test_only_the_hubs_rule_believes_x_forwarded_for_under_hub_serve(settings: Settings) -> None:
+    """uvicorn as `hub serve` runs it hands the hub the peer's address, whatever the
+    X-Forwarded-For a client on loopback (uvicorn's default trusted proxy) sends."""
+    import asyncio
+
+    import uvicorn
+
+    from hub.cli.serve import uvicorn_options
+
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope)
+
+    options = {k: v for k, v in uvicorn_options(settings).items() if k != "factory"}
+    config = uvicorn.Config(app, **options)
+    config.load()
+    scope = {
+        "type": "http",
+        "client": ("127.0.0.1", 1),
+        "headers": [(b"x-forwarded-for", b"203.0.113.5")],
+    }
+    asyncio.run(config.loaded_app(scope, None, None))
+    assert seen[0]["client"][0] == "127.0.0.1"
+    assert client_address(seen[0], trusted(settings.trusted_proxies)) == "127.0.0.1"
+
+
 def test_a_page_left_out_costs_the_page_it_returns() -> None:
     schema = build_schema(SDL)
     left_out = "{ people { edges { node { id } } } }"  # 1 + 20 pages of edge, node, id

@@ -26,7 +26,7 @@ from tests.resolvers import walk, worlds
 PERSON = """
 query($idNumber: String!) {
   person(idNumber: $idNumber) {
-    id name idNumber
+    id name idNumber birthDate
     phones { edges { node { number } } }
     accounts { edges { node { number } } }
   }
@@ -48,10 +48,12 @@ def test_masking_follows_the_personal_data_permission(
     assert full == (role is not Role.analyst)
     if full:
         assert person["idNumber"] == "411623198503120014"
+        assert person["birthDate"] == "1985-03-12"
         assert numbers(person["phones"]) == ["+8613803941001", "+8613903941002"]
         assert numbers(person["accounts"]) == ["622202160000123454"]
     else:
         assert person["idNumber"] == "411623********0014"
+        assert person["birthDate"] is None  # with it, the hidden digits would be known
         assert numbers(person["phones"]) == ["+86138****1001", "+86139****1002"]
         assert numbers(person["accounts"]) == ["622202********3454"]
 
@@ -149,6 +151,8 @@ def test_an_analyst_finds_no_personal_number_in_any_field(
         assert answer.errors is None, (field, answer.errors[:3])
         text = json.dumps(answer.data, ensure_ascii=False)
         assert not _leaked(text, numbers), f"{field} shows {_leaked(text, numbers)}"
+        shown = [d for d in worlds.BIRTH_FORMS if d in text]
+        assert not shown, f"{field} shows the birth date {shown}"
 
 
 def test_the_walk_would_see_a_number_left_in_an_answer() -> None:

@@ -89,6 +89,11 @@ class World:
         ]
 
 
+# Every personal date (a birth date) of the worlds: an analyst must find it nowhere.
+BIRTH = date(1987, 4, 23)
+BIRTH_FORMS = ("19870423", "1987-04-23", "1987/04/23")
+
+
 def worlds() -> dict[str, World]:
     made = {}
     for i, name in enumerate(("own", "other")):
@@ -161,6 +166,8 @@ def value(gs: GraphSchema, world: World, node: NodeType, prop: Property, i: int)
         return NAMES[world.name][i]
     if prop.type == "datetime":
         return BEFORE
+    if prop.type == "date" and prop.personal:
+        return BIRTH
     if prop.type == "date":
         return date(1996, 9, 11)
     if prop.type == "integer":
@@ -205,6 +212,8 @@ def _record(world: World, i: int) -> dict[str, Any]:
         "sfzh": world.ids[i],
         "lxdh": spaced(world.phones[i]),
         "zh": spaced(world.cards[i]),
+        "csrq": BIRTH.strftime("%Y%m%d"),  # a birth date as the big-data feeds write it
+        "birth_date": BIRTH.isoformat(),  # and as the case system does
     }
     stream = ("reports", "stop_payments")[i]
     return {"source": "fraud", "stream": stream, "raw": json.dumps(fields, ensure_ascii=False)}
