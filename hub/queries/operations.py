@@ -2,7 +2,8 @@
 
 Members of an open operation see its cases (`hub.access`). An operation is visible to
 its members (its creator is one) and the roles that see every unit. Only what the asker
-may see can be taken into an operation. Each change writes, in its own transaction, the
+may see by their own unit or role can be taken into an operation: a case seen through an
+operation is not the member's to share onward. Each change writes, in its own transaction, the
 scope of the operation and of everything whose scope derives from it (`hub.scope`): the
 cases it includes or drops, their records and alerts.
 """
@@ -17,7 +18,7 @@ from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
 
 from graph_schema import ident, schema
 from hub import scope as scoping
-from hub.access import visible
+from hub.access import user_grant, visible
 from hub.queries.entities import Scope, read, read_list
 
 
@@ -141,6 +142,50 @@ def _match(items: Sequence[tuple[str, str]]) -> tuple[str, dict[str, list[str]]]
     return " UNION ".join(parts), by_label
 
 
+def owned(scope: Scope) -> Scope:
+    """The asker's scope without what operations shared with them (`user:` grants): what
+    they may take into an operation."""
+    mine = user_grant("")
+    return {**scope, "grants": [g for g in scope["grants"] if not g.startswith(mine)]}
+
+
+async def _shareable(
+    driver: AsyncDriver,
+    items: Sequence[tuple[str, str]],
+    scope: Scope,
+    timeout: float,
+    database: str | None,
+) -> list[tuple[str, str]]:
+    """The items the asker sees by their own unit or role (`owned`)."""
+    gs = schema()
+    found, keys = _match(items)
+    rows = await read(
+        driver,
+        f"CALL () {{ {found} }} WITH x WHERE {visible('x')} RETURN collect(elementId(x)) AS ids",
+        timeout,
+        database,
+        keys=keys,
+        scope=owned(scope),
+    )
+    seen = set(rows[0]["ids"]) if rows else set()
+    if not seen:
+        return []
+    keyed = await read(
+        driver,
+        "UNWIND $ids AS id MATCH (x) WHERE elementId(x) = id "
+        "RETURN collect([labels(x), properties(x)]) AS rows",
+        timeout,
+        database,
+        ids=sorted(seen),
+    )
+    shareable = set()
+    for labels, props in keyed[0]["rows"] if keyed else []:
+        for label in labels:
+            if label in gs.nodes:
+                shareable.add((label, str(props.get(gs.node(label).key))))
+    return [item for item in items if item in shareable]
+
+
 async def include(
     driver: AsyncDriver,
     op_id: str,
@@ -158,6 +203,8 @@ async def include(
         if add
         else "MATCH (o)-[r:INCLUDES]->(x) DELETE r"
     )
+    if add and items:  # what the asker may share; removing is open to every member
+        items = await _shareable(driver, items, scope, timeout, database)
     found, keys = _match(items)
     subquery = (
         f"CALL (o) {{ CALL () {{ {found} }} WITH x WHERE {visible('x')} {change} }} "

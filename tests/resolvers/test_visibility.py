@@ -131,6 +131,13 @@ def test_cases_of_other_units_are_seen_only_through_an_open_operation(
             assert case["caseNo"] in shown or shown == {"counted"}, query
         assert _ask(synced, OUTSIDER, case) == hidden  # not a member
         assert _records(synced, INVESTIGATOR, case) > records  # the case's records with it
+        # a member may not share onward what the operation shared with them
+        onward = data(synced.settings, CREATE, INVESTIGATOR, name="转交", members=["b"], ids=ring)[
+            "createOperation"
+        ]
+        assert onward["__typename"] == "OperationPayload" and onward["size"] == 0
+        assert _ask(synced, OUTSIDER, case) == hidden
+        data(synced.settings, CLOSE, INVESTIGATOR, op=onward["operation"]["id"])
     finally:
         closed = data(synced.settings, CLOSE, ADMIN, op=op)["closeOperation"]
     assert closed["operation"]["status"] == "closed"
