@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 import pytest
+from starlette.testclient import TestClient
 
 from hub.errors import BadRequest
+from hub.settings import Settings
 from resolvers.pages import MAX_OFFSET, cursor, offset
+from tests.conftest import gql
 
 
 def _b64(text: str) -> str:
@@ -41,3 +45,15 @@ def test_a_malformed_or_out_of_range_cursor_is_bad_user_input(after: str) -> Non
     with pytest.raises(BadRequest, match="is not a cursor of this list") as caught:
         offset(after)
     assert caught.value.extensions["code"] == "BAD_USER_INPUT"
+
+
+def test_search_after_an_out_of_range_cursor_answers_bad_user_input(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    query = (
+        'query($after: String) { search(text: "张", after: $after) { pageInfo { hasNextPage } } }'
+    )
+    answer = gql(serve(), settings, query, after=_b64("at:9223372036854775807"))
+    (error,) = answer["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "is not a cursor of this list" in error["message"]
