@@ -91,12 +91,22 @@ def build(name: str, settings: Settings) -> Connector:
         raise ConfigError(f"unknown source {name!r}; known: {known}")
     path = settings.sources_path
     try:
-        config = json.loads(path.read_text())[name]
+        configured = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
             f"no sources file at {path}: start `hub simulate` or set HUB_SOURCES"
         ) from None
-    except (KeyError, json.JSONDecodeError):
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not valid JSON (it is not UTF-8 text)") from None
+    if not isinstance(configured, dict):
+        raise ConfigError(f"{path} must hold a JSON object with an entry for each source")
+    try:
+        config = configured[name]
+    except KeyError:
         raise ConfigError(f"{path} has no valid entry for source {name!r}") from None
     made: Connector
     try:

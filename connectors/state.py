@@ -59,6 +59,18 @@ def save_cursor(
         )
 
 
+def save_run(driver: Driver, source: str, streams: list[str], database: str | None = None) -> None:
+    """Record that a sync looked at `streams` and found nothing new: their last run moves,
+    their cursor and rows (those of the last run that wrote) stay."""
+    if streams:
+        driver.execute_query(
+            "UNWIND $ids AS id MERGE (s:SyncState {stream_id: id}) SET s.last_run = $now",
+            ids=[f"{source}/{stream}" for stream in streams],
+            now=datetime.now(UTC),
+            database_=database,
+        )
+
+
 def unchanged(driver: Driver, rows: list[tuple[str, str]], database: str | None = None) -> set[str]:
     """Of `rows` (record id, raw content), the ids the graph already holds exactly so, as a
     record or in quarantine: a source asked for what changed at or after a cursor sends the
@@ -105,16 +117,25 @@ def claim(driver: Driver, origins: dict[str, str], database: str | None = None) 
         return session.execute_write(_claim, origins)
 
 
+# The cursor a stream shows (`hub sources`, /metrics): a file feed keeps none, so its
+# cursor is the newest file it loaded (the greatest name: the day is in the name).
+CURSOR = (
+    "OPTIONAL CALL (s) { MATCH (f:SourceFile) WHERE f.source + '/' + f.feed = s.stream_id "
+    "  AND f.outcome = 'loaded' RETURN max(f.name) AS newest_file } "
+    "WITH s, coalesce(s.cursor, newest_file) AS cursor "
+)
+
+
 def sources(driver: Driver, database: str | None = None) -> list[dict[str, Any]]:
-    """Every stream's cursor, last run and quarantine count (rows, and for a file feed
-    the files quarantined or held as a whole), for `hub sources`."""
+    """Every stream's cursor (a file feed's: its newest file loaded), last run and
+    quarantine count (rows, and for a file feed the files quarantined or held as a
+    whole), for `hub sources`."""
     records, _, _ = driver.execute_query(
-        "MATCH (s:SyncState) "
-        "OPTIONAL CALL (s) { MATCH (q:Quarantine) "
+        "MATCH (s:SyncState) " + CURSOR + "OPTIONAL CALL (s) { MATCH (q:Quarantine) "
         "  WHERE q.source + '/' + q.stream = s.stream_id RETURN count(q) AS held } "
         "OPTIONAL CALL (s) { MATCH (f:SourceFile) WHERE f.source + '/' + f.feed = s.stream_id "
         "  AND f.outcome <> 'loaded' RETURN count(f) AS files_held } "
-        "RETURN s.stream_id AS stream, s.cursor AS cursor, s.last_run AS last_run, "
+        "RETURN s.stream_id AS stream, cursor, s.last_run AS last_run, "
         "s.rows AS rows, held, files_held ORDER BY stream",
         database_=database,
         routing_="r",

@@ -347,9 +347,10 @@ async def sync_files(
     progress: Progress | None = None,
 ) -> list[StreamReport]:
     """Sync a file connector's feeds (all by default): every file their manifests do
-    not have as loaded (every file with `full`); a feed with no new file is not written
-    to at all. A feed that kept a cursor (the name of its last file) before it kept a
-    manifest has the files named up to the cursor entered in its manifest as loaded."""
+    not have as loaded (every file with `full`); a feed with no new file gets only its
+    run's time recorded (`state.save_run`). A feed that kept a cursor (the name of its
+    last file) before it kept a manifest has the files named up to the cursor entered in
+    its manifest as loaded."""
     chosen = streams or list(connector.mapping().streams)
     driver: Driver = loader.driver
     db = loader.database
@@ -363,6 +364,7 @@ async def sync_files(
         if cursor is not None:
             await asyncio.to_thread(state.save_cursor, driver, connector.name, name, None, 0, 0, db)
     reports = {name: StreamReport(connector.name, name) for name in chosen}
+    advanced: set[str] = set()  # the feeds whose run is recorded with the rows it wrote
     began = time.perf_counter()
     steps = connector.steps(seen, loader.graph, _now(), streams=chosen, full=full)
 
@@ -395,6 +397,7 @@ async def sync_files(
             report.failures += counts.failures
             report.notices += counts.notices
             await _advance(loader, report, None, began, progress)
+            advanced.add(name)
 
     # the next step is read while one is written; its files are entered in the manifest
     # only once its rows are in the graph
@@ -405,6 +408,9 @@ async def sync_files(
             step = await read()
         finally:
             await writing
+    # every feed looked at records its run, so that one with no new file is not stale
+    idle = [name for name in chosen if name not in advanced]
+    await asyncio.to_thread(state.save_run, driver, connector.name, idle, db)
     for report in reports.values():
         report.seconds = time.perf_counter() - began
         if progress:  # every feed is reported, whether it had new files or not

@@ -149,7 +149,11 @@ class Authenticator:
         known = self._verified.get(token)
         if known is not None and known[1] > time.time():
             return known[0]
-        claims = await self._check(token)  # `exp` checked: a number in the future
+        claims = await self._check(token)  # `exp` checked: in the future
+        for name in ("exp", "iat", "nbf"):
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise Unauthenticated(f"the token's {name!r} claim is not a number of seconds")
         issued = claims.get("iat")
         start = issued if isinstance(issued, int | float) else time.time()
         if claims["exp"] - start > self.settings.max_token_ttl:

@@ -52,6 +52,10 @@ DEFAULT_PAGE = 20  # items of a connection asked without `first` (resolvers.page
 DEFAULT_LIST = 10
 HOP_COST = 2  # the answers of traversals are capped by HUB_MAX_RESULTS: growth per hop is bounded
 CONNECTION_LISTS = ("edges", "nodes")
+# Longest text a full-text search takes, in characters. The `cjk` analyzer makes at most
+# one Lucene clause of a character, and Lucene refuses a query of more than 1,024
+# clauses: longer text is refused as bad input before it reaches the index.
+MAX_SEARCH_TEXT = 256
 
 
 def limit_error(message: str, node: Node | None = None) -> GraphQLError:

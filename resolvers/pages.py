@@ -16,6 +16,9 @@ from resolvers.links import Link
 T = TypeVar("T")
 
 DEFAULT_FIRST = DEFAULT_PAGE  # what a page left without `first` holds, and costs
+# The largest offset a cursor may name: far beyond any list the hub holds, and small
+# enough that an offset plus a page stays a 64-bit integer for Neo4j and for Python.
+MAX_OFFSET = 2**53
 
 
 @strawberry.type(description="Where a page stands in its list.")
@@ -63,11 +66,16 @@ def offset(after: str | None) -> int:
         return 0
     try:
         text = base64.urlsafe_b64decode(after.encode()).decode()
-        if text.startswith("at:") and int(text[3:]) >= 0:
+        if (
+            text.startswith("at:")
+            and text[3:].isascii()
+            and text[3:].isdigit()
+            and int(text[3:]) < MAX_OFFSET
+        ):
             return int(text[3:]) + 1
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
-    raise BadRequest(f"after: {after!r} is not a cursor of this list")
+    raise BadRequest(f"after: {after[:80]!r} is not a cursor of this list")
 
 
 def window(first: int | None, after: str | None, cap: int) -> tuple[int, int]:

@@ -162,6 +162,8 @@ def review_decide(
     console.print(f"{verdict}: merged {changes.merged}, split {changes.split}")
 
 
+MAX_TOP = 100  # candidates per row `hub match` gives at most
+
 MATCH_HELP = """Best persons of the graph for every row of an outside list, with score and why.
 
 The list is a CSV (UTF-8 or GB18030, as Excel saves it on a Chinese Windows: detected,
@@ -196,7 +198,7 @@ def match(
     mapping: Annotated[
         str, typer.Option("--mapping", help="Layout YAML, or its name in the mappings folder.")
     ],
-    top: Annotated[int, typer.Option(help="Candidates per row.")] = 3,
+    top: Annotated[int, typer.Option(min=1, max=MAX_TOP, help="Candidates per row.")] = 3,
     out: Annotated[
         Path | None, typer.Option(help="Write the candidates here (CSV); default: print.")
     ] = None,

@@ -1,5 +1,6 @@
-"""What `/metrics` reads from the graph: each stream's sync state, its quarantine and the
-alerts raised."""
+"""What `/metrics` reads from the graph: each stream's sync state (a file feed's cursor:
+its newest file loaded, `connectors.state.CURSOR`), its quarantine and the alerts
+raised."""
 
 from __future__ import annotations
 
@@ -7,21 +8,23 @@ from typing import Any
 
 from neo4j import AsyncDriver
 
+from connectors.state import CURSOR
 from hub.queries.entities import read
 
-STATE = """
-CALL () {
+STATE = f"""
+CALL () {{
   MATCH (s:SyncState)
-  RETURN collect(s {stream: s.stream_id, .cursor, .last_run, .rows}) AS streams
-}
-CALL () {
+  {CURSOR}
+  RETURN collect(s {{stream: s.stream_id, cursor: cursor, .last_run, .rows}}) AS streams
+}}
+CALL () {{
   MATCH (q:Quarantine) WITH q.source + '/' + q.stream AS stream, count(*) AS held
-  RETURN collect({stream: stream, held: held}) AS held
-}
-CALL () {
+  RETURN collect({{stream: stream, held: held}}) AS held
+}}
+CALL () {{
   MATCH (a:Alert) WITH a.rule AS rule, a.status AS status, count(*) AS alerts
-  RETURN collect({rule: rule, status: status, alerts: alerts}) AS alerts
-}
+  RETURN collect({{rule: rule, status: status, alerts: alerts}}) AS alerts
+}}
 RETURN streams, held, alerts
 """
 

@@ -14,6 +14,8 @@ from neo4j import AsyncDriver
 
 from graph_schema import schema
 from hub.access import visible
+from hub.errors import BadRequest
+from hub.limits import MAX_SEARCH_TEXT
 from hub.queries import temporal
 from hub.queries.entities import Scope, read_list
 
@@ -26,7 +28,12 @@ def lucene(text: str) -> str:
     """The typed text as a Lucene query matching its words (any of them, best first).
 
     Pinyin is stored as one word per name ("zhangwei"): syllables typed apart
-    ("zhang wei") are searched for joined as well."""
+    ("zhang wei") are searched for joined as well. Text longer than `MAX_SEARCH_TEXT`
+    characters is refused (`BadRequest`)."""
+    if len(text) > MAX_SEARCH_TEXT:
+        raise BadRequest(
+            f"search text is {len(text)} characters long; at most {MAX_SEARCH_TEXT} are searched"
+        )
     words = [
         w for w in _WORDS.split(_SPECIAL.sub(" ", text)) if w and w not in ("AND", "OR", "NOT")
     ]

@@ -287,7 +287,7 @@ def test_bad_rows_are_quarantined_and_the_rest_loads(
 # -- incremental, interrupted and repeated syncs ------------------------------------------
 
 
-def test_syncs_as_files_arrive_end_like_one_sync_and_an_idle_one_writes_nothing(
+def test_syncs_as_files_arrive_end_like_one_sync_and_an_idle_one_records_only_its_run(
     graph: Driver, full: Full, world: Path, tmp_path: Path, settings: Settings
 ) -> None:
     copy = tmp_path / "world"
@@ -310,15 +310,21 @@ def test_syncs_as_files_arrive_end_like_one_sync_and_an_idle_one_writes_nothing(
     for one, two in zip(first, second, strict=True):  # each row read once
         assert 0 < one.fetched < one.fetched + two.fetched == full.reports[one.stream].fetched
     bookkeeping = (
-        "MATCH (s:SyncState) RETURN s.stream_id AS id, s.cursor AS mark, s.last_run AS at "
+        "MATCH (s:SyncState) RETURN s.stream_id AS id, s.cursor AS mark, null AS at "
         "UNION ALL MATCH (f:SourceFile) RETURN f.file_id AS id, f.checksum AS mark, "
         "f.loaded_at AS at"
     )
+    runs = "MATCH (s:SyncState) RETURN s.stream_id AS id, s.last_run AS at"
     marks, _, _ = graph.execute_query(bookkeeping)
+    ran = {r["id"]: r["at"] for r in graph.execute_query(runs).records}
     idle = asyncio.run(sync_files(made, loader))
     assert [(r.fetched, r.written, r.quarantined) for r in idle] == [(0, 0, 0)] * len(FEEDS)
     again, _, _ = graph.execute_query(bookkeeping)
     assert sorted(map(tuple, again)) == sorted(map(tuple, marks))
+    # the idle sync looked at every feed: each records that run, so none looks stale
+    now = {r["id"]: r["at"] for r in graph.execute_query(runs).records}
+    assert set(now) == set(ran) == {f"bigdata/{feed}" for feed in FEEDS}
+    assert all(now[feed] > ran[feed] for feed in ran)
     assert differences(full.snapshot, snapshot(graph)) == []
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,10 +19,13 @@ import polars as pl
 import pytest
 from neo4j import Driver
 
+import connectors
 from connectors import HTTP, Endpoint, HttpConnector, state
 from connectors.sync import StreamReport, sync_stream
+from hub.errors import ConfigError
 from hub.loader import Loader
 from hub.migrate import migrate
+from hub.settings import Settings
 from tests import snapshot as snapshots
 from tests.conftest import wipe
 from tests.connectors.simulator import HUB, Simulator, running
@@ -242,3 +247,23 @@ def test_a_sync_killed_midway_and_rerun_equals_a_clean_sync(
     assert interrupted != clean  # it really stopped part of the way
     subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
     assert differences(clean, snapshot(graph)) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"cases": {"url": "http://127.0.0.1:1", ', "is not valid JSON (line 1, column"),
+        (b"", "is not valid JSON (line 1, column 1"),
+        (b"\xff\xfe{}", "is not valid JSON (it is not UTF-8 text)"),
+        (b'["cases"]', "must hold a JSON object"),
+        (b'{"fraud": {}}', "has no valid entry for source 'cases'"),
+    ],
+)
+def test_a_sources_file_that_is_not_json_is_named_so(
+    tmp_path: Path, settings: Settings, content: bytes, message: str
+) -> None:
+    path = tmp_path / "sources.json"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=re.escape(message)) as caught:
+        connectors.build("cases", dataclasses.replace(settings, sources_file=path))
+    assert str(path) in str(caught.value)

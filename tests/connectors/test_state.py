@@ -1,5 +1,5 @@
-"""What a sync keeps in the graph beside the data: here, the lock that lets one sync run
-per source at a time."""
+"""What a sync keeps in the graph beside the data: the lock that lets one sync run per
+source at a time, and the cursor each stream shows."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from neo4j import Driver
 
 from connectors import state
 from connectors.bigdata import BigData
+from connectors.manifest import HELD, LOADED, QUARANTINED, Entry
 from connectors.sync import sync_source
 from hub.loader import Loader
 
@@ -75,3 +76,31 @@ def test_a_second_sync_of_a_source_says_who_holds_it_and_writes_nothing(
     assert sum(r.written for r in reports) == 1 and not any(r.failures for r in reports)
     held, _, _ = graph.execute_query("MATCH (l:SyncLock) RETURN count(l) AS n")
     assert held[0]["n"] == 0  # released when the sync ended
+
+
+def _entry(name: str, outcome: str) -> Entry:
+    return Entry(
+        "rail", name, 10, 1, f"sum-{name}", outcome, f"sum-{name}" if outcome == LOADED else None
+    )
+
+
+def test_a_file_feeds_cursor_is_the_newest_file_it_loaded(graph: Driver) -> None:
+    state.save_cursor(graph, "bigdata", "rail", None, rows=3, quarantined=0)
+    state.save_cursor(graph, "bigdata", "hotel", None, rows=0, quarantined=0)
+    state.save_cursor(graph, "cases", "cases", "2026-11-03T10:00:00+00:00", rows=1, quarantined=0)
+    state.record_files(
+        graph,
+        "bigdata",
+        [
+            _entry("rail_2026-11-02.csv", LOADED),
+            _entry("rail_2026-11-03.csv", LOADED),
+            _entry("rail_2026-11-04.csv", QUARANTINED),  # not loaded: not the cursor
+            _entry("rail_2026-11-09.csv", HELD),
+        ],
+    )
+    cursors = {r["stream"]: r["cursor"] for r in state.sources(graph)}
+    assert cursors == {
+        "bigdata/rail": "rail_2026-11-03.csv",
+        "bigdata/hotel": None,  # nothing loaded yet
+        "cases/cases": "2026-11-03T10:00:00+00:00",
+    }

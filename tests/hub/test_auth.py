@@ -106,6 +106,28 @@ def test_expired_foreign_or_incomplete_tokens_get_401(
     assert message in response.json()["errors"][0]["message"]
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"exp": str(int(time.time()) + 600)},
+        {"exp": "soon"},
+        {"exp": True},
+        {"iat": str(int(time.time()))},
+        {"iat": [1]},
+        {"nbf": str(int(time.time()) - 60)},
+        {"nbf": {"at": 1}},
+    ],
+)
+def test_a_time_claim_that_is_not_a_number_gets_401(
+    client: TestClient, settings: Settings, changes: dict[str, Any]
+) -> None:
+    response = ask(client, signed(settings, **changes))
+    assert response.status_code == 401
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "token" in error["message"]
+
+
 def test_a_token_accepted_before_is_refused_once_it_expires(
     client: TestClient, settings: Settings
 ) -> None:

@@ -76,6 +76,9 @@ def test_usage_mistakes_are_refused_with_one_line_and_exit_code_2() -> None:
         (("token", "--user", "x", "--role", "investigator", "--ttl", "-5"), "--ttl"),
         (("token", "--user", "x", "--role", "investigator", "--ttl", "0"), "--ttl"),
         (("serve", "--port", "0"), "--port"),
+        (("match", "people.csv", "--mapping", "agency", "--top", "-1"), "--top"),
+        (("match", "people.csv", "--mapping", "agency", "--top", "0"), "--top"),
+        (("match", "people.csv", "--mapping", "agency", "--top", "99999999"), "--top"),
     ]:
         refused = hub(*args)
         assert refused.returncode == 2, (args, refused.stdout)
