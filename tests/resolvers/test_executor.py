@@ -254,7 +254,7 @@ def test_every_guarded_field_answers_the_same_on_both_paths(
         assert fast.data == slow.data, (type_name, field, principal)
         assert fast.errors == slow.errors, (type_name, field, principal)
         if fast.errors is None:
-            assert fast.data["node"][field] is not None or type_name == "Record"
+            assert fast.data["node"] is not None  # (the field itself may be masked to null)
             assert one_pass, f"{type_name} was not completed in one pass"
 
 
