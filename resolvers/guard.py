@@ -46,7 +46,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from hub import audit, limits, masking, permissions
+from hub import audit, db, limits, masking, permissions
 from hub.access import Principal
 from hub.auth import ANONYMOUS
 from hub.errors import AccessError, RateLimited
@@ -277,6 +277,8 @@ def report(error: GraphQLError, context: Any) -> None:
     request = getattr(context, "request_id", "-")
     original = error.original_error
     message = masking.redact(" ".join(error.message.split()))
+    if original is not None and db.unreachable(original):
+        return  # the database gone: one line per outage (`hub.outage`), not one per request
     if original is None or isinstance(original, AccessError | GraphQLError):
         log.info(
             "request %s: %s at %s: %s", request, code(error) or "ERROR", _where(error), message
