@@ -42,7 +42,7 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
-from hub import db, masking
+from hub import db, keyfile, masking
 from hub.access import Principal
 from hub.queries import audit as queries
 from hub.settings import Settings
@@ -103,16 +103,7 @@ def _key(settings: Settings) -> bytes:
 
 @cache
 def _generated(path: Path) -> bytes:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "wb") as out:
-                out.write(base64.urlsafe_b64encode(secrets.token_bytes(32)))
-    return path.read_bytes().strip()
+    return keyfile.made_once(path, lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)))
 
 
 def _default() -> Seal:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import os
 import secrets
 import time
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 import jwt
 from neo4j import AsyncDriver
 
-from hub import keys
+from hub import keyfile, keys
 from hub.access import Principal, Role
 from hub.errors import ConfigError, Unauthenticated
 from hub.settings import Settings
@@ -47,17 +46,10 @@ def secret(settings: Settings) -> bytes:
     """The HS256 secret: HUB_JWT_SECRET, or one generated once in the data directory."""
     if settings.jwt_secret:
         return settings.jwt_secret.encode()
-    path = settings.data_dir / "jwt-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(fd, "wb") as out:
-                out.write(base64.urlsafe_b64encode(secrets.token_bytes(48)))
-    return path.read_bytes().strip()
+    return keyfile.made_once(
+        settings.data_dir / "jwt-secret",
+        lambda: base64.urlsafe_b64encode(secrets.token_bytes(48)),
+    )
 
 
 def asymmetric(settings: Settings) -> bool:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import os
 from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
+from hub import keyfile
 from hub.errors import ConfigError
 from hub.settings import Settings
 
@@ -57,10 +57,8 @@ def codec(settings: Settings) -> IdCodec:
             return IdCodec(base64.urlsafe_b64decode(settings.id_secret))
         except binascii.Error:
             raise ConfigError("HUB_ID_SECRET is not valid base64") from None
-    path = settings.data_dir / "id-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(base64.urlsafe_b64encode(AESSIV.generate_key(SECRET_BYTES * 8)))
-    return IdCodec(base64.urlsafe_b64decode(path.read_bytes().strip()))
+    made = keyfile.made_once(
+        settings.data_dir / "id-secret",
+        lambda: base64.urlsafe_b64encode(AESSIV.generate_key(SECRET_BYTES * 8)),
+    )
+    return IdCodec(base64.urlsafe_b64decode(made))

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub import keyfile
 from hub.errors import (
     DownloadFailed,
     EmbeddedNeo4jError,
@@ -86,12 +87,8 @@ class Instance:
 
     def password(self) -> str:
         """The generated password of the `neo4j` user, created on first use."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if not self.password_file.exists():
-            fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(24))
-        return self.password_file.read_text().strip()
+        made = keyfile.made_once(self.password_file, lambda: secrets.token_urlsafe(24).encode())
+        return made.decode()
 
     def pid(self) -> int | None:
         """The pid of the running Neo4j of this instance, if it runs."""
