@@ -62,7 +62,7 @@ from hub.resolution.model import train
 from hub.settings import Settings
 from hub.simulate import process as simulators
 from hub.world import WorldConfig, generate
-from hub.world.outside import A_COLUMNS, lists
+from hub.world.outside import LAYOUT_B, feed_mapping, lists
 
 T = TypeVar("T")
 MATCH_ROWS = 1000
@@ -254,42 +254,14 @@ def graph_part(args: argparse.Namespace, settings: Settings, tmp: Path) -> None:
 
 # -- 3. an outside list -------------------------------------------------------------------
 
-_FEED = """\
-source: outside
-streams:
-  people:
-    files: "{{day}}.csv"
-    format: csv
-    columns: [{columns}]
-    id: rec_id
-    required: [rec_id]
-    person:
-      name: [given_name, surname]
-      sex: sex
-      birth_date: {{column: date_of_birth, format: "%Y%m%d"}}
-      address: [street_number, street, town, postcode]
-      identifiers: [{{column: ni_number, type: other, scheme: ni}}]
-"""
-_LAYOUT_B = """\
-row_id: ref
-person:
-  name: [first_name, last_name]
-  sex: gender
-  birth_date: {column: dob, format: "%Y%m%d"}
-  address: [house, address_1, city, post_code]
-  identifiers: [{column: national_insurance, type: other, scheme: ni}]
-"""
-
 
 def outside_part(driver: Driver, settings: Settings, args: argparse.Namespace, tmp: Path) -> None:
     made = lists(args.list, seed=args.seed)
     mappings, drop = tmp / "mappings", tmp / "drop"
     (drop / "people").mkdir(parents=True)
     mappings.mkdir()
-    (mappings / "outside.yaml").write_text(
-        _FEED.format(columns=", ".join(A_COLUMNS)), encoding="utf-8"
-    )
-    (mappings / "list_b.yaml").write_text(_LAYOUT_B, encoding="utf-8")
+    (mappings / "outside.yaml").write_text(feed_mapping("outside"), encoding="utf-8")
+    (mappings / "list_b.yaml").write_text(LAYOUT_B, encoding="utf-8")
     made.a.write_csv(drop / "people" / "2026-11-01.csv")
     listed = tmp / "list_b.csv"
     made.b.write_csv(listed)

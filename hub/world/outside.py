@@ -68,6 +68,38 @@ B_COLUMNS = ["ref", "first_name", "last_name", "gender", "dob", "house", "addres
              "city", "post_code", "national_insurance"]  # fmt: skip
 
 
+def feed_mapping(source: str) -> str:
+    """The mapping that loads list A as a daily file feed of `source` (`HUB_MAPPINGS_DIR`)."""
+    return f"""\
+source: {source}
+streams:
+  people:
+    files: "{{day}}.csv"
+    format: csv
+    columns: [{", ".join(A_COLUMNS)}]
+    id: rec_id
+    required: [rec_id]
+    person:
+      name: [given_name, surname]
+      sex: sex
+      birth_date: {{column: date_of_birth, format: "%Y%m%d"}}
+      address: [street_number, street, town, postcode]
+      identifiers: [{{column: ni_number, type: other, scheme: ni}}]
+"""
+
+
+# The layout `hub match` reads list B with.
+LAYOUT_B = """\
+row_id: ref
+person:
+  name: [first_name, last_name]
+  sex: gender
+  birth_date: {column: dob, format: "%Y%m%d"}
+  address: [house, address_1, city, post_code]
+  identifiers: [{column: national_insurance, type: other, scheme: ni}]
+"""
+
+
 @dataclass(frozen=True)
 class Lists:
     a: pl.DataFrame  # A_COLUMNS, one row per person

@@ -18,7 +18,7 @@ from hub.migrate import migrate
 from hub.queries import resolution as q
 from hub.resolution import match, records, run
 from hub.settings import Settings
-from hub.world.outside import A_COLUMNS, lists
+from hub.world.outside import LAYOUT_B, feed_mapping, lists
 from tests.conftest import wipe
 from tests.connectors.simulator import running
 from tests.hub.resolution.conftest import snapshot, sync
@@ -127,32 +127,6 @@ def full_records(graph: Driver) -> int:
     return int(found.records[0]["n"])
 
 
-FEED = """\
-source: agency
-streams:
-  people:
-    files: "{{day}}.csv"
-    format: csv
-    columns: [{columns}]
-    id: rec_id
-    person:
-      name: [given_name, surname]
-      sex: sex
-      birth_date: {{column: date_of_birth, format: "%Y%m%d"}}
-      address: [street_number, street, town, postcode]
-      identifiers: [{{column: ni_number, type: other, scheme: ni}}]
-"""
-LAYOUT_B = """\
-row_id: ref
-person:
-  name: [first_name, last_name]
-  sex: gender
-  birth_date: {column: dob, format: "%Y%m%d"}
-  address: [house, address_1, city, post_code]
-  identifiers: [{column: national_insurance, type: other, scheme: ni}]
-"""
-
-
 def test_an_outside_list_loads_through_a_mapping_folder_and_matches_without_id_numbers(
     graph: Driver, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,7 +134,7 @@ def test_an_outside_list_loads_through_a_mapping_folder_and_matches_without_id_n
     folder, drop = tmp_path / "mappings", tmp_path / "drop"
     folder.mkdir()
     (drop / "people").mkdir(parents=True)
-    (folder / "agency.yaml").write_text(FEED.format(columns=", ".join(A_COLUMNS)))
+    (folder / "agency.yaml").write_text(feed_mapping("agency"))
     (folder / "list_b.yaml").write_text(LAYOUT_B)
     # one row's birth date cannot be read: the field is left out, the row is kept
     a = made.a.with_columns(
