@@ -152,6 +152,8 @@ def keep_syncing(
             if db.unreachable(exc):
                 return schedule.Round("failed", f"the database at {where} went away")
             return schedule.Round("failed", f"{type(exc).__name__}: {exc}".splitlines()[0])
+        if done.partial:  # what was not loaded is retried sooner, as a failed round is
+            return schedule.Round("failed", "; ".join(str(f) for f in done.failures))
         return schedule.Round("ok", done.summary())
 
     console.print(f"syncing {', '.join(c.name for c in chosen)} every {interval:g} s")
