@@ -144,7 +144,7 @@ class HttpConnector(Connector):
                     return response.json()
                 if response.status_code not in (429, 500, 502, 503, 504):
                     answer = f"{response.status_code}: {response.text[:200]}"
-                    raise SourceUnavailable(f"{self.name}: {url} answered {answer}")
+                    raise SourceUnavailable(f"{url} answered {answer}")
                 problem = f"HTTP {response.status_code}"
                 retry_after = response.headers.get("Retry-After")
                 if retry_after and retry_after.isdigit():
@@ -153,6 +153,6 @@ class HttpConnector(Connector):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
         raise SourceUnavailable(
-            f"{self.name}: {url} did not answer: {self.attempts} attempts in "
+            f"{url} did not answer: {self.attempts} attempts in "
             f"{time.monotonic() - began:.0f}s, last: {problem}"
         )

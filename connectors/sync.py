@@ -37,7 +37,7 @@ import polars as pl
 from neo4j import Driver
 
 from connectors import state
-from connectors.base import Connector, Failure, HttpConnector, SourceUnavailable
+from connectors.base import Connector, Failure, SourceUnavailable
 from connectors.bigdata import FileConnector, Step
 from connectors.transform import Batch, identity, transform
 from hub.errors import DatabaseUnavailable
@@ -322,10 +322,8 @@ async def sync_stream(
             if len(gathered) >= connector.step_rows:
                 writing, gathered = await flush(gathered), []
     except SourceUnavailable as exc:
-        url = connector.endpoint.url if isinstance(connector, HttpConnector) else connector.name
-        report.failures.append(
-            Failure(url, str(exc), "check that the source runs; run `hub sync` again to resume")
-        )
+        todo = "check that the source runs; run `hub sync` again to resume"
+        report.failures.append(Failure(connector.name, str(exc), todo))
     finally:
         if writing is not None and not writing.done():
             await asyncio.shield(writing)  # a write under way ends before the sync does
