@@ -60,6 +60,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from hub import masking
+from resolvers import guard
 from resolvers.ids import relay_id
 from resolvers.types import BY_LABEL, Entity
 
@@ -191,7 +193,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return non_null
         if isinstance(type_, GraphQLList):
             item = self._make(type_.of_type, details)
-            shapes: list[Hashable] = []  # made when a kept list first needs it
+            shapes: list[tuple[Hashable, bool]] = []  # made when a kept list first needs it
 
             def listed(value: Any, info: Info) -> Any:
                 if value is None:
@@ -199,15 +201,20 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 if not isinstance(value, list | tuple):
                     raise _NotPlain
                 if isinstance(value, Remembered):
-                    # what completing it reads of the request: the selection, and what
-                    # the selection's extensions depend on (the masking: the role)
+                    # what completing it reads of the request: the selection, what the
+                    # selection's extensions depend on (the masking: the role), and
+                    # whether the answer is redacted (`resolvers.guard`)
                     if not shapes:
-                        shapes.append(self._shape(type_.of_type, details))
+                        redacted = guard.redacts(self.context_value)
+                        shapes.append((self._shape(type_.of_type, details), redacted))
                     key = shapes[0]
                     done = value.completions.get(key)
                     if done is None:
-                        done = value.completions[key] = [item(v, info) for v in value]
-                    return list(done)
+                        done = [item(v, info) for v in value]
+                        # redacted once, as the guard would redact it in every answer
+                        done = masking.Redacted(masking.redact(done)) if key[1] else done
+                        value.completions[key] = done
+                    return masking.Redacted(done) if key[1] else list(done)
                 return [item(v, info) for v in value]
 
             return listed
@@ -327,7 +334,9 @@ class Remembered(list[Any]):
     """A list kept across requests (`resolvers.cached`): the executor remembers how it
     completed it for each selection (and what the selection's `Plain` extensions depend
     on), and gives the same completion again, so that a kept answer of thousands of
-    fields costs no more than a small one."""
+    fields costs no more than a small one. For a role whose answers the guard redacts,
+    the completion is kept redacted (`masking.Redacted`), which the guard passes over:
+    an answer is not searched for personal numbers at every request."""
 
     def __init__(self, items: Iterable[Any] = ()) -> None:
         super().__init__(items)
