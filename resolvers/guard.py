@@ -53,7 +53,7 @@ from hub.errors import AccessError, RateLimited
 from hub.permissions import Permissions
 from resolvers.context import Context
 from resolvers.ids import relay_id
-from resolvers.types import BUILT, Entity
+from resolvers.types import BUILT, Entity, Shown
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -180,7 +180,7 @@ def redacts(context: Context) -> bool:
 
 class Guard(SchemaExtension):
     def __init__(self, *, execution_context: Any = None) -> None:
-        self.built: list[Entity] = []
+        self.built: list[Entity | Shown] = []
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
@@ -254,9 +254,14 @@ class Guard(SchemaExtension):
 
     def _entity_ids(self, context: Context) -> list[str]:
         """The Relay global ids, as the client sees them, of the entities the resolvers
-        built (GraphQL type names are labels)."""
-        keys = dict.fromkeys((e.LABEL, e.key_value()) for e in self.built)
-        return [relay_id(context.ids, label, key) for label, key in keys]
+        built (GraphQL type names are labels) and kept answers show."""
+        ids: dict[str, None] = {}
+        for e in self.built:
+            if isinstance(e, Shown):
+                ids.update(dict.fromkeys(e.ids))
+            else:
+                ids[relay_id(context.ids, e.LABEL, e.key_value())] = None
+        return list(ids)
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context

@@ -220,3 +220,23 @@ def test_a_kept_answer_is_redacted_for_each_role_that_may_not_see_personal_numbe
             }
             assert any("*" in label for label in labels[Role.analyst])
             assert not any("*" in label for label in labels[Role.admin])
+
+
+def test_the_audit_event_of_a_kept_answer_names_what_it_shows(synced: County) -> None:
+    query = "{ caseClusters { clusters { cases { id } links { id } } freshness { cached } } }"
+    user = "reader-of-kept-clusters"
+    generation.bump(synced.driver, "test")
+    with TestClient(create_app(synced.settings)) as client:  # its audit trail written on exit
+        answers = [
+            client.post(
+                "/graphql", json={"query": query}, headers=bearer(synced.settings, Role.admin, user)
+            ).json()["data"]["caseClusters"]
+            for _ in range(2)
+        ]
+    assert [answer["freshness"]["cached"] for answer in answers] == [False, True]
+    shown = {e["id"] for c in answers[0]["clusters"] for e in c["cases"] + c["links"]}
+    assert shown
+    rows, _, _ = synced.driver.execute_query(
+        "MATCH (e:AuditEvent {user: $user}) RETURN e.entities AS ids ORDER BY e.seq", user=user
+    )
+    assert [set(r["ids"]) for r in rows] == [shown, shown]
