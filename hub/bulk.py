@@ -46,7 +46,7 @@ from neo4j import Driver
 
 from graph_schema import claim_name, ident
 from hub import backup, embedded, migrate
-from hub.errors import LoadError
+from hub.errors import EmbeddedNeo4jError, LoadError
 from hub.loader import (
     ENDPOINTS,
     PROVENANCE,
@@ -306,17 +306,10 @@ def begin(driver: Driver, settings: Settings, say: Say | None = None) -> None:
     """Start a bulk load: redo an interrupted one from the graph it began on, or keep
     what the graph holds now (`before.pickle`) for a load killed before it ends."""
     where = folder(settings)
-    before = where / "before.pickle"
-    if before.exists():
+    if (where / "before.pickle").exists():
         if say:
             say("a bulk load was interrupted: discarding what it wrote, loading again")
-        nodes: Held = pickle.loads(before.read_bytes())
-        embedded.stop(settings)
-        discard(settings)
-        embedded.start(settings)
-        _wait(driver, settings)
-        restore(driver, settings, nodes)
-        migrate.migrate(driver, database=settings.neo4j_database)
+        undo(driver, settings)
         return
     shutil.rmtree(where, ignore_errors=True)
     building = where.with_name(f"{FOLDER}.{os.getpid()}")
@@ -326,20 +319,39 @@ def begin(driver: Driver, settings: Settings, say: Say | None = None) -> None:
     building.rename(where)
 
 
+def undo(driver: Driver, settings: Settings) -> None:
+    """Put the graph back as it was before the bulk load began: Neo4j stopped, its
+    database discarded, started empty, what the graph held written back."""
+    nodes: Held = pickle.loads((folder(settings) / "before.pickle").read_bytes())
+    embedded.stop(settings)
+    discard(settings)
+    embedded.start(settings)
+    _wait(driver, settings)
+    restore(driver, settings, nodes)
+    migrate.migrate(driver, database=settings.neo4j_database)
+
+
 def land(driver: Driver, settings: Settings, collector: Collector, say: Say | None = None) -> int:
     """Write the collected frames into the graph through the importer (Neo4j stopped
-    and started again); the number of nodes and relationships written."""
+    and started again); the number of nodes and relationships written. Input the
+    importer cannot take leaves the graph as it was before the load, and says so."""
     where = folder(settings)
     clock = time.perf_counter()
     if say:
         say("writing the importer's input")
-    given = write_input(collector, where / "input")
-    nodes = held(driver, settings)
-    (where / IMPORTING).touch()
-    if say:
-        say(f"importing {given.rows:,} nodes and relationships (Neo4j stopped meanwhile)")
-    embedded.stop(settings)
-    run_import(settings, given, where)
+    try:
+        given = write_input(collector, where / "input")
+        nodes = held(driver, settings)
+        (where / IMPORTING).touch()
+        if say:
+            say(f"importing {given.rows:,} nodes and relationships (Neo4j stopped meanwhile)")
+        embedded.stop(settings)
+        run_import(settings, given, where)
+    except (LoadError, EmbeddedNeo4jError) as exc:
+        (where / IMPORTING).unlink(missing_ok=True)
+        undo(driver, settings)
+        finish(settings)
+        raise LoadError(f"{exc}; the graph is as it was before this sync") from None
     (where / IMPORTING).unlink()  # the store is whole
     embedded.start(settings)
     _wait(driver, settings)

@@ -54,10 +54,10 @@ def sync(
         bool,
         typer.Option(
             "--bulk",
-            help="Into an empty graph of the Neo4j the hub runs itself, write through "
-            "Neo4j's offline importer (stopped and started again for it): the same graph, "
-            "far sooner. Otherwise (NEO4J_URI, or a graph with data) it says so and syncs "
-            "as usual.",
+            help="Into an empty graph of the Neo4j the hub runs itself, load through "
+            "Neo4j's offline importer (Neo4j is stopped and started again for it): the same "
+            "graph as without. Otherwise (NEO4J_URI, or a graph with data) it says so in one "
+            "line and syncs through the loader.",
         ),
     ] = False,
     profile: Annotated[

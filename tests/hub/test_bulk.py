@@ -43,6 +43,7 @@ def test_against_a_server_the_hub_does_not_run_the_loader_is_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")
+    monkeypatch.setenv("NEO4J_PASSWORD", "unused")
     settings = Settings.from_env()
     with db.driver(settings) as driver:  # never contacted: the answer needs no server
         why = bulk.why_not(driver, settings)
