@@ -138,7 +138,10 @@ def bulk_synced(driver: Driver, settings: Settings) -> float:
     done = asyncio.run(syncing.sync(driver, settings, chosen, full=True, bulk=True))
     if not done.bulk:
         raise SystemExit(f"the bulk load went through the loader: {done.notes}")
-    return time.perf_counter() - began
+    took = time.perf_counter() - began
+    stages = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in done.stages.items())
+    print(f"  bulk load {took:.1f}s: {stages}", flush=True)
+    return took
 
 
 def imported(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFrame]]) -> float:

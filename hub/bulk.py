@@ -346,7 +346,9 @@ def land(driver: Driver, settings: Settings, collector: Collector, say: Say | No
         if say:
             say(f"importing {given.rows:,} nodes and relationships (Neo4j stopped meanwhile)")
         embedded.stop(settings)
+        importer = time.perf_counter()
         run_import(settings, given, where)
+        importer = time.perf_counter() - importer
     except (LoadError, EmbeddedNeo4jError) as exc:
         (where / IMPORTING).unlink(missing_ok=True)
         undo(driver, settings)
@@ -360,7 +362,10 @@ def land(driver: Driver, settings: Settings, collector: Collector, say: Say | No
     shutil.rmtree(where / "input", ignore_errors=True)
     if say:
         took = time.perf_counter() - clock
-        say(f"imported {given.rows:,} nodes and relationships in {took:.0f}s")
+        say(
+            f"imported {given.rows:,} nodes and relationships in {took:.0f}s (the importer "
+            f"{importer:.0f}s, the rest writing its input, stopping and starting Neo4j)"
+        )
     return given.rows
 
 
