@@ -2,6 +2,7 @@
 simulators, beside the loader writing the same rows, in one run.
 
     python benchmarks/sync.py [--people 100000] [--world DIR] [--rounds 1] [--no-baseline]
+                              [--no-bulk]
 
 Generates a county (unless --world names one already generated), starts the source
 simulators and empties its own Neo4j (Bolt port 7689 unless HUB_NEO4J_PORT says
@@ -12,12 +13,17 @@ emptied graph:
   its own (as the hub did before it gathered pages into steps of HUB_BATCH_SIZE);
 - sync: `hub sync --full` as the hub runs it: fetch, normalise, load, resolve, alerts;
 - loader: the graph rows the sync wrote, gathered per node label and relationship type
-  and written by the loader alone.
+  and written by the loader alone;
+- bulk: `hub sync --full --bulk`, the first load through Neo4j's importer (hub.bulk),
+  whole: fetch, normalise, import (Neo4j stopped and started again), resolve, alerts;
+- importer: Neo4j's importer alone (`neo4j-admin database import full`, Neo4j stopped)
+  on the same nodes and relationships, its CSV input written by the benchmark before
+  the clock starts (the project-run Neo4j only).
 
 It prints the profile of the last sync (per stream: rows, seconds fetching,
 transforming and waiting on Neo4j; the stages; Neo4j's CPU), then the median wall time
-and rows/s of each, the ratios sync / loader and sync / baseline (on the same rows), and
-the peak memory of this process and of the Neo4j process.
+and rows/s of each, the ratios sync / loader, sync / baseline and bulk / importer (on
+the same rows), and the peak memory of this process and of the Neo4j process.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ import polars as pl
 from neo4j import Driver
 
 import connectors
-from hub import db, embedded, migrate, profiling, syncing
+from hub import bulk, db, embedded, migrate, profiling, syncing
 from hub.loader import Loader, LoadReport
 from hub.settings import Settings
 from hub.simulate import process as simulators
@@ -124,12 +130,49 @@ def loaded(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFra
     return time.perf_counter() - began
 
 
+def bulk_synced(driver: Driver, settings: Settings) -> float:
+    """`hub sync --full --bulk` into an emptied graph; its wall time."""
+    empty(driver)
+    chosen = [connectors.build(name, settings) for name in connectors.names()]
+    began = time.perf_counter()
+    done = asyncio.run(syncing.sync(driver, settings, chosen, full=True, bulk=True))
+    if not done.bulk:
+        raise SystemExit(f"the bulk load went through the loader: {done.notes}")
+    took = time.perf_counter() - began
+    stages = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in done.stages.items())
+    print(f"  bulk load {took:.1f}s: {stages}", flush=True)
+    return took
+
+
+def imported(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFrame]]) -> float:
+    """Neo4j's importer alone writing `frames` (as `hub sync --bulk` would give them to
+    it) while Neo4j is stopped; its wall time. Neo4j is started again after."""
+    collector = bulk.Collector(driver, settings)
+    for (kind, name, start, end), parts in frames.items():
+        for frame in parts:
+            if kind == "nodes":
+                collector.nodes(name, frame)
+            else:
+                collector.relationships(name, frame, start=start, end=end)
+    with tempfile.TemporaryDirectory(prefix="hub-import-") as folder:
+        given = bulk.write_input(collector, Path(folder) / "input")
+        embedded.stop(settings)
+        began = time.perf_counter()
+        bulk.run_import(settings, given, Path(folder))
+        took = time.perf_counter() - began
+    embedded.start(settings)
+    bulk.forget_bookmarks(driver, settings.neo4j_database)
+    migrate.migrate(driver)
+    return took
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--world", type=Path)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline sync")
+    parser.add_argument("--no-bulk", action="store_true", help="skip the bulk load and importer")
     parser.add_argument("--port-base", type=int, default=8760)
     parser.add_argument("--wipe", action="store_true", help="allow wiping NEO4J_URI's database")
     args = parser.parse_args()
@@ -156,6 +199,9 @@ def main() -> None:
                 wall, done, recording = synced(driver, settings, step_rows=None)
                 times["sync"].append(wall)
                 times["loader"].append(loaded(driver, settings, recording.frames))
+                if settings.embedded and not args.no_bulk:
+                    times["bulk"].append(bulk_synced(driver, settings))
+                    times["importer"].append(imported(driver, settings, recording.frames))
                 figures = ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items())
                 print(f"round {round_}: {figures}", flush=True)
 
@@ -169,6 +215,13 @@ def main() -> None:
     for name, wall in medians.items():
         print(f"  {name:9s} {wall:8.1f}s {rows / wall:10,.0f} graph rows/s")
     print(f"sync / loader rate: {medians['loader'] / medians['sync']:.2f} (target >= 0.5)")
+    if "bulk" in medians:
+        print(
+            f"bulk / importer time: {medians['bulk'] / medians['importer']:.2f} (target <= 3); "
+            f"bulk / sync rate: {medians['sync'] / medians['bulk']:.2f}"
+        )
+    elif not settings.embedded:
+        print("bulk: NEO4J_URI is a server the hub does not run; its first load is the sync's")
     if "baseline" in medians:
         print(f"sync / baseline (pages as steps) rate: {medians['baseline'] / medians['sync']:.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

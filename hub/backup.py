@@ -62,7 +62,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _admin(settings: Settings, inst: embedded.Instance, *args: str) -> None:
+def _admin(settings: Settings, inst: embedded.Instance, *args: str, heap: str = "512m") -> None:
     """Run neo4j-admin on the instance's folder (its configuration names its data)."""
     lib = embedded.fetch(settings)
     java = shutil.which("java") or "java"
@@ -70,7 +70,7 @@ def _admin(settings: Settings, inst: embedded.Instance, *args: str) -> None:
     embedded._write_conf(inst)  # the data folder neo4j-admin works on, as the instance's
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env.update(NEO4J_HOME=str(inst.folder), NEO4J_CONF=str(inst.folder))
-    command = [java, "-Xmx512m", "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool", *args]
+    command = [java, f"-Xmx{heap}", "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool", *args]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         lines = [ln for ln in (done.stderr + done.stdout).splitlines() if ln.strip()]

@@ -15,6 +15,10 @@
    hear of what the sync raised;
 6. give the data a new version (`hub.queries.generation`), whatever happened above.
 
+With `bulk` (and always after a bulk load that was interrupted) a sync into an empty
+graph of the project-run Neo4j writes step 2's rows through Neo4j's importer (`hub.bulk`)
+rather than the loader; `Synced.notes` says why a sync asked to could not.
+
 The API runs it in the background, one run per source at a time.
 """
 
@@ -32,6 +36,7 @@ import connectors
 from connectors import state
 from connectors.base import Failure
 from connectors.sync import Progress, StreamReport, database_gone, sync_source
+from hub import bulk as bulk_load
 from hub import db, profiling, scope
 from hub.errors import ConfigError, StateConflict
 from hub.loader import Loader
@@ -50,6 +55,8 @@ class Synced:
     resolution: run.Report
     stages: dict[str, float] = field(default_factory=dict)  # seconds of each stage
     neo4j_cpu: float | None = None  # CPU seconds Neo4j used during the sync, if it says
+    bulk: bool = False  # written through Neo4j's importer (hub.bulk)
+    notes: list[str] = field(default_factory=list)  # how the sync went, worth saying
 
     @property
     def failures(self) -> list[Failure]:
@@ -79,6 +86,8 @@ async def sync(
     progress: Progress | None = None,
     resolving: ResolutionProgress | None = None,
     loader: Loader | None = None,
+    bulk: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> Synced:
     database = settings.neo4j_database
     stages: dict[str, float] = {}
@@ -92,12 +101,28 @@ async def sync(
     with database_gone("the sync"):
         try:
             cpu = await asyncio.to_thread(profiling.neo4j_cpu, driver, database)
+            notes: list[str] = []
+            collector: bulk_load.Collector | None = None
+            if bulk or bulk_load.interrupted(settings):
+                why = await asyncio.to_thread(bulk_load.why_not, driver, settings)
+                if why is None:
+                    await asyncio.to_thread(bulk_load.begin, driver, settings, say)
+                    loader = collector = bulk_load.Collector(driver, settings)
+                    full = True
+                else:
+                    notes.append(why)
+                    if say:
+                        say(why)
             await asyncio.to_thread(_claim, driver, settings, chosen)
             loader = loader or Loader.from_settings(driver, settings)
             reports: list[StreamReport] = []
             for connector in chosen:
                 reports += await sync_source(connector, loader, full=full, progress=progress)
             stage("streams")
+            if collector is not None:
+                await asyncio.to_thread(bulk_load.land, driver, settings, collector, say)
+                stage("importing")
+                cpu = None  # Neo4j was started again: its CPU counts from there
             # Records scoped first: a judgement is written with the scope of the records it
             # cites.
             await asyncio.to_thread(scope.refresh, driver, database)
@@ -109,12 +134,14 @@ async def sync(
             )
             stage("alerts")
             after = await asyncio.to_thread(profiling.neo4j_cpu, driver, database)
+            if collector is not None:
+                bulk_load.finish(settings)
         finally:
             # 6. the data has a new version: answers the API keeps per version are computed
             # again (`resolvers.cached`), also after a sync that failed part of the way
             await asyncio.to_thread(generation.bump, driver, "sync", database)
     used = after - cpu if after is not None and cpu is not None else None
-    return Synced(reports, resolved, stages, used)
+    return Synced(reports, resolved, stages, used, collector is not None, notes)
 
 
 def _claim(driver: Driver, settings: Settings, chosen: list[connectors.Connector]) -> None:

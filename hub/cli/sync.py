@@ -50,6 +50,16 @@ def sync(
             "failure, until stopped.",
         ),
     ] = None,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="Into an empty graph of the Neo4j the hub runs itself, load through "
+            "Neo4j's offline importer (Neo4j is stopped and started again for it): the same "
+            "graph as without. Otherwise (NEO4J_URI, or a graph with data) it says so in one "
+            "line and syncs through the loader.",
+        ),
+    ] = False,
     profile: Annotated[
         bool,
         typer.Option(
@@ -69,7 +79,7 @@ def sync(
         return
     with connected(settings) as driver:
         migrated(driver, settings)
-        done = run_sync(driver, settings, chosen, full=full)
+        done = run_sync(driver, settings, chosen, full=full, bulk=bulk)
     if profile:
         for line in profiling.lines(done):
             typer.echo(line)
@@ -78,13 +88,18 @@ def sync(
 
 
 def run_sync(
-    driver: Driver, settings: Settings, chosen: list[connectors.Connector], *, full: bool = False
+    driver: Driver,
+    settings: Settings,
+    chosen: list[connectors.Connector],
+    *,
+    full: bool = False,
+    bulk: bool = False,
 ) -> syncing.Synced:
     """`hub.syncing.sync` with a progress bar per stream and per resolution stage, audited
     as one CLI action; then its figures, and on stderr what could not be loaded."""
     names = [c.name for c in chosen]
     with (
-        recorded(driver, settings, "sync", sources=names, full=full) as extra,
+        recorded(driver, settings, "sync", sources=names, full=full, bulk=bulk) as extra,
         bars() as progress,
     ):
         tasks = {
@@ -107,7 +122,14 @@ def run_sync(
 
         done = asyncio.run(
             syncing.sync(
-                driver, settings, chosen, full=full, progress=stream, resolving=stage_bars(progress)
+                driver,
+                settings,
+                chosen,
+                full=full,
+                progress=stream,
+                resolving=stage_bars(progress),
+                bulk=bulk,
+                say=progress.console.print,
             )
         )
         extra["reason"] = done.summary()

@@ -276,6 +276,13 @@ def start(settings: Settings, say: Say | None = None) -> Status:
     classes = launcher(java, lib)
     inst.password()
     _write_conf(inst)
+    if (inst.folder / "bulk-load" / "importing").exists():
+        # a bulk load (hub.bulk) was stopped while the importer wrote the database: its
+        # files may be half written, so Neo4j starts with an empty one (the load is redone)
+        name = settings.neo4j_database or "neo4j"
+        for part in ("databases", "transactions"):
+            shutil.rmtree(inst.folder / "data" / part / name, ignore_errors=True)
+        (inst.folder / "bulk-load" / "importing").unlink()
     command = [
         java,
         f"-Xms{settings.neo4j_heap}",

@@ -1,0 +1,110 @@
+"""The bulk first load (`hub sync --bulk`, hub.bulk) makes the graph the loader makes.
+
+One county is synced through the loader into a Neo4j of the test's own (the bulk load
+stops and starts it, which the suite's shared one must not be); then, into the emptied
+graph, through Neo4j's importer, killed while the importer writes and run again (the
+second run redoes the whole bulk load); the two graphs are compared whole: every node
+and relationship with its properties.
+Left out, as in the fault matrix: the hub's bookkeeping (cursors, manifests, locks, the
+schema's marker, the data's version, resolution's blocking keys and model), the audit
+trail and the loader's lock handles (LoadStripe), which record how a graph was written,
+not what it holds; alerts and judgements, stamped with the time they were derived; and
+the volatile times (a record's `fetched_at`, a run's `last_run`, a judgement's `at`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from neo4j import Driver
+
+from hub import bulk, db, embedded
+from hub.settings import Settings
+from tests import snapshot as snapshots
+from tests.conftest import wipe
+from tests.connectors.simulator import HUB, running
+from tests.hub.test_embedded import free_port
+from tests.snapshot import Snapshot, differences
+
+LEFT_OUT = {*snapshots.BOOKKEEPING, "AuditEvent", "AuditHead", "LoadStripe", "Alert", "Judgement"}
+VOLATILE = {"fetched_at", "last_run", "at"}
+
+
+def data(driver: Driver) -> Snapshot:
+    return snapshots.snapshot(driver, leave_out=LEFT_OUT, volatile=VOLATILE)
+
+
+def test_against_a_server_the_hub_does_not_run_the_loader_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")
+    monkeypatch.setenv("NEO4J_PASSWORD", "unused")
+    settings = Settings.from_env()
+    with db.driver(settings) as driver:  # never contacted: the answer needs no server
+        why = bulk.why_not(driver, settings)
+    assert why is not None and "NEO4J_URI" in why and "through the loader" in why
+
+
+@pytest.fixture
+def own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[Settings]:
+    """Settings of a Neo4j of the test's own, stopped at the end."""
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HUB_NEO4J_PORT", str(free_port()))
+    monkeypatch.setenv("HUB_CACHE_DIR", str(settings.cache_dir))
+    mine = Settings.from_env()
+    try:
+        yield mine
+    finally:
+        embedded.stop(mine)
+
+
+@pytest.mark.journey
+def test_a_bulk_load_killed_and_run_again_makes_the_graph_the_loader_makes(
+    own: Settings, county_files: Callable[..., Path]
+) -> None:
+    world = county_files(people=500, seed=7, noise="hard")
+    with running(world) as sim:
+        env = {**os.environ, "HUB_SOURCES": str(sim.sources_file)}
+
+        def sync(*args: str) -> subprocess.CompletedProcess[str]:
+            done = subprocess.run(
+                [HUB, "sync", *args], env=env, capture_output=True, text=True, timeout=900
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+            return done
+
+        with db.connected(own) as driver:
+            done = sync()  # through the loader: the reference
+            assert "importing" not in done.stderr
+            reference = data(driver)
+            assert len(reference[0]) > 1000 and len(reference[1]) > 1000
+
+            # killed while the importer writes (Neo4j stopped), with the importer
+            wipe(driver)
+            killed = subprocess.Popen(
+                [HUB, "sync", "--bulk"], env=env, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+            importing = bulk.folder(own) / bulk.IMPORTING
+            deadline = time.monotonic() + 600
+            while not importing.exists() and killed.poll() is None:
+                assert time.monotonic() < deadline, "the bulk load never began importing"
+                time.sleep(0.05)
+            os.killpg(killed.pid, signal.SIGKILL)
+            killed.wait()
+            assert importing.exists()
+
+            # without --bulk: the interrupted load is redone, through the importer
+            done = sync()
+            assert "interrupted" in done.stderr and "imported" in done.stderr, done.stderr[-2000:]
+            assert not bulk.folder(own).exists()
+        # a driver of its own: this one's bookmarks name transactions of the graph the
+        # importer replaced, which Neo4j would wait for in vain
+        with db.connected(own) as driver:
+            assert differences(reference, data(driver)) == []
