@@ -179,7 +179,14 @@ def running(source: str) -> bool:
 def start(settings: Settings, source: str) -> list[str]:
     """Start syncing `source` in the background; the names of its streams.
 
-    Raises ConfigError for an unknown or unconfigured source."""
+    Raises ConfigError for an unknown or unconfigured source, StateConflict while a
+    first load through the importer waits to be finished: it stops the database, which
+    the API is serving from."""
+    if bulk_load.interrupted(settings):
+        raise StateConflict(
+            "a first load through Neo4j's importer was interrupted: "
+            "`hub sync` on the hub's host finishes it"
+        )
     connector = connectors.build(source, settings)
     _running[source] = asyncio.get_running_loop().create_task(_background(settings, connector))
     return list(connector.mapping().streams)

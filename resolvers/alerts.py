@@ -11,7 +11,7 @@ from typing import Annotated
 import strawberry
 
 from hub import syncing
-from hub.errors import ConfigError
+from hub.errors import ConfigError, StateConflict
 from hub.queries import alerts
 from resolvers import cached
 from resolvers.cached import Freshness
@@ -122,6 +122,8 @@ async def trigger_sync(info: Info, source: str) -> SyncResult:
         streams = syncing.start(info.context.settings, source)
     except ConfigError as exc:
         return InvalidInput(message=str(exc), field="source")
+    except StateConflict as exc:
+        return Conflict(message=str(exc), status="interrupted")
     return SyncStarted(source=source, streams=streams)
 
 

@@ -14,6 +14,7 @@ the volatile times (a record's `fetched_at`, a run's `last_run`, a judgement's `
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -24,7 +25,8 @@ from pathlib import Path
 import pytest
 from neo4j import Driver
 
-from hub import bulk, db, embedded
+from hub import bulk, db, embedded, syncing
+from hub.errors import ConfigError, StateConflict
 from hub.settings import Settings
 from tests import snapshot as snapshots
 from tests.conftest import wipe
@@ -38,6 +40,25 @@ VOLATILE = {"fetched_at", "last_run", "at"}
 
 def data(driver: Driver) -> Snapshot:
     return snapshots.snapshot(driver, leave_out=LEFT_OUT, volatile=VOLATILE)
+
+
+def test_the_api_leaves_an_interrupted_bulk_load_to_hub_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finishing it stops the database the API serves from: a triggered sync is refused."""
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    settings = Settings.from_env()
+    bulk.folder(settings).mkdir(parents=True)
+
+    async def trigger() -> list[str]:
+        return syncing.start(settings, "fugitives")
+
+    with pytest.raises(StateConflict, match="`hub sync` on the hub's host finishes it"):
+        asyncio.run(trigger())
+    bulk.folder(settings).rmdir()
+    with pytest.raises(ConfigError, match="no sources file"):  # past the check: the sources
+        asyncio.run(trigger())
 
 
 def test_against_a_server_the_hub_does_not_run_the_loader_is_used(
