@@ -120,6 +120,30 @@ def test_incremental_resolution_of_a_second_sync_equals_a_full_one(
     assert differences(full, snapshot(graph)) == []
 
 
+def test_a_run_over_a_few_new_records_reads_their_neighbourhood_and_agrees_with_the_full_run(
+    synced: Driver, settings: Settings
+) -> None:
+    graph = synced
+    run.run(graph, settings, full=True, train_model=True)
+    judged = {j["judgement_id"]: (j["verdict"], j["score"]) for j in q.judgements(graph, None)}
+    aliases = q.aliases(graph, None)
+    # a few records of merged persons are new again, as if a sync had just written them
+    renewed = graph.execute_query(
+        "MATCH (r:Record)-[o:RECORD_OF]->(:Person) WHERE o.merged_from IS NOT NULL "
+        "WITH r ORDER BY r.record_id LIMIT 5 REMOVE r.resolved RETURN r.record_id AS id"
+    ).records
+    assert len(renewed) == 5
+    report = run.run(graph, settings)
+    assert report.new_records == 5 and not report.trained
+    # the same judgements and merges as the full run made...
+    again = {j["judgement_id"]: (j["verdict"], j["score"]) for j in q.judgements(graph, None)}
+    assert again == judged
+    assert q.aliases(graph, None) == aliases
+    # ...from the records and judgements around the new ones, not every one
+    assert report.records < full_records(graph) / 5
+    assert 0 < report.judgements < len(judged) / 5
+
+
 def full_records(graph: Driver) -> int:
     found = graph.execute_query(
         "MATCH (r:Record) WHERE EXISTS { (r)-[:RECORD_OF]->(:Person) } RETURN count(r) AS n"
