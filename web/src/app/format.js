@@ -44,6 +44,9 @@ export const ROLES = {
   admin: "管理员",
 };
 
+// SUSPECT_IN.role (graph_schema): what part a suspect played in the case
+export const SUSPECT_ROLES = { organiser: "组织者", caller: "话务员", mule: "车手", other: "其他" };
+
 export const SOURCES = {
   cases: "案件管理系统",
   fraud: "反诈中心",

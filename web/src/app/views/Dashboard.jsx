@@ -35,7 +35,7 @@ function period(choice, now) {
 
 function Change({ figure }) {
   if (figure.changePercent === null || figure.changePercent === undefined) {
-    return <span className="change none">去年同期为 0</span>;
+    return <span className="change none">同比 —</span>;  // nothing to compare with
   }
   const up = figure.changePercent > 0;
   const good = figure.changePercent === 0 ? "flat" : up === UP_IS_GOOD.has(figure.name) ? "good" : "bad";

@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { gql, payload } from "../api.js";
 import { KIND_OF, LINKS, PROPERTIES, entityQuery, isTime } from "../entity.js";
-import { dateTime, kind, number, source, yuan } from "../format.js";
+import { SUSPECT_ROLES, dateTime, kind, number, source, yuan } from "../format.js";
 import { go, href } from "../router.js";
 import { useSession } from "../session.jsx";
 import { EntityLink, ErrorBox, KindTag, Loading, Notice, useAction, useLoad } from "../ui.jsx";
@@ -13,7 +13,7 @@ import { AddToOperation } from "./Operations.jsx";
 export function linkText(link) {
   if (!link) return "";
   const parts = [];
-  if (link.role) parts.push(link.role);
+  if (link.role) parts.push(SUSPECT_ROLES[link.role] || link.role);
   if (link.amount != null) parts.push(yuan(link.amount));
   if (link.at || link.paidAt) parts.push(dateTime(link.at || link.paidAt));
   if (link.checkin) parts.push(`入住 ${dateTime(link.checkin)}`);
