@@ -156,26 +156,22 @@ def _row_features(row_id: str, row: dict[str, Any], layout: MatchLayout) -> dict
 # shared by more records the more people the graph holds. The other keys (a document,
 # a phone, an account, an address) stay about the same size however large it grows.
 BROAD = ("n:", "b:")
-# A broad block of at most this many records is read whole (a rare name, a birth date
-# in a small graph); a larger one only where it meets the row's other broad block.
-SMALL_BLOCK = 10
 # A broad block larger than this is used alone only by a row that finds nothing else.
 NAME_BLOCK = 50
 
 
 def row_candidates(row: dict[str, Any], blocks: dict[str, list[str]]) -> set[str]:
     """The graph records a row is compared with, from the graph's blocks of its keys:
-    those that share a narrow key with it, or both a name reading and its birth date,
-    and those of its broad blocks of at most SMALL_BLOCK records; only for a row that
-    finds none that way, the records of its broad blocks up to NAME_BLOCK (and failing
-    those, of its large ones: a row with nothing but a common name). So the records read
-    and scored for a row stay about as many however large the graph grows."""
+    those that share a narrow key with it, or both a name reading and its birth date;
+    only for a row that finds none that way, the records of its broad blocks up to
+    NAME_BLOCK (and failing those, of its large ones: a row with nothing but a common
+    name). So the records read and scored for a row stay about as many however large the
+    graph grows."""
     mine = [k for k in blocking.keys_of(row) if k in blocks]
     narrow = {i for k in mine if not k.startswith(BROAD) for i in blocks[k]}
     named = {i for k in mine if k.startswith("n:") for i in blocks[k]}
     born = {i for k in mine if k.startswith("b:") for i in blocks[k]}
-    small = {i for k in mine if len(blocks[k]) <= SMALL_BLOCK for i in blocks[k]}
-    found = narrow | (named & born) | small
+    found = narrow | (named & born)
     if not found:
         found = {i for k in mine if len(blocks[k]) <= NAME_BLOCK for i in blocks[k]}
     if not found:  # a row with nothing but a common name: its namesakes

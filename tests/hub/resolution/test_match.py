@@ -13,7 +13,6 @@ from opencc import OpenCC  # type: ignore[import-untyped]
 
 from connectors.mapping import load_layout
 from hub.errors import SchemaError
-from hub.queries import resolution as q
 from hub.resolution import blocking, match, run
 from hub.settings import Settings
 from tests.connectors.simulator import HUB, Simulator
@@ -138,20 +137,14 @@ def test_a_row_reads_the_records_of_its_blocks_not_the_graph(
     assert 0 < read.height == len(wanted) < everything / 10
     assert set(read.get_column("record_id").to_list()) == wanted
     assert set(rows.get_column("truth")) <= {p["uid"] for p in persons.values()}
-    # each candidate shares with its row a narrow key, or a name and the birth date, or
-    # a broad key that few records have
+    # each candidate shares with its row a narrow key, or a name and the birth date
     keyed = blocking.keys(read)
-    sizes = {k: len(ids) for k, ids in q.blocks(resolved, None, sorted(set(keyed["key"]))).items()}
     for row in outside.iter_rows(named=True):
         mine = set(blocking.keys_of(row))
         for record in chosen[row["record_id"]]:
             shared = set(keyed.filter(pl.col("record_id") == record).get_column("key")) & mine
             kinds = {k[:2] for k in shared}
-            assert (
-                kinds - {"n:", "b:"}
-                or {"n:", "b:"} <= kinds
-                or any(sizes[k] <= match.SMALL_BLOCK for k in shared)
-            ), (row["record_id"], record)
+            assert kinds - {"n:", "b:"} or {"n:", "b:"} <= kinds, (row["record_id"], record)
 
 
 def test_hub_match_documents_its_layout() -> None:
