@@ -322,7 +322,7 @@ async def sync_stream(
             if len(gathered) >= connector.step_rows:
                 writing, gathered = await flush(gathered), []
     except SourceUnavailable as exc:
-        todo = "check that the source runs; run `hub sync` again to resume"
+        todo = f"check that the source runs; then `hub sync {connector.name}` resumes it"
         report.failures.append(Failure(connector.name, str(exc), todo))
     finally:
         if writing is not None and not writing.done():

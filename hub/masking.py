@@ -197,9 +197,16 @@ def _redact_record(text: str) -> str | None:
     return json.dumps(redact(record), ensure_ascii=False)
 
 
+class Redacted(list[Any]):
+    """Part of an answer `redact` has already been through (an answer kept across
+    requests is redacted once, `resolvers.executor`): `redact` gives it as it is."""
+
+
 def redact(value: Any) -> Any:
     """`value` (text, or JSON-like) with every personal number in it masked, and the
     personal fields (`personal_fields`) of every record in it hidden."""
+    if isinstance(value, Redacted):
+        return value
     if isinstance(value, str):
         if not any(c.isdigit() for c in value):
             return value

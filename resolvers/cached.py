@@ -8,9 +8,10 @@ question and the same visibility (`hub.access.visibility_key`: what decides the 
 the asker may see), or the answer is computed now and kept. So no unit is ever given
 another's answer, and a change made through any API process, or by a sync, is seen by
 every process at its next request. Answers computed at once for the same key are
-computed once. What is kept is the shaped answer with the entities computing it built:
-they are recorded again for the audit event of every request given it, and masking
-applies as each request completes its fields.
+computed once. What is kept is the shaped answer with the global ids of the entities
+computing it built, sealed once (`Shown`): they are recorded again for the audit event
+of every request given it. The executor keeps each completion of a shaped list per
+selection and role, redacted once where the role's answers are (`resolvers.executor`).
 
 Every such answer says how old it is (`Freshness`).
 """
@@ -27,8 +28,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import strawberry
 
 from hub.access import visibility_key
+from hub.ids import IdCodec
 from hub.queries import generation
-from resolvers.types import BUILT, Entity
+from resolvers.ids import relay_id
+from resolvers.types import BUILT, Entity, Shown
 
 if TYPE_CHECKING:
     from resolvers.context import Info
@@ -52,7 +55,6 @@ class _Kept:
     version: str
     value: Any
     computed_at: dt.datetime
-    built: tuple[Entity, ...]  # the entities computing it built: shown with it
 
 
 class Answers:
@@ -74,7 +76,6 @@ class Answers:
         kept = self._kept.get(key)
         if kept is not None and kept.version == version:
             self._kept.move_to_end(key)
-            _shown(kept)
             return kept.value, _freshness(kept.computed_at, cached=True)
         pending = self._pending.get((key, version))
         if pending is None:
@@ -83,29 +84,19 @@ class Answers:
             pending.add_done_callback(lambda _: self._pending.pop((key, version), None))
         # shielded: a request that goes away does not cancel the others' answer
         fresh = await asyncio.shield(pending)
-        _shown(fresh)
         return fresh.value, _freshness(fresh.computed_at, cached=False)
 
     async def _compute(
         self, key: Hashable, version: str, compute: Callable[[], Awaitable[Any]]
     ) -> _Kept:
-        # a task of its own: what it builds is its own, not the first asker's
+        # a task of its own: a request that goes away does not cancel the others' answer
         began = dt.datetime.now(dt.UTC)
-        built: list[Entity] = []
-        BUILT.set(built)
-        fresh = _Kept(version, await compute(), began, tuple(built))
+        fresh = _Kept(version, await compute(), began)
         self._kept[key] = fresh
         self._kept.move_to_end(key)
         while len(self._kept) > self.size:
             self._kept.popitem(last=False)
         return fresh
-
-
-def _shown(kept: _Kept) -> None:
-    """Record the entities of a kept answer as built by this request (its audit event)."""
-    shown = BUILT.get()
-    if shown is not None:
-        shown.extend(kept.built)
 
 
 def _freshness(computed_at: dt.datetime, cached: bool) -> Freshness:
@@ -117,10 +108,36 @@ async def kept(
     info: Info, question: Hashable, compute: Callable[[], Awaitable[T]]
 ) -> tuple[T, Freshness]:
     """The answer to `question` for the asker, kept per data version in the request's
-    `answers` (computed every time where there are none)."""
+    `answers` (computed every time where there are none); the entities it shows are
+    recorded for the request's audit event."""
     ctx = info.context
+
+    async def computing() -> tuple[T, Shown]:
+        built: list[Entity | Shown] = []  # what computing it builds is its own
+        token = BUILT.set(built)
+        try:
+            value = await compute()
+        finally:
+            BUILT.reset(token)
+        return value, _sealed(ctx.ids, built)
+
     if ctx.answers is None:
-        return await Answers(0).get(None, question, compute)
-    found = await generation.current(ctx.driver, **ctx.read)
-    version = None if found is None else found.value
-    return await ctx.answers.get(version, (question, visibility_key(ctx.principal)), compute)
+        (value, shown), freshness = await Answers(0).get(None, question, computing)
+    else:
+        found = await generation.current(ctx.driver, **ctx.read)
+        version = None if found is None else found.value
+        key = (question, visibility_key(ctx.principal))
+        (value, shown), freshness = await ctx.answers.get(version, key, computing)
+    request = BUILT.get()
+    if request is not None:
+        request.append(shown)
+    return value, freshness
+
+
+def _sealed(codec: IdCodec, built: list[Entity | Shown]) -> Shown:
+    """The global ids of what computing an answer built, sealed as the client sees them."""
+    return Shown(
+        i
+        for e in built
+        for i in (e.ids if isinstance(e, Shown) else (relay_id(codec, e.LABEL, e.key_value()),))
+    )

@@ -36,6 +36,7 @@ the field, down graphql-core's path.
 from __future__ import annotations
 
 import inspect
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from operator import attrgetter
 from typing import Any
@@ -60,6 +61,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from hub import masking
+from resolvers import guard
 from resolvers.ids import relay_id
 from resolvers.types import BY_LABEL, Entity
 
@@ -109,6 +112,10 @@ def _plain_extensions(field: GraphQLField) -> tuple[Plain, ...] | None:
 
 
 Completers = dict[tuple[GraphQLOutputType, int, bool], tuple[FieldDetailsList, Completer | None]]
+# Selections of kept lists by (type, ids of their nodes, variables): the nodes kept alive
+# with the selection's shape and the `Plain` extensions of its fields, in order.
+SHAPES = 256
+_SHAPES: OrderedDict[Hashable, tuple[FieldDetailsList, Hashable, tuple[Plain, ...]]] = OrderedDict()
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
@@ -191,7 +198,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return non_null
         if isinstance(type_, GraphQLList):
             item = self._make(type_.of_type, details)
-            shapes: list[Hashable] = []  # made when a kept list first needs it
+            shapes: list[tuple[Hashable, bool]] = []  # made when a kept list first needs it
 
             def listed(value: Any, info: Info) -> Any:
                 if value is None:
@@ -199,15 +206,20 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 if not isinstance(value, list | tuple):
                     raise _NotPlain
                 if isinstance(value, Remembered):
-                    # what completing it reads of the request: the selection, and what
-                    # the selection's extensions depend on (the masking: the role)
+                    # what completing it reads of the request: the selection, what the
+                    # selection's extensions depend on (the masking: the role), and
+                    # whether the answer is redacted (`resolvers.guard`)
                     if not shapes:
-                        shapes.append(self._shape(type_.of_type, details))
+                        redacted = guard.redacts(self.context_value)
+                        shapes.append((self._kept_shape(type_.of_type, details), redacted))
                     key = shapes[0]
                     done = value.completions.get(key)
                     if done is None:
-                        done = value.completions[key] = [item(v, info) for v in value]
-                    return list(done)
+                        done = [item(v, info) for v in value]
+                        # redacted once, as the guard would redact it in every answer
+                        done = masking.Redacted(masking.redact(done)) if key[1] else done
+                        value.completions[key] = done
+                    return masking.Redacted(done) if key[1] else list(done)
                 return [item(v, info) for v in value]
 
             return listed
@@ -229,32 +241,56 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return self._object(type_, details)
         raise _NotPlain
 
-    def _shape(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Hashable:
+    def _kept_shape(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Hashable:
+        """What this selection asks of a value of `type_`, and what its extensions answer
+        for this request: the key of a kept list's completion. The selection's part is
+        the same for every request of the same document (the parser cache's: the same
+        nodes) and variables, so it is remembered across requests, the nodes kept alive
+        with it; what the extensions depend on is asked of each request."""
+        variables = repr(sorted(self.variable_values.coerced.items()))
+        key = (type_, tuple(id(d.node) for d in details), variables)
+        found = _SHAPES.get(key)
+        if found is None:
+            plain: list[Plain] = []
+            found = _SHAPES[key] = (details, self._shape(type_, details, plain), tuple(plain))
+            if len(_SHAPES) > SHAPES:
+                _SHAPES.popitem(last=False)
+        _SHAPES.move_to_end(key)
+        _, shape, plain_ = found
+        return (shape, tuple(e.depends_on(self.context_value) for e in plain_))
+
+    def _shape(
+        self, type_: GraphQLOutputType, details: FieldDetailsList, plain: list[Plain]
+    ) -> Hashable:
         """What this selection asks of a value of `type_`, as a value to compare: the
         response names, fields and types all the way down (for every type an abstract
-        one may turn out to be)."""
+        one may turn out to be); the `Plain` extensions of its fields, in order, are
+        added to `plain`."""
         if isinstance(type_, GraphQLNonNull | GraphQLList):
-            return (type(type_).__name__, self._shape(type_.of_type, details))
+            return (type(type_).__name__, self._shape(type_.of_type, details, plain))
         if isinstance(type_, GraphQLInterfaceType | GraphQLUnionType):
             possible = self.schema.get_possible_types(type_)
             return tuple(
-                (t.name, self._shape(t, details)) for t in sorted(possible, key=lambda t: t.name)
+                (t.name, self._shape(t, details, plain))
+                for t in sorted(possible, key=lambda t: t.name)
             )
         if isinstance(type_, GraphQLObjectType):
             grouped = self.collect_subfields(type_, details).grouped_field_set
             return tuple(
-                (name, sub[0].node.name.value, self._field_shape(type_, sub))
+                (name, sub[0].node.name.value, self._field_shape(type_, sub, plain))
                 for name, sub in grouped.items()
             )
         return type_.name
 
-    def _field_shape(self, type_: GraphQLObjectType, sub: FieldDetailsList) -> Hashable:
+    def _field_shape(
+        self, type_: GraphQLObjectType, sub: FieldDetailsList, plain: list[Plain]
+    ) -> Hashable:
         field = type_.fields.get(sub[0].node.name.value)
         if field is None:
             return None
         extensions = _plain_extensions(field) or ()
-        depends = tuple(e.depends_on(self.context_value) for e in extensions)
-        return (self._shape(field.type, sub), depends)
+        plain.extend(extensions)
+        return (self._shape(field.type, sub, plain), len(extensions))
 
     def _abstract(
         self, type_: GraphQLInterfaceType | GraphQLUnionType, details: FieldDetailsList
@@ -327,7 +363,9 @@ class Remembered(list[Any]):
     """A list kept across requests (`resolvers.cached`): the executor remembers how it
     completed it for each selection (and what the selection's `Plain` extensions depend
     on), and gives the same completion again, so that a kept answer of thousands of
-    fields costs no more than a small one."""
+    fields costs no more than a small one. For a role whose answers the guard redacts,
+    the completion is kept redacted (`masking.Redacted`), which the guard passes over:
+    an answer is not searched for personal numbers at every request."""
 
     def __init__(self, items: Iterable[Any] = ()) -> None:
         super().__init__(items)

@@ -53,7 +53,7 @@ from hub.errors import AccessError, RateLimited
 from hub.permissions import Permissions
 from resolvers.context import Context
 from resolvers.ids import relay_id
-from resolvers.types import BUILT, Entity
+from resolvers.types import BUILT, Entity, Shown
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -173,9 +173,14 @@ def _masked(error: GraphQLError) -> GraphQLError:
     )
 
 
+def redacts(context: Context) -> bool:
+    """Whether the request's answer has its personal numbers masked (`Guard._mask`)."""
+    return not permissions.table().sees_personal_data(context.principal.role)
+
+
 class Guard(SchemaExtension):
     def __init__(self, *, execution_context: Any = None) -> None:
-        self.built: list[Entity] = []
+        self.built: list[Entity | Shown] = []
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
@@ -231,8 +236,9 @@ class Guard(SchemaExtension):
     def _mask(result: Any, context: Context) -> None:
         """Every personal number in the answer masked, for a role without the
         personal-data permission: in every text it holds, whatever the field (an id, a
-        label, a summary, a raw record, an error message)."""
-        if permissions.table().sees_personal_data(context.principal.role):
+        label, a summary, a raw record, an error message). A part of it kept across
+        requests comes redacted already (`masking.Redacted`, `resolvers.executor`)."""
+        if not redacts(context):
             return
         if getattr(result, "data", None):
             result.data = masking.redact(result.data)
@@ -248,9 +254,14 @@ class Guard(SchemaExtension):
 
     def _entity_ids(self, context: Context) -> list[str]:
         """The Relay global ids, as the client sees them, of the entities the resolvers
-        built (GraphQL type names are labels)."""
-        keys = dict.fromkeys((e.LABEL, e.key_value()) for e in self.built)
-        return [relay_id(context.ids, label, key) for label, key in keys]
+        built (GraphQL type names are labels) and kept answers show."""
+        ids: dict[str, None] = {}
+        for e in self.built:
+            if isinstance(e, Shown):
+                ids.update(dict.fromkeys(e.ids))
+            else:
+                ids[relay_id(context.ids, e.LABEL, e.key_value())] = None
+        return list(ids)
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context

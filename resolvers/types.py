@@ -86,9 +86,18 @@ def link_fields(cls: type[Entity]) -> dict[str, tuple[str, str, str]]:
     }
 
 
-# The entities built while an operation executes, for its audit event (see
-# `resolvers.guard`); None outside an operation.
-BUILT: ContextVar[list[Entity] | None] = ContextVar("built", default=None)
+class Shown:
+    """The global ids of the entities an answer kept across requests shows, sealed once
+    (`resolvers.cached`): the audit event of every request given it names them, as it
+    names the entities built for the request itself."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self.ids = tuple(dict.fromkeys(ids))
+
+
+# The entities built while an operation executes, and those kept answers show, for its
+# audit event (see `resolvers.guard`); None outside an operation.
+BUILT: ContextVar[list[Entity | Shown] | None] = ContextVar("built", default=None)
 
 
 @strawberry.interface(description="Any entity of the graph, with where it comes from.")

@@ -185,3 +185,58 @@ def test_a_kept_answer_shows_each_role_what_it_may_see(synced: County) -> None:
             for link in cluster["links"]
         ]
         assert any("*" in n for n in numbers) and any("*" not in n for n in numbers)
+
+
+def test_a_kept_answer_is_redacted_for_each_role_that_may_not_see_personal_numbers(
+    synced: County,
+) -> None:
+    """A selection with no field masked of its own (an entity's label shows its number):
+    the clusters kept for one role, given to another, are redacted, or not, as that
+    role's answer computed afresh, whichever asked first."""
+    queries = [
+        "{ caseClusters { clusters { links { kind label } } freshness { cached } } }",
+        "{ caseClusters { clusters { links { id label } cases { caseNo } } "
+        "freshness { cached } } }",
+    ]
+    generation.bump(synced.driver, "test")
+    with TestClient(create_app(synced.settings)) as client:
+        for query, first, then in zip(
+            queries, (Role.admin, Role.analyst), (Role.analyst, Role.admin), strict=True
+        ):
+            seen: dict[Role, list[Any]] = {}
+            kept = []
+            for role in (first, then, then, first):
+                answer = client.post(
+                    "/graphql", json={"query": query}, headers=bearer(synced.settings, role, "boss")
+                ).json()["data"]["caseClusters"]
+                fresh = data(synced.settings, query, Principal("boss", role))["caseClusters"]
+                assert answer["clusters"] == fresh["clusters"], role
+                seen[role] = answer["clusters"]
+                kept.append(answer["freshness"]["cached"])
+            assert kept[1:] == [True, True, True]  # the first asker's, kept
+            labels = {
+                role: [link["label"] for cluster in clusters for link in cluster["links"]]
+                for role, clusters in seen.items()
+            }
+            assert any("*" in label for label in labels[Role.analyst])
+            assert not any("*" in label for label in labels[Role.admin])
+
+
+def test_the_audit_event_of_a_kept_answer_names_what_it_shows(synced: County) -> None:
+    query = "{ caseClusters { clusters { cases { id } links { id } } freshness { cached } } }"
+    user = "reader-of-kept-clusters"
+    generation.bump(synced.driver, "test")
+    with TestClient(create_app(synced.settings)) as client:  # its audit trail written on exit
+        answers = [
+            client.post(
+                "/graphql", json={"query": query}, headers=bearer(synced.settings, Role.admin, user)
+            ).json()["data"]["caseClusters"]
+            for _ in range(2)
+        ]
+    assert [answer["freshness"]["cached"] for answer in answers] == [False, True]
+    shown = {e["id"] for c in answers[0]["clusters"] for e in c["cases"] + c["links"]}
+    assert shown
+    rows, _, _ = synced.driver.execute_query(
+        "MATCH (e:AuditEvent {user: $user}) RETURN e.entities AS ids ORDER BY e.seq", user=user
+    )
+    assert [set(r["ids"]) for r in rows] == [shown, shown]

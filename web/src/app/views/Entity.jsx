@@ -57,7 +57,7 @@ function Properties({ node }) {
   );
 }
 
-function Records({ records, raw }) {
+function Records({ records }) {
   const [open, setOpen] = useState(null);
   if (!records.edges.length) return <Notice>没有源记录。</Notice>;
   return (
@@ -68,7 +68,7 @@ function Records({ records, raw }) {
           <th>数据类别</th>
           <th>源系统编号</th>
           <th>获取时间</th>
-          {raw ? <th>原始记录</th> : null}
+          <th>原始记录</th>
         </tr>
       </thead>
       <tbody>
@@ -78,14 +78,12 @@ function Records({ records, raw }) {
             <td>{r.stream}</td>
             <td>{r.sourceId}</td>
             <td>{dateTime(r.fetchedAt)}</td>
-            {raw ? (
-              <td>
-                <button type="button" className="small" onClick={() => setOpen(open === r.id ? null : r.id)}>
-                  {open === r.id ? "收起" : "查看"}
-                </button>
-                {open === r.id ? <pre>{pretty(r.raw)}</pre> : null}
-              </td>
-            ) : null}
+            <td>
+              <button type="button" className="small" onClick={() => setOpen(open === r.id ? null : r.id)}>
+                {open === r.id ? "收起" : "查看"}
+              </button>
+              {open === r.id ? <pre>{pretty(r.raw)}</pre> : null}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -251,10 +249,8 @@ function Identity({ id, reloadCard }) {
 }
 
 function Card({ id, kindName }) {
-  const { may } = useSession();
-  const raw = may("Record.raw");
   const { data, error, loading, reload } = useLoad(
-    () => gql(entityQuery(kindName, { raw }), { id }),
+    () => gql(entityQuery(kindName), { id }),
     [id, kindName],
   );
   if (loading && !data) return <Loading what="加载档案" />;
@@ -285,7 +281,7 @@ function Card({ id, kindName }) {
       </section>
       <section aria-label="源记录">
         <h2>源记录（数据来源）</h2>
-        <Records records={node.records} raw={raw} />
+        <Records records={node.records} />
       </section>
       {node.kind === "Person" ? (
         <section aria-label="身份研判">
