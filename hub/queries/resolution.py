@@ -29,8 +29,10 @@ __all__ = [
     "fresh_aliases",
     "heads",
     "judgements",
+    "judgements_of",
     "load_model",
     "mark_resolved",
+    "merges_around",
     "note_errors",
     "person_records",
     "person_uids",
@@ -55,9 +57,14 @@ def person_records(
     `scope` may see, when a user asks: `hub.access`)."""
     tests = ["r.resolved IS NULL"] * only_new + [visible("r", ["Record"])] * (scope is not None)
     where = f"WHERE {' AND '.join(tests)} " if tests else ""
+    # the new ones are found from the persons' side, which holds fewer records to look at
+    found = (
+        "MATCH (:Person)<-[:RECORD_OF]-(r:Record) " + where + "WITH DISTINCT r "
+        if only_new
+        else "MATCH (r:Record) " + where + "WITH r WHERE EXISTS { (r)-[:RECORD_OF]->(:Person) } "
+    )
     records, _, _ = driver.execute_query(
-        "MATCH (r:Record) " + where + "WITH r WHERE EXISTS { (r)-[:RECORD_OF]->(:Person) } "
-        "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, "
+        found + "RETURN r.source AS source, r.stream AS stream, r.record_id AS record_id, "
         "r.raw AS raw, r.resolved AS resolved",
         scope=scope,
         database_=database,
@@ -205,6 +212,21 @@ def judgements(
     return [dict(r["j"]) for r in records]
 
 
+def judgements_of(driver: Driver, database: str | None, units: list[str]) -> list[dict[str, Any]]:
+    """The judgements that name one of these units (left or right), each once."""
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(units), _BATCH):
+        records, _, _ = driver.execute_query(
+            "UNWIND $units AS unit CALL (unit) { MATCH (j:Judgement {left: unit}) RETURN j "
+            "UNION MATCH (j:Judgement {right: unit}) RETURN j } "
+            "RETURN DISTINCT properties(j) AS j",
+            units=units[i : i + _BATCH],
+            database_=database,
+        )
+        out |= {r["j"]["judgement_id"]: dict(r["j"]) for r in records}
+    return [out[k] for k in sorted(out)]
+
+
 def write_judgements(driver: Driver, database: str | None, rows: list[dict[str, Any]]) -> None:
     """Store judgements, each with its scope (who may see every record it cites); an
     automatic one never replaces a manual one."""
@@ -254,15 +276,20 @@ def aliases(driver: Driver, database: str | None) -> dict[str, str]:
     return {r["uid"]: r["into"] for r in records}
 
 
-def merges_of(driver: Driver, database: str | None, uids: Iterable[str]) -> set[str]:
-    """The merged persons that are among `uids` or merged into one of them."""
-    records, _, _ = driver.execute_query(
-        "UNWIND $uids AS uid MATCH (m:MergedPerson {uid: uid}) RETURN m.uid AS uid "
-        "UNION UNWIND $uids AS uid MATCH (m:MergedPerson {merged_into: uid}) RETURN m.uid AS uid",
-        uids=sorted(set(uids)),
-        database_=database,
-    )
-    return {r["uid"] for r in records}
+def merges_around(driver: Driver, database: str | None, units: list[str]) -> dict[str, str]:
+    """Merged person uid -> the uid it is merged into, for the merged persons that are
+    among `units` or merged into one of them."""
+    out: dict[str, str] = {}
+    for i in range(0, len(units), _BATCH):
+        records, _, _ = driver.execute_query(
+            "UNWIND $units AS unit CALL (unit) { MATCH (m:MergedPerson {uid: unit}) RETURN m "
+            "UNION MATCH (m:MergedPerson {merged_into: unit}) RETURN m } "
+            "RETURN DISTINCT m.uid AS uid, m.merged_into AS into",
+            units=units[i : i + _BATCH],
+            database_=database,
+        )
+        out |= {r["uid"]: r["into"] for r in records}
+    return out
 
 
 def fresh_aliases(driver: Driver, database: str | None) -> dict[str, str]:

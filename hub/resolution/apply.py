@@ -28,11 +28,20 @@ class Changes:
     merged: int
 
 
-def apply(driver: Driver, database: str | None, canonical: dict[str, str]) -> Changes:
+def apply(
+    driver: Driver, database: str | None, canonical: dict[str, str], *, whole: bool = True
+) -> Changes:
+    """Make the graph's merges those of `canonical`: of every unit (`whole`), or only of
+    the units it names and the merges around them (a run over new records, whose
+    `canonical` covers every unit its judgements can have moved)."""
     fresh = q.fresh_aliases(driver, database)
     if fresh:
         q.absorb(driver, database, sorted(fresh.items()))
-    current = q.aliases(driver, database)
+    current = (
+        q.aliases(driver, database)
+        if whole
+        else q.merges_around(driver, database, sorted(canonical))
+    )
     desired = {u: c for u, c in canonical.items() if u != c}
     split = sorted(u for u, into in current.items() if desired.get(u) != into)
     if split:

@@ -47,6 +47,7 @@ __all__ = [
     "ENCODINGS",
     "Candidate",
     "Matched",
+    "Tally",
     "candidates",
     "find_layout",
     "match_file",
@@ -55,6 +56,14 @@ __all__ = [
 ]
 
 ENCODINGS = ("utf-8", "gb18030")
+
+
+@dataclass
+class Tally:
+    """What a match read: graph records, and pairs of a row and a record it scored."""
+
+    records: int = 0
+    pairs: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,41 +152,50 @@ def _row_features(row_id: str, row: dict[str, Any], layout: MatchLayout) -> dict
     return records.features_of(f"list:{row_id}", records.extract(layout.person, row))
 
 
+# Keys whose blocks grow with the graph: a name's reading and a birth date are each
+# shared by more records the more people the graph holds. The other keys (a document,
+# a phone, an account, an address) stay about the same size however large it grows.
+BROAD = ("n:", "b:")
+# A broad block larger than this is used alone only by a row that finds nothing else.
+NAME_BLOCK = 50
+
+
+def row_candidates(row: dict[str, Any], blocks: dict[str, list[str]]) -> set[str]:
+    """The graph records a row is compared with, from the graph's blocks of its keys:
+    those that share a narrow key with it, or both a name reading and its birth date;
+    only for a row that finds none that way, the records of its broad blocks up to
+    NAME_BLOCK (and failing those, of its large ones: a row with nothing but a common
+    name). So the records read and scored for a row stay about as many however large the
+    graph grows."""
+    mine = [k for k in blocking.keys_of(row) if k in blocks]
+    narrow = {i for k in mine if not k.startswith(BROAD) for i in blocks[k]}
+    named = {i for k in mine if k.startswith("n:") for i in blocks[k]}
+    born = {i for k in mine if k.startswith("b:") for i in blocks[k]}
+    found = narrow | (named & born)
+    if not found:
+        found = {i for k in mine if len(blocks[k]) <= NAME_BLOCK for i in blocks[k]}
+    if not found:  # a row with nothing but a common name: its namesakes
+        found = {i for k in mine for i in blocks[k]}
+    return found
+
+
 def _graph_candidates(
     driver: Driver,
     database: str | None,
     outside: pl.DataFrame,
     scope: dict[str, Any] | None = None,
-) -> tuple[pl.DataFrame, dict[str, list[str]], dict[str, dict[str, Any]]]:
-    """The graph's records that share a blocking key with a row, and the blocks (only
-    the records `scope` may see, when a user asks: `hub.access`)."""
+) -> tuple[pl.DataFrame, dict[str, set[str]], dict[str, dict[str, Any]]]:
+    """The graph's records that are a row's candidates (``row_candidates``: only those
+    records are read), each row's candidates by its record id, and the person of each
+    record's unit (only the records `scope` may see, when a user asks: `hub.access`)."""
     keys = sorted({k for r in outside.iter_rows(named=True) for k in blocking.keys_of(r)})
-    blocks = narrowed(outside, q.blocks(driver, database, keys))
-    ids = sorted({i for members in blocks.values() for i in members})
+    blocks = q.blocks(driver, database, keys)
+    chosen = {r["record_id"]: row_candidates(r, blocks) for r in outside.iter_rows(named=True)}
+    ids = sorted({i for found in chosen.values() for i in found})
     rows = q.records_by_id(driver, database, ids, scope)
     feats = records.features((r["source"], r["stream"], r["record_id"], r["raw"]) for r in rows)
     units = sorted(set(feats.get_column("unit").to_list()))
-    return feats, blocks, q.persons_of(driver, database, units)
-
-
-# A name shared by more records than this is looked up for a row only when nothing else
-# of the row is: a common name's block grows with the graph, and a row with a birth
-# date, an address, a number or a phone finds its person through those. So the work of
-# a row stays about the same however large the graph.
-NAME_BLOCK = 50
-
-
-def row_keys(row: dict[str, Any], blocks: dict[str, list[str]]) -> list[str]:
-    """The keys of a row that find its candidates: a large name block only for a row
-    with no other block."""
-    mine = [k for k in blocking.keys_of(row) if k in blocks]
-    others = any(not k.startswith("n:") for k in mine)
-    return [k for k in mine if not (k.startswith("n:") and len(blocks[k]) > NAME_BLOCK and others)]
-
-
-def narrowed(outside: pl.DataFrame, blocks: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The blocks the rows use (``row_keys``)."""
-    return {k: blocks[k] for row in outside.iter_rows(named=True) for k in row_keys(row, blocks)}
+    return feats, chosen, q.persons_of(driver, database, units)
 
 
 def match_rows(
@@ -189,16 +207,22 @@ def match_rows(
     *,
     top: int = 3,
     scope: dict[str, Any] | None = None,
+    tally: Tally | None = None,
 ) -> list[Matched]:
     """The best `top` persons of the graph for every row, best first; judged only on the
-    records `scope` may see, when a user asks (`hub.access`)."""
+    records `scope` may see, when a user asks (`hub.access`). What was read is added to
+    `tally`."""
     body = q.load_model(driver, database)
     if body is None:
         raise ResolutionError("the graph has no trained model yet: run `hub resolve` first")
     outside, ids = _outside(rows, layout)
-    feats, blocks, persons = _graph_candidates(driver, database, outside, scope)
+    feats, chosen, persons = _graph_candidates(driver, database, outside, scope)
+    if tally is not None:
+        read = set(feats.get_column("record_id").to_list())
+        tally.records += len(read)
+        tally.pairs += sum(len(found & read) for found in chosen.values())
     return candidates(
-        Model.from_json(body), feats, blocks, persons, outside, ids, thresholds, top=top
+        Model.from_json(body), feats, chosen, persons, outside, ids, thresholds, top=top
     )
 
 
@@ -217,22 +241,21 @@ def _outside(rows: list[dict[str, Any]], layout: MatchLayout) -> tuple[pl.DataFr
 def candidates(
     model: Model,
     feats: pl.DataFrame,
-    blocks: dict[str, list[str]],
+    chosen: dict[str, set[str]],
     persons: dict[str, dict[str, Any]],
     outside: pl.DataFrame,
     ids: list[str],
     thresholds: Thresholds,
     *,
     top: int = 3,
-    scope: dict[str, Any] | None = None,
 ) -> list[Matched]:
-    """The best `top` persons for every outside row among the graph records `feats`
-    (those of `blocks`, the graph's blocks of the rows' keys), `persons` naming the
+    """The best `top` persons for every outside row among the graph records `feats`,
+    `chosen` naming each row's candidates (by the row's record id) and `persons` the
     person each record's unit belongs to (uid and name); no database."""
     graph_rows = {r["record_id"]: r for r in feats.iter_rows(named=True)}
     pairs = []
     for row in outside.iter_rows(named=True):
-        shared = {i for k in row_keys(row, blocks) for i in blocks[k]}
+        shared = chosen.get(row["record_id"], set())
         pairs += [(row["record_id"], g) for g in sorted(shared) if g in graph_rows]
     frame = pl.DataFrame(pairs, schema={"left": pl.String, "right": pl.String}, orient="row")
     both = pl.concat([outside, feats]).unique("record_id", keep="first")
@@ -274,6 +297,7 @@ def match_file(
     *,
     top: int = 3,
     encoding: str | None = None,
+    tally: Tally | None = None,
 ) -> list[Matched]:
     try:
         layout = load_layout(layout_path)
@@ -288,4 +312,4 @@ def match_file(
             f"{path}: the layout {layout_path.name} names columns the list lacks: "
             f"{', '.join(missing)} (the list has: {', '.join(frame.columns)})"
         )
-    return match_rows(driver, database, frame.to_dicts(), layout, thresholds, top=top)
+    return match_rows(driver, database, frame.to_dicts(), layout, thresholds, top=top, tally=tally)

@@ -248,14 +248,14 @@ def _input(features: pl.DataFrame) -> pl.DataFrame:
 
 @contextmanager
 def _linker(
-    frame: pl.DataFrame, settings: SettingsCreator | dict[str, Any]
+    frame: pl.DataFrame, settings: SettingsCreator | dict[str, Any], *, validate: bool = True
 ) -> Iterator[tuple[Linker, DuckDBAPI, duckdb.DuckDBPyConnection]]:
     connection = duckdb.connect()
     try:
         connection.execute("SET threads TO 2")
         api = DuckDBAPI(connection=connection)
         table = api.register(_input(frame).to_arrow(), table_name="records")
-        yield Linker(table, settings, log_level=None), api, connection
+        yield Linker(table, settings, validate_settings=validate, log_level=None), api, connection
     finally:
         connection.close()
 
@@ -355,7 +355,8 @@ class Scorer:
         first), the level's `label` and its `weight` in bits."""
         if pairs.height == 0:
             return pl.DataFrame(schema=_SCORED)
-        with _linker(features, self.model.splink) as (linker, api, connection):
+        # the model was checked when it was trained: scoring with it checks nothing again
+        with _linker(features, self.model.splink, validate=False) as (linker, api, connection):
             for column in TF_COLUMNS:
                 lookup = api.register(
                     self._tf(features, column).to_arrow(), table_name=f"tf_{column}"

@@ -3,8 +3,10 @@
 
 A run over new records reads the new records, their blocking keys' records (their
 candidates) and, for each candidate without a trusted identifier, that record's own
-candidates, since its decision weighs every person it could be; nothing else. Its cost
-follows the number of new records, not the size of the graph. A full run reads every
+candidates, since its decision weighs every person it could be; the judgements of
+those units, and of the units a positive judgement or a merge joins to them, which are
+all a canonical person depends on; nothing else. Its cost follows the number of new
+records, not the size of the graph. A full run reads every
 person record, writes every blocking key again, and (`train`, or when the graph holds
 no model yet) trains the model first.
 
@@ -27,7 +29,7 @@ from hub.errors import ResolutionError
 from hub.queries import resolution as q
 from hub.resolution import apply, blocking, clusters, records
 from hub.resolution.engine import Outcome, Thresholds, resolve
-from hub.resolution.judgements import UNSURE, VERDICTS, Judgement
+from hub.resolution.judgements import POSITIVE, UNSURE, VERDICTS, Judgement
 from hub.resolution.model import Model, train
 from hub.settings import Settings
 
@@ -46,6 +48,7 @@ class Report:
     persons: int  # canonical persons among the units judged
     changes: apply.Changes
     trained: bool = False
+    judgements: int = 0  # stored judgements read
 
 
 def thresholds(settings: Settings) -> Thresholds:
@@ -110,6 +113,7 @@ def run(
     limits = thresholds(settings)
     say("read", 0, 1)
     stored_model = None if train_model else model(driver, settings)
+    whole = full or stored_model is None
     if full or stored_model is None:
         rows = q.person_records(driver, database)
         feats = _features(rows)
@@ -120,16 +124,20 @@ def run(
         assert fitted is not None
         q.clear_blocks(driver, database)
         q.add_blocks(driver, database, _block_rows(feats), limits.block_cap)
-        outcome = resolve(feats, limits, stored=_stored(driver, database), model=fitted,
-                          progress=progress)  # fmt: skip
+        before = _stored(driver, database)
+        outcome = resolve(feats, limits, stored=before, model=fitted, progress=progress)
         judged_units = None
     else:
         trained = False
         feats, new, pairs, focus = _incremental(driver, settings, stored_model, limits)
+        # the judgements these records' units had: the manual ones stand, and the
+        # automatic ones this run replaces may have held other units together
+        units = sorted(set(feats.get_column("unit").to_list()))
+        before = [Judgement.from_row(r) for r in q.judgements_of(driver, database, units)]
         say("read", 1, 1)
         outcome = resolve(
-            feats, limits, stored=_stored(driver, database), focus=focus, pairs=pairs,
-            model=stored_model, progress=progress,
+            feats, limits, stored=before, focus=focus, pairs=pairs, model=stored_model,
+            progress=progress,
         )  # fmt: skip
         judged_units = sorted(focus)
     say("store", 0, 1)
@@ -138,8 +146,12 @@ def run(
     q.delete_automatic(driver, database, [j.id for j in outcome.judgements], judged_units)
     say("store", 1, 1)
     say("apply", 0, 1)
-    canonical = _canonical(driver, database, outcome)
-    changes = apply.apply(driver, database, canonical)
+    if whole:
+        read, canonical = _canonical(driver, database, outcome)
+    else:
+        seed = set(outcome.canonical) | {u for j in before for u in (j.left, j.right)}
+        read, canonical = _canonical_around(driver, database, seed)
+    changes = apply.apply(driver, database, canonical, whole=whole)
     q.mark_resolved(driver, database, sorted(new))
     say("apply", 1, 1)
     return Report(
@@ -151,14 +163,43 @@ def run(
         persons=len(set(canonical.values())),
         changes=changes,
         trained=trained,
+        judgements=len(before) + read,
     )
 
 
-def _canonical(driver: Driver, database: str | None, outcome: Outcome) -> dict[str, str]:
-    """The canonical unit of every unit some judgement names, from every stored one."""
+def _canonical(
+    driver: Driver, database: str | None, outcome: Outcome
+) -> tuple[int, dict[str, str]]:
+    """The canonical unit of every unit some judgement names, from every stored one;
+    and the number of judgements read."""
     stored = _stored(driver, database)
     units = {u for j in stored for u in (j.left, j.right)} | set(outcome.canonical)
-    return clusters.canonical(sorted(units), stored)
+    return len(stored), clusters.canonical(sorted(units), stored)
+
+
+def _canonical_around(
+    driver: Driver, database: str | None, seed: set[str]
+) -> tuple[int, dict[str, str]]:
+    """The canonical unit of the units `seed` and of every unit a positive judgement or
+    a merge joins to them, from the stored judgements among them; and the number of
+    judgements read. Persons no positive judgement connects to these are not read: a
+    group's canonical unit depends only on the judgements within it, and none of
+    theirs changed."""
+    units, frontier = set(seed), set(seed)
+    judged: dict[str, Judgement] = {}
+    while frontier:
+        reached: set[str] = set()
+        for row in q.judgements_of(driver, database, sorted(frontier)):
+            j = Judgement.from_row(row)
+            judged[j.id] = j
+            if j.verdict == POSITIVE:
+                reached |= {j.left, j.right}
+        for member, head in q.merges_around(driver, database, sorted(frontier)).items():
+            reached |= {member, head}
+        frontier = reached - units
+        units |= reached
+    within = [j for j in judged.values() if j.left in units and j.right in units]
+    return len(judged), clusters.canonical(sorted(units), within)
 
 
 def _incremental(

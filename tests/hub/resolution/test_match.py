@@ -129,13 +129,22 @@ def test_a_row_reads_the_records_of_its_blocks_not_the_graph(
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(MAPPING, encoding="utf-8")
     outside, _ = match._outside(rows.to_dicts(), load_layout(mapping))
-    read, blocks, persons = match._graph_candidates(resolved, None, outside)
+    read, chosen, persons = match._graph_candidates(resolved, None, outside)
     everything = resolved.execute_query(
         "MATCH (r:Record) WHERE EXISTS { (r)-[:RECORD_OF]->(:Person) } RETURN count(r) AS n"
     ).records[0]["n"]
-    assert 0 < read.height <= len({i for b in blocks.values() for i in b}) < everything / 10
-    assert set(blocks) <= {k for r in outside.iter_rows(named=True) for k in blocking.keys_of(r)}
+    wanted = {i for found in chosen.values() for i in found}
+    assert 0 < read.height == len(wanted) < everything / 10
+    assert set(read.get_column("record_id").to_list()) == wanted
     assert set(rows.get_column("truth")) <= {p["uid"] for p in persons.values()}
+    # each candidate shares with its row a narrow key, or a name and the birth date
+    keyed = blocking.keys(read)
+    for row in outside.iter_rows(named=True):
+        mine = set(blocking.keys_of(row))
+        for record in chosen[row["record_id"]]:
+            shared = set(keyed.filter(pl.col("record_id") == record).get_column("key")) & mine
+            kinds = {k[:2] for k in shared}
+            assert kinds - {"n:", "b:"} or {"n:", "b:"} <= kinds, (row["record_id"], record)
 
 
 def test_hub_match_documents_its_layout() -> None:

@@ -13,10 +13,11 @@ import pytest
 from neo4j import Driver
 
 import connectors
+from connectors.mapping import load_layout
 from hub import syncing
 from hub.migrate import migrate
 from hub.queries import resolution as q
-from hub.resolution import match, records, run
+from hub.resolution import blocking, match, records, run
 from hub.settings import Settings
 from hub.world.outside import LAYOUT_B, feed_mapping, lists
 from tests.conftest import wipe
@@ -120,6 +121,30 @@ def test_incremental_resolution_of_a_second_sync_equals_a_full_one(
     assert differences(full, snapshot(graph)) == []
 
 
+def test_a_run_over_a_few_new_records_reads_their_neighbourhood_and_agrees_with_the_full_run(
+    synced: Driver, settings: Settings
+) -> None:
+    graph = synced
+    run.run(graph, settings, full=True, train_model=True)
+    judged = {j["judgement_id"]: (j["verdict"], j["score"]) for j in q.judgements(graph, None)}
+    aliases = q.aliases(graph, None)
+    # a few records of merged persons are new again, as if a sync had just written them
+    renewed = graph.execute_query(
+        "MATCH (r:Record)-[o:RECORD_OF]->(:Person) WHERE o.merged_from IS NOT NULL "
+        "WITH r ORDER BY r.record_id LIMIT 5 REMOVE r.resolved RETURN r.record_id AS id"
+    ).records
+    assert len(renewed) == 5
+    report = run.run(graph, settings)
+    assert report.new_records == 5 and not report.trained
+    # the same judgements and merges as the full run made...
+    again = {j["judgement_id"]: (j["verdict"], j["score"]) for j in q.judgements(graph, None)}
+    assert again == judged
+    assert q.aliases(graph, None) == aliases
+    # ...from the records and judgements around the new ones, not every one
+    assert report.records < full_records(graph) / 5
+    assert 0 < report.judgements < len(judged) / 5
+
+
 def full_records(graph: Driver) -> int:
     found = graph.execute_query(
         "MATCH (r:Record) WHERE EXISTS { (r)-[:RECORD_OF]->(:Person) } RETURN count(r) AS n"
@@ -160,8 +185,23 @@ def test_an_outside_list_loads_through_a_mapping_folder_and_matches_without_id_n
         assert noted[0]["e"] == "birth_date: not a date in the form %Y%m%d"
         listed = tmp_path / "b.csv"
         made.b.write_csv(listed)
-        found = match.match_file(
-            graph, None, listed, match.find_layout("list_b", folder), run.thresholds(local)
+        layout_b = match.find_layout("list_b", folder)
+        found = match.match_file(graph, None, listed, layout_b, run.thresholds(local))
+        # every record that shares a key with a row (more than `hub match` reads)
+        outside, ids = match._outside(match.read_list(listed).to_dicts(), load_layout(layout_b))
+        rows = list(outside.iter_rows(named=True))
+        blocks = q.blocks(graph, None, sorted({k for r in rows for k in blocking.keys_of(r)}))
+        every = {
+            r["record_id"]: {i for k in blocking.keys_of(r) if k in blocks for i in blocks[k]}
+            for r in rows
+        }
+        read = q.records_by_id(graph, None, sorted(set().union(*every.values())))
+        feats = records.features((r["source"], r["stream"], r["record_id"], r["raw"]) for r in read)
+        persons = q.persons_of(graph, None, sorted(set(feats.get_column("unit"))))
+        fitted = run.model(graph, local)
+        assert fitted is not None
+        ranked = match.candidates(
+            fitted, feats, every, persons, outside, ids, run.thresholds(local), top=5
         )
     finally:
         records.person_streams.cache_clear()
@@ -172,9 +212,9 @@ def test_an_outside_list_loads_through_a_mapping_folder_and_matches_without_id_n
     right = sum(1 for row, uid in called if uid == f"R:agency:people:{truth[row]}")
     assert right == len(called)  # precision
     assert right >= 0.9 * sum(1 for v in truth.values() if v is not None)  # recall
-    # continuous scores rank the candidates: where a row of A's people has several, the
-    # first is that person
-    several = [m for m in found if truth[m.row_id] is not None and len(m.candidates) > 1]
+    # continuous scores rank the candidates: where a row of A's people has several among
+    # the records it shares a key with, the first is that person
+    several = [m for m in ranked if truth[m.row_id] is not None and len(m.candidates) > 1]
     first = sum(m.candidates[0].uid == f"R:agency:people:{truth[m.row_id]}" for m in several)
     assert len(several) >= 10 and first >= 0.95 * len(several), (first, len(several))
     assert len({c.score for m in found for c in m.candidates}) > 20
