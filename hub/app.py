@@ -28,6 +28,7 @@ from typing import Any
 
 import neo4j
 import orjson
+from cross_web import HTTPException
 from neo4j import AsyncDriver, AsyncGraphDatabase, NotificationDisabledClassification, Query
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -167,6 +168,32 @@ class GraphQLApp(GraphQL[Context, None]):
         self.trail = doorman.trail
         self.answers = Answers()
         self.outage: outage.Outage | None = None
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A request (an HTTP body, a WebSocket message) as JSON the hub can take: UTF-8,
+        no lone surrogate, no infinite number, nested no deeper than the parser goes.
+        Anything else is a JSONDecodeError saying what: a 400 over HTTP (`parse_json`),
+        a closed socket (4400) over WebSocket, never a 500 or a text later code chokes on
+        (an audit event that cannot be stored)."""
+        try:
+            value = json.loads(data)
+            json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+        except json.JSONDecodeError:
+            raise
+        except UnicodeError as exc:
+            raise json.JSONDecodeError("the text is not valid UTF-8 / Unicode", "", 0) from exc
+        except RecursionError as exc:
+            raise json.JSONDecodeError("the JSON is nested too deep", "", 0) from exc
+        except ValueError as exc:  # an infinite or not-a-number value
+            raise json.JSONDecodeError(f"a value JSON cannot hold ({exc})", "", 0) from exc
+        return value
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return self.decode_json(data)
+        except json.JSONDecodeError as exc:
+            reason = f"the request body is not JSON the hub takes: {exc.msg}"
+            raise HTTPException(400, reason) from exc
 
     def encode_json(self, data: object) -> str:
         """An answer as JSON text, encoded by orjson: a county's case clusters (200 KB)

@@ -190,11 +190,20 @@ def _chain(
     rows = []
     for e in events:
         seq += 1
-        row = {k: v for k, v in vars(e).items() if v is not None}
+        row = {k: _storable(v) for k, v in vars(e).items() if v is not None}
         row.update(at=_micros(e.at), entities=list(e.entities), seq=seq, prev_hash=prev)
         row["hash"] = prev = digest(row, seal)
         rows.append(row)
     return rows, seq, prev
+
+
+def _storable(value: Any) -> Any:
+    """Text as the database and the HMAC can take it: a lone surrogate (a command line's
+    undecodable bytes, a request's broken escape) becomes "?" rather than an event that
+    can never be written, holding back every event after it."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
 
 
 def _writer_id() -> str:

@@ -157,6 +157,48 @@ def test_concurrent_writers_keep_one_chain(graph: Driver) -> None:
     assert api == [f"q{n}" for n in range(30)]  # in the order recorded
 
 
+def test_an_event_with_text_that_is_not_unicode_is_written_and_so_is_every_one_after_it(
+    graph: Driver,
+) -> None:
+    """A lone surrogate (a command line's undecodable bytes, say) in an event's text is
+    stored as "?": the writer never retries an event it cannot store forever."""
+    writer = audit.Writer(graph)
+    who = Principal("cli:\udcff", Role.admin)
+    writer.record(audit.event(who, "sync \ud800", audit.ALLOWED, variables={"x": "\ud800"}))
+    writer.record(audit.event(Principal("api", Role.admin), "after", audit.ALLOWED))
+    writer.flush()
+    writer.close()
+    first, after = events(graph)
+    assert (first["user"], first["action"]) == ("cli:?", "sync ?")
+    assert json.loads(first["variables"]) == {"x": "?"}
+    assert after["action"] == "after"
+    assert audit.verify(graph).ok
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"query": "{ __typename }", "variables": {"x": "\\ud800"}}', "not valid UTF-8"),
+        (b'{"query": "{ __typename }", "operationName": "\\udfff"}', "not valid UTF-8"),
+        (b'{"query": "{ __typename }", "variables": {"x": "\xff\xfe"}}', "not valid UTF-8"),
+        (b'{"query": "{ __typename }", "variables": {"x": ' + b"[" * 20000 + b"]" * 20000 + b"}}",
+         "nested too deep"),
+        (b"1e999999", "JSON cannot hold"),
+    ],
+)  # fmt: skip
+def test_a_request_body_the_hub_cannot_take_is_a_400_saying_why(
+    serve: Callable[..., TestClient], settings: Settings, body: bytes, says: str
+) -> None:
+    client = serve()
+    answer = client.post(
+        "/graphql",
+        content=body,
+        headers={"content-type": "application/json", **bearer(settings)},
+    )
+    assert answer.status_code == 400, answer.text
+    assert says in answer.text
+
+
 def test_cli_actions_are_audited(graph: Driver) -> None:
     result = subprocess.run(
         [HUB, "token", "--user", "wang", "--role", "analyst"],
