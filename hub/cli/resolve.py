@@ -174,7 +174,7 @@ columns hold the person:
 \b
     row_id: 序号                       # names each row in the output (default: its number)
     person:
-      name: 姓名                       # or [given_name, surname]: joined with a space
+      name: 姓名                       # or \\[given_name, surname]: joined with a space
       birth_date: {column: 出生日期, format: "%Y%m%d"}
       sex: 性别                        # 男/女, M/F, 1/2
       address: [住址, 城市]             # several columns, joined
@@ -233,7 +233,20 @@ def match(
         import polars as pl
 
         frame = pl.DataFrame(rows, schema=columns, orient="row")
-        frame.write_csv(out)
+        # a cell a spreadsheet would run as a formula (=, +, -, @) is written as text
+        formula = r"^[=+\-@\t\r]"
+        frame = frame.with_columns(
+            pl.when(pl.col(c).str.contains(formula))
+            .then(pl.lit("'") + pl.col(c))
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in ("row_id", "name", "notes")
+            if frame.schema[c] == pl.String
+        )
+        try:
+            frame.write_csv(out)
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot write {out}: {exc.strerror or exc}") from exc
         console.print(f"{len(rows):,} candidates for {len(found):,} rows written to {out}")
         return
     table = Table(*columns)

@@ -99,6 +99,13 @@ def test_hub_match_writes_candidates_with_score_and_explanation(
     resolved: Driver, world: Path, tmp_path: Path, encoding: str
 ) -> None:
     rows = outside_list(world, resolved)
+    first = rows.get_column("编号")[0]  # a row id a spreadsheet would run as a formula
+    rows = rows.with_columns(
+        pl.when(pl.col("编号") == first)
+        .then(pl.lit(f"=1+{first}"))
+        .otherwise(pl.col("编号"))
+        .alias("编号")
+    )
     listed = tmp_path / "list.csv"
     # as Excel saves it: GB18030 on a Chinese Windows
     listed.write_bytes(rows.drop("truth").write_csv().encode(encoding))
@@ -115,11 +122,19 @@ def test_hub_match_writes_candidates_with_score_and_explanation(
     )  # fmt: skip
     written = pl.read_csv(out, infer_schema=False)
     firsts = written.filter(pl.col("rank") == "1").sort("row_id")
-    assert firsts.get_column("row_id").to_list() == sorted(rows.get_column("编号").to_list())
-    truth = dict(zip(rows.get_column("编号"), rows.get_column("truth"), strict=True))
+    as_text = [f"'{r}" if r.startswith("=") else r for r in rows.get_column("编号")]
+    assert firsts.get_column("row_id").to_list() == sorted(as_text)  # written as text
+    truth = dict(zip(as_text, rows.get_column("truth"), strict=True))
     right = sum(truth[r] == u for r, u in firsts.select("row_id", "uid").iter_rows())
     assert right / rows.height >= 0.95
     assert written.get_column("explanation").str.contains('"name"').all()
+    nowhere = subprocess.run(
+        [HUB, "match", str(listed), "--mapping", "agency", "--mappings", str(layouts),
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert nowhere.returncode == 2 and "cannot write" in nowhere.stderr, nowhere.stderr
+    assert "Traceback" not in nowhere.stderr
 
 
 def test_a_row_reads_the_records_of_its_blocks_not_the_graph(
@@ -149,7 +164,8 @@ def test_a_row_reads_the_records_of_its_blocks_not_the_graph(
 
 def test_hub_match_documents_its_layout() -> None:
     shown = subprocess.run([HUB, "match", "--help"], capture_output=True, text=True, check=True)
-    for word in ("row_id", "identifiers", "GB18030", "--encoding", "--mappings", "scheme"):
+    for word in ("row_id", "identifiers", "GB18030", "--encoding", "--mappings", "scheme",
+                 "[given_name, surname]", "[住址, 城市]"):  # fmt: skip
         assert word in shown.stdout, word
 
 
