@@ -189,7 +189,9 @@ def keep_syncing(
 
 def show_reports(done: syncing.Synced) -> None:
     # no edges: the widest stream name and every figure fit 80 columns
-    table = Table("stream", box=box.SIMPLE, show_edge=False, pad_edge=False)
+    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
+    widest = max((len(f"{r.source}/{r.stream}") for r in done.streams), default=6)
+    table.add_column("stream", no_wrap=True, min_width=widest)  # a name is never cut
     for figure in ("fetched", "written", "unchanged", "quarantined", "seconds"):
         table.add_column(figure, justify="right")
     for r in done.streams:
@@ -201,8 +203,6 @@ def show_reports(done: syncing.Synced) -> None:
             f"{r.quarantined:,}",
             f"{r.seconds:,.1f}",
         )
-    for failure in done.failures:
-        table.add_row(Text(failure.what), "[red]not loaded[/]", "", "", "", "")
     console.print(table)
     written = sum(r.written for r in done.streams)
     held = sum(r.quarantined for r in done.streams)
