@@ -65,7 +65,7 @@ def test_one_units_kept_answer_never_reaches_another(synced: County) -> None:
     a, b = _units(synced)
     asker = {u: Principal(f"user-of-{u}", Role.investigator, unit=u) for u in (a, b)}
     assert visibility_key(asker[a]) != visibility_key(asker[b])
-    generation.bump(synced.driver, "test")
+    generation.bump(synced.driver, synced.settings, "test")
     with TestClient(create_app(synced.settings)) as client:
         first = _ask(client, synced, Role.investigator, a)
         assert _kept(first) == [False, False, False]
@@ -85,7 +85,7 @@ def test_one_units_kept_answer_never_reaches_another(synced: County) -> None:
 
 def test_a_change_made_through_one_process_is_seen_by_another(synced: County) -> None:
     _evaluate(synced)  # new alerts to count and acknowledge
-    generation.bump(synced.driver, "test")
+    generation.bump(synced.driver, synced.settings, "test")
     with (
         TestClient(create_app(synced.settings)) as one,
         TestClient(create_app(synced.settings)) as two,
@@ -120,7 +120,7 @@ def test_a_sync_gives_the_data_a_new_version(synced: County) -> None:
             found = await generation.current(driver, 10.0)
             return None if found is None else found.value
 
-    generation.bump(synced.driver, "test")
+    generation.bump(synced.driver, synced.settings, "test")
     before = asyncio.run(version())
     asyncio.run(syncing.sync(synced.driver, synced.settings, []))
     after = asyncio.run(version())
@@ -167,7 +167,7 @@ def test_a_kept_answer_shows_each_role_what_it_may_see(synced: County) -> None:
         "{ caseClusters { clusters { links { kind ... on Phone { number } "
         "... on BankAccount { number } ... on Person { idNumber } } } freshness { cached } } }"
     )
-    generation.bump(synced.driver, "test")
+    generation.bump(synced.driver, synced.settings, "test")
     with TestClient(create_app(synced.settings)) as client:
         seen = {}
         for role in (Role.admin, Role.analyst, Role.admin, Role.analyst):
@@ -198,7 +198,7 @@ def test_a_kept_answer_is_redacted_for_each_role_that_may_not_see_personal_numbe
         "{ caseClusters { clusters { links { id label } cases { caseNo } } "
         "freshness { cached } } }",
     ]
-    generation.bump(synced.driver, "test")
+    generation.bump(synced.driver, synced.settings, "test")
     with TestClient(create_app(synced.settings)) as client:
         for query, first, then in zip(
             queries, (Role.admin, Role.analyst), (Role.analyst, Role.admin), strict=True
@@ -225,7 +225,7 @@ def test_a_kept_answer_is_redacted_for_each_role_that_may_not_see_personal_numbe
 def test_the_audit_event_of_a_kept_answer_names_what_it_shows(synced: County) -> None:
     query = "{ caseClusters { clusters { cases { id } links { id } } freshness { cached } } }"
     user = "reader-of-kept-clusters"
-    generation.bump(synced.driver, "test")
+    generation.bump(synced.driver, synced.settings, "test")
     with TestClient(create_app(synced.settings)) as client:  # its audit trail written on exit
         answers = [
             client.post(
