@@ -84,8 +84,9 @@ def bump(driver: Driver, settings: Settings, reason: str) -> None:
 
 
 async def bump_in(tx: AsyncManagedTransaction, reason: str) -> None:
-    """Give the data a new version inside a write transaction of the API (the request
-    writes the stamp once it has committed)."""
+    """Give the data a new version inside a write transaction of the API. The stamp is
+    written once the transaction has committed: by the GraphQL request it runs in
+    (`resolvers.cached.Stamping`); outside one, the caller calls `stamped` itself."""
     await (await tx.run(BUMP, reason=reason)).consume()
     changed = CHANGED.get()
     if changed is not None:
