@@ -241,7 +241,8 @@ class Guard(SchemaExtension):
         if not redacts(context):
             return
         if getattr(result, "data", None):
-            result.data = masking.redact(result.data)
+            fields = masking.record_fields(context.settings.mappings_dir)
+            result.data = masking.redact(result.data, fields)
         for error in getattr(result, "errors", None) or ():
             error.message = masking.redact(error.message)
 
