@@ -8,11 +8,13 @@ context, so one schema serves every configuration.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 
-from resolvers import executor, masking
+from resolvers import executor, masking, scalars
 from resolvers.audit import AuditQuery
 from resolvers.cached import Stamping
 from resolvers.guard import Guard, Schema
@@ -42,6 +44,7 @@ def build() -> strawberry.Schema:
         extensions=[lambda: ParserCache(maxsize=256), Metered, Guard, Unavailable, Stamping],
         # Plain parts of an answer (most of a drawn graph) completed in one pass.
         execution_context_class=executor.Executor,
+        scalar_overrides={dt.datetime: scalars.DATETIME},
     )
     executor.direct(built)
     return built
