@@ -201,6 +201,11 @@ def _masked(digits: str, kind: str, plus: bool) -> str:
     return mask(digits, kind)
 
 
+def _joined(text: str, groups: list[tuple[int, int]]) -> str:
+    """The digits of `groups` (spans of `text`) as one number."""
+    return "".join(text[a:b] for a, b in groups)
+
+
 def _redact_text(text: str) -> str:
     ascii_ = text.translate(_DIGITS)
     out: list[str] = []
@@ -212,9 +217,15 @@ def _redact_text(text: str) -> str:
         ]
         i = 0
         while i < len(groups):
-            for j in range(len(groups) - 1, i - 1, -1):  # the longest number first
-                digits = "".join(ascii_[a:b] for a, b in groups[i : j + 1])
-                if len(digits) > _LONGEST or "X" in digits[:-1].upper():
+            # groups i..last-1 hold at most _LONGEST digits: a run of a thousand short
+            # groups is looked at in windows, not all pairs of its groups
+            last, held = i, 0
+            while last < len(groups) and held + groups[last][1] - groups[last][0] <= _LONGEST:
+                held += groups[last][1] - groups[last][0]
+                last += 1
+            for j in range(last - 1, i - 1, -1):  # the longest number first
+                digits = _joined(ascii_, groups[i : j + 1])
+                if "X" in digits[:-1].upper():
                     continue
                 kind = _kind(digits)
                 if kind is None:

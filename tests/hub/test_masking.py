@@ -125,3 +125,15 @@ def test_a_mapping_folders_source_has_its_raw_birth_dates_hidden_and_documents_m
     )
     later = masking.record_fields(tmp_path)
     assert "dob" in later.dates and "passport" in later.numbers
+
+
+def test_redaction_time_grows_with_the_text_not_its_cube() -> None:
+    """A variable of thousands of one-digit groups (a request anyone may send) is
+    redacted in the time of a few readings of it: each group starts at most one number
+    per length a card can have, never one per group after it."""
+    from unittest import mock
+
+    for n in (1_000, 4_000):
+        with mock.patch.object(masking, "_joined", wraps=masking._joined) as joined:
+            masking.redact(" ".join(["1"] * n))
+        assert 0 < joined.call_count <= n * masking._LONGEST
