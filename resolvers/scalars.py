@@ -1,7 +1,8 @@
 """Scalars the hub reads differently from strawberry's own.
 
 `DateTime`: ISO 8601 (Python's reading of it), within the years the hub's records can
-hold. A time outside them (year 0, 9999 at a negative offset) could not be compared with
+hold, at an offset from UTC of whole minutes up to 18 hours (as Neo4j holds them). A time
+outside them (year 0, 9999 at a negative offset, +19:00, +08:00:30) could not be compared with
 the graph's times at all, and the driver's or Python's own words about it ("Ticks out of
 range") are no answer to give: it is refused as any malformed argument is
 (BAD_USER_INPUT), saying what is accepted.
@@ -14,6 +15,7 @@ import datetime as dt
 from strawberry.types.scalar import ScalarDefinition
 
 EARLIEST, LATEST = 1900, 2199
+LARGEST_OFFSET = dt.timedelta(hours=18)  # as ISO 8601 and Neo4j have it
 
 
 def _time(value: object) -> dt.datetime:
@@ -26,6 +28,12 @@ def _time(value: object) -> dt.datetime:
         raise ValueError(f"{accepted} is asked for, not {value[:40]!r}") from None
     if not EARLIEST <= parsed.year <= LATEST:
         raise ValueError(f"{accepted} is asked for, not one in the year {parsed.year}")
+    offset = parsed.utcoffset()
+    if offset is not None and (abs(offset) > LARGEST_OFFSET or offset % dt.timedelta(minutes=1)):
+        raise ValueError(
+            f"{accepted} is asked for, with an offset of whole minutes up to 18 hours, "
+            f"not {value[:40]!r}"
+        )
     return parsed
 
 

@@ -18,7 +18,8 @@ from tests.conftest import bearer
 LITERAL = {"String": '"x"', "ID": '"x"', "Int": "1", "Float": "1.0", "Boolean": "false",
            "DateTime": '"2026-01-01T00:00:00+08:00"'}  # fmt: skip
 BAD = ["0000-01-01T00:00:00Z", "0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00",
-       "yesterday", "2026-13-01T00:00:00Z"]  # fmt: skip
+       "yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00+19:00",
+       "2199-12-31T23:59:59-23:59", "2026-01-01T00:00:00+08:00:30"]  # fmt: skip
 
 
 def _literal(field: GraphQLField, name: str) -> str | None:
