@@ -27,6 +27,7 @@ Global ids never carry a number (`hub.ids`), so they need neither.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from graph_schema import Property, schema
+
+log = logging.getLogger(__name__)
 
 # Characters kept visible at the start and the end, by the property's normaliser.
 VISIBLE: dict[str | None, tuple[int, int]] = {
@@ -113,6 +116,7 @@ class RecordFields:
 
     dates: frozenset[str]
     numbers: frozenset[str]
+    complete: bool = True  # False: a mapping could not be read; every number is masked
 
 
 def record_fields(mappings_dir: Path | None = None) -> RecordFields:
@@ -127,8 +131,16 @@ def record_fields(mappings_dir: Path | None = None) -> RecordFields:
 @cache
 def _record_fields(mappings_dir: Path | None, stamp: tuple[tuple[str, int], ...]) -> RecordFields:
     import connectors  # the mappings are data of the connectors package
+    from hub.errors import HubError
     from hub.settings import Settings
 
+    try:
+        maps = connectors.source_maps(Settings(mappings_dir=mappings_dir))
+    except HubError as exc:
+        # a mapping that cannot be read cannot say which of its columns are personal:
+        # every value of a raw record with a digit in it is masked whole until it can
+        log.warning("masking: %s; raw records are masked whole until it is fixed", exc)
+        return RecordFields(frozenset(), frozenset(), complete=False)
     dates: set[str] = set()
     numbers: set[str] = set()
 
@@ -137,7 +149,7 @@ def _record_fields(mappings_dir: Path | None, stamp: tuple[tuple[str, int], ...]
         if found is not None:
             (numbers if found.normaliser else dates).update(columns)
 
-    for source in connectors.source_maps(Settings(mappings_dir=mappings_dir)).values():
+    for source in maps.values():
         for stream in source.streams.values():
             for prop, column in stream.person.items():
                 note("Person", prop, [column])
@@ -253,11 +265,17 @@ def _redact_record(text: str, fields: RecordFields) -> str | None:
         return None
     if not isinstance(record, dict):
         return None
-    shown = {
-        k: MASKED_DATE if k in fields.dates else _number(v) if k in fields.numbers else v
-        for k, v in record.items()
-    }
+    shown = {k: _field(k, v, fields) for k, v in record.items()}
     return json.dumps(redact(shown, fields), ensure_ascii=False)
+
+
+def _field(name: str, value: Any, fields: RecordFields) -> Any:
+    """A raw record's field as a role without personal data sees it."""
+    if name in fields.dates:
+        return MASKED_DATE
+    if name in fields.numbers or (not fields.complete and any(c.isdigit() for c in str(value))):
+        return _number(value)
+    return value
 
 
 def _number(value: Any) -> Any:

@@ -137,3 +137,14 @@ def test_redaction_time_grows_with_the_text_not_its_cube() -> None:
         with mock.patch.object(masking, "_joined", wraps=masking._joined) as joined:
             masking.redact(" ".join(["1"] * n))
         assert 0 < joined.call_count <= n * masking._LONGEST
+
+
+def test_a_mapping_folder_that_cannot_be_read_masks_every_number_of_a_raw_record(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "broken.yaml").write_text("streams: [unclosed\n")
+    fields = masking.record_fields(tmp_path)
+    assert not fields.complete
+    raw = json.dumps({"dob": "1985-03-12", "ref": "QZ 12 34 56 C", "town": "Leeds"})
+    shown = json.loads(masking.redact(raw, fields))
+    assert shown == {"dob": "19******12", "ref": "QZ********* C", "town": "Leeds"}
