@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -164,12 +165,19 @@ def _record_fields(mappings_dir: Path | None, stamp: tuple[tuple[str, int], ...]
     return RecordFields(frozenset(dates), frozenset(numbers - dates))
 
 
-# Full-width digits and X to ASCII, one character for one: offsets stay where they were.
-_DIGITS = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)} | {0xFF38: ord("X"), 0xFF58: ord("x")}
+# Every decimal digit (full-width, Arabic-Indic, ...) and full-width X to ASCII, one
+# character for one: offsets stay where they were.
+_DIGITS = {
+    cp: ord("0") + unicodedata.digit(chr(cp))
+    for cp in range(0x80, 0x10000)
+    if unicodedata.category(chr(cp)) == "Nd"
+} | {0xFF38: ord("X"), 0xFF58: ord("x")}
 # A run of digit groups a person may have written as one number: groups joined by up to
-# three spaces, dashes, dots, slashes, underscores or brackets ("130 - 7076 - 5659"), an
-# optional + before and X after.
-_CANDIDATE = re.compile(r"\+?\d+(?:[ \-.()/_\u00a0\u3000]{1,3}\d+)*[Xx]?")
+# four spaces, tabs, dashes (en and em too), dots, commas, slashes, underscores, brackets,
+# middle dots or zero-width spaces ("130 - 7076 - 5659"), an optional + before and X after.
+_CANDIDATE = re.compile(
+    r"\+?\d+(?:[ \t\-.,()/_\u00a0\u3000\u200b\u00b7\u2013\u2014\uff0c]{1,4}\d+)*[Xx]?"
+)
 _GROUP = re.compile(r"\d+[Xx]?")
 _MOBILE = re.compile(r"(?:0086|86)?(1[3-9]\d{9})")
 _FIXED = re.compile(r"(?:0086|86)?(0[1-9]\d{8,10})|(?:0086|86)([1-9]\d{8,10})")
@@ -202,10 +210,18 @@ def _kind(digits: str) -> str | None:
     return None
 
 
+def _international(digits: str) -> str | None:
+    """Digits written after a +: a phone number of any country (E.164: 8 to 15 digits)."""
+    if "phone" in personal_kinds() and digits.isdigit() and 8 <= len(digits) <= 15:
+        return "phone"
+    return None
+
+
 def _masked(digits: str, kind: str, plus: bool) -> str:
     if kind == "phone":
         found = _MOBILE.fullmatch(digits) or _FIXED.fullmatch(digits)
-        assert found is not None
+        if found is None:  # another country's: its code's first digits and the last two
+            return "+" + digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
         national = next(g for g in found.groups() if g)
         code = digits[: len(digits) - len(national)]
         shown = national[:3] + "*" * (len(national) - 7) + national[-4:]
@@ -239,11 +255,11 @@ def _redact_text(text: str) -> str:
                 digits = _joined(ascii_, groups[i : j + 1])
                 if "X" in digits[:-1].upper():
                     continue
-                kind = _kind(digits)
+                plus = i == 0 and ascii_[candidate.start()] == "+"
+                kind = _kind(digits) or (_international(digits) if plus else None)
                 if kind is None:
                     continue
                 start, end = groups[i][0], groups[j][1]
-                plus = i == 0 and ascii_[candidate.start()] == "+"
                 if plus:
                     start = candidate.start()
                 out.append(text[done:start])

@@ -76,11 +76,20 @@ def test_the_personal_kinds_are_the_normalisers_of_personal_properties() -> None
     ("written", "redacted"),
     [
         ("130 - 7076 - 5659", "130****5659"),
+        ("+855 12 345 678", "+855******78"),
+        ("130\u20137076\u20135659", "130****5659"),
+        ("411623\uff0c19960911\uff0c4709", "411623********4709"),
+        ("411623\t19960911\t4709", "411623********4709"),
+        ("411623\u200b199609114709", "411623********4709"),
+        ("130 -- 7076 -- 5659", "130****5659"),
+        ("".join(chr(0x0660 + int(c)) for c in "13070765659"), "130****5659"),
+        ("call +1 202 456 1111 / 200102030405060", "call +120******11 / 200102030405060"),
+        ("+85291234567", "+852******67"),
         ("6228/4850/3586/8024/796", "622848*********4796"),
         ("411623_19960911_4709", "411623********4709"),
     ],
 )
-def test_redaction_finds_numbers_written_with_slashes_underscores_or_spaced_dashes(
+def test_redaction_finds_numbers_written_with_other_separators_and_other_countries_phones(
     written: str, redacted: str
 ) -> None:
     assert masking.redact(written) == redacted
