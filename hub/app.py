@@ -158,6 +158,17 @@ class Doorman:
         return self.limiter.retry_after(f"{principal.user}|{principal.client.split('@')[0]}")
 
 
+def _header_text(value: str | None) -> str | None:
+    """A header's text: HTTP hands it over as Latin-1, clients send UTF-8 (a reason in
+    Chinese); read as the UTF-8 it is, so that it is stored, and redacted, as written."""
+    if value is None:
+        return None
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, settings: Settings, driver: AsyncDriver, doorman: Doorman) -> None:
         super().__init__(schema, graphql_ide=None if settings.production else "graphiql")
@@ -210,7 +221,7 @@ class GraphQLApp(GraphQL[Context, None]):
         return web.page("ide.html")  # GraphiQL bundled from web/, not strawberry's CDN page
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        justification = request.headers.get("x-justification")
+        justification = _header_text(request.headers.get("x-justification"))
         context = Context(
             settings=self.settings,
             driver=self.driver,

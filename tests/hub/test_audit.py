@@ -322,3 +322,23 @@ def _wait_until_up(url: str, server: subprocess.Popen[str]) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError("hub serve did not come up")
+
+
+def test_a_justification_in_chinese_is_stored_as_written_and_its_numbers_redacted(
+    serve: Callable[..., TestClient], settings: Settings, graph: Driver
+) -> None:
+    client = serve()
+    wide = "".join(chr(0xFF10 + int(c)) for c in "411623199609114709")  # full-width digits
+    reason = f"案件 A-17，嫌疑人 {wide}"
+    client.post(
+        "/graphql",
+        content=json.dumps({"query": PERSON, "variables": {"idNumber": "411623198503120014"}}),
+        headers={
+            **bearer(settings, Role.investigator),
+            "content-type": "application/json",
+            "x-justification": reason.encode(),  # UTF-8 bytes, as a client sends them
+        },
+    )
+    flush(client)
+    [look] = events(graph)
+    assert look["justification"] == "案件 A-17，嫌疑人 411623********4709"
