@@ -55,7 +55,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -320,12 +321,30 @@ def graph_part(args: argparse.Namespace, settings: Settings, tmp: Path, met: Ver
         )
         _, train_took = timed(lambda: run.run(driver, local, full=True, train_model=True))
         print(f"  full run with training (hub resolve --full --train): {train_took:.1f}s")
-        outside_part(driver, local, args, tmp, met)
+        with mappings_dir(tmp / "mappings"):
+            outside_part(driver, local, args, tmp, met)
     finally:
         driver.close()
 
 
 # -- 3. an outside list -------------------------------------------------------------------
+
+
+@contextmanager
+def mappings_dir(folder: Path) -> Iterator[None]:
+    """HUB_MAPPINGS_DIR naming `folder` for the person streams read within; as it was
+    after, so the county read later has only its own streams."""
+    before = os.environ.get("HUB_MAPPINGS_DIR")
+    os.environ["HUB_MAPPINGS_DIR"] = str(folder)
+    records.person_streams.cache_clear()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["HUB_MAPPINGS_DIR"]
+        else:
+            os.environ["HUB_MAPPINGS_DIR"] = before
+        records.person_streams.cache_clear()
 
 
 def outside_part(
@@ -345,8 +364,6 @@ def outside_part(
     sources_file = tmp / "sources.json"
     sources_file.write_text(json.dumps(sources))
     local = replace(settings, mappings_dir=mappings, sources_file=sources_file)
-    os.environ["HUB_MAPPINGS_DIR"] = str(mappings)  # for the person streams read below
-    records.person_streams.cache_clear()
     print(f"outside list: A of {made.a.height:,} people loaded through {mappings}/outside.yaml")
     synced, took = timed(
         lambda: asyncio.run(syncing.sync(driver, local, [connectors.build("outside", local)]))
