@@ -152,7 +152,7 @@ def engine_run(world: Path, noise: str, settings: Settings, met: Verdicts) -> No
           f"{model.summary['seed_pairs']:,} seed pairs)")  # fmt: skip
     p, r, f = scores
     want_p, want_f = (0.999, 0.995) if noise == "default" else (0.995, 0.98)
-    persons_of = f"county of {persons:,} persons, {noise} noise"
+    persons_of = f"county, {noise} noise"
     met.add(
         f"{persons_of}: precision >= {want_p} and F1 >= {want_f}",
         f"precision {p:.4f}, recall {r:.4f}, F1 {f:.4f}",
