@@ -2,6 +2,7 @@
 
     python benchmarks/peer/run.py [--people 20000] [--rounds 100] [--sample 20]
                                   [--world DIR] [--keep] [--cache-rounds 50] [--kept-only]
+                                  [--only paths ...]
 
 What a team would otherwise deploy is the Neo4j GraphQL Library (`@neo4j/graphql`) on
 Apollo Server. This benchmark sets it up itself (`npm ci` in benchmarks/peer, pinned by
@@ -31,7 +32,8 @@ Then the answers cached per data change: `caseClusters`, `stats` and the count o
 alerts, for an investigator of one unit. Each is first computed after the data version
 changed (as after a sync; median of 3), then asked again --cache-rounds times, in
 turns with the empty query (`{ __typename }`, the floor of any request). --kept-only
-measures only these, without the reference.
+measures only these, without the reference; --only QUESTION (person, neighbourhood,
+search, paths; repeatable) measures only those questions beside the empty query.
 
 The issue's size is 1,000,000 people:
     HUB_NEO4J_PAGECACHE=6g HUB_NEO4J_HEAP=4g python benchmarks/peer/run.py --people 1000000
@@ -447,6 +449,7 @@ def side_by_side(
     ref_url: str,
     samples: dict[str, list[dict[str, Any]]],
     rounds: int,
+    only: list[str],
 ) -> None:
     token = auth.issue(settings, "benchmark", Role.admin)
     with (
@@ -460,6 +463,8 @@ def side_by_side(
         h, r = queries.timed((lambda _: floor_hub({}), lambda _: floor_ref({})), rounds)
         print(row("floor ({ __typename })", h, r))
         for q in questions(settings):
+            if only and q.name.split()[0] not in only:
+                continue
             sample = samples[q.inputs]
             hub, ref = asker(hub_client, hub_url, q.hub), asker(ref_client, ref_url, q.ref)
             compare(q, sample, hub, ref)
@@ -560,6 +565,13 @@ def main() -> None:
     parser.add_argument(
         "--kept-only", action="store_true", help="only the answers kept per data change"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        choices=["person", "neighbourhood", "search", "paths"],
+        help="only this question (repeatable), without the answers kept per data change",
+    )
     parser.add_argument("--wipe", action="store_true", help="allow wiping NEO4J_URI's database")
     args = parser.parse_args()
     settings = Settings.from_env()
@@ -590,8 +602,9 @@ def main() -> None:
                     f"and {len(samples['paths'])} account pairs\n"
                 )
                 with reference(node, settings, Path(scratch)) as ref_url:
-                    side_by_side(settings, hub_url, ref_url, samples, args.rounds)
-            cached(settings, driver, hub_url, args.cache_rounds)
+                    side_by_side(settings, hub_url, ref_url, samples, args.rounds, args.only)
+            if not args.only:
+                cached(settings, driver, hub_url, args.cache_rounds)
         driver.close()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -32,6 +33,7 @@ from hub.errors import DatabaseUnavailable, HubError
 from hub.settings import Settings
 
 console = Console(highlight=False, emoji=False)
+SAY_EVERY = 30.0  # seconds between a stream's lines when the output is no terminal
 
 PARTIAL = 3  # exit code of a sync in which something could not be loaded
 
@@ -108,17 +110,20 @@ def run_sync(
             for s in c.mapping().streams
         }
 
+        said: dict[str, float] = {}
+
         def stream(report: StreamReport) -> None:
-            task = tasks[f"{report.source}/{report.stream}"]
+            name = f"{report.source}/{report.stream}"
+            task = tasks[name]
             progress.start_task(task)
-            progress.update(
-                task,
-                completed=report.fetched,
-                description=(
-                    f"{report.source}/{report.stream}: {report.written:,} written, "
-                    f"{report.quarantined:,} quarantined"
-                ),
-            )
+            line = f"{name}: {report.written:,} written, {report.quarantined:,} quarantined"
+            progress.update(task, completed=report.fetched, description=line)
+            # in a log or a pipe the bars show nothing: a line when a stream starts
+            # and then at most every SAY_EVERY seconds, so a long first sync is seen to move
+            now = time.monotonic()
+            if not progress.console.is_terminal and now - said.get(name, -SAY_EVERY) >= SAY_EVERY:
+                said[name] = now
+                progress.console.print(line)
 
         done = asyncio.run(
             syncing.sync(

@@ -283,6 +283,8 @@ def test_a_source_system_that_is_down_fails_alone_named_with_its_url(
     said = _said(done.stderr)
     assert f"not loaded: cases: {stopped}/api/v1/cases did not answer" in said, said
     assert "`hub sync cases`" in said and "Traceback" not in said
+    # a pipe sees each stream move, though the bars are for terminals
+    assert re.search(r"bigdata/hotel: [\d,]+ written, [\d,]+ quarantined", said), said
     streams = _streams(done.stdout)
     assert "cases" not in streams and streams["cases/cases"][1] == "0"  # named on stderr
     assert all(len(row) == 5 for row in streams.values())  # every name whole, on one line
