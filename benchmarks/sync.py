@@ -20,7 +20,7 @@ emptied graph:
   on the same nodes and relationships, its CSV input written by the benchmark before
   the clock starts (the project-run Neo4j only).
 
-It prints the profile of the last sync (per stream: rows, seconds fetching,
+It prints the profiles of the last sync and bulk load (per stream: rows, seconds fetching,
 transforming and waiting on Neo4j; the stages; Neo4j's CPU), then the median wall time
 and rows/s of each, the ratios sync / loader, sync / baseline and bulk / importer (on
 the same rows), and the peak memory of this process and of the Neo4j process.
@@ -130,8 +130,8 @@ def loaded(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFra
     return time.perf_counter() - began
 
 
-def bulk_synced(driver: Driver, settings: Settings) -> float:
-    """`hub sync --full --bulk` into an emptied graph; its wall time."""
+def bulk_synced(driver: Driver, settings: Settings) -> tuple[float, syncing.Synced]:
+    """`hub sync --full --bulk` into an emptied graph; its wall time and report."""
     empty(driver)
     chosen = [connectors.build(name, settings) for name in connectors.names()]
     began = time.perf_counter()
@@ -141,7 +141,7 @@ def bulk_synced(driver: Driver, settings: Settings) -> float:
     took = time.perf_counter() - began
     stages = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in done.stages.items())
     print(f"  bulk load {took:.1f}s: {stages}", flush=True)
-    return took
+    return took, done
 
 
 def imported(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFrame]]) -> float:
@@ -200,7 +200,8 @@ def main() -> None:
                 times["sync"].append(wall)
                 times["loader"].append(loaded(driver, settings, recording.frames))
                 if settings.embedded and not args.no_bulk:
-                    times["bulk"].append(bulk_synced(driver, settings))
+                    wall, bulk_done = bulk_synced(driver, settings)
+                    times["bulk"].append(wall)
                     times["importer"].append(imported(driver, settings, recording.frames))
                 figures = ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items())
                 print(f"round {round_}: {figures}", flush=True)
@@ -210,6 +211,10 @@ def main() -> None:
     print(f"\nprofile of the last sync ({fetched:,} source records, {rows:,} graph rows):")
     for line in profiling.lines(done):
         print(line)
+    if "bulk" in times:
+        print("\nprofile of the last bulk load (streams fetched at once; Neo4j stopped meanwhile):")
+        for line in profiling.lines(bulk_done):
+            print(line)
     medians = {k: statistics.median(v) for k, v in times.items()}
     print(f"\nmedians of {args.rounds} round(s), the same {rows:,} graph rows each:")
     for name, wall in medians.items():
