@@ -135,7 +135,9 @@ def bulk_synced(driver: Driver, settings: Settings) -> tuple[float, syncing.Sync
     empty(driver)
     chosen = [connectors.build(name, settings) for name in connectors.names()]
     began = time.perf_counter()
-    done = asyncio.run(syncing.sync(driver, settings, chosen, full=True, bulk=True))
+    done = asyncio.run(
+        syncing.sync(driver, settings, chosen, full=True, bulk=True, say=lambda m: print(f"  {m}"))
+    )
     if not done.bulk:
         raise SystemExit(f"the bulk load went through the loader: {done.notes}")
     took = time.perf_counter() - began

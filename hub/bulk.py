@@ -431,13 +431,17 @@ def land(
         restore(driver, settings, nodes)
         migrate.migrate(driver, database=settings.neo4j_database)
         shutil.rmtree(where / "input", ignore_errors=True)
+        waited = time.perf_counter()
+        model = training.result()
+        waited = time.perf_counter() - waited
         if say:
             took = time.perf_counter() - clock
             say(
                 f"imported {given.rows:,} nodes and relationships in {took:.0f}s (the importer "
-                f"{importer:.0f}s, the rest writing its input, stopping and starting Neo4j)"
+                f"{importer:.0f}s, then {waited:.0f}s waiting for the resolution model trained "
+                "meanwhile, the rest writing its input, stopping and starting Neo4j)"
             )
-        return resolution.Ahead(features, training.result())
+        return resolution.Ahead(features, model)
 
 
 def run_import(settings: Settings, given: Input, where: Path) -> None:
