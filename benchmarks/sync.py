@@ -45,6 +45,7 @@ import polars as pl
 from neo4j import Driver
 
 import connectors
+from connectors.feeds import NORMALS
 from hub import bulk, db, embedded, migrate, profiling, syncing
 from hub.loader import Loader, LoadReport
 from hub.settings import Settings
@@ -105,6 +106,7 @@ def synced(
     """A full sync into an emptied graph; its wall time, report and the frames it wrote.
     `step_rows` 1 writes every page of an HTTP source as a step of its own."""
     empty(driver)
+    NORMALS.cache.clear()  # a `hub sync` process starts with none worked out
     chosen = [connectors.build(name, settings) for name in connectors.names()]
     for connector in chosen:
         if step_rows is not None and isinstance(connector, connectors.HttpConnector):
@@ -133,6 +135,7 @@ def loaded(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFra
 def bulk_synced(driver: Driver, settings: Settings) -> tuple[float, syncing.Synced]:
     """`hub sync --full --bulk` into an emptied graph; its wall time and report."""
     empty(driver)
+    NORMALS.cache.clear()
     chosen = [connectors.build(name, settings) for name in connectors.names()]
     began = time.perf_counter()
     done = asyncio.run(
