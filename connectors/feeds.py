@@ -385,6 +385,21 @@ class _Plan:
     relationships: list[tuple[RelationshipMap, dict[str, pl.Expr]]]
 
 
+# The person's name or address where the mapping reads it from several columns (given
+# name and surname): a column of the frame holding their values joined by a space.
+JOINED = "_person_"
+
+
+def _joined(stream: StreamMap) -> dict[str, tuple[str, ...]]:
+    """The name and address the mapping reads from several columns, and those columns."""
+    features = stream.identity.features
+    return {
+        prop: features[prop].columns
+        for prop in ("name", "address")
+        if prop in features and prop not in stream.person
+    }
+
+
 def _plan(source: str, stream: StreamMap, gs: GraphSchema, cols: _Columns) -> _Plan:
     checks: list[pl.Expr] = []
     id_col = pl.col(stream.id)
@@ -406,7 +421,7 @@ def _plan(source: str, stream: StreamMap, gs: GraphSchema, cols: _Columns) -> _P
 
     keys: dict[str, pl.Expr] = {}
     person: dict[str, pl.Expr] = {}
-    if stream.person:
+    if stream.person or _joined(stream):
         person = _person(source, stream, cols, id_col)
         keys[PERSON] = person["uid"]
     nodes = []
@@ -443,7 +458,7 @@ def _plan(source: str, stream: StreamMap, gs: GraphSchema, cols: _Columns) -> _P
 
 def _person(source: str, stream: StreamMap, cols: _Columns, id_col: pl.Expr) -> dict[str, pl.Expr]:
     """Transform.py's person: a valid ID number identifies; a bad one is only not used."""
-    columns = stream.person
+    columns = stream.person | {prop: JOINED + prop for prop in _joined(stream)}
     person: dict[str, pl.Expr] = {}
     record = pl.lit(f"R:{source}:{stream.name}:") + id_col.cast(pl.String)
     if "id_number" in columns:
@@ -482,6 +497,15 @@ def rows(
             schema={**dict.fromkeys(stream.layout, pl.String), "_file": pl.String,
                     "_feed": pl.String, "_row": pl.Int64},
         )  # fmt: skip
+    frame = frame.with_columns(
+        pl.concat_str(
+            [pl.col(c).cast(pl.String) for c in columns], separator=" ", ignore_nulls=True
+        )
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .alias(JOINED + prop)
+        for prop, columns in _joined(stream).items()
+    )
     cols = _Columns(frame, stream, normals)
     plan = _plan(source, stream, gs, cols)
     day = (

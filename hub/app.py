@@ -46,7 +46,7 @@ from hub import audit, db, ids, metrics, outage, serverlog, web
 from hub.access import Principal
 from hub.auth import ANONYMOUS, Authenticator
 from hub.errors import ConfigError, RateLimited, Unauthenticated
-from hub.queries import monitoring
+from hub.queries import generation, monitoring
 from hub.ratelimit import RateLimiter
 from hub.settings import Settings
 from resolvers.cached import Answers
@@ -166,7 +166,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self.ids = ids.codec(settings)
         self.doorman = doorman
         self.trail = doorman.trail
-        self.answers = Answers()
+        # an API process that stopped between a write's commit and the version's file
+        # would leave the others keeping stale answers: starting, it writes the file
+        generation.stamped(settings)
+        self.answers = Answers(stamp=generation.stamp(settings))
         self.outage: outage.Outage | None = None
 
     def decode_json(self, data: str | bytes) -> object:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from hub import embedded
 from hub.errors import ConfigError, EmbeddedNeo4jError
+from hub.queries import generation
 from hub.settings import Settings
 
 MANIFEST = "backup.json"
@@ -166,6 +167,7 @@ def restore(settings: Settings, folder: Path) -> tuple[Backup, bool]:
     finally:
         if running:
             embedded.start(settings)
+        generation.stamped(settings)  # answers API processes keep are of the old graph
     made = Backup(
         folder, database, dump, int(found["size"]), str(found["sha256"]), str(found["made_at"])
     )

@@ -15,9 +15,11 @@ are the kinds of number that are personal: the normalisers of those properties
 
 Personal values that are no number (a birth date, which with the region code and the
 last four rebuilds a masked ID number) are declared the same way, without a normaliser:
-such a value is hidden whole (`MASKED_DATE`, null), as a declared field and as the field
-of a raw record that holds it (`personal_fields`: the property's name, and the columns
-the shipped sources' mappings read it from).
+such a value is hidden whole (`MASKED_DATE`, null), as a declared field
+(`personal_fields`) and as the field of a raw record that holds it. Which fields of a raw
+record are personal is read from every mapping in use (`record_fields`): the columns a
+mapping writes to a personal property or reads a document number from; a raw record's
+number columns are masked whole, whatever the number looks like (a passport's letters).
 
 Global ids never carry a number (`hub.ids`), so they need neither.
 """
@@ -26,8 +28,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from graph_schema import Property, schema
@@ -83,33 +88,76 @@ def mask_value(value: Any, prop: Property) -> Any:
 
 @cache
 def personal_fields() -> frozenset[str]:
-    """Names of the fields of a record (a raw record, an export row) that hold a personal
-    value that is no number: the declared properties, and the source columns the shipped
-    mappings read them from."""
-    import connectors  # the mappings are data of the connectors package
-    from connectors.mapping import HERE, load
-
-    names = {
+    """Names of declared properties that hold a personal value that is no number (a
+    birth date): hidden whole wherever a record or an answer carries them."""
+    return frozenset(
         p.name
         for node in schema().nodes.values()
         for p in node.properties.values()
         if p.personal and p.normaliser is None and p.type in ("date", "datetime")
-    }
-    columns: set[str] = set()
-    for kind in [*connectors.HTTP.values(), *connectors.FILES.values()]:
-        for stream in load(HERE / kind.mapping_file).streams.values():
-            columns |= {c for prop, c in stream.person.items() if prop in names}
-            for prop, feature in stream.identity.features.items():
-                if prop in names:
-                    columns |= set(feature.columns)
-    return frozenset(names | columns)
+    )
+
+
+# The person features of a mapping whose values are those of a personal property.
+_FEATURES = {"birth_date": ("Person", "birth_date"), "phone": ("Phone", "number"),
+             "account": ("BankAccount", "number")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RecordFields:
+    """The columns of source records that hold personal values, as every mapping in use
+    (shipped, and HUB_MAPPINGS_DIR's) reads them: a column the mapping writes to a
+    personal property, reads a personal feature from, or reads a document number from.
+    In a raw record, `dates` are hidden whole and `numbers` masked whole, whatever the
+    number looks like (a passport's letters, a foreign phone)."""
+
+    dates: frozenset[str]
+    numbers: frozenset[str]
+
+
+def record_fields(mappings_dir: Path | None = None) -> RecordFields:
+    """The personal columns of the shipped mappings and of those in `mappings_dir`, read
+    again whenever a file there changes (a source added while the API runs)."""
+    stamp: tuple[tuple[str, int], ...] = ()
+    if mappings_dir is not None and mappings_dir.is_dir():
+        stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(mappings_dir.glob("*.y*ml")))
+    return _record_fields(mappings_dir, stamp)
+
+
+@cache
+def _record_fields(mappings_dir: Path | None, stamp: tuple[tuple[str, int], ...]) -> RecordFields:
+    import connectors  # the mappings are data of the connectors package
+    from hub.settings import Settings
+
+    dates: set[str] = set()
+    numbers: set[str] = set()
+
+    def note(label: str, prop: str, columns: Iterable[str]) -> None:
+        found = personal(label, prop)
+        if found is not None:
+            (numbers if found.normaliser else dates).update(columns)
+
+    for source in connectors.source_maps(Settings(mappings_dir=mappings_dir)).values():
+        for stream in source.streams.values():
+            for prop, column in stream.person.items():
+                note("Person", prop, [column])
+            for feature, where in stream.identity.features.items():
+                if feature in _FEATURES:
+                    note(*_FEATURES[feature], where.columns)
+            numbers.update(i.column for i in stream.identity.identifiers)
+            for node in stream.nodes:
+                note(node.label, schema().nodes[node.label].key, [node.key])
+                for prop, column in node.properties.items():
+                    note(node.label, prop, [column])
+    return RecordFields(frozenset(dates), frozenset(numbers - dates))
 
 
 # Full-width digits and X to ASCII, one character for one: offsets stay where they were.
 _DIGITS = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)} | {0xFF38: ord("X"), 0xFF58: ord("x")}
 # A run of digit groups a person may have written as one number: groups joined by up to
-# two spaces, dashes, dots or brackets, an optional + before and X after.
-_CANDIDATE = re.compile(r"\+?\d+(?:[ \-.()\u00a0\u3000]{1,2}\d+)*[Xx]?")
+# three spaces, dashes, dots, slashes, underscores or brackets ("130 - 7076 - 5659"), an
+# optional + before and X after.
+_CANDIDATE = re.compile(r"\+?\d+(?:[ \-.()/_\u00a0\u3000]{1,3}\d+)*[Xx]?")
 _GROUP = re.compile(r"\d+[Xx]?")
 _MOBILE = re.compile(r"(?:0086|86)?(1[3-9]\d{9})")
 _FIXED = re.compile(r"(?:0086|86)?(0[1-9]\d{8,10})|(?:0086|86)([1-9]\d{8,10})")
@@ -185,16 +233,30 @@ def _redact_text(text: str) -> str:
     return "".join(out)
 
 
-def _redact_record(text: str) -> str | None:
-    """A JSON object written as text (a raw record), its personal fields hidden; None if
-    the text is no JSON object."""
+def _redact_record(text: str, fields: RecordFields) -> str | None:
+    """A JSON object written as text (a raw record), its personal fields hidden or masked
+    whole; None if the text is no JSON object."""
     try:
         record = json.loads(text)
     except ValueError:
         return None
     if not isinstance(record, dict):
         return None
-    return json.dumps(redact(record), ensure_ascii=False)
+    shown = {
+        k: MASKED_DATE if k in fields.dates else _number(v) if k in fields.numbers else v
+        for k, v in record.items()
+    }
+    return json.dumps(redact(shown, fields), ensure_ascii=False)
+
+
+def _number(value: Any) -> Any:
+    """A document number, phone or account column's value masked: with the useful ends
+    of its kind where it is one `redact` knows, else with the middle hidden."""
+    if value is None or value == "":
+        return value
+    text = str(value)
+    redacted = _redact_text(text)
+    return redacted if redacted != text else mask(text)
 
 
 class Redacted(list[Any]):
@@ -202,22 +264,24 @@ class Redacted(list[Any]):
     requests is redacted once, `resolvers.executor`): `redact` gives it as it is."""
 
 
-def redact(value: Any) -> Any:
-    """`value` (text, or JSON-like) with every personal number in it masked, and the
-    personal fields (`personal_fields`) of every record in it hidden."""
+def redact(value: Any, fields: RecordFields | None = None) -> Any:
+    """`value` (text, or JSON-like) with every personal number in it masked, the
+    personal fields (`personal_fields`) of every object in it hidden, and the personal
+    columns of every raw record in it (`fields`: by default the shipped mappings') hidden
+    or masked whole."""
     if isinstance(value, Redacted):
         return value
     if isinstance(value, str):
         if not any(c.isdigit() for c in value):
             return value
         if value.lstrip().startswith("{"):
-            record = _redact_record(value)
+            record = _redact_record(value, fields or record_fields())
             if record is not None:
                 return record
         return _redact_text(value)
     if isinstance(value, dict):
         hidden = personal_fields()
-        return {k: MASKED_DATE if k in hidden else redact(v) for k, v in value.items()}
+        return {k: MASKED_DATE if k in hidden else redact(v, fields) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [redact(v, fields) for v in value]
     return value

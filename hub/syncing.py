@@ -155,7 +155,7 @@ async def sync(
         finally:
             # 6. the data has a new version: answers the API keeps per version are computed
             # again (`resolvers.cached`), also after a sync that failed part of the way
-            await asyncio.to_thread(generation.bump, driver, "sync", database)
+            await asyncio.to_thread(generation.bump, driver, settings, "sync")
     used = after - cpu if after is not None and cpu is not None else None
     return Synced(reports, resolved, stages, used, collector is not None, notes)
 

@@ -2,8 +2,9 @@
 
 Case clusters, dashboard figures and alert counts are computed from the whole graph (a
 second and more on a large county) and change only when a sync, an operation or an
-alert changes the data. Each request reads the data's version (one small read,
-`hub.queries.generation`) and is given what was computed at that version for the same
+alert changes the data. Each request reads the data's version (`hub.queries.generation`:
+a file for the project-run Neo4j, a small read of the graph against `NEO4J_URI`) and is
+given what was computed at that version for the same
 question and the same visibility (`hub.access.visibility_key`: what decides the cases
 the asker may see), or the answer is computed now and kept. So no unit is ever given
 another's answer, and a change made through any API process, or by a sync, is seen by
@@ -13,7 +14,9 @@ computing it built, sealed once (`Shown`): they are recorded again for the audit
 of every request given it. The executor keeps each completion of a shaped list per
 selection and role, redacted once where the role's answers are (`resolvers.executor`).
 
-Every such answer says how old it is (`Freshness`).
+Every such answer says how old it is (`Freshness`). A request whose writes gave the data
+a new version in their transaction writes the version's file once it has run
+(`Stamping`), so that the other processes of this machine see the change.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
+from strawberry.extensions import SchemaExtension
 
 from hub.access import visibility_key
 from hub.ids import IdCodec
@@ -58,10 +63,12 @@ class _Kept:
 
 
 class Answers:
-    """The answers one API process keeps, by (question, visibility key)."""
+    """The answers one API process keeps, by (question, visibility key); `stamp`: the
+    file of the data's version, if there is one (`generation.stamp`)."""
 
-    def __init__(self, size: int = KEPT) -> None:
+    def __init__(self, size: int = KEPT, stamp: Path | None = None) -> None:
         self.size = size
+        self.stamp = stamp
         self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
         self._pending: dict[tuple[Hashable, str], asyncio.Future[_Kept]] = {}
 
@@ -124,8 +131,7 @@ async def kept(
     if ctx.answers is None:
         (value, shown), freshness = await Answers(0).get(None, question, computing)
     else:
-        found = await generation.current(ctx.driver, **ctx.read)
-        version = None if found is None else found.value
+        version = await generation.now(ctx.driver, ctx.answers.stamp, **ctx.read)
         key = (question, visibility_key(ctx.principal))
         (value, shown), freshness = await ctx.answers.get(version, key, computing)
     request = BUILT.get()
@@ -141,3 +147,19 @@ def _sealed(codec: IdCodec, built: list[Entity | Shown]) -> Shown:
         for e in built
         for i in (e.ids if isinstance(e, Shown) else (relay_id(codec, e.LABEL, e.key_value()),))
     )
+
+
+class Stamping(SchemaExtension):
+    """Once an operation has run, writes the data version's file if any of its writes
+    gave the data a new version (`generation.bump_in`): after they committed, before
+    the client hears of them."""
+
+    def on_execute(self) -> Iterator[None]:
+        changed: list[str] = []
+        token = generation.CHANGED.set(changed)
+        try:
+            yield
+        finally:
+            generation.CHANGED.reset(token)
+            if changed:
+                generation.stamped(self.execution_context.context.settings)

@@ -217,7 +217,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     if done is None:
                         done = [item(v, info) for v in value]
                         # redacted once, as the guard would redact it in every answer
-                        done = masking.Redacted(masking.redact(done)) if key[1] else done
+                        if key[1]:
+                            fields = masking.record_fields(self.context_value.settings.mappings_dir)
+                            done = masking.Redacted(masking.redact(done, fields))
                         value.completions[key] = done
                     return masking.Redacted(done) if key[1] else list(done)
                 return [item(v, info) for v in value]

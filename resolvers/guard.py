@@ -49,7 +49,7 @@ from strawberry.schema.schema import validate_document
 from hub import audit, db, limits, masking, permissions
 from hub.access import Principal
 from hub.auth import ANONYMOUS
-from hub.errors import AccessError, RateLimited
+from hub.errors import AccessError, BadRequest, RateLimited
 from hub.permissions import Permissions
 from resolvers.context import Context
 from resolvers.ids import relay_id
@@ -65,6 +65,12 @@ def code(error: GraphQLError) -> str | None:
         return error.original_error.code
     found = (error.extensions or {}).get("code")
     return found if isinstance(found, str) else None
+
+
+def _about_variables(error: GraphQLError) -> bool:
+    """Whether graphql-core refused the request's variables (a value its type cannot
+    hold): the client's input, as a malformed argument is."""
+    return not error.path and error.message.startswith("Variable '$")
 
 
 def readable(error: GraphQLError) -> bool:
@@ -225,7 +231,9 @@ class Guard(SchemaExtension):
         if result is not None:
             self._mask(result, context)
         for error in (result.errors if result else None) or ():
-            error.extensions = {**(error.extensions or {}), "requestId": context.request_id}
+            typed = {"code": BadRequest.code} if _about_variables(error) else {}
+            extensions = {**typed, **(error.extensions or {})}
+            error.extensions = {**extensions, "requestId": context.request_id}
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each answer of a WebSocket operation (a subscription's every event)."""
@@ -241,7 +249,8 @@ class Guard(SchemaExtension):
         if not redacts(context):
             return
         if getattr(result, "data", None):
-            result.data = masking.redact(result.data)
+            fields = masking.record_fields(context.settings.mappings_dir)
+            result.data = masking.redact(result.data, fields)
         for error in getattr(result, "errors", None) or ():
             error.message = masking.redact(error.message)
 

@@ -8,12 +8,15 @@ context, so one schema serves every configuration.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 
-from resolvers import executor, masking
+from resolvers import executor, masking, scalars
 from resolvers.audit import AuditQuery
+from resolvers.cached import Stamping
 from resolvers.guard import Guard, Schema
 from resolvers.links import LINK_TYPES
 from resolvers.metered import Metered
@@ -36,9 +39,12 @@ def build() -> strawberry.Schema:
         # Validation is not cached: the guard's rules depend on who asks.
         # Ends run last to first: database errors are shown as such (Unavailable), then
         # audited and masked (Guard), then counted as the client gets them (Metered).
-        extensions=[lambda: ParserCache(maxsize=256), Metered, Guard, Unavailable],
+        # A request's writes that changed the data's version are told to the other
+        # processes of this machine once they have committed (Stamping).
+        extensions=[lambda: ParserCache(maxsize=256), Metered, Guard, Unavailable, Stamping],
         # Plain parts of an answer (most of a drawn graph) completed in one pass.
         execution_context_class=executor.Executor,
+        scalar_overrides={dt.datetime: scalars.DATETIME},
     )
     executor.direct(built)
     return built

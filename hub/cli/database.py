@@ -14,6 +14,7 @@ from hub import backup, db, migrate
 from hub.cli.progress import connected, err, migrated
 from hub.cli.trail import recorded
 from hub.errors import HubError
+from hub.queries import generation
 from hub.settings import Settings, describe
 
 app = typer.Typer(help="The graph database: schema migration, starting clean, backup and restore.")
@@ -52,6 +53,7 @@ def reset(
             deleted = db.empty(driver, settings.neo4j_database)
         with recorded(driver, settings, "db reset", deleted=deleted):
             migrate.migrate(driver, database=settings.neo4j_database)
+        generation.stamped(settings)  # answers API processes keep are of the old graph
     console.print(f"emptied the graph of {where}: {deleted:,} nodes deleted, schema in place")
 
 

@@ -19,6 +19,7 @@ from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
 from graph_schema import ident, schema
 from hub import scope as scoping
 from hub.access import user_grant, visible
+from hub.queries import generation
 from hub.queries.entities import Scope, read, read_list
 
 
@@ -111,8 +112,12 @@ async def _changed(
     async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
         result = await tx.run(cypher, params)
         rows = [record.data() async for record in result]
+        wrote = (await result.consume()).counters.contains_updates
         if rows and seeds:
             await scoping.seeded_async(tx, seeds)
+        # what an operation's members see changed: answers kept per version are stale
+        if wrote or (rows and seeds):
+            await generation.bump_in(tx, "api")
         return rows
 
     async with driver.session(database=database) as session:

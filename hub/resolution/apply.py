@@ -17,6 +17,7 @@ from neo4j import Driver
 
 from hub.queries import generation
 from hub.queries import resolution as q
+from hub.settings import Settings
 
 __all__ = ["Changes", "apply", "unapply"]
 
@@ -29,11 +30,12 @@ class Changes:
 
 
 def apply(
-    driver: Driver, database: str | None, canonical: dict[str, str], *, whole: bool = True
+    driver: Driver, settings: Settings, canonical: dict[str, str], *, whole: bool = True
 ) -> Changes:
     """Make the graph's merges those of `canonical`: of every unit (`whole`), or only of
     the units it names and the merges around them (a run over new records, whose
     `canonical` covers every unit its judgements can have moved)."""
+    database = settings.neo4j_database
     fresh = q.fresh_aliases(driver, database)
     if fresh:
         q.absorb(driver, database, sorted(fresh.items()))
@@ -51,7 +53,7 @@ def apply(
     if todo:
         q.absorb(driver, database, todo)
     if fresh or split or todo:  # persons changed: answers kept per data version are stale
-        generation.bump(driver, "resolution", database)
+        generation.bump(driver, settings, "resolution")
     return Changes(len(fresh), len(split), len(todo))
 
 

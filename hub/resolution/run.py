@@ -177,7 +177,7 @@ def run(
     else:
         seed = set(outcome.canonical) | {u for j in before for u in (j.left, j.right)}
         read, canonical = _canonical_around(driver, database, seed)
-    changes = apply.apply(driver, database, canonical, whole=whole)
+    changes = apply.apply(driver, settings, canonical, whole=whole)
     q.mark_resolved(driver, database, sorted(new))
     say("apply", 1, 1)
     return Report(
@@ -266,7 +266,7 @@ def reapply(driver: Driver, settings: Settings) -> apply.Changes:
     database = settings.neo4j_database
     stored = _stored(driver, database)
     units = sorted({u for j in stored for u in (j.left, j.right)})
-    return apply.apply(driver, database, clusters.canonical(units, stored))
+    return apply.apply(driver, settings, clusters.canonical(units, stored))
 
 
 def decide(

@@ -1,5 +1,8 @@
 """Masking and redaction of personal numbers."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from hub import masking
@@ -67,3 +70,58 @@ def test_redaction_leaves_what_is_not_a_personal_number(kept: str) -> None:
 
 def test_the_personal_kinds_are_the_normalisers_of_personal_properties() -> None:
     assert masking.personal_kinds() == {"resident_id", "phone", "bank_card"}
+
+
+@pytest.mark.parametrize(
+    ("written", "redacted"),
+    [
+        ("130 - 7076 - 5659", "130****5659"),
+        ("6228/4850/3586/8024/796", "622848*********4796"),
+        ("411623_19960911_4709", "411623********4709"),
+    ],
+)
+def test_redaction_finds_numbers_written_with_slashes_underscores_or_spaced_dashes(
+    written: str, redacted: str
+) -> None:
+    assert masking.redact(written) == redacted
+
+
+def test_the_shipped_mappings_personal_columns_are_every_one_that_feeds_a_personal_value() -> None:
+    """Enumerated from the mappings: every column a stream reads a birth date, an ID
+    number or a document number from."""
+    import connectors
+    from hub.settings import Settings
+
+    fields = masking.record_fields()
+    for source in connectors.source_maps(Settings()).values():
+        for stream in source.streams.values():
+            for identifier in stream.identity.identifiers:
+                assert identifier.column in fields.numbers, (source.source, stream.name)
+            if "id_number" in stream.person:
+                assert stream.person["id_number"] in fields.numbers
+            if "birth_date" in stream.identity.features:
+                assert set(stream.identity.features["birth_date"].columns) <= fields.dates
+
+
+def test_a_mapping_folders_source_has_its_raw_birth_dates_hidden_and_documents_masked(
+    tmp_path: Path,
+) -> None:
+    from hub.world.outside import feed_mapping
+
+    record = dict(rec_id="A000001", given_name="Ann", surname="Example", town="Leeds")
+    raw = json.dumps(record | {"date_of_birth": "19850312", "ni_number": "QQ 12 34 56 C"})
+    shipped = json.loads(masking.redact(raw))
+    assert shipped["ni_number"] == "QQ 12 34 56 C"  # no mapping says what it is
+    (tmp_path / "agency.yaml").write_text(feed_mapping("agency"))
+    fields = masking.record_fields(tmp_path)
+    assert "date_of_birth" in fields.dates and "ni_number" in fields.numbers
+    shown = json.loads(masking.redact(raw, fields))
+    assert shown["date_of_birth"] is None
+    assert shown["ni_number"] == "QQ********* C"
+    assert (shown["given_name"], shown["town"], shown["rec_id"]) == ("Ann", "Leeds", "A000001")
+    # a mapping added later is read when the folder changes
+    (tmp_path / "clinic.yaml").write_text(
+        feed_mapping("clinic").replace("date_of_birth", "dob").replace("ni_number", "passport")
+    )
+    later = masking.record_fields(tmp_path)
+    assert "dob" in later.dates and "passport" in later.numbers

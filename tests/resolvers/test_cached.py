@@ -4,6 +4,7 @@ change of the data, seen to change by every API process, never given to another 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from neo4j import AsyncGraphDatabase
@@ -15,7 +16,7 @@ from hub.app import create_app
 from hub.queries import generation
 from resolvers.cached import Answers
 from tests.conftest import bearer
-from tests.resolvers.county import County, data
+from tests.resolvers.county import County, data, global_id
 from tests.resolvers.test_mutations import _evaluate
 
 KEPT = """
@@ -37,11 +38,13 @@ def _units(county: County) -> list[str]:
     return [r["unit"] for r in rows]
 
 
-def _ask(client: TestClient, county: County, role: Role, unit: str | None) -> dict[str, Any]:
+def _ask(
+    client: TestClient, county: County, role: Role, unit: str | None, user: str | None = None
+) -> dict[str, Any]:
     response = client.post(
         "/graphql",
         json={"query": KEPT, "variables": PERIOD},
-        headers=bearer(county.settings, role, user=f"user-of-{unit}", unit=unit),
+        headers=bearer(county.settings, role, user=user or f"user-of-{unit}", unit=unit),
     )
     body = response.json()
     assert "errors" not in body, body
@@ -65,7 +68,7 @@ def test_one_units_kept_answer_never_reaches_another(synced: County) -> None:
     a, b = _units(synced)
     asker = {u: Principal(f"user-of-{u}", Role.investigator, unit=u) for u in (a, b)}
     assert visibility_key(asker[a]) != visibility_key(asker[b])
-    generation.bump(synced.driver, "test")
+    generation.bump(synced.driver, synced.settings, "test")
     with TestClient(create_app(synced.settings)) as client:
         first = _ask(client, synced, Role.investigator, a)
         assert _kept(first) == [False, False, False]
@@ -85,7 +88,7 @@ def test_one_units_kept_answer_never_reaches_another(synced: County) -> None:
 
 def test_a_change_made_through_one_process_is_seen_by_another(synced: County) -> None:
     _evaluate(synced)  # new alerts to count and acknowledge
-    generation.bump(synced.driver, "test")
+    generation.bump(synced.driver, synced.settings, "test")
     with (
         TestClient(create_app(synced.settings)) as one,
         TestClient(create_app(synced.settings)) as two,
@@ -113,6 +116,48 @@ def test_a_change_made_through_one_process_is_seen_by_another(synced: County) ->
         assert after["totalCount"] == counted["totalCount"] - 1
 
 
+OPERATION = """
+mutation($member: String!, $ids: [ID!]) {
+  createOperation(name: "kept", members: [$member], ids: $ids) {
+    __typename ... on OperationPayload { operation { id } }
+  }
+}
+"""
+CLOSE = "mutation($op: ID!) { closeOperation(operation: $op) { __typename } }"
+
+
+def test_an_operation_changes_what_its_members_are_given(synced: County) -> None:
+    """Members of an operation see its cases of other units: opening and closing it
+    changes the investigator's kept answers (the mutation's process writes the version's
+    file once it has committed, and every process reads that file)."""
+    a, b = _units(synced)
+    rows, _, _ = synced.driver.execute_query(
+        "MATCH (c:Case)-[:HANDLED_BY]->(:Unit {code: $unit}) RETURN c.case_no AS no", unit=b
+    )
+    cases = [global_id(synced.settings, "Case", r["no"]) for r in rows]
+    user = f"member-{uuid.uuid4().hex[:8]}"  # of no operation yet, whatever ran before
+    member = Principal(user, Role.investigator, unit=a)
+    admin = Principal("boss", Role.admin)
+    generation.bump(synced.driver, synced.settings, "test")
+    with TestClient(create_app(synced.settings)) as client:
+        _ask(client, synced, Role.investigator, a, user)
+        before = _ask(client, synced, Role.investigator, a, user)
+        assert _kept(before) == [True, True, True]
+        made = data(synced.settings, OPERATION, admin, member=user, ids=cases)
+        op = made["createOperation"]["operation"]["id"]
+        try:
+            opened = _ask(client, synced, Role.investigator, a, user)
+            assert not any(_kept(opened))
+            assert _without(opened) != _without(before)
+            assert _without(opened) == _without(data(synced.settings, KEPT, member, **PERIOD))
+        finally:
+            closing = data(synced.settings, CLOSE, admin, op=op)["closeOperation"]
+        assert closing["__typename"] == "OperationPayload"
+        closed = _ask(client, synced, Role.investigator, a, user)
+        assert not any(_kept(closed))
+        assert _without(closed) == _without(before)
+
+
 def test_a_sync_gives_the_data_a_new_version(synced: County) -> None:
     async def version() -> str | None:
         uri, auth = db.credentials(synced.settings)
@@ -120,11 +165,13 @@ def test_a_sync_gives_the_data_a_new_version(synced: County) -> None:
             found = await generation.current(driver, 10.0)
             return None if found is None else found.value
 
-    generation.bump(synced.driver, "test")
-    before = asyncio.run(version())
+    stamp = generation.stamp(synced.settings)  # what processes of this machine read
+    generation.bump(synced.driver, synced.settings, "test")
+    before = asyncio.run(version()), stamp.read_text() if stamp else None
     asyncio.run(syncing.sync(synced.driver, synced.settings, []))
-    after = asyncio.run(version())
-    assert before is not None and after is not None and after != before
+    after = asyncio.run(version()), stamp.read_text() if stamp else None
+    assert before[0] is not None and after[0] is not None and after[0] != before[0]
+    assert stamp is None or after[1] != before[1]
 
 
 def test_answers_asked_at_once_are_computed_once_and_kept_per_version() -> None:
@@ -167,7 +214,7 @@ def test_a_kept_answer_shows_each_role_what_it_may_see(synced: County) -> None:
         "{ caseClusters { clusters { links { kind ... on Phone { number } "
         "... on BankAccount { number } ... on Person { idNumber } } } freshness { cached } } }"
     )
-    generation.bump(synced.driver, "test")
+    generation.bump(synced.driver, synced.settings, "test")
     with TestClient(create_app(synced.settings)) as client:
         seen = {}
         for role in (Role.admin, Role.analyst, Role.admin, Role.analyst):
@@ -198,7 +245,7 @@ def test_a_kept_answer_is_redacted_for_each_role_that_may_not_see_personal_numbe
         "{ caseClusters { clusters { links { id label } cases { caseNo } } "
         "freshness { cached } } }",
     ]
-    generation.bump(synced.driver, "test")
+    generation.bump(synced.driver, synced.settings, "test")
     with TestClient(create_app(synced.settings)) as client:
         for query, first, then in zip(
             queries, (Role.admin, Role.analyst), (Role.analyst, Role.admin), strict=True
@@ -224,8 +271,8 @@ def test_a_kept_answer_is_redacted_for_each_role_that_may_not_see_personal_numbe
 
 def test_the_audit_event_of_a_kept_answer_names_what_it_shows(synced: County) -> None:
     query = "{ caseClusters { clusters { cases { id } links { id } } freshness { cached } } }"
-    user = "reader-of-kept-clusters"
-    generation.bump(synced.driver, "test")
+    user = f"reader-of-kept-clusters-{uuid.uuid4().hex[:8]}"  # its events only, whatever ran before
+    generation.bump(synced.driver, synced.settings, "test")
     with TestClient(create_app(synced.settings)) as client:  # its audit trail written on exit
         answers = [
             client.post(

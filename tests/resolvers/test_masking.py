@@ -3,20 +3,27 @@ declared personal fields, and every number of a personal kind anywhere in an ans
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from neo4j import Driver
 from starlette.testclient import TestClient
 
-from hub import permissions
+import connectors
+from hub import permissions, syncing
 from hub.access import Principal, Role
 from hub.masking import personal
 from hub.migrate import migrate
+from hub.resolution import records
 from hub.settings import Settings
+from hub.world.outside import A_COLUMNS, feed_mapping
 from resolvers.masking import MaskPersonal
 from resolvers.schema import schema
 from resolvers.types import ENTITY_TYPES
@@ -188,3 +195,71 @@ def test_an_error_message_shows_an_analyst_no_number(
 ) -> None:
     answer = gql(serve(), settings, '{ node(id: "+86 138 0394 1001") { id } }', Role.analyst)
     assert answer["errors"][0]["message"] == "'+86138****1001' is not an id of this API"
+
+
+RECORDS = """
+query($text: String!) {
+  search(text: $text, kinds: ["Person"], first: 5) {
+    edges { node { ... on Person { name address records { edges { node { source raw } } } } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("role", [Role.investigator, Role.analyst])
+def test_a_source_added_through_a_mapping_folder_shows_its_personal_columns_as_a_shipped_one(
+    serve: Callable[..., TestClient],
+    driver: Driver,
+    settings: Settings,
+    tmp_path: Path,
+    role: Role,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A raw record of a HUB_MAPPINGS_DIR source read through the API: its birth-date
+    column hidden and its document number masked for a role without personal data."""
+    folder, drop = tmp_path / "mappings", tmp_path / "drop"
+    (drop / "people").mkdir(parents=True)
+    folder.mkdir()
+    (folder / "agency.yaml").write_text(feed_mapping("agency"))
+    row = {c: "" for c in A_COLUMNS} | {
+        "rec_id": "A000001", "given_name": "Quentin", "surname": "Zebedee", "sex": "M",
+        "date_of_birth": "19850312", "town": "Leeds", "ni_number": "QZ 12 34 56 C",
+    }  # fmt: skip
+    pl.DataFrame([row]).write_csv(drop / "people" / "2026-11-01.csv")
+    sources = tmp_path / "sources.json"
+    sources.write_text(json.dumps({"agency": {"drop": str(drop)}}))
+    local = dataclasses.replace(settings, mappings_dir=folder, sources_file=sources)
+    client = serve(mappings_dir=folder, sources_file=sources)
+    monkeypatch.setenv("HUB_MAPPINGS_DIR", str(folder))  # what `hub sync` would be given
+    records.person_streams.cache_clear()
+    try:
+        asyncio.run(syncing.sync(driver, local, [connectors.build("agency", local)]))
+    finally:
+        monkeypatch.undo()
+        records.person_streams.cache_clear()
+    driver.execute_query("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
+    answer = gql(client, settings, RECORDS, role, text="Quentin Zebedee")
+    assert "errors" not in answer, answer["errors"]
+    raws = [
+        json.loads(r["node"]["raw"])
+        for e in answer["data"]["search"]["edges"]
+        for r in e["node"]["records"]["edges"]
+        if r["node"]["source"] == "agency"
+    ]
+    print(
+        answer,
+        driver.execute_query(
+            "MATCH (r:Record {source:'agency'}) OPTIONAL MATCH (r)-[x]-(p) RETURN r.record_id, type(x), labels(p), p.name"
+        ).records,
+    )
+    assert len(raws) == 1
+    # the person's name and address, each read from several columns, are on the graph
+    persons = [e["node"] for e in answer["data"]["search"]["edges"]]
+    assert {"name": "Quentin Zebedee", "address": "Leeds"} in [
+        {"name": p["name"], "address": p["address"]} for p in persons
+    ]
+    if permissions.table().sees_personal_data(role):
+        assert (raws[0]["date_of_birth"], raws[0]["ni_number"]) == ("19850312", "QZ 12 34 56 C")
+    else:
+        assert (raws[0]["date_of_birth"], raws[0]["ni_number"]) == (None, "QZ********* C")
+    assert raws[0]["town"] == "Leeds"
