@@ -20,7 +20,7 @@ emptied graph:
   on the same nodes and relationships, its CSV input written by the benchmark before
   the clock starts (the project-run Neo4j only).
 
-It prints the profile of the last sync (per stream: rows, seconds fetching,
+It prints the profiles of the last sync and bulk load (per stream: rows, seconds fetching,
 transforming and waiting on Neo4j; the stages; Neo4j's CPU), then the median wall time
 and rows/s of each, the ratios sync / loader, sync / baseline and bulk / importer (on
 the same rows), and the peak memory of this process and of the Neo4j process.
@@ -45,6 +45,7 @@ import polars as pl
 from neo4j import Driver
 
 import connectors
+from connectors.feeds import NORMALS
 from hub import bulk, db, embedded, migrate, profiling, syncing
 from hub.loader import Loader, LoadReport
 from hub.settings import Settings
@@ -105,6 +106,7 @@ def synced(
     """A full sync into an emptied graph; its wall time, report and the frames it wrote.
     `step_rows` 1 writes every page of an HTTP source as a step of its own."""
     empty(driver)
+    NORMALS.cache.clear()  # a `hub sync` process starts with none worked out
     chosen = [connectors.build(name, settings) for name in connectors.names()]
     for connector in chosen:
         if step_rows is not None and isinstance(connector, connectors.HttpConnector):
@@ -130,18 +132,21 @@ def loaded(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFra
     return time.perf_counter() - began
 
 
-def bulk_synced(driver: Driver, settings: Settings) -> float:
-    """`hub sync --full --bulk` into an emptied graph; its wall time."""
+def bulk_synced(driver: Driver, settings: Settings) -> tuple[float, syncing.Synced]:
+    """`hub sync --full --bulk` into an emptied graph; its wall time and report."""
     empty(driver)
+    NORMALS.cache.clear()
     chosen = [connectors.build(name, settings) for name in connectors.names()]
     began = time.perf_counter()
-    done = asyncio.run(syncing.sync(driver, settings, chosen, full=True, bulk=True))
+    done = asyncio.run(
+        syncing.sync(driver, settings, chosen, full=True, bulk=True, say=lambda m: print(f"  {m}"))
+    )
     if not done.bulk:
         raise SystemExit(f"the bulk load went through the loader: {done.notes}")
     took = time.perf_counter() - began
     stages = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in done.stages.items())
     print(f"  bulk load {took:.1f}s: {stages}", flush=True)
-    return took
+    return took, done
 
 
 def imported(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFrame]]) -> float:
@@ -200,7 +205,8 @@ def main() -> None:
                 times["sync"].append(wall)
                 times["loader"].append(loaded(driver, settings, recording.frames))
                 if settings.embedded and not args.no_bulk:
-                    times["bulk"].append(bulk_synced(driver, settings))
+                    wall, bulk_done = bulk_synced(driver, settings)
+                    times["bulk"].append(wall)
                     times["importer"].append(imported(driver, settings, recording.frames))
                 figures = ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items())
                 print(f"round {round_}: {figures}", flush=True)
@@ -210,6 +216,10 @@ def main() -> None:
     print(f"\nprofile of the last sync ({fetched:,} source records, {rows:,} graph rows):")
     for line in profiling.lines(done):
         print(line)
+    if "bulk" in times:
+        print("\nprofile of the last bulk load (streams fetched at once; Neo4j stopped meanwhile):")
+        for line in profiling.lines(bulk_done):
+            print(line)
     medians = {k: statistics.median(v) for k, v in times.items()}
     print(f"\nmedians of {args.rounds} round(s), the same {rows:,} graph rows each:")
     for name, wall in medians.items():

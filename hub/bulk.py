@@ -6,16 +6,20 @@ the jars of the project-run Neo4j) builds the store directly. A bulk load is a s
 which:
 
 1. the connectors run as in every sync, from the start (`--full`), but the loader they
-   are given keeps their frames instead of writing them (`Collector`); cursors and
-   manifests are saved as usual;
+   are given keeps their frames instead of writing them (`Collector`), so the sources
+   are fetched and normalised at once, each into a collector of its own, kept in the
+   sources' order; cursors and manifests are saved as usual;
 2. each label's and type's frames are made into one row per element, as the loader
    would have left them after writing them one after another (its own `_prepare` and
    `_collapse`: values cast as declared, statements with their claims, provenance), and
-   written as the importer's CSV input;
+   written as the importer's CSV input, with the blocking keys of the person records
+   among them (what identity resolution's first run writes);
 3. what the graph holds besides (the schema's marker, cursors, manifests, audit trail,
    keys) is read; Neo4j is stopped, the importer writes the store, Neo4j is started,
    that is written back and the constraints and indexes are made (`hub.migrate`);
-4. scoping, identity resolution, alerts and the data's version follow as in every sync.
+   meanwhile identity resolution's model is trained on those person records;
+4. scoping, identity resolution (with that model and those records' features, `Ahead`),
+   alerts and the data's version follow as in every sync.
 
 Only the project-run Neo4j can be loaded so (the importer writes its files): against
 NEO4J_URI, and into a graph that holds data, the sync goes through the loader.
@@ -36,6 +40,7 @@ import shutil
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +61,10 @@ from hub.loader import (
     _endpoint,
     _prepare,
 )
+from hub.queries import resolution as resolution_queries
+from hub.resolution import records as person_records
+from hub.resolution import run as resolution
+from hub.resolution.model import train
 from hub.settings import Settings
 
 Say = Callable[[str], None]
@@ -72,6 +81,7 @@ AT_REST = frozenset(
 # Between the items of a list in the importer's input: a control character no text the
 # hub loads is expected to hold (one that does is refused, see `_text`).
 ARRAY = "\x1f"
+RECORD, RECORD_OF, PERSON, BLOCK_KEY = "Record", "RECORD_OF", "Person", "BlockKey"
 _CSV_TYPES = {
     "string": "string",
     "integer": "long",
@@ -119,8 +129,22 @@ class Collector(Loader):
 
     def __init__(self, driver: Driver, settings: Settings) -> None:
         super().__init__(driver, database=settings.neo4j_database)
+        self.settings = settings
         self.node_frames: dict[str, list[pl.DataFrame]] = defaultdict(list)
         self.rel_frames: dict[tuple[str, str, str], list[pl.DataFrame]] = defaultdict(list)
+
+    def parts(self, count: int) -> list[Collector]:
+        """Collectors of their own for `count` sources synced at once (`absorb`)."""
+        return [Collector(self.driver, self.settings) for _ in range(count)]
+
+    def absorb(self, parts: list[Collector]) -> None:
+        """Keep the frames of `parts` after this one's, in the order of `parts`: the order
+        the sources would have given them synced one after another."""
+        for part in parts:
+            for label, frames in part.node_frames.items():
+                self.node_frames[label] += frames
+            for key, rels in part.rel_frames.items():
+                self.rel_frames[key] += rels
 
     def nodes(
         self,
@@ -183,6 +207,8 @@ class Input:
     nodes: list[tuple[str, Path]]
     relationships: list[tuple[str, Path]]
     rows: int
+    # (source, stream, record id, raw) of the records of a person, in the input's order
+    persons: list[tuple[str, str, str, str]]
 
 
 def write_input(collector: Collector, out: Path) -> Input:
@@ -192,9 +218,12 @@ def write_input(collector: Collector, out: Path) -> Input:
     nodes: list[tuple[str, Path]] = []
     rels: list[tuple[str, Path]] = []
     rows = 0
+    persons: list[tuple[str, str, str, str]] = []
     for label, parts in sorted(collector.node_frames.items()):
         node = graph.node(label)
         frame, columns, _ = _collapse(_concat(parts), (node.key,), node.properties, {})
+        if label == RECORD:
+            persons = _persons(frame, collector.rel_frames.get((RECORD_OF, RECORD, PERSON)))
         body = [pl.col(node.key).cast(pl.String).alias(f":ID({label})")]
         body += _properties(frame, {node.key: node.properties[node.key].type, **columns.types})
         path = out / f"nodes-{label}.csv"
@@ -216,7 +245,41 @@ def write_input(collector: Collector, out: Path) -> Input:
         _write(frame, [*body, *_provenance(frame)], path)
         rels.append((type_, path))
         rows += frame.height
-    return Input(nodes, rels, rows)
+    return Input(nodes, rels, rows, persons)
+
+
+def _persons(
+    records: pl.DataFrame, links: list[pl.DataFrame] | None
+) -> list[tuple[str, str, str, str]]:
+    """The records among `records` that are a person's (`RECORD_OF` one)."""
+    if not links:
+        return []
+    ids = _concat([f.select("start") for f in links]).get_column("start")
+    chosen = records.filter(pl.col("record_id").is_in(ids.implode()))
+    return list(chosen.select("source", "stream", "record_id", "raw").iter_rows())
+
+
+def write_blocks(features: pl.DataFrame, cap: int, out: Path) -> tuple[str, Path]:
+    """The blocking keys of person records' `features` (as `resolution.run` writes them
+    with the loader: each key's count, its records while at most `cap`) as CSV input."""
+    keyed = resolution_queries.members(resolution.block_rows(features))
+    frame = pl.DataFrame(
+        {
+            "key": list(keyed),
+            "count": [len(ids) for ids in keyed.values()],
+            "records": [ids if len(ids) <= cap else None for ids in keyed.values()],
+        },
+        schema={"key": pl.String, "count": pl.Int64, "records": pl.List(pl.String)},
+    )
+    body = [
+        pl.col("key").alias(f":ID({BLOCK_KEY})"),
+        pl.col("key").alias("key:string"),
+        pl.col("count").alias("count:long"),
+        _text("records", "string[]").alias("records:string[]"),
+    ]
+    path = out / f"nodes-{BLOCK_KEY}.csv"
+    _write(frame, body, path)
+    return BLOCK_KEY, path
 
 
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -331,42 +394,54 @@ def undo(driver: Driver, settings: Settings) -> None:
     migrate.migrate(driver, database=settings.neo4j_database)
 
 
-def land(driver: Driver, settings: Settings, collector: Collector, say: Say | None = None) -> int:
+def land(
+    driver: Driver, settings: Settings, collector: Collector, say: Say | None = None
+) -> resolution.Ahead:
     """Write the collected frames into the graph through the importer (Neo4j stopped
-    and started again); the number of nodes and relationships written. Input the
-    importer cannot take leaves the graph as it was before the load, and says so."""
+    and started again), with the blocking keys of their person records; meanwhile train
+    identity resolution's model on those records. What the first resolution run needs
+    of them (`resolution.Ahead`). Input the importer cannot take leaves the graph as it
+    was before the load, and says so."""
     where = folder(settings)
     clock = time.perf_counter()
     if say:
         say("writing the importer's input")
-    try:
-        given = write_input(collector, where / "input")
-        nodes = held(driver, settings)
-        (where / IMPORTING).touch()
+    with ThreadPoolExecutor(1, thread_name_prefix="train") as pool:
+        try:
+            given = write_input(collector, where / "input")
+            features = person_records.features(given.persons)
+            given.nodes.append(write_blocks(features, settings.resolve_block_cap, where / "input"))
+            training = pool.submit(train, features)  # the importer is another process
+            nodes = held(driver, settings)
+            (where / IMPORTING).touch()
+            if say:
+                say(f"importing {given.rows:,} nodes and relationships (Neo4j stopped meanwhile)")
+            embedded.stop(settings)
+            importer = time.perf_counter()
+            run_import(settings, given, where)
+            importer = time.perf_counter() - importer
+        except (LoadError, EmbeddedNeo4jError) as exc:
+            (where / IMPORTING).unlink(missing_ok=True)
+            undo(driver, settings)
+            finish(settings)
+            raise LoadError(f"{exc}; the graph is as it was before this sync") from None
+        (where / IMPORTING).unlink()  # the store is whole
+        embedded.start(settings)
+        _wait(driver, settings)
+        restore(driver, settings, nodes)
+        migrate.migrate(driver, database=settings.neo4j_database)
+        shutil.rmtree(where / "input", ignore_errors=True)
+        waited = time.perf_counter()
+        model = training.result()
+        waited = time.perf_counter() - waited
         if say:
-            say(f"importing {given.rows:,} nodes and relationships (Neo4j stopped meanwhile)")
-        embedded.stop(settings)
-        importer = time.perf_counter()
-        run_import(settings, given, where)
-        importer = time.perf_counter() - importer
-    except (LoadError, EmbeddedNeo4jError) as exc:
-        (where / IMPORTING).unlink(missing_ok=True)
-        undo(driver, settings)
-        finish(settings)
-        raise LoadError(f"{exc}; the graph is as it was before this sync") from None
-    (where / IMPORTING).unlink()  # the store is whole
-    embedded.start(settings)
-    _wait(driver, settings)
-    restore(driver, settings, nodes)
-    migrate.migrate(driver, database=settings.neo4j_database)
-    shutil.rmtree(where / "input", ignore_errors=True)
-    if say:
-        took = time.perf_counter() - clock
-        say(
-            f"imported {given.rows:,} nodes and relationships in {took:.0f}s (the importer "
-            f"{importer:.0f}s, the rest writing its input, stopping and starting Neo4j)"
-        )
-    return given.rows
+            took = time.perf_counter() - clock
+            say(
+                f"imported {given.rows:,} nodes and relationships in {took:.0f}s (the importer "
+                f"{importer:.0f}s, then {waited:.0f}s waiting for the resolution model trained "
+                "meanwhile, the rest writing its input, stopping and starting Neo4j)"
+            )
+        return resolution.Ahead(features, model)
 
 
 def run_import(settings: Settings, given: Input, where: Path) -> None:

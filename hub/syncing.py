@@ -116,18 +116,34 @@ async def sync(
             await asyncio.to_thread(_claim, driver, settings, chosen)
             loader = loader or Loader.from_settings(driver, settings)
             reports: list[StreamReport] = []
-            for connector in chosen:
-                reports += await sync_source(connector, loader, full=full, progress=progress)
+            if collector is None:
+                for connector in chosen:
+                    reports += await sync_source(connector, loader, full=full, progress=progress)
+            else:  # frames only kept: the sources are fetched and normalised at once
+                parts = collector.parts(len(chosen))
+                try:
+                    async with asyncio.TaskGroup() as group:
+                        tasks = [
+                            group.create_task(sync_source(c, part, full=True, progress=progress))
+                            for c, part in zip(chosen, parts, strict=True)
+                        ]
+                except ExceptionGroup as failed:  # the others were cancelled: the first says
+                    raise failed.exceptions[0] from None
+                collector.absorb(parts)
+                reports = [report for task in tasks for report in task.result()]
             stage("streams")
+            ahead = None
             if collector is not None:
-                await asyncio.to_thread(bulk_load.land, driver, settings, collector, say)
+                ahead = await asyncio.to_thread(bulk_load.land, driver, settings, collector, say)
                 stage("importing")
                 cpu = None  # Neo4j was started again: its CPU counts from there
             # Records scoped first: a judgement is written with the scope of the records it
             # cites.
             await asyncio.to_thread(scope.refresh, driver, database)
             stage("scoping")
-            resolved = await asyncio.to_thread(run.run, driver, settings, progress=resolving)
+            resolved = await asyncio.to_thread(
+                run.run, driver, settings, progress=resolving, ahead=ahead
+            )
             stage("resolving")
             await asyncio.to_thread(
                 alerts.evaluate_blocking, driver, settings.query_timeout, database

@@ -106,11 +106,7 @@ def add_blocks(driver: Driver, database: str | None, rows: list[dict[str, Any]],
     """Add each record (`record_id`, `keys`) to its blocking keys. A key keeps its
     records' ids while it has at most `cap`; past that only its count. Adding a record
     a key already lists changes nothing."""
-    members: dict[str, list[str]] = {}
-    for row in rows:
-        for key in row["keys"]:
-            members.setdefault(key, []).append(row["record_id"])
-    keyed = [{"key": k, "ids": sorted(set(ids))} for k, ids in sorted(members.items())]
+    keyed = [{"key": k, "ids": ids} for k, ids in members(rows).items()]
     for i in range(0, len(keyed), 10 * _BATCH):
         # one row per key: no row reads what another row of the statement wrote
         driver.execute_query(
@@ -123,6 +119,15 @@ def add_blocks(driver: Driver, database: str | None, rows: list[dict[str, Any]],
             cap=cap,
             database_=database,
         )
+
+
+def members(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The records (`record_id`, `keys`) of each blocking key, sorted, keys in order."""
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        for key in row["keys"]:
+            found.setdefault(key, set()).add(row["record_id"])
+    return {k: sorted(ids) for k, ids in sorted(found.items())}
 
 
 def blocks(driver: Driver, database: str | None, keys: list[str]) -> dict[str, list[str]]:

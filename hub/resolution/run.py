@@ -33,7 +33,7 @@ from hub.resolution.judgements import POSITIVE, UNSURE, VERDICTS, Judgement
 from hub.resolution.model import Model, train
 from hub.settings import Settings
 
-__all__ = ["Report", "decide", "explain", "review_queue", "run", "thresholds"]
+__all__ = ["Ahead", "Report", "decide", "explain", "review_queue", "run", "thresholds"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -49,6 +49,16 @@ class Report:
     changes: apply.Changes
     trained: bool = False
     judgements: int = 0  # stored judgements read
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """A first run's work done before the graph held its records (a bulk load,
+    `hub.bulk`): the features of every person record it loaded, whose blocking keys it
+    wrote with them, and the model trained on them while Neo4j's importer ran."""
+
+    features: pl.DataFrame
+    model: Model
 
 
 def thresholds(settings: Settings) -> Thresholds:
@@ -71,6 +81,11 @@ def model(driver: Driver, settings: Settings) -> Model | None:
 
 def _train(driver: Driver, settings: Settings, feats: pl.DataFrame) -> Model:
     trained = train(feats)
+    _store(driver, settings, trained)
+    return trained
+
+
+def _store(driver: Driver, settings: Settings, trained: Model) -> None:
     q.store_model(
         driver,
         settings.neo4j_database,
@@ -78,10 +93,9 @@ def _train(driver: Driver, settings: Settings, feats: pl.DataFrame) -> Model:
         trained.records,
         json.dumps(trained.summary, ensure_ascii=False),
     )
-    return trained
 
 
-def _block_rows(feats: pl.DataFrame) -> list[dict[str, Any]]:
+def block_rows(feats: pl.DataFrame) -> list[dict[str, Any]]:
     return [
         {"record_id": r["record_id"], "keys": blocking.keys_of(r)}
         for r in feats.iter_rows(named=True)
@@ -105,29 +119,41 @@ def run(
     full: bool = False,
     train_model: bool = False,
     progress: Progress | None = None,
+    ahead: Ahead | None = None,
 ) -> Report:
     """Resolve the persons of the graph: new records only, or every record with `full`
-    (training the model again with `train_model`)."""
+    (training the model again with `train_model`). With `ahead`, the first run after a
+    bulk load: its features are the graph's person records, its blocking keys are in the
+    graph, and its model is stored as the one trained."""
     database = settings.neo4j_database
     say = progress or (lambda stage, done, total: None)
     limits = thresholds(settings)
     say("read", 0, 1)
-    stored_model = None if train_model else model(driver, settings)
+    stored_model = None if train_model or ahead else model(driver, settings)
     whole = full or stored_model is None
-    if full or stored_model is None:
-        rows = q.person_records(driver, database)
-        feats = _features(rows)
-        new = {r["record_id"] for r in rows if not r["resolved"]}
+    if whole:
+        if ahead is None:
+            rows = q.person_records(driver, database)
+            feats = _features(rows)
+            new = {r["record_id"] for r in rows if not r["resolved"]}
+        else:
+            feats = ahead.features
+            new = set(feats.get_column("record_id").to_list())
         say("read", 1, 1)
         trained = stored_model is None
-        fitted = _train(driver, settings, feats) if trained else stored_model
+        if ahead is None:
+            fitted = _train(driver, settings, feats) if trained else stored_model
+            q.clear_blocks(driver, database)
+            q.add_blocks(driver, database, block_rows(feats), limits.block_cap)
+        else:
+            fitted = ahead.model
+            _store(driver, settings, fitted)
         assert fitted is not None
-        q.clear_blocks(driver, database)
-        q.add_blocks(driver, database, _block_rows(feats), limits.block_cap)
         before = _stored(driver, database)
         outcome = resolve(feats, limits, stored=before, model=fitted, progress=progress)
         judged_units = None
     else:
+        assert stored_model is not None  # not whole
         trained = False
         feats, new, pairs, focus = _incremental(driver, settings, stored_model, limits)
         # the judgements these records' units had: the manual ones stand, and the
@@ -210,7 +236,7 @@ def _incremental(
     database = settings.neo4j_database
     fresh = _features(q.person_records(driver, database, only_new=True))
     new = set(fresh.get_column("record_id").to_list())
-    q.add_blocks(driver, database, _block_rows(fresh), limits.block_cap)
+    q.add_blocks(driver, database, block_rows(fresh), limits.block_cap)
     known = {r["record_id"]: r for r in fresh.iter_rows(named=True)}
 
     def grow(ids: Iterable[str]) -> None:
