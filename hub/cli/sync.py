@@ -123,7 +123,7 @@ def run_sync(
             now = time.monotonic()
             if not progress.console.is_terminal and now - said.get(name, -SAY_EVERY) >= SAY_EVERY:
                 said[name] = now
-                progress.console.print(line)
+                progress.console.print(line, soft_wrap=True)
 
         done = asyncio.run(
             syncing.sync(
