@@ -28,6 +28,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -135,9 +136,11 @@ def write_frames(
     relationships: Mapping[tuple[str, str, str], pl.DataFrame],
     quarantine: pl.DataFrame | None,
 ) -> None:
-    """Write one step: its nodes, relationships and quarantine."""
-    for label, frame in nodes.items():
-        loader.nodes(label, frame)
+    """Write one step: its nodes (the labels at once: their nodes are apart), then its
+    relationships and quarantine."""
+    with ThreadPoolExecutor(loader.workers, thread_name_prefix="step") as pool:
+        for _ in pool.map(lambda item: loader.nodes(*item), nodes.items()):
+            pass
     for (type_, start, end), frame in relationships.items():
         loader.relationships(type_, frame, start=start, end=end)
     if quarantine is not None:

@@ -17,9 +17,10 @@ entity's records were put together.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +51,9 @@ class Report:
     changes: apply.Changes
     trained: bool = False
     judgements: int = 0  # stored judgements read
+    # seconds of each part: reading, training (in a thread, beside writing the blocking
+    # keys), judging, storing, applying
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,14 @@ def run(
     database = settings.neo4j_database
     say = progress or (lambda stage, done, total: None)
     limits = thresholds(settings)
+    seconds: dict[str, float] = {}
+    began = time.perf_counter()
+
+    def spent(part: str) -> None:
+        nonlocal began
+        seconds[part] = seconds.get(part, 0.0) + time.perf_counter() - began
+        began = time.perf_counter()
+
     say("read", 0, 1)
     stored_model = None if train_model or ahead else model(driver, settings)
     whole = full or stored_model is None
@@ -147,13 +159,16 @@ def run(
             feats = ahead.features
             new = set(feats.get_column("record_id").to_list())
         say("read", 1, 1)
+        spent("reading")
         trained = stored_model is None
         if ahead is None:
             with ThreadPoolExecutor(1, thread_name_prefix="training") as pool:
                 training = pool.submit(_train, driver, settings, feats) if trained else None
                 q.clear_blocks(driver, database)
                 q.add_blocks(driver, database, block_rows(feats), limits.block_cap)
+                spent("blocking keys")
                 fitted = training.result() if training is not None else stored_model
+                spent("training")
         else:
             fitted = ahead.model
             _store(driver, settings, fitted)
@@ -175,11 +190,13 @@ def run(
             progress=progress,
         )  # fmt: skip
         judged_units = sorted(focus)
+    spent("judging")
     say("store", 0, 1)
     _note(driver, database, feats.filter(pl.col("record_id").is_in(sorted(new))))
     q.write_judgements(driver, database, [j.row() for j in outcome.judgements])
     q.delete_automatic(driver, database, [j.id for j in outcome.judgements], judged_units)
     say("store", 1, 1)
+    spent("storing")
     say("apply", 0, 1)
     if whole:
         read, canonical = _canonical(driver, database, outcome)
@@ -189,6 +206,7 @@ def run(
     changes = apply.apply(driver, settings, canonical, whole=whole)
     q.mark_resolved(driver, database, sorted(new))
     say("apply", 1, 1)
+    spent("applying")
     return Report(
         records=feats.height,
         new_records=len(new),
@@ -199,6 +217,7 @@ def run(
         changes=changes,
         trained=trained,
         judgements=len(before) + read,
+        seconds=seconds,
     )
 
 
