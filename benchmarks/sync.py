@@ -22,9 +22,10 @@ emptied graph:
 
 With --day, each round also times one more day of every feed (the simulators' clock
 moved on 24 hours, `hub sync` as the hub runs it: fetch, normalise, load, resolve the
-new records, alerts) on top of the county's graph synced up to the day before, beside
-the same day into an emptied graph holding only the sync state and the resolution model
-the first graph had (so both fetch the same rows and resolve them incrementally).
+new records, alerts) on top of the county's graph synced up to the day before (and that
+day synced on its own before, untimed, as a hub syncing daily does), beside the same day
+into an emptied graph holding only the sync state and the resolution model the first
+graph had (so both fetch the same rows and resolve them incrementally).
 
 It prints the profiles of the last sync and bulk load (per stream: rows, seconds fetching,
 transforming and waiting on Neo4j; the stages; Neo4j's CPU), then the median wall time
@@ -222,11 +223,12 @@ def incremental(driver: Driver, settings: Settings) -> tuple[float, syncing.Sync
 
 def days(
     world: Path, args: argparse.Namespace, clock: datetime, times: dict[str, list[float]]
-) -> syncing.Synced:
-    """Each round: the county synced up to the day before (untimed), then one more day
-    on that graph, and the same day into an emptied graph given the first one's sync
-    state and model. The last day's report (on the county's graph)."""
-    start = clock - timedelta(hours=24 * args.rounds)
+) -> tuple[syncing.Synced, syncing.Synced]:
+    """Each round: the county synced up to two days before (untimed) and the day after
+    (untimed: as a hub syncing every day, Neo4j has planned its statements once); then
+    one more day on that graph, and the same day into an emptied graph given the first
+    one's sync state and model. The last round's reports of that day."""
+    start = clock - timedelta(hours=48 * args.rounds)
     shutil.rmtree(world / "drop", ignore_errors=True)  # the days after `start` drop again
     with simulators.running(world, args.port_base, "--start-at", start.isoformat()) as sources:
         os.environ["HUB_SOURCES"] = str(sources)
@@ -238,6 +240,8 @@ def days(
                 cold()
                 chosen = [connectors.build(name, settings) for name in connectors.names()]
                 asyncio.run(syncing.sync(driver, settings, chosen, full=True))
+                httpx.post(control, json={"advance_hours": 24}, timeout=60).raise_for_status()
+                incremental(driver, settings)
                 state = kept_state(driver)
                 httpx.post(control, json={"advance_hours": 24}, timeout=60).raise_for_status()
                 wall, done = incremental(driver, settings)
@@ -255,7 +259,7 @@ def days(
                     f"{wall:.1f}s, into an emptied graph {alone:.1f}s",
                     flush=True,
                 )
-    return done
+    return done, single
 
 
 def main() -> None:
@@ -326,9 +330,10 @@ def main() -> None:
     elif not settings.embedded:
         print("bulk: NEO4J_URI is a server the hub does not run; its first load is the sync's")
     if day is not None:
-        print("\nprofile of the last day on the county's graph:")
-        for line in profiling.lines(day):
-            print(line)
+        for title, report in zip(("on the county's graph", "alone"), day, strict=True):
+            print(f"\nprofile of the last day {title}:")
+            for line in profiling.lines(report):
+                print(line)
         print(
             f"one more day on the county's graph / into an emptied graph: "
             f"{medians['day on graph'] / medians['day alone']:.2f} (target <= 1.5)"
