@@ -249,6 +249,9 @@ def test_an_analyst_finds_no_personal_number_in_any_field(
         assert not _leaked(text, numbers), f"{field} shows {_leaked(text, numbers)}"
         shown = [d for d in worlds.BIRTH_FORMS if d in text]
         assert not shown, f"{field} shows the birth date {shown}"
+    # the money's ends are walked too: the accounts named by id, as this role can
+    flows = answers["moneyFlow"].data.values()
+    assert any(flow and flow["MoneyFlow_transfers"] for flow in flows), flows
 
 
 def test_the_walk_would_see_a_number_left_in_an_answer() -> None:
