@@ -50,6 +50,19 @@ def _types(types: Sequence[str]) -> str:
     return "|".join(ident(gs.relationship(t).type) for t in types)
 
 
+def ends(types: Sequence[str]) -> list[str]:
+    """The labels a relationship of these types joins (graph_schema's sources and
+    targets): what a node reached over one of them can be, so that its visibility test
+    names only the restricted ones among them (over phones, accounts and people: a Case
+    or a StopPayment), not every restricted label of the schema."""
+    gs = schema()
+    found: dict[str, None] = {}
+    for t in types:
+        rel = gs.relationship(t)
+        found.update(dict.fromkeys((*rel.sources, *rel.targets)))
+    return sorted(found)
+
+
 @dataclass(frozen=True)
 class Wanted:
     """The properties an answer reads of the nodes and of the relationships it draws;
@@ -176,14 +189,15 @@ async def paths(
     """Up to `take` shortest paths from `start` to `end` (label, key). Shortest paths
     share most of their nodes (parallel transfers make paths of the same accounts), so
     each node comes back once and a path names its nodes, and each relationship its
-    start node, by their index in that list."""
+    start node, by their index in that list. Every node of a path is tested for the
+    asker, inner ones for the restricted labels the relationship types can reach."""
     hops = int(max_hops)  # a bound of the pattern: it cannot be a parameter
     index = "[i IN range(0, size(seen) - 1) WHERE seen[i] = {}][0]"
     rows = await read(
         driver,
         f"{_match_key('a', start[0])} {_match_key('b', end[0])} "
         f"WITH a, b WHERE a <> b AND {visible('a', [start[0]])} AND {visible('b', [end[0]])} "
-        f"MATCH p = ALL SHORTEST (a) (()-[:{_types(types)}]-(x) WHERE {visible('x')})"
+        f"MATCH p = ALL SHORTEST (a) (()-[:{_types(types)}]-(x) WHERE {visible('x', ends(types))})"
         f"{{1,{hops}}} (b) "
         "WITH p LIMIT $take WITH collect(p) AS found "
         "CALL (found) { UNWIND found AS p UNWIND nodes(p) AS n "
