@@ -2,7 +2,9 @@
 
 Nodes come back as {id (element id, for joining within one answer), label, props}, and
 relationships as {type, rel, src, dst} with element ids of their ends. Nodes the asker
-may not see (`hub.access`) are neither returned, nor counted, nor passed through.
+may not see (`hub.access`) are neither returned, nor counted, nor passed through. A node
+reached over a relationship is tested for the restricted labels graph_schema lets that
+relationship's type join (`ends`).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def _degree(var: str, types: Sequence[str]) -> str:
     if plain:
         parts.append(f"COUNT {{ ({var})-[:{_types(plain)}]-() }}")
     if touching:
-        parts.append(f"COUNT {{ ({var})-[:{_types(touching)}]-(x) WHERE {visible('x')} }}")
+        test = visible("x", ends(touching))
+        parts.append(f"COUNT {{ ({var})-[:{_types(touching)}]-(x) WHERE {test} }}")
     return " + ".join(parts) or "0"
 
 
@@ -108,7 +111,7 @@ def _level(types: Sequence[str]) -> str:
     return (
         "CALL (frontier) { "
         "  UNWIND frontier AS a "
-        f"  MATCH (a)-[r:{_types(types)}]-(b) WHERE {visible('b')} "
+        f"  MATCH (a)-[r:{_types(types)}]-(b) WHERE {visible('b', ends(types))} "
         "  WITH r, b LIMIT $rows "
         "  RETURN collect(r) AS found, collect(DISTINCT b) AS ends, count(*) = $rows AS over } "
         "WITH rels + found AS rels, cut OR over AS cut, dropped, nodes, ends, "
@@ -249,7 +252,7 @@ async def common_links(
         f"CALL () {{ {' UNION '.join(parts)} }} "
         f"WITH n WHERE {visible('n')} "
         "WITH collect(n) AS given UNWIND given AS n "
-        f"MATCH (n)-[:{_types(types)}]-(m) WHERE NOT m IN given AND {visible('m')} "
+        f"MATCH (n)-[:{_types(types)}]-(m) WHERE NOT m IN given AND {visible('m', ends(types))} "
         "WITH m, collect(DISTINCT n) AS linked WHERE size(linked) >= $min "
         f"WITH m, linked, {_node('m')} AS node "
         "ORDER BY size(linked) DESC, node.label, elementId(m) LIMIT $take "
