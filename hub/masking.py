@@ -217,6 +217,7 @@ _RESIDENT = re.compile(  # region, birth date, sequence, check character
     r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]"
 )
 _LONGEST = 22  # digits: a card of 19, or a phone with 0086 in front
+_SHORTEST = 8  # digits: another country's phone after a + (every other kind has more)
 
 
 def _dated(digits: str, prefixed: bool) -> bool:
@@ -279,6 +280,8 @@ def _redact_text(text: str) -> str:
     out: list[str] = []
     done = 0
     for candidate in _CANDIDATE.finditer(ascii_):
+        if candidate.end() - candidate.start() < _SHORTEST:
+            continue  # too few digits for any number (a global id's short runs)
         groups = [
             (candidate.start() + g.start(), candidate.start() + g.end())
             for g in _GROUP.finditer(candidate.group())
