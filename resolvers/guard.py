@@ -6,12 +6,13 @@ One schema extension per request, configured by the request's settings:
   GRAPHQL_VALIDATION_FAILED) and its own: a WebSocket operation over the rate limit,
   depth and aliases (`hub.limits`, fragments included, every operation type), the
   permission table (`hub/permissions.yaml`, every field checked for the principal's
-  role), in production no introspection, and page size and cost (`hub.limits`); so a
-  refused operation runs no resolver and no database query. Everything but cost depends
-  only on the document and who asks (role, justification): that verdict is remembered
-  per (query text, role, justification), so the same few documents an investigator's
-  tool sends are validated once; cost depends on the variables and is checked on every
-  request;
+  role), no personal number sent by a role that sees them masked (a look-up by number
+  would be an oracle for what the mask hides), in production no introspection, and page
+  size and cost (`hub.limits`); so a refused operation runs no resolver and no database
+  query. Everything but cost depends only on the document and who asks (role,
+  justification): that verdict is remembered per (query text, role, justification), so
+  the same few documents an investigator's tool sends are validated once; cost and the
+  numbers in variables depend on the variables and are checked on every request;
 - while executing, it keeps every entity the resolvers build (`resolvers.types.BUILT`);
 - afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
   in production it then takes "Did you mean ...?" out of every message and replaces
@@ -51,6 +52,7 @@ from hub.access import Principal
 from hub.auth import ANONYMOUS
 from hub.errors import AccessError, BadRequest, RateLimited
 from hub.permissions import Permissions
+from resolvers import numbers
 from resolvers.context import Context
 from resolvers.ids import relay_id
 from resolvers.types import BUILT, Entity, Shown
@@ -142,6 +144,8 @@ def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
         limits.alias_rule(settings.max_aliases),
         permission_rule(principal, table, justified),
     ]
+    if principal is not ANONYMOUS and not table.sees_personal_data(principal.role):
+        rules.append(numbers.rule(principal))
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     errors = validate_document(ctx.schema._schema, ctx.graphql_document, tuple(rules))
@@ -160,6 +164,13 @@ def _validate(ctx: Any, context: Context) -> list[GraphQLError]:
     if static:
         return list(static)
     settings = context.settings
+    if redacts(context):
+        refused = numbers.variables_refused(
+            context.principal, ctx.schema._schema, ctx.graphql_document, ctx.query,
+            ctx.variables or {},
+        )  # fmt: skip
+        if refused:
+            return refused
     return limits.check(
         ctx.schema._schema,
         ctx.graphql_document,
@@ -249,8 +260,7 @@ class Guard(SchemaExtension):
         if not redacts(context):
             return
         if getattr(result, "data", None):
-            fields = masking.record_fields(context.settings.mappings_dir)
-            result.data = masking.redact(result.data, fields)
+            result.data = masking.redact(result.data)
         for error in getattr(result, "errors", None) or ():
             error.message = masking.redact(error.message)
 

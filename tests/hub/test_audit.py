@@ -157,6 +157,30 @@ def test_concurrent_writers_keep_one_chain(graph: Driver) -> None:
     assert api == [f"q{n}" for n in range(30)]  # in the order recorded
 
 
+def test_the_api_writer_appends_where_it_left_the_chain_or_after_whoever_appended_since(
+    graph: Driver,
+) -> None:
+    """The API's writer appends in one statement while the chain ends where it left it;
+    after a CLI action appended, it reads the chain's end again: one chain, in order."""
+    writer = audit.Writer(graph)
+
+    def api(action: str) -> None:
+        writer.record(audit.event(Principal("api", Role.admin), action, audit.ALLOWED))
+        writer.flush()
+
+    api("first")  # nothing known of the chain yet
+    api("second")  # after its own
+    audit.append(graph, [audit.event(Principal("cli", Role.admin), "sync", audit.ALLOWED)])
+    api("third")  # the chain moved on without it
+    api("fourth")
+    writer.close()
+    verdict = audit.verify(graph)
+    assert verdict.ok, verdict.why
+    assert [(e["seq"], e["action"]) for e in events(graph)] == [
+        (1, "first"), (2, "second"), (3, "sync"), (4, "third"), (5, "fourth"),
+    ]  # fmt: skip
+
+
 def test_an_event_with_text_that_is_not_unicode_is_written_and_so_is_every_one_after_it(
     graph: Driver,
 ) -> None:
@@ -255,6 +279,28 @@ def test_a_chain_anchored_before_is_checked_against_its_anchors(
     assert audit.verify(graph, seal=seal).ok
     other = audit.Seal(b"x" * 32, tmp_path / "anchors.log")
     assert audit.verify(graph, seal=other).broken == 1  # sealed with another key
+
+
+def test_the_writer_anchors_the_head_of_a_chain_that_fell_quiet(
+    graph: Driver, tmp_path: Path
+) -> None:
+    """Every `every` seconds while events come, and the last head once it is due
+    although no event follows it: deleting the latest events is found without waiting
+    for the API to stop."""
+    seal = audit.Seal(b"k" * 32, tmp_path / "anchors.log", every=0.5)
+    writer = audit.Writer(graph, seal=seal)
+    try:
+        writer.record(audit.event(None, "first", audit.ALLOWED))
+        writer.flush()
+        deadline = time.monotonic() + 30
+        while not list(seal.anchors()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        ((seq, _, _),) = seal.anchors()
+        assert audit.verify(graph, seal=seal).ok
+        graph.execute_query("MATCH (e:AuditEvent {seq: $seq}) DETACH DELETE e", seq=seq)
+        assert not audit.verify(graph, seal=seal).ok
+    finally:
+        writer.close(wait=30)
 
 
 def test_justifications_and_variables_are_redacted_and_capped() -> None:
