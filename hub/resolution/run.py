@@ -185,6 +185,7 @@ def run(
         units = sorted(set(feats.get_column("unit").to_list()))
         before = [Judgement.from_row(r) for r in q.judgements_of(driver, database, units)]
         say("read", 1, 1)
+        spent("reading")
         outcome = resolve(
             feats, limits, stored=before, focus=focus, pairs=pairs, model=stored_model,
             progress=progress,
