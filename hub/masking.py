@@ -189,27 +189,30 @@ def _stream_columns(
     }
 
 
-# Chinese numerals as people write digits with them (一三五〇九二四..., 壹贰叁...).
-_NUMERALS = dict(zip("〇零一二三四五六七八九", "00123456789", strict=True)) | dict(
-    zip("壹贰叁肆伍陆柒捌玖", "123456789", strict=True)
+# Chinese numerals as people write digits with them (一三五〇九二四..., 幺 for one as
+# phone numbers are spoken, ○ for zero, the capitals 壹贰叁... in both scripts).
+_NUMERALS = dict(zip("\u3007\u25cb零一幺二两三四五六七八九", "00011223456789", strict=True)) | dict(
+    zip("壹贰貳叁參肆伍陆陸柒捌玖", "122334566789", strict=True)
 )
-# Every decimal digit (full-width, Arabic-Indic, mathematical, ...), the Chinese numerals
-# and full-width X to ASCII, one character for one: offsets stay where they were.
+# Every digit (decimal digits of any script, mathematical, superscript and circled ones),
+# the Chinese numerals and full-width X to ASCII, one character for one: offsets stay
+# where they were.
 _DIGITS = (
     {
         cp: ord("0") + unicodedata.digit(chr(cp))
         for cp in range(0x80, sys.maxunicode + 1)
-        if chr(cp).isdecimal()  # Unicode's decimal digits (Nd)
+        if chr(cp).isdigit()  # Unicode's digits (Nd, and No with a digit value)
     }
     | {ord(c): ord(d) for c, d in _NUMERALS.items()}
     | {0xFF38: ord("X"), 0xFF58: ord("x")}
 )
 # A run of digit groups a person may have written as one number: groups joined by up to
-# five characters that are no letter or digit (spaces of any width, line breaks, dashes,
-# dots, commas, slashes, brackets, stars, zero-width spaces: "130 - 7076 - 5659",
-# full-width dashes), an optional + before and X after.
-# (One star at most: a number this masked, +86138****1001, is never read again.)
-_CANDIDATE = re.compile(r"\+?\d+(?:(?:(?:[^\w*]|_){1,5}|\*)\d+)*[Xx]?")
+# eight characters that are no letter or digit (spaces of any width, line breaks, dashes,
+# dots, commas, slashes, brackets, zero-width spaces: "130 - 7076 - 5659", full-width
+# dashes) or one star, an optional + before and X after. Not a colon or a plus: the parts
+# of a time (T09:00:00+00:00) are no number. (One star at most: a number this masked,
+# +86138****1001, is never read again.)
+_CANDIDATE = re.compile(r"\+?\d+(?:(?:(?:[^\w*:+]|_){1,8}|\*)\d+)*[Xx]?")
 _GROUP = re.compile(r"\d+[Xx]?")
 _MOBILE = re.compile(r"(?:0086|86)?(1[3-9]\d{9})")
 _FIXED = re.compile(r"(?:0086|86)?(0[1-9]\d{8,10})|(?:0086|86)([1-9]\d{8,10})")
@@ -294,12 +297,11 @@ def _redact_text(text: str) -> str:
             while last < len(groups) and held + groups[last][1] - groups[last][0] <= _LONGEST:
                 held += groups[last][1] - groups[last][0]
                 last += 1
-            # the longest number first; but a group that is a whole ID number or phone by
-            # itself is that (13803941001 / 6228 4850 ...: a phone, then a card)
-            alone = _joined(ascii_, groups[i : i + 1])
-            whole = _kind(alone) in ("resident_id", "phone")
-            for j in [i] if whole else range(last - 1, i - 1, -1):
-                digits = _joined(ascii_, groups[i : j + 1])
+            # an ID number or a phone from group i, the shortest first (a list of phones
+            # is phones, not one card showing their digits); else the longest card
+            window = [(j, _joined(ascii_, groups[i : j + 1])) for j in range(i, last)]
+            specific = [w for w in window if _kind(w[1]) in ("resident_id", "phone")]
+            for j, digits in specific[:1] or window[::-1]:
                 if "X" in digits[:-1].upper():
                     continue
                 plus = i == 0 and ascii_[candidate.start()] == "+"
@@ -354,9 +356,6 @@ def _column(name: str, value: Any, columns: StreamColumns) -> Any:
     return _digits_hidden(value)
 
 
-_DIGIT = re.compile("[\\d" + "".join(_NUMERALS) + "]")
-
-
 def _has_digits(text: str) -> bool:
     """Whether `text` holds a digit of any script, or a Chinese numeral."""
     return any(c.isdigit() or c in _NUMERALS for c in text)
@@ -371,7 +370,9 @@ def _digits_hidden(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     text = str(value)
-    return _DIGIT.sub("*", text) if _has_digits(text) else value
+    if not _has_digits(text):
+        return value
+    return "".join("*" if c.isdigit() or c in _NUMERALS else c for c in text)
 
 
 def _number(value: Any) -> Any:
@@ -395,6 +396,8 @@ def redact(value: Any) -> Any:
     written as text is read as one."""
     if isinstance(value, Redacted | Shown):
         return value
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 10**7:
+        value = int(value)  # a number sent as a JSON float (13803941001.0)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**7:
         text = str(value)  # a number sent or kept as a JSON integer
         redacted = _redact_text(text)
@@ -412,7 +415,9 @@ def redact(value: Any) -> Any:
         return _redact_text(value)
     if isinstance(value, dict):
         hidden = personal_fields()
-        return {k: MASKED_DATE if k in hidden else redact(v) for k, v in value.items()}
+        return {
+            redact(k): MASKED_DATE if k in hidden else redact(v) for k, v in value.items()
+        }  # (a key may hold a number too: a variable's name)
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value

@@ -80,11 +80,10 @@ def kind_of(argument: GraphQLArgument | None) -> str | None:
 def sends_a_number(value: Any) -> bool:
     """Whether `value` (an argument or a variable, any shape) holds a personal number
     redaction finds."""
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        text = str(value)
-        return bool(masking.redact(text) != text)
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return bool(masking.redact(value) != value)
     if isinstance(value, dict):
-        return any(sends_a_number(v) for v in value.values())
+        return any(sends_a_number(k) or sends_a_number(v) for k, v in value.items())
     if isinstance(value, list):
         return any(sends_a_number(v) for v in value)
     return False
@@ -143,21 +142,23 @@ def rule(principal: Principal) -> type[ValidationRule]:
 
 
 class _Variables(Visitor):
-    """The variables a document passes to arguments read as numbers, with their kind."""
+    """The kinds of number of the arguments each variable of a document is passed to
+    (every use, in every operation of it: NO_NUMBER for a unit's code, None for an
+    argument read as no number)."""
 
     def __init__(self, info: TypeInfo) -> None:
         super().__init__()
         self.info = info
-        self.kinds: dict[str, str] = {}
+        self.kinds: dict[str, set[str | None]] = {}
 
     def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-        kind = kind_of(self.info.get_argument())
-        if kind is not None and isinstance(node.value, VariableNode):
-            self.kinds[node.value.name.value] = kind
+        if isinstance(node.value, VariableNode):
+            kind = kind_of(self.info.get_argument())
+            self.kinds.setdefault(node.value.name.value, set()).add(kind)
 
 
 @lru_cache(maxsize=512)
-def _variable_kinds(schema: GraphQLSchema, query: str) -> dict[str, str]:
+def _variable_kinds(schema: GraphQLSchema, query: str) -> dict[str, set[str | None]]:
     info = TypeInfo(schema)
     found = _Variables(info)
     visit(parse(query), TypeInfoVisitor(info, found))
@@ -176,9 +177,12 @@ def variables_refused(
     if not variables:
         return []
     kinds = _variable_kinds(schema, query) if document is not None and query else {}
-    sent = {name: value for name, value in variables.items() if kinds.get(name) != NO_NUMBER}
+    # a variable passed only to unit codes may hold digits; any other is looked at
+    sent = {name: value for name, value in variables.items() if kinds.get(name) != {NO_NUMBER}}
     if sends_a_number(sent) or any(
-        kind and read_as_a_number(kind, variables.get(name)) for name, kind in kinds.items()
+        kind and read_as_a_number(kind, variables.get(name))
+        for name, used in kinds.items()
+        for kind in used
     ):
         return [refusal(principal)]
     return []

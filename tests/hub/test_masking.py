@@ -232,3 +232,37 @@ def test_what_redaction_masked_is_never_masked_again(text: str) -> None:
     """An answer's masked numbers go through redaction again (the answer-wide pass)."""
     once = masking.redact(text)
     assert once != text and masking.redact(once) == once
+
+
+@pytest.mark.parametrize("hour", range(24))
+def test_a_time_of_any_hour_fraction_or_offset_is_no_number(hour: int) -> None:
+    """The parts of a time are no phone (T09:00:00+00:00 was read as 0900000000)."""
+    for written in (f"2026-03-01T{hour:02d}:00:00+00:00", f"2026-12-07T{hour:02d}:52:06.123456+08:00",
+                    f"2026-03-01 {hour:02d}:05:09", f"{hour:02d}:00:00.000000-05:00"):  # fmt: skip
+        assert masking.redact(written) == written
+
+
+@pytest.mark.parametrize(
+    ("written", "redacted"),
+    [
+        ("电话 138-0394-1001, 139-0394-1002；另：138-0394-1001 2026年3月1日",
+         "电话 138****1001, 139****1002；另：138****1001 2026年3月1日"),
+        ("13803941001/13903941002", "138****1001/139****1002"),
+        ("幺三八〇三九四幺〇〇幺", "138****1001"),  # as phone numbers are spoken
+        ("\u00b9\u00b3\u2078\u2070\u00b3\u2079\u2074\u00b9\u2070\u2070\u00b9", "138****1001"),
+        ("\u2460\u2462\u2467\u24ea\u2462\u2468\u2463\u2460\u24ea\u24ea\u2460", "138****1001"),
+        ("陸貳貳貳零貳壹陸零零零零壹貳參肆伍肆", "622202********3454"),
+        ("1380394" + "\u200b" * 6 + "1001", "138****1001"),
+        ("6222      0216 0000 123454", "622202********3454"),
+    ],
+)  # fmt: skip
+def test_numbers_side_by_side_are_each_masked_and_more_ways_of_writing_them_found(
+    written: str, redacted: str
+) -> None:
+    assert masking.redact(written) == redacted
+
+
+def test_a_number_as_a_float_or_a_key_is_masked() -> None:
+    assert masking.redact({"v": 13803941001.0, "13803941001": "x", "amount": 16300.5}) == {
+        "v": "138****1001", "138****1001": "x", "amount": 16300.5,
+    }  # fmt: skip

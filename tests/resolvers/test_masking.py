@@ -221,6 +221,29 @@ def test_a_role_that_sees_numbers_masked_may_not_send_one(
     unit = 'query($u: String) { stats(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", '
     unit += "unit: $u) { unit } }"
     assert gql(client, settings, unit, Role.analyst, u="411623060000").get("errors") is None
+    # a variable passed to a unit's code and to a look-up is a look-up's
+    both = 'query($v: String!) { phone(number: $v) { id } stats(from: "2026-01-01T00:00:00Z", '
+    both += 'to: "2026-02-01T00:00:00Z", unit: $v) { unit } }'
+    assert (
+        gql(client, settings, both, Role.analyst, v="13803941001")["errors"][0]["extensions"][
+            "reason"
+        ]
+        == "PERSONAL_NUMBER"
+    )
+    two = "query A($v: String!) { phone(number: $v) { id } } query B($v: String) { stats(from: "
+    two += '"2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", unit: $v) { unit } }'
+    answer = client.post(
+        "/graphql",
+        json={"query": two, "variables": {"v": "13803941001"}, "operationName": "A"},
+        headers=bearer(settings, Role.analyst),
+    ).json()
+    assert answer["errors"][0]["extensions"]["reason"] == "PERSONAL_NUMBER"
+    for sent in ({"v": 13803941001.0}, {"13803941001": "x"}):
+        answer = client.post(
+            "/graphql", json={"query": "{ viewer { user } }", "variables": sent},
+            headers=bearer(settings, Role.analyst),
+        ).json()  # fmt: skip
+        assert answer["errors"][0]["extensions"]["reason"] == "PERSONAL_NUMBER", sent
     # whatever form a look-up's normaliser reads as a number: as a literal, a variable
     # and a variable's default (full-width dashes, line breaks, a dialling prefix)
     forms = {"phone": ["138\uff0d0394\uff0d1001", "(138) 0394\u20601001", "17951008613803941001"],
