@@ -2,7 +2,7 @@
 simulators, beside the loader writing the same rows, in one run.
 
     python benchmarks/sync.py [--people 100000] [--world DIR] [--rounds 1] [--no-baseline]
-                              [--no-bulk]
+                              [--no-bulk] [--day]
 
 Generates a county (unless --world names one already generated), starts the source
 simulators and empties its own Neo4j (Bolt port 7689 unless HUB_NEO4J_PORT says
@@ -20,6 +20,13 @@ emptied graph:
   on the same nodes and relationships, its CSV input written by the benchmark before
   the clock starts (the project-run Neo4j only).
 
+With --day, each round also times one more day of every feed (the simulators' clock
+moved on 24 hours, `hub sync` as the hub runs it: fetch, normalise, load, resolve the
+new records, alerts) on top of the county's graph synced up to the day before (and that
+day synced on its own before, untimed, as a hub syncing daily does), beside the same day
+into an emptied graph holding only the sync state and the resolution model the first
+graph had (so both fetch the same rows and resolve them incrementally).
+
 It prints the profiles of the last sync and bulk load (per stream: rows, seconds fetching,
 transforming and waiting on Neo4j; the stages; Neo4j's CPU), then the median wall time
 and rows/s of each, the ratios sync / loader, sync / baseline and bulk / importer (on
@@ -32,22 +39,28 @@ import argparse
 import asyncio
 import os
 import resource
+import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("HUB_NEO4J_PORT", "7689")
 
+import httpx
 import polars as pl
 from neo4j import Driver
 
 import connectors
 from connectors.feeds import NORMALS
-from hub import bulk, db, embedded, migrate, profiling, syncing
+from graph_schema import ident
+from hub import bulk, db, embedded, migrate, normalise, profiling, syncing
 from hub.loader import Loader, LoadReport
+from hub.resolution import records
 from hub.settings import Settings
 from hub.simulate import process as simulators
 from hub.world import WorldConfig, generate
@@ -100,13 +113,22 @@ def empty(driver: Driver) -> None:
     migrate.migrate(driver)
 
 
+def cold() -> None:
+    """Forget every normalised value worked out, as a new `hub sync` process starts."""
+    NORMALS.cache.clear()
+    for module in (normalise, records):
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+
+
 def synced(
     driver: Driver, settings: Settings, step_rows: int | None
 ) -> tuple[float, syncing.Synced, Recording]:
     """A full sync into an emptied graph; its wall time, report and the frames it wrote.
     `step_rows` 1 writes every page of an HTTP source as a step of its own."""
     empty(driver)
-    NORMALS.cache.clear()  # a `hub sync` process starts with none worked out
+    cold()
     chosen = [connectors.build(name, settings) for name in connectors.names()]
     for connector in chosen:
         if step_rows is not None and isinstance(connector, connectors.HttpConnector):
@@ -171,6 +193,75 @@ def imported(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataF
     return took
 
 
+# What a graph keeps of its syncs and resolution: cursors, loaded files, the model.
+STATE = ("SyncState", "SourceFile", "ResolutionModel")
+
+
+def kept_state(driver: Driver) -> dict[str, list[dict[str, Any]]]:
+    return {
+        label: [
+            r["p"]
+            for r in driver.execute_query(f"MATCH (n:{ident(label)}) RETURN properties(n) AS p")[0]
+        ]
+        for label in STATE
+    }
+
+
+def restore_state(driver: Driver, state: dict[str, list[dict[str, Any]]]) -> None:
+    for label, rows in state.items():
+        driver.execute_query(f"UNWIND $rows AS p CREATE (n:{ident(label)}) SET n = p", rows=rows)
+
+
+def incremental(driver: Driver, settings: Settings) -> tuple[float, syncing.Synced]:
+    """`hub sync` (from the saved cursors and manifests); its wall time and report."""
+    cold()
+    chosen = [connectors.build(name, settings) for name in connectors.names()]
+    began = time.perf_counter()
+    done = asyncio.run(syncing.sync(driver, settings, chosen))
+    return time.perf_counter() - began, done
+
+
+def days(
+    world: Path, args: argparse.Namespace, clock: datetime, times: dict[str, list[float]]
+) -> tuple[syncing.Synced, syncing.Synced]:
+    """Each round: the county synced up to two days before (untimed) and the day after
+    (untimed: as a hub syncing every day, Neo4j has planned its statements once); then
+    one more day on that graph, and the same day into an emptied graph given the first
+    one's sync state and model. The last round's reports of that day."""
+    start = clock - timedelta(hours=48 * args.rounds)
+    shutil.rmtree(world / "drop", ignore_errors=True)  # the days after `start` drop again
+    with simulators.running(world, args.port_base, "--start-at", start.isoformat()) as sources:
+        os.environ["HUB_SOURCES"] = str(sources)
+        settings = Settings.from_env()
+        control = f"http://127.0.0.1:{args.port_base}/clock"
+        with db.connected(settings) as driver:
+            for round_ in range(1, args.rounds + 1):
+                empty(driver)
+                cold()
+                chosen = [connectors.build(name, settings) for name in connectors.names()]
+                asyncio.run(syncing.sync(driver, settings, chosen, full=True))
+                httpx.post(control, json={"advance_hours": 24}, timeout=60).raise_for_status()
+                incremental(driver, settings)
+                state = kept_state(driver)
+                httpx.post(control, json={"advance_hours": 24}, timeout=60).raise_for_status()
+                wall, done = incremental(driver, settings)
+                times["day on graph"].append(wall)
+                rows = sum(r.fetched for r in done.streams)
+                empty(driver)
+                restore_state(driver, state)
+                alone, single = incremental(driver, settings)
+                times["day alone"].append(alone)
+                same = sum(r.fetched for r in single.streams)
+                if same != rows:
+                    sys.exit(f"the day fetched {rows} rows on the graph but {same} alone")
+                print(
+                    f"day round {round_}: {rows:,} source records, on the county's graph "
+                    f"{wall:.1f}s, into an emptied graph {alone:.1f}s",
+                    flush=True,
+                )
+    return done, single
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
@@ -178,6 +269,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline sync")
     parser.add_argument("--no-bulk", action="store_true", help="skip the bulk load and importer")
+    parser.add_argument(
+        "--day", action="store_true", help="also time one more day on the graph and alone"
+    )
     parser.add_argument("--port-base", type=int, default=8760)
     parser.add_argument("--wipe", action="store_true", help="allow wiping NEO4J_URI's database")
     args = parser.parse_args()
@@ -194,6 +288,8 @@ def main() -> None:
 
     times: dict[str, list[float]] = defaultdict(list)
     with simulators.running(world, args.port_base) as sources:
+        status = httpx.get(f"http://127.0.0.1:{args.port_base}/status", timeout=60).json()
+        clock = datetime.fromisoformat(status["clock"])
         os.environ["HUB_SOURCES"] = str(sources)
         settings = Settings.from_env()
         with db.connected(settings) as driver:
@@ -211,6 +307,7 @@ def main() -> None:
                 figures = ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items())
                 print(f"round {round_}: {figures}", flush=True)
 
+    day = days(world, args, clock, times) if args.day else None
     rows = sum(f.height for parts in recording.frames.values() for f in parts)
     fetched = sum(r.fetched for r in done.streams)
     print(f"\nprofile of the last sync ({fetched:,} source records, {rows:,} graph rows):")
@@ -223,7 +320,10 @@ def main() -> None:
     medians = {k: statistics.median(v) for k, v in times.items()}
     print(f"\nmedians of {args.rounds} round(s), the same {rows:,} graph rows each:")
     for name, wall in medians.items():
-        print(f"  {name:9s} {wall:8.1f}s {rows / wall:10,.0f} graph rows/s")
+        if not name.startswith("day"):
+            print(f"  {name:12s} {wall:8.1f}s {rows / wall:10,.0f} graph rows/s")
+        else:  # one day's source records, not the county's graph rows
+            print(f"  {name:12s} {wall:8.1f}s")
     print(f"sync / loader rate: {medians['loader'] / medians['sync']:.2f} (target >= 0.5)")
     if "bulk" in medians:
         print(
@@ -232,6 +332,15 @@ def main() -> None:
         )
     elif not settings.embedded:
         print("bulk: NEO4J_URI is a server the hub does not run; its first load is the sync's")
+    if day is not None:
+        for title, report in zip(("on the county's graph", "alone"), day, strict=True):
+            print(f"\nprofile of the last day {title}:")
+            for line in profiling.lines(report):
+                print(line)
+        print(
+            f"one more day on the county's graph / into an emptied graph: "
+            f"{medians['day on graph'] / medians['day alone']:.2f} (target <= 1.5)"
+        )
     if "baseline" in medians:
         print(f"sync / baseline (pages as steps) rate: {medians['baseline'] / medians['sync']:.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

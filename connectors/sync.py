@@ -28,6 +28,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +43,7 @@ from connectors.bigdata import FileConnector, Step
 from connectors.transform import Batch, identity, transform
 from hub.errors import DatabaseUnavailable
 from hub.loader import Loader
+from hub.resolution.records import Known
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +115,15 @@ def database_gone(what: str) -> Iterator[None]:
         ) from None
 
 
-def write(loader: Loader, batch: Batch) -> None:
-    write_frames(
-        loader,
-        {label: _frame(rows) for label, rows in batch.nodes.items()},
-        {key: _frame(rows) for key, rows in batch.relationships.items()},
-        _frame(batch.quarantine) if batch.quarantine else None,
-    )
+def write(loader: Loader, batch: Batch, known: Known | None = None) -> None:
+    """Write a batch's rows (after working out the features of its person records into
+    `known`)."""
+    nodes = {label: _frame(rows) for label, rows in batch.nodes.items()}
+    relationships = {key: _frame(rows) for key, rows in batch.relationships.items()}
+    if known is not None:
+        known.add(nodes, relationships)
+    held = _frame(batch.quarantine) if batch.quarantine else None
+    write_frames(loader, nodes, relationships, held)
 
 
 def write_step(loader: Loader, step: Step) -> None:
@@ -132,9 +136,11 @@ def write_frames(
     relationships: Mapping[tuple[str, str, str], pl.DataFrame],
     quarantine: pl.DataFrame | None,
 ) -> None:
-    """Write one step: its nodes, relationships and quarantine."""
-    for label, frame in nodes.items():
-        loader.nodes(label, frame)
+    """Write one step: its nodes (the labels at once: their nodes are apart), then its
+    relationships and quarantine."""
+    with ThreadPoolExecutor(loader.workers, thread_name_prefix="step") as pool:
+        for _ in pool.map(lambda item: loader.nodes(*item), nodes.items()):
+            pass
     for (type_, start, end), frame in relationships.items():
         loader.relationships(type_, frame, start=start, end=end)
     if quarantine is not None:
@@ -181,9 +187,11 @@ async def sync_source(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    known: Known | None = None,
 ) -> list[StreamReport]:
     """Sync every stream of a source while holding its lock. A source another sync holds
-    is not synced: each of its streams reports that as its failure."""
+    is not synced: each of its streams reports that as its failure. The features of the
+    person records written are worked out into `known`, for resolution after."""
     holder = state.Holder.me()
     streams = list(connector.mapping().streams)
     with database_gone(f"the sync of {connector.name}"):
@@ -206,7 +214,9 @@ async def sync_source(
         try:
             async with _renewing(loader, connector.name, holder):
                 if isinstance(connector, FileConnector):
-                    return await sync_files(connector, loader, full=full, progress=progress)
+                    return await sync_files(
+                        connector, loader, full=full, progress=progress, known=known
+                    )
                 reports: list[StreamReport] = []
                 for stream in streams:
                     dead = next((r.failures for r in reports if r.failures), None)
@@ -217,7 +227,12 @@ async def sync_source(
                     else:
                         reports.append(
                             await sync_stream(
-                                connector, stream, loader, full=full, progress=progress
+                                connector,
+                                stream,
+                                loader,
+                                full=full,
+                                progress=progress,
+                                known=known,
                             )
                         )
                 return reports
@@ -256,6 +271,7 @@ async def sync_stream(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    known: Known | None = None,
 ) -> StreamReport:
     """Sync one stream from its saved high-water mark (everything with `full`). A source
     that stops answering ends the stream with its failure in the report; what was fetched
@@ -266,7 +282,7 @@ async def sync_stream(
     written only once the step before it is in the graph and the cursor moved past it."""
     if isinstance(connector, FileConnector):
         (report,) = await sync_files(
-            connector, loader, streams=[stream], full=full, progress=progress
+            connector, loader, streams=[stream], full=full, progress=progress, known=known
         )
         return report
     mapping = connector.mapping().streams[stream]
@@ -289,7 +305,7 @@ async def sync_stream(
         batch = transform(connector.name, mapping, records, loader.graph, _now(), limit)
         report.timings.transforming += time.perf_counter() - clock
         clock = time.perf_counter()
-        write(loader, batch)
+        write(loader, batch, known)
         report.timings.writing += time.perf_counter() - clock
         report.written += batch.rows
         report.quarantined += len(batch.quarantine)
@@ -343,6 +359,7 @@ async def sync_files(
     streams: list[str] | None = None,
     full: bool = False,
     progress: Progress | None = None,
+    known: Known | None = None,
 ) -> list[StreamReport]:
     """Sync a file connector's feeds (all by default): every file their manifests do
     not have as loaded (every file with `full`); a feed with no new file gets only its
@@ -374,9 +391,15 @@ async def sync_files(
             timings = reports[name].timings
             setattr(timings, stage, getattr(timings, stage) + part * seconds)
 
+    def prepared() -> Step | None:
+        step = next(steps, None)
+        if step is not None and known is not None:
+            known.add(step.nodes, step.relationships)
+        return step
+
     async def read() -> Step | None:
         clock = time.perf_counter()
-        step = await asyncio.to_thread(next, steps, None)
+        step = await asyncio.to_thread(prepared)
         if step is not None:
             spend(step, time.perf_counter() - clock, "transforming")
         return step

@@ -58,6 +58,8 @@ PROVENANCE = ("_source", "_seen_at")
 # writing one graph run from the same lock file.
 STRIPES = 64
 ENDPOINTS = ("start", "end")
+# Frames of at least this many rows are written by all the loader's workers at once.
+PARALLEL_ROWS = 1_000
 
 _POLARS_TYPES: dict[str, pl.DataType] = {
     "string": pl.String(),
@@ -404,8 +406,9 @@ class Loader:
 
         Rows are partitioned by a hash of `partition_key`, so every row of one key goes to
         the same worker: the result does not depend on how the workers interleave."""
-        # a frame of one batch is one transaction, not one per worker
-        workers = self.workers if frame.height > self.batch_size else 1
+        # a small frame is one transaction, not one per worker; a sync's step (a batch's
+        # worth of records, spread over labels and types) still keeps every worker busy
+        workers = self.workers if frame.height >= PARALLEL_ROWS else 1
         parts = _partitions(frame, partition_key, workers)
 
         def work(part: pl.DataFrame) -> int:

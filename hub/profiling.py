@@ -1,6 +1,8 @@
 """Where a sync's time went: per stream, waiting on the source, transforming records
 into graph rows and waiting on Neo4j; for the whole sync, the stages around the streams
-(resolving identities, alerts); and the CPU Neo4j spent meanwhile.
+(resolving identities, alerts) and the parts of resolving (reading the person records,
+writing their blocking keys, training a model beside that, judging, storing the
+judgements, applying the merges); and the CPU Neo4j spent meanwhile.
 
 Stages of one stream overlap (the next step is fetched while one is written), so a
 stream's figures may add up to more than its wall time; a stage that stays near the wall
@@ -54,6 +56,11 @@ def lines(synced: Synced) -> list[str]:
         + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in synced.stages.items())
         + f"; {fetched:,} rows in {total:.1f}s ({rate:,.0f} rows/s)"
     )
+    parts = synced.resolution.seconds
+    if parts:
+        out.append(
+            "resolving: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in parts.items())
+        )
     if synced.neo4j_cpu is not None:
         share = synced.neo4j_cpu / total if total else 0.0
         out.append(f"Neo4j CPU: {synced.neo4j_cpu:.1f}s ({share:.2f} of the sync's wall time)")

@@ -41,7 +41,7 @@ from hub import db, profiling, scope
 from hub.errors import ConfigError, StateConflict
 from hub.loader import Loader
 from hub.queries import alerts, generation
-from hub.resolution import run
+from hub.resolution import records, run
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -116,9 +116,12 @@ async def sync(
             await asyncio.to_thread(_claim, driver, settings, chosen)
             loader = loader or Loader.from_settings(driver, settings)
             reports: list[StreamReport] = []
+            known = records.Known()  # person records' features, worked out as they are written
             if collector is None:
                 for connector in chosen:
-                    reports += await sync_source(connector, loader, full=full, progress=progress)
+                    reports += await sync_source(
+                        connector, loader, full=full, progress=progress, known=known
+                    )
             else:  # frames only kept: the sources are fetched and normalised at once
                 parts = collector.parts(len(chosen))
                 try:
@@ -142,7 +145,7 @@ async def sync(
             await asyncio.to_thread(scope.refresh, driver, database)
             stage("scoping")
             resolved = await asyncio.to_thread(
-                run.run, driver, settings, progress=resolving, ahead=ahead
+                run.run, driver, settings, progress=resolving, ahead=ahead, known=known
             )
             stage("resolving")
             await asyncio.to_thread(

@@ -38,6 +38,7 @@ from hub import normalise
 
 __all__ = [
     "FEATURES",
+    "Known",
     "extract",
     "features",
     "features_of",
@@ -293,14 +294,58 @@ def _normal(kind: str, raw: Any) -> str | None:
     return _normal_text(kind, str(raw))
 
 
-def features(records: Iterable[tuple[str, str, str, str]]) -> pl.DataFrame:
+class Known:
+    """Features of person records worked out while a sync wrote them (in the thread that
+    prepares a step, beside Neo4j writing the one before), by record id with the
+    (source, stream, raw JSON) they were worked out from: a run of resolution reading
+    one of them back exactly so takes these rather than working them out again."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[tuple[str, str, str], dict[str, Any]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(
+        self,
+        nodes: Mapping[str, pl.DataFrame],
+        relationships: Mapping[tuple[str, str, str], pl.DataFrame],
+    ) -> None:
+        """Work out the features of the person records among a step's frames: its
+        Record rows that are RECORD_OF a Person."""
+        record_of = relationships.get(("RECORD_OF", "Record", "Person"))
+        frame = nodes.get("Record")
+        if record_of is None or frame is None or record_of.is_empty():
+            return
+        persons = record_of.get_column("start").unique().implode()
+        chosen = frame.filter(pl.col("record_id").is_in(persons))
+        streams = person_streams()
+        for source, stream_name, record_id, raw in chosen.select(
+            "source", "stream", "record_id", "raw"
+        ).iter_rows():
+            stream = streams.get((source, stream_name))
+            if stream is not None and raw is not None:
+                row = record_features(stream, record_id, json.loads(raw))
+                self._rows[record_id] = ((source, stream_name, raw), row)
+
+    def get(self, source: str, stream: str, record_id: str, raw: str) -> dict[str, Any] | None:
+        """The features worked out for this record, if they were from the same raw JSON."""
+        found = self._rows.get(record_id)
+        return found[1] if found is not None and found[0] == (source, stream, raw) else None
+
+
+def features(
+    records: Iterable[tuple[str, str, str, str]], known: Known | None = None
+) -> pl.DataFrame:
     """Features of (source, stream, record id, raw JSON) person records; records of
-    streams that describe no person are skipped."""
+    streams that describe no person are skipped. Those `known` holds for the same raw
+    JSON are taken from it."""
     streams = person_streams()
     rows = []
     for source, stream_name, record_id, raw in records:
         stream = streams.get((source, stream_name))
         if stream is None:
             continue
-        rows.append(record_features(stream, record_id, json.loads(raw)))
+        row = known.get(source, stream_name, record_id, raw) if known is not None else None
+        rows.append(row if row is not None else record_features(stream, record_id, json.loads(raw)))
     return pl.DataFrame(rows, schema=FEATURES)

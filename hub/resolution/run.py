@@ -17,8 +17,10 @@ entity's records were put together.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +51,9 @@ class Report:
     changes: apply.Changes
     trained: bool = False
     judgements: int = 0  # stored judgements read
+    # seconds of each part: reading, training (in a thread, beside writing the blocking
+    # keys), judging, storing, applying
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,10 @@ def thresholds(settings: Settings) -> Thresholds:
     return Thresholds(settings.resolve_merge, settings.resolve_review, settings.resolve_block_cap)
 
 
-def _features(rows: Iterable[Any]) -> pl.DataFrame:
-    return records.features((r["source"], r["stream"], r["record_id"], r["raw"]) for r in rows)
+def _features(rows: Iterable[Any], known: records.Known | None = None) -> pl.DataFrame:
+    return records.features(
+        ((r["source"], r["stream"], r["record_id"], r["raw"]) for r in rows), known
+    )
 
 
 def _stored(driver: Driver, database: str | None) -> list[Judgement]:
@@ -120,31 +127,48 @@ def run(
     train_model: bool = False,
     progress: Progress | None = None,
     ahead: Ahead | None = None,
+    known: records.Known | None = None,
 ) -> Report:
     """Resolve the persons of the graph: new records only, or every record with `full`
     (training the model again with `train_model`). With `ahead`, the first run after a
     bulk load: its features are the graph's person records, its blocking keys are in the
-    graph, and its model is stored as the one trained."""
+    graph, and its model is stored as the one trained. The features of records `known`
+    holds (a sync worked them out as it wrote them) are not worked out again.
+
+    A model is trained (in a thread) while the blocking keys are written."""
     database = settings.neo4j_database
     say = progress or (lambda stage, done, total: None)
     limits = thresholds(settings)
+    seconds: dict[str, float] = {}
+    began = time.perf_counter()
+
+    def spent(part: str) -> None:
+        nonlocal began
+        seconds[part] = seconds.get(part, 0.0) + time.perf_counter() - began
+        began = time.perf_counter()
+
     say("read", 0, 1)
     stored_model = None if train_model or ahead else model(driver, settings)
     whole = full or stored_model is None
     if whole:
         if ahead is None:
             rows = q.person_records(driver, database)
-            feats = _features(rows)
+            feats = _features(rows, known)
             new = {r["record_id"] for r in rows if not r["resolved"]}
         else:
             feats = ahead.features
             new = set(feats.get_column("record_id").to_list())
         say("read", 1, 1)
+        spent("reading")
         trained = stored_model is None
         if ahead is None:
-            fitted = _train(driver, settings, feats) if trained else stored_model
-            q.clear_blocks(driver, database)
-            q.add_blocks(driver, database, block_rows(feats), limits.block_cap)
+            with ThreadPoolExecutor(1, thread_name_prefix="training") as pool:
+                training = pool.submit(_train, driver, settings, feats) if trained else None
+                q.clear_blocks(driver, database)
+                q.add_blocks(driver, database, block_rows(feats), limits.block_cap)
+                spent("blocking keys")
+                fitted = training.result() if training is not None else stored_model
+                spent("training")
         else:
             fitted = ahead.model
             _store(driver, settings, fitted)
@@ -155,22 +179,25 @@ def run(
     else:
         assert stored_model is not None  # not whole
         trained = False
-        feats, new, pairs, focus = _incremental(driver, settings, stored_model, limits)
+        feats, new, pairs, focus = _incremental(driver, settings, stored_model, limits, known)
         # the judgements these records' units had: the manual ones stand, and the
         # automatic ones this run replaces may have held other units together
         units = sorted(set(feats.get_column("unit").to_list()))
         before = [Judgement.from_row(r) for r in q.judgements_of(driver, database, units)]
         say("read", 1, 1)
+        spent("reading")
         outcome = resolve(
             feats, limits, stored=before, focus=focus, pairs=pairs, model=stored_model,
             progress=progress,
         )  # fmt: skip
         judged_units = sorted(focus)
+    spent("judging")
     say("store", 0, 1)
     _note(driver, database, feats.filter(pl.col("record_id").is_in(sorted(new))))
     q.write_judgements(driver, database, [j.row() for j in outcome.judgements])
     q.delete_automatic(driver, database, [j.id for j in outcome.judgements], judged_units)
     say("store", 1, 1)
+    spent("storing")
     say("apply", 0, 1)
     if whole:
         read, canonical = _canonical(driver, database, outcome)
@@ -180,6 +207,7 @@ def run(
     changes = apply.apply(driver, settings, canonical, whole=whole)
     q.mark_resolved(driver, database, sorted(new))
     say("apply", 1, 1)
+    spent("applying")
     return Report(
         records=feats.height,
         new_records=len(new),
@@ -190,6 +218,7 @@ def run(
         changes=changes,
         trained=trained,
         judgements=len(before) + read,
+        seconds=seconds,
     )
 
 
@@ -229,12 +258,16 @@ def _canonical_around(
 
 
 def _incremental(
-    driver: Driver, settings: Settings, fitted: Model, limits: Thresholds
+    driver: Driver,
+    settings: Settings,
+    fitted: Model,
+    limits: Thresholds,
+    worked: records.Known | None = None,
 ) -> tuple[pl.DataFrame, set[str], pl.DataFrame, set[str]]:
     """The features, new record ids, candidate pairs and focus units of a run over the
     new records, read through the stored blocking keys."""
     database = settings.neo4j_database
-    fresh = _features(q.person_records(driver, database, only_new=True))
+    fresh = _features(q.person_records(driver, database, only_new=True), worked)
     new = set(fresh.get_column("record_id").to_list())
     q.add_blocks(driver, database, block_rows(fresh), limits.block_cap)
     known = {r["record_id"]: r for r in fresh.iter_rows(named=True)}

@@ -84,6 +84,10 @@ def test_the_profile_says_where_each_streams_time_went(synced: str) -> None:
     stages = next(line for line in lines if line.startswith("stages: "))
     for stage in ("streams", "resolving", "alerts"):
         assert f"{stage} " in stages
+    # the first sync of a graph trains the model, beside writing the blocking keys
+    parts = next(line for line in lines if line.startswith("resolving: "))
+    for part in ("reading", "blocking keys", "training", "judging", "storing", "applying"):
+        assert f"{part} " in parts
     cpu = next(line for line in lines if line.startswith("Neo4j CPU: "))
     assert float(cpu.split()[2].rstrip("s")) > 0  # the project-run Neo4j says its CPU time
 

@@ -21,6 +21,7 @@ from connectors.sync import sync_files, sync_stream
 from hub.loader import Loader
 from hub.migrate import migrate
 from hub.resolution import apply
+from hub.resolution.records import Known
 from tests import snapshot as snapshots
 from tests.conftest import wipe
 from tests.connectors.simulator import Simulator, running
@@ -30,16 +31,16 @@ from tests.snapshot import Snapshot, differences
 MARK = "tests/resolution-county"
 
 
-def sync(sim: Simulator, driver: Driver, bigdata: Path | None) -> None:
+def sync(sim: Simulator, driver: Driver, bigdata: Path | None, known: Known | None = None) -> None:
     loader = Loader(driver, batch_size=2000)
     for name in sorted(HTTP):
         made = connector(sim, name, page_size=500)
         for stream in made.mapping().streams:
-            asyncio.run(sync_stream(made, stream, loader))
+            asyncio.run(sync_stream(made, stream, loader, known=known))
     if bigdata is not None:
         # the feeds with person records; checkpoints and calls name none
         feeds = ["hotel", "netcafe", "rail"]
-        asyncio.run(sync_files(BigData(bigdata), loader, streams=feeds))
+        asyncio.run(sync_files(BigData(bigdata), loader, streams=feeds, known=known))
 
 
 def snapshot(driver: Driver) -> Snapshot:

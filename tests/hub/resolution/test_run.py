@@ -21,7 +21,7 @@ from hub.resolution import blocking, match, records, run
 from hub.settings import Settings
 from hub.world.outside import LAYOUT_B, feed_mapping, lists
 from tests.conftest import wipe
-from tests.connectors.simulator import running
+from tests.connectors.simulator import Simulator, running
 from tests.hub.resolution.conftest import snapshot, sync
 from tests.snapshot import Snapshot, differences
 
@@ -119,6 +119,24 @@ def test_incremental_resolution_of_a_second_sync_equals_a_full_one(
         assert 0 < second.new_records <= second.records < full_records(graph)
     assert q.aliases(graph, None) == aliases
     assert differences(full, snapshot(graph)) == []
+
+
+def test_a_sync_works_out_the_features_resolution_reads_back(
+    driver: Driver, simulator: Simulator, world: Path
+) -> None:
+    # the county synced again, its person records' features worked out as they are written
+    known = records.Known()
+    wipe(driver)
+    migrate(driver)
+    sync(simulator, driver, world / "sources" / "bigdata", known)
+    read = q.person_records(driver, None)
+    assert 0 < len(read) == len(known)
+    for r in read:
+        assert known.get(r["source"], r["stream"], r["record_id"], r["raw"]) is not None
+    assert run._features(read, known).equals(run._features(read))
+    # a record whose raw JSON is not the one they were worked out from is worked out again
+    r = read[0]
+    assert known.get(r["source"], r["stream"], r["record_id"], r["raw"] + " ") is None
 
 
 def test_a_run_over_a_few_new_records_reads_their_neighbourhood_and_agrees_with_the_full_run(
