@@ -47,6 +47,9 @@ class Property:
     index: bool = False
     fulltext: bool = False
     personal: bool = False
+    # A source record as JSON text, of a node whose key is "<source>:<stream>:<id>": what
+    # of it is personal is what the mapping of its stream says (`hub.masking`).
+    source_record: bool = False
     # Survivorship (see schema.yaml): the sources whose statements win, best first, or
     # `recomputed`: a value the hub computes over every row, shown as last computed.
     priority: tuple[str, ...] = ()
@@ -220,7 +223,8 @@ def _properties(raw: Any, where: str, priority: tuple[str, ...] = ()) -> dict[st
         if type_ not in PROPERTY_TYPES:
             raise SchemaError(f"{where}: property {name!r} has unknown type {type_!r}")
         unknown = set(spec) - {
-            "description", "normaliser", "index", "fulltext", "personal", "priority", "recomputed"
+            "description", "normaliser", "index", "fulltext", "personal", "source_record",
+            "priority", "recomputed",
         }  # fmt: skip
         if unknown:
             raise SchemaError(f"{where}: property {name!r} has unknown fields {sorted(unknown)}")
@@ -231,6 +235,8 @@ def _properties(raw: Any, where: str, priority: tuple[str, ...] = ()) -> dict[st
             raise SchemaError(f"{where}: property {name!r}: 'priority' must list source names")
         if spec.get("recomputed") and own is not None:
             raise SchemaError(f"{where}: property {name!r}: give 'priority' or 'recomputed'")
+        if spec.get("source_record") and not (spec.get("personal") and type_ == "string"):
+            raise SchemaError(f"{where}: property {name!r}: a source_record is a personal string")
         chosen = tuple(own) if own is not None else priority
         out[name] = Property(name=name, type=type_, priority=chosen, **spec)
     return out

@@ -293,9 +293,21 @@ class Writer:
             self._head = None
         self._anchored = time.monotonic()
 
+    def _next(self) -> Event | None:
+        """The next event recorded; while a head waits to be anchored, the wait ends
+        when it is due (the head of a chain that fell quiet is anchored too)."""
+        while True:
+            if self._head is None:
+                return self._queue.get()
+            due = self._anchored + self._seal.every - time.monotonic()
+            try:
+                return self._queue.get(timeout=max(due, 0.0))
+            except queue.Empty:
+                self._anchor()
+
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
+            first = self._next()
             if first is None:
                 self._queue.task_done()
                 return

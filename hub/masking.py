@@ -15,11 +15,12 @@ are the kinds of number that are personal: the normalisers of those properties
 
 Personal values that are no number (a birth date, which with the region code and the
 last four rebuilds a masked ID number) are declared the same way, without a normaliser:
-such a value is hidden whole (`MASKED_DATE`, null), as a declared field
-(`personal_fields`) and as the field of a raw record that holds it. Which fields of a raw
-record are personal is read from every mapping in use (`record_fields`): the columns a
-mapping writes to a personal property or reads a document number from; a raw record's
-number columns are masked whole, whatever the number looks like (a passport's letters).
+such a value is hidden whole (`MASKED_DATE`, null) wherever an answer carries it
+(`personal_fields`). A source record kept as it came (declared `source_record`) is shown
+column by column as the mapping of its stream says (`shown_record`): birth dates hidden,
+number columns masked whole whatever the number looks like (a passport's letters), the
+columns it reads into public properties shown, and every other column, or every column
+of a stream no mapping in use describes, with its digits hidden.
 
 Global ids never carry a number (`hub.ids`), so they need neither.
 """
@@ -108,61 +109,83 @@ _FEATURES = {"birth_date": ("Person", "birth_date"), "phone": ("Phone", "number"
 
 
 @dataclass(frozen=True)
-class RecordFields:
-    """The columns of source records that hold personal values, as every mapping in use
-    (shipped, and HUB_MAPPINGS_DIR's) reads them: a column the mapping writes to a
-    personal property, reads a personal feature from, or reads a document number from.
-    In a raw record, `dates` are hidden whole and `numbers` masked whole, whatever the
-    number looks like (a passport's letters, a foreign phone)."""
+class StreamColumns:
+    """What the mapping of one stream says the columns of its records hold, for a role
+    without personal data: `dates` (a birth date) are hidden whole, `numbers` (an ID,
+    document, phone or account number) masked whole whatever they look like, `public`
+    (what the mapping reads into a property nobody's personal data is: a case number, a
+    time, an amount, a name) shown, numbers in their text masked. A column the mapping
+    names for none of these, or a record of a stream no mapping in use describes, is
+    shown with every digit hidden: nothing says what it holds."""
 
-    dates: frozenset[str]
-    numbers: frozenset[str]
-    complete: bool = True  # False: a mapping could not be read; every number is masked
+    public: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
 
 
-def record_fields(mappings_dir: Path | None = None) -> RecordFields:
-    """The personal columns of the shipped mappings and of those in `mappings_dir`, read
-    again whenever a file there changes (a source added while the API runs)."""
+def stream_columns(mappings_dir: Path | None = None) -> dict[tuple[str, str], StreamColumns]:
+    """The columns of every (source, stream) of the shipped mappings and of those in
+    `mappings_dir`, read again whenever a file there changes (a source added while the
+    API runs). A mapping that cannot be read describes no stream."""
     stamp: tuple[tuple[str, int], ...] = ()
     if mappings_dir is not None and mappings_dir.is_dir():
         stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(mappings_dir.glob("*.y*ml")))
-    return _record_fields(mappings_dir, stamp)
+    return _stream_columns(mappings_dir, stamp)
 
 
 @cache
-def _record_fields(mappings_dir: Path | None, stamp: tuple[tuple[str, int], ...]) -> RecordFields:
+def _stream_columns(
+    mappings_dir: Path | None, stamp: tuple[tuple[str, int], ...]
+) -> dict[tuple[str, str], StreamColumns]:
     import connectors  # the mappings are data of the connectors package
+    from connectors.mapping import StreamMap
     from hub.errors import HubError
     from hub.settings import Settings
 
     try:
         maps = connectors.source_maps(Settings(mappings_dir=mappings_dir))
     except HubError as exc:
-        # a mapping that cannot be read cannot say which of its columns are personal:
-        # every value of a raw record with a digit in it is masked whole until it can
-        log.warning("masking: %s; raw records are masked whole until it is fixed", exc)
-        return RecordFields(frozenset(), frozenset(), complete=False)
-    dates: set[str] = set()
-    numbers: set[str] = set()
+        # a mapping that cannot be read cannot say what its columns hold: the digits of
+        # every raw record are hidden until it can
+        log.warning("masking: %s; raw records show no digit until it is fixed", exc)
+        return {}
 
-    def note(label: str, prop: str, columns: Iterable[str]) -> None:
-        found = personal(label, prop)
-        if found is not None:
-            (numbers if found.normaliser else dates).update(columns)
+    def columns(stream: StreamMap) -> StreamColumns:
+        public = {stream.id, stream.cursor, *stream.times, *([stream.seen] if stream.seen else [])}
+        dates: set[str] = set()
+        numbers = {i.column for i in stream.identity.identifiers}
+        numbers.update(i.type_column for i in stream.identity.identifiers if i.type_column)
 
-    for source in maps.values():
-        for stream in source.streams.values():
-            for prop, column in stream.person.items():
-                note("Person", prop, [column])
-            for feature, where in stream.identity.features.items():
-                if feature in _FEATURES:
-                    note(*_FEATURES[feature], where.columns)
-            numbers.update(i.column for i in stream.identity.identifiers)
-            for node in stream.nodes:
-                note(node.label, schema().nodes[node.label].key, [node.key])
-                for prop, column in node.properties.items():
-                    note(node.label, prop, [column])
-    return RecordFields(frozenset(dates), frozenset(numbers - dates))
+        def note(label: str, prop: str, cols: Iterable[str]) -> None:
+            found = personal(label, prop)
+            if found is None:
+                public.update(cols)
+            else:
+                (numbers if found.normaliser else dates).update(cols)
+
+        for prop, column in stream.person.items():
+            note("Person", prop, [column])
+        for feature, where in stream.identity.features.items():
+            if feature in _FEATURES:
+                note(*_FEATURES[feature], where.columns)
+            else:
+                public.update(where.columns)
+        for node in stream.nodes:
+            note(node.label, schema().nodes[node.label].key, [node.key])
+            for prop, column in node.properties.items():
+                note(node.label, prop, [column])
+        for rel in stream.relationships:
+            public.update(rel.properties.values(), rel.when)
+            public.update(a.column for a in rel.aggregate.values() if a.column)
+        return StreamColumns(
+            frozenset(public - dates - numbers), frozenset(dates), frozenset(numbers - dates)
+        )
+
+    return {
+        (source.source, stream.name): columns(stream)
+        for source in maps.values()
+        for stream in source.streams.values()
+    }
 
 
 # Every decimal digit (full-width, Arabic-Indic, ...) and full-width X to ASCII, one
@@ -187,11 +210,15 @@ _RESIDENT = re.compile(  # region, birth date, sequence, check character
 _LONGEST = 22  # digits: a card of 19, or a phone with 0086 in front
 
 
-def _dated(digits: str) -> bool:
-    """Digits that begin with a date (20260101180000, a time; 2025021300000045, a
-    transaction's serial), as no card or account number does."""
+def _timestamp(digits: str) -> bool:
+    """Digits that are a time to the minute or second (202601011800, 20260101180000), as
+    sources write them; a longer number that merely starts with a date (an account
+    200102030405060, a serial) is not one."""
+    formats = {12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+    if len(digits) not in formats:
+        return False
     try:
-        return 1900 <= datetime.strptime(digits[:8], "%Y%m%d").year < 2100
+        return 1900 <= datetime.strptime(digits, formats[len(digits)]).year < 2200
     except ValueError:
         return False
 
@@ -205,7 +232,7 @@ def _kind(digits: str) -> str | None:
         return None
     if "phone" in kinds and (_MOBILE.fullmatch(digits) or _FIXED.fullmatch(digits)):
         return "phone"
-    if "bank_card" in kinds and 12 <= len(digits) <= 19 and not _dated(digits):
+    if "bank_card" in kinds and 12 <= len(digits) <= 19 and not _timestamp(digits):
         return "bank_card"  # a card, even one failing the Luhn check (a typo), or an account
     return None
 
@@ -272,26 +299,52 @@ def _redact_text(text: str) -> str:
     return "".join(out)
 
 
-def _redact_record(text: str, fields: RecordFields) -> str | None:
-    """A JSON object written as text (a raw record), its personal fields hidden or masked
-    whole; None if the text is no JSON object."""
+class Shown(str):
+    """A text already made what a role without personal data may see (a raw record,
+    `shown_record`): `redact` gives it as it is."""
+
+    __slots__ = ()
+
+
+def shown_record(raw: str, record_id: str, mappings_dir: Path | None = None) -> Shown:
+    """The raw record `raw` of the Record `record_id` ("<source>:<stream>:<id>") as a
+    role without personal data sees it: each column as the mapping of its stream says
+    (`StreamColumns`)."""
+    source, stream, *_ = [*record_id.split(":", 2), ""]
+    columns = stream_columns(mappings_dir).get((source, stream), StreamColumns())
     try:
-        record = json.loads(text)
+        record = json.loads(raw)
     except ValueError:
-        return None
+        record = None
     if not isinstance(record, dict):
-        return None
-    shown = {k: _field(k, v, fields) for k, v in record.items()}
-    return json.dumps(redact(shown, fields), ensure_ascii=False)
+        return Shown(_digits_hidden(raw))
+    shown = {k: _column(k, v, columns) for k, v in record.items()}
+    return Shown(json.dumps(shown, ensure_ascii=False))
 
 
-def _field(name: str, value: Any, fields: RecordFields) -> Any:
-    """A raw record's field as a role without personal data sees it."""
-    if name in fields.dates:
+def _column(name: str, value: Any, columns: StreamColumns) -> Any:
+    if name in columns.dates:
         return MASKED_DATE
-    if name in fields.numbers or (not fields.complete and any(c.isdigit() for c in str(value))):
+    if name in columns.numbers:
         return _number(value)
-    return value
+    if name in columns.public:
+        return redact(value)
+    return _digits_hidden(value)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _digits_hidden(value: Any) -> Any:
+    """`value` with every digit it holds (in any script) written as `*`."""
+    if isinstance(value, dict):
+        return {k: _digits_hidden(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_digits_hidden(v) for v in value]
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value)
+    return _DIGIT.sub("*", text) if any(c.isdigit() for c in text) else value
 
 
 def _number(value: Any) -> Any:
@@ -309,24 +362,26 @@ class Redacted(list[Any]):
     requests is redacted once, `resolvers.executor`): `redact` gives it as it is."""
 
 
-def redact(value: Any, fields: RecordFields | None = None) -> Any:
-    """`value` (text, or JSON-like) with every personal number in it masked, the
-    personal fields (`personal_fields`) of every object in it hidden, and the personal
-    columns of every raw record in it (`fields`: by default the shipped mappings') hidden
-    or masked whole."""
-    if isinstance(value, Redacted):
+def redact(value: Any) -> Any:
+    """`value` (text, or JSON-like) with every personal number in it masked and the
+    personal fields (`personal_fields`) of every object in it hidden; a JSON object
+    written as text is read as one."""
+    if isinstance(value, Redacted | Shown):
         return value
     if isinstance(value, str):
         if not any(c.isdigit() for c in value):
             return value
         if value.lstrip().startswith("{"):
-            record = _redact_record(value, fields or record_fields())
-            if record is not None:
-                return record
+            try:
+                found = json.loads(value)
+            except ValueError:
+                found = None
+            if isinstance(found, dict):
+                return json.dumps(redact(found), ensure_ascii=False)
         return _redact_text(value)
     if isinstance(value, dict):
         hidden = personal_fields()
-        return {k: MASKED_DATE if k in hidden else redact(v, fields) for k, v in value.items()}
+        return {k: MASKED_DATE if k in hidden else redact(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v, fields) for v in value]
+        return [redact(v) for v in value]
     return value

@@ -218,8 +218,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         done = [item(v, info) for v in value]
                         # redacted once, as the guard would redact it in every answer
                         if key[1]:
-                            fields = masking.record_fields(self.context_value.settings.mappings_dir)
-                            done = masking.Redacted(masking.redact(done, fields))
+                            done = masking.Redacted(masking.redact(done))
                         value.completions[key] = done
                     return masking.Redacted(done) if key[1] else list(done)
                 return [item(v, info) for v in value]

@@ -6,12 +6,13 @@ One schema extension per request, configured by the request's settings:
   GRAPHQL_VALIDATION_FAILED) and its own: a WebSocket operation over the rate limit,
   depth and aliases (`hub.limits`, fragments included, every operation type), the
   permission table (`hub/permissions.yaml`, every field checked for the principal's
-  role), in production no introspection, and page size and cost (`hub.limits`); so a
-  refused operation runs no resolver and no database query. Everything but cost depends
-  only on the document and who asks (role, justification): that verdict is remembered
-  per (query text, role, justification), so the same few documents an investigator's
-  tool sends are validated once; cost depends on the variables and is checked on every
-  request;
+  role), no personal number sent by a role that sees them masked (a look-up by number
+  would be an oracle for what the mask hides), in production no introspection, and page
+  size and cost (`hub.limits`); so a refused operation runs no resolver and no database
+  query. Everything but cost depends only on the document and who asks (role,
+  justification): that verdict is remembered per (query text, role, justification), so
+  the same few documents an investigator's tool sends are validated once; cost and the
+  numbers in variables depend on the variables and are checked on every request;
 - while executing, it keeps every entity the resolvers build (`resolvers.types.BUILT`);
 - afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
   in production it then takes "Did you mean ...?" out of every message and replaces
@@ -39,6 +40,8 @@ import strawberry
 from graphql import (
     FieldNode,
     GraphQLError,
+    IntValueNode,
+    StringValueNode,
     ValidationContext,
     ValidationRule,
 )
@@ -117,6 +120,50 @@ def permission_rule(
     return PermissionRule
 
 
+NUMBER_REFUSED = (
+    "the role {role} sees personal numbers masked, so it may not send one (an ID, phone "
+    "or account number): a look-up by number would tell it, guess by guess, what the mask "
+    "hides; find the entity by name or text, or ask with its id"
+)
+
+
+def sends_a_number(value: Any) -> bool:
+    """Whether `value` (an argument or a variable, any shape) holds a personal number."""
+    if isinstance(value, str):
+        return bool(masking.redact(value) != value)
+    if isinstance(value, dict):
+        return any(sends_a_number(v) for v in value.values())
+    if isinstance(value, list):
+        return any(sends_a_number(v) for v in value)
+    return False
+
+
+def number_rule(principal: Principal) -> type[ValidationRule]:
+    """A role that sees personal numbers masked sends none in a literal argument."""
+
+    class NumberRule(ValidationRule):
+        reported = False
+
+        def enter_string_value(self, node: StringValueNode | IntValueNode, *_: Any) -> None:
+            if not self.reported and sends_a_number(node.value):
+                self.reported = True
+                message = NUMBER_REFUSED.format(role=principal.role)
+                self.report_error(GraphQLError(message, node, extensions={"code": "FORBIDDEN"}))
+
+        enter_int_value = enter_string_value  # an ID may be written as a number
+
+    return NumberRule
+
+
+def _numbers_sent(context: Context, variables: dict[str, Any]) -> list[GraphQLError]:
+    """The refusal of variables holding a personal number, for a role that sees them
+    masked (the variables' counterpart of `number_rule`)."""
+    if not redacts(context) or not sends_a_number(variables):
+        return []
+    message = NUMBER_REFUSED.format(role=context.principal.role)
+    return [GraphQLError(message, extensions={"code": "FORBIDDEN"})]
+
+
 VERDICTS = 512  # verdicts remembered (query texts by who asks)
 # Each verdict with the permission table it was reached under: a verdict of another
 # table (a reloaded one) is not reused.
@@ -142,6 +189,8 @@ def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
         limits.alias_rule(settings.max_aliases),
         permission_rule(principal, table, justified),
     ]
+    if principal is not ANONYMOUS and not table.sees_personal_data(principal.role):
+        rules.append(number_rule(principal))
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     errors = validate_document(ctx.schema._schema, ctx.graphql_document, tuple(rules))
@@ -160,6 +209,9 @@ def _validate(ctx: Any, context: Context) -> list[GraphQLError]:
     if static:
         return list(static)
     settings = context.settings
+    refused = _numbers_sent(context, ctx.variables or {})
+    if refused:
+        return refused
     return limits.check(
         ctx.schema._schema,
         ctx.graphql_document,
@@ -249,8 +301,7 @@ class Guard(SchemaExtension):
         if not redacts(context):
             return
         if getattr(result, "data", None):
-            fields = masking.record_fields(context.settings.mappings_dir)
-            result.data = masking.redact(result.data, fields)
+            result.data = masking.redact(result.data)
         for error in getattr(result, "errors", None) or ():
             error.message = masking.redact(error.message)
 

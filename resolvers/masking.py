@@ -24,21 +24,27 @@ class MaskPersonal(Plain):
     def __init__(self, prop: Property) -> None:
         self.prop = prop
 
-    def _shown(self, value: Any, info: Any) -> Any:
+    def _shown(self, value: Any, source: Any, info: Any) -> Any:
         if value is None or table().sees_personal_data(info.context.principal.role):
             return value
+        if self.prop.source_record:
+            mappings = info.context.settings.mappings_dir
+            return masking.shown_record(value, source.key_value(), mappings)
         return masking.mask_value(value, self.prop)
 
     def depends_on(self, context: Any) -> Hashable:
-        return table().sees_personal_data(context.principal.role)
+        sees = table().sees_personal_data(context.principal.role)
+        if self.prop.source_record and not sees:  # and on the mappings in use
+            return sees, id(masking.stream_columns(context.settings.mappings_dir))
+        return sees
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
-        return self._shown(next_(source, info, **kwargs), info)
+        return self._shown(next_(source, info, **kwargs), source, info)
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
-        return self._shown(await next_(source, info, **kwargs), info)
+        return self._shown(await next_(source, info, **kwargs), source, info)
 
 
 def _subclasses(base: type[Entity]) -> Iterable[type[Entity]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -11,6 +12,7 @@ from hub import normalise
 from hub.errors import BadRequest
 from hub.queries import money
 from resolvers.context import Info
+from resolvers.ids import sealed
 from resolvers.links import native
 from resolvers.types import BankAccount
 
@@ -64,9 +66,27 @@ class MoneyFlow:
     )
 
 
+def _number(info: Info, account: str) -> str:
+    """The account's number: `account` is a card or account number, or an account's id
+    (how a role that sees numbers masked names one)."""
+    named = sealed(info, account, strict=False)
+    if named is not None and named[0] == "BankAccount":
+        key = info.context.ids.decode(*named)
+        if key is None:
+            raise BadRequest("account: the id is not one of this hub's accounts")
+        return key
+    parsed = normalise.bank_card(account)
+    if isinstance(parsed, normalise.Invalid):
+        raise BadRequest(f"account: {parsed.reason}")
+    return parsed.value
+
+
 async def resolve_money_flow(
     info: Info,
-    account: str,
+    account: Annotated[
+        str,
+        strawberry.argument(description="A card or account number, or the account's id."),
+    ],
     direction: Direction = Direction.FORWARD,
     max_hops: int = 6,
     since: dt.datetime | None = None,
@@ -86,12 +106,9 @@ async def resolve_money_flow(
             raise BadRequest(f"{name} needs a time zone offset, e.g. 2026-10-01T00:00:00+08:00")
     if since and until and since > until:
         raise BadRequest("since is after until")
-    parsed = normalise.bank_card(account)
-    if isinstance(parsed, normalise.Invalid):
-        raise BadRequest(f"account: {parsed.reason}")
     forward = direction is Direction.FORWARD
     found = await money.flow(
-        info.context.driver, parsed.value, forward, max_hops, since, until, min_amount,
+        info.context.driver, _number(info, account), forward, max_hops, since, until, min_amount,
         settings.max_results, info.context.scope, **info.context.read,
     )  # fmt: skip
     if found.start is None:

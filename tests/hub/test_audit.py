@@ -257,6 +257,28 @@ def test_a_chain_anchored_before_is_checked_against_its_anchors(
     assert audit.verify(graph, seal=other).broken == 1  # sealed with another key
 
 
+def test_the_writer_anchors_the_head_of_a_chain_that_fell_quiet(
+    graph: Driver, tmp_path: Path
+) -> None:
+    """Every `every` seconds while events come, and the last head once it is due
+    although no event follows it: deleting the latest events is found without waiting
+    for the API to stop."""
+    seal = audit.Seal(b"k" * 32, tmp_path / "anchors.log", every=0.5)
+    writer = audit.Writer(graph, seal=seal)
+    try:
+        writer.record(audit.event(None, "first", audit.ALLOWED))
+        writer.flush()
+        deadline = time.monotonic() + 30
+        while not list(seal.anchors()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        ((seq, _, _),) = seal.anchors()
+        assert audit.verify(graph, seal=seal).ok
+        graph.execute_query("MATCH (e:AuditEvent {seq: $seq}) DETACH DELETE e", seq=seq)
+        assert not audit.verify(graph, seal=seal).ok
+    finally:
+        writer.close(wait=30)
+
+
 def test_justifications_and_variables_are_redacted_and_capped() -> None:
     event = audit.event(
         Principal("li", Role.investigator),

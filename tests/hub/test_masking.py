@@ -83,7 +83,7 @@ def test_the_personal_kinds_are_the_normalisers_of_personal_properties() -> None
         ("411623\u200b199609114709", "411623********4709"),
         ("130 -- 7076 -- 5659", "130****5659"),
         ("".join(chr(0x0660 + int(c)) for c in "13070765659"), "130****5659"),
-        ("call +1 202 456 1111 / 200102030405060", "call +120******11 / 200102030405060"),
+        ("call +1 202 456 1111 / 200102030405060", "call +120******11 / 200102*****5060"),
         ("+85291234567", "+852******67"),
         ("6228/4850/3586/8024/796", "622848*********4796"),
         ("411623_19960911_4709", "411623********4709"),
@@ -95,45 +95,87 @@ def test_redaction_finds_numbers_written_with_other_separators_and_other_countri
     assert masking.redact(written) == redacted
 
 
-def test_the_shipped_mappings_personal_columns_are_every_one_that_feeds_a_personal_value() -> None:
-    """Enumerated from the mappings: every column a stream reads a birth date, an ID
-    number or a document number from."""
+@pytest.mark.parametrize(
+    ("written", "redacted"),
+    [
+        ("202601011800", "202601011800"),  # times as sources write them
+        ("20260101180000", "20260101180000"),
+        ("200102030405060", "200102*****5060"),  # an account that starts with a date
+        ("2025021300000045", "202502******0045"),
+        ("20260101186000", "202601****6000"),  # no time: 60 minutes
+    ],
+)
+def test_only_a_time_is_taken_for_no_number_when_its_digits_start_with_a_date(
+    written: str, redacted: str
+) -> None:
+    assert masking.redact(written) == redacted
+
+
+def test_every_column_of_every_shipped_stream_is_shown_as_its_mapping_says() -> None:
+    """Enumerated from the mappings: the columns a stream reads an ID, document, phone
+    or account number or a birth date from are personal, never public; the columns it
+    reads into a public property are public."""
     import connectors
     from hub.settings import Settings
 
-    fields = masking.record_fields()
+    found = masking.stream_columns()
     for source in connectors.source_maps(Settings()).values():
         for stream in source.streams.values():
+            columns = found[(source.source, stream.name)]
+            assert not columns.public & (columns.dates | columns.numbers)
             for identifier in stream.identity.identifiers:
-                assert identifier.column in fields.numbers, (source.source, stream.name)
+                assert identifier.column in columns.numbers, (source.source, stream.name)
             if "id_number" in stream.person:
-                assert stream.person["id_number"] in fields.numbers
+                assert stream.person["id_number"] in columns.numbers
             if "birth_date" in stream.identity.features:
-                assert set(stream.identity.features["birth_date"].columns) <= fields.dates
+                assert set(stream.identity.features["birth_date"].columns) <= columns.dates
+            assert stream.id in columns.public
+            for node in stream.nodes:
+                for prop, column in node.properties.items():
+                    shown = masking.personal(node.label, prop) is None
+                    assert (column in columns.public) == shown, (stream.name, column)
 
 
-def test_a_mapping_folders_source_has_its_raw_birth_dates_hidden_and_documents_masked(
+def _record(**fields: str) -> str:
+    return json.dumps(fields)
+
+
+def test_a_raw_record_is_shown_column_by_column_as_its_streams_mapping_says(
     tmp_path: Path,
 ) -> None:
     from hub.world.outside import feed_mapping
 
-    record = dict(rec_id="A000001", given_name="Ann", surname="Example", town="Leeds")
-    raw = json.dumps(record | {"date_of_birth": "19850312", "ni_number": "QQ 12 34 56 C"})
-    shipped = json.loads(masking.redact(raw))
-    assert shipped["ni_number"] == "QQ 12 34 56 C"  # no mapping says what it is
+    raw = _record(rec_id="A000001", given_name="Ann", surname="Example", town="Leeds",
+                  street_number="12", date_of_birth="19850312", ni_number="QQ 12 34 56 C",
+                  contact="852-9123-4567", born_on="1985-03-12")  # fmt: skip
+    # no mapping in use describes the stream: every digit hidden
+    hidden = _record(rec_id="A******", given_name="Ann", surname="Example", town="Leeds",
+                     street_number="**", date_of_birth="********", ni_number="QQ ** ** ** C",
+                     contact="***-****-****", born_on="****-**-**")  # fmt: skip
+    assert json.loads(masking.shown_record(raw, "agency:people:A000001")) == json.loads(hidden)
     (tmp_path / "agency.yaml").write_text(feed_mapping("agency"))
-    fields = masking.record_fields(tmp_path)
-    assert "date_of_birth" in fields.dates and "ni_number" in fields.numbers
-    shown = json.loads(masking.redact(raw, fields))
+    shown = json.loads(masking.shown_record(raw, "agency:people:A000001", tmp_path))
     assert shown["date_of_birth"] is None
     assert shown["ni_number"] == "QQ********* C"
     assert (shown["given_name"], shown["town"], shown["rec_id"]) == ("Ann", "Leeds", "A000001")
-    # a mapping added later is read when the folder changes
-    (tmp_path / "clinic.yaml").write_text(
-        feed_mapping("clinic").replace("date_of_birth", "dob").replace("ni_number", "passport")
+    assert shown["street_number"] == "12"  # read into the address, which is public
+    # columns the mapping does not name: nothing says what they hold
+    assert (shown["contact"], shown["born_on"]) == ("***-****-****", "****-**-**")
+    # another stream of the source, or the mapping taken away: digits hidden again
+    assert json.loads(masking.shown_record(raw, "agency:other:A000001", tmp_path))["rec_id"] == (
+        "A******"
     )
-    later = masking.record_fields(tmp_path)
-    assert "dob" in later.dates and "passport" in later.numbers
+    (tmp_path / "agency.yaml").unlink()
+    assert json.loads(masking.shown_record(raw, "agency:people:A000001", tmp_path))["town"] == (
+        "Leeds"
+    )
+    gone = json.loads(masking.shown_record(raw, "agency:people:A000001", tmp_path))
+    assert gone["date_of_birth"] == "********" and gone["ni_number"] == "QQ ** ** ** C"
+
+
+def test_a_raw_record_that_is_no_json_object_shows_no_digit() -> None:
+    assert masking.shown_record("411623199609114709;x", "cases:cases:1") == "******************;x"
+    assert masking.shown_record("[13070765659]", "cases:cases:1") == "[***********]"
 
 
 def test_redaction_time_grows_with_the_text_not_its_cube() -> None:
@@ -148,12 +190,15 @@ def test_redaction_time_grows_with_the_text_not_its_cube() -> None:
         assert 0 < joined.call_count <= n * masking._LONGEST
 
 
-def test_a_mapping_folder_that_cannot_be_read_masks_every_number_of_a_raw_record(
+def test_a_mapping_folder_that_cannot_be_read_hides_every_digit_of_a_raw_record(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "broken.yaml").write_text("streams: [unclosed\n")
-    fields = masking.record_fields(tmp_path)
-    assert not fields.complete
     raw = json.dumps({"dob": "1985-03-12", "ref": "QZ 12 34 56 C", "town": "Leeds"})
-    shown = json.loads(masking.redact(raw, fields))
-    assert shown == {"dob": "19******12", "ref": "QZ********* C", "town": "Leeds"}
+    shown = json.loads(masking.shown_record(raw, "cases:cases:1", tmp_path))
+    assert shown == {"dob": "****-**-**", "ref": "QZ ** ** ** C", "town": "Leeds"}
+
+
+def test_a_text_marked_shown_is_not_redacted_again() -> None:
+    shown = masking.Shown('{"ni": "QQ********* C", "n": "13070765659"}')
+    assert masking.redact({"raw": shown})["raw"] is shown

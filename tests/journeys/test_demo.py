@@ -143,10 +143,18 @@ def test_the_first_start_answers_the_readme_person_query_with_its_token(demo: De
     assert 1 < own < every
     assert _cases(demo, "HUB_TOKEN") == own
     assert _cases(demo, "HUB_ANALYST_TOKEN") == every
-    masked = demo.graphql(
-        '{ person(idNumber: "411623198503120014") { idNumber } }', "HUB_ANALYST_TOKEN"
-    )
-    assert masked["data"]["person"]["idNumber"] == "411623********0014"
+    refused = httpx.post(
+        f"{demo.url}/graphql",
+        json={"query": '{ person(idNumber: "411623198503120014") { idNumber } }'},
+        headers={"authorization": f"Bearer {demo.tokens['HUB_ANALYST_TOKEN']}"},
+    ).json()
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    found = demo.graphql(
+        '{ search(text: "张伟", kinds: ["Person"], first: 5) '
+        "{ edges { node { ... on Person { idNumber } } } } }",
+        "HUB_ANALYST_TOKEN",
+    )["data"]["search"]["edges"]
+    assert "411623********0014" in [e["node"]["idNumber"] for e in found]
     # clean output: the simulators' own lines and the driver's notifications stay out of it
     output = demo.output
     assert "Ctrl+C to stop" not in output and "Received notification" not in output

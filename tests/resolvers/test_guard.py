@@ -91,7 +91,7 @@ def test_a_remembered_verdict_is_per_role_and_cost_per_request(
     serve: Callable[..., TestClient], settings: Settings
 ) -> None:
     client = serve()
-    query = '{ person(idNumber: "411623198503120014") { name } }'
+    query = '{ case(caseNo: "A4116230500002026030001") { title } }'
     codes = [
         [e["extensions"]["code"] for e in gql(client, settings, query, role).get("errors", [])]
         for role in (Role.investigator, Role.connector, Role.investigator, Role.connector)

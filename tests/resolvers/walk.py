@@ -42,6 +42,7 @@ from hub import db, ids
 from hub.access import Principal
 from hub.settings import Settings
 from resolvers.context import Context
+from resolvers.guard import sends_a_number
 from resolvers.schema import schema
 from resolvers.types import BY_LABEL
 from tests.resolvers import worlds as made
@@ -144,6 +145,7 @@ def _values(
     field: GraphQLField,
     settings: Settings,
     worlds: list[World],
+    numbers: bool = True,
 ) -> list[Any] | None:
     """The values to try for one argument; None: leave it out."""
     named = get_named_type(arg_type)
@@ -179,6 +181,8 @@ def _values(
             return _property_values(worlds, label, prop)
         if name == "text":
             return [WORD]
+        if name == "account" and not numbers:
+            return _ids(settings, worlds, ["BankAccount"], each=1)
         if name == "account":
             return [card for w in worlds for card in w.cards]
     if isinstance(named, GraphQLInputObjectType):  # an outside person record
@@ -197,8 +201,12 @@ def _property_values(worlds: list[World], label: str, prop: str) -> list[Any]:
     return [made.value(gs, w, node, node.properties[prop], i) for w in worlds for i in range(2)]
 
 
-def calls(settings: Settings, worlds: list[World], may: Selectable, depth: int = 1) -> list[Call]:
-    """A call of every root query field the principal may select."""
+def calls(
+    settings: Settings, worlds: list[World], may: Selectable, depth: int = 1, numbers: bool = True
+) -> list[Call]:
+    """A call of every root query field the principal may select; without `numbers`
+    (a role that may not send a personal number), accounts named by id and no call of a
+    field that can only be asked with a number (`resolvers.guard.sends_a_number`)."""
     gql = schema._schema
     assert gql.query_type is not None
     out = []
@@ -211,11 +219,13 @@ def calls(settings: Settings, worlds: list[World], may: Selectable, depth: int =
         options: dict[str, list[Any]] = {}
         for arg, spec in field.args.items():
             try:
-                values = _values(arg, spec.type, field, settings, worlds)
+                values = _values(arg, spec.type, field, settings, worlds, numbers)
             except LookupError:
                 raise LookupError(f"walk.py cannot fill {name}({arg}): teach _values") from None
             if values is not None:
                 options[arg] = values
+        if not numbers and sends_a_number(options):
+            continue
         combos = _combos(options)
         variables: dict[str, Any] = {}
         declared, asked = [], []

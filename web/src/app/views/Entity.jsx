@@ -266,7 +266,7 @@ function Card({ id, kindName }) {
           <a href={href("/graph", { id })}>关系图谱</a>
           <a href={href("/timeline", { id })}>时间轴</a>
           {node.kind === "BankAccount" ? (
-            <a href={href("/money", { account: node.number })}>资金流向</a>
+            <a href={href("/money", { account: node.number.includes("*") ? node.id : node.number })}>资金流向</a>
           ) : null}
           <AddToOperation ids={[id]} />
         </nav>
