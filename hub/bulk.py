@@ -52,7 +52,7 @@ from typing import Any
 import polars as pl
 from neo4j import Driver
 
-from graph_schema import claim_name, ident
+from graph_schema import claim_name, ident, schema
 from hub import backup, embedded, migrate, scope
 from hub.access import ANY
 from hub.errors import EmbeddedNeo4jError, LoadError
@@ -98,6 +98,8 @@ _CSV_TYPES = {
 }
 
 Held = list[tuple[list[str], dict[str, Any]]]  # nodes as (labels, properties)
+# (source, stream, record id, raw) of the records of a person, in the input's order
+Persons = list[tuple[str, str, str, str]]
 
 
 def folder(settings: Settings) -> Path:
@@ -232,32 +234,43 @@ class Input:
     nodes: list[tuple[str, Path]]
     relationships: list[tuple[str, Path]]
     rows: int
-    # (source, stream, record id, raw) of the records of a person, in the input's order
-    persons: list[tuple[str, str, str, str]]
-    scoped: bool  # every restricted node has its scope in the input (`scopes`)
+    persons: Persons
+    scoped: bool  # every restricted node has its scope in the input or `unscoped`
+    # keys by label of the restricted nodes whose scope grants nobody (an empty list, which
+    # the importer cannot be given): written by `unscope` after the import
+    unscoped: dict[str, list[str]]
 
 
-def write_input(collector: Collector, out: Path) -> Input:
+def write_input(
+    collector: Collector, out: Path, persons_found: Callable[[Persons], None] | None = None
+) -> Input:
     """Each label's and type's frames as one row per element, as CSV files in `out`,
     restricted nodes with the scope `hub.scope` would give them (`scopes`). One label or
-    type is in memory at a time."""
+    type is in memory at a time. The records of persons are found first, and given to
+    `persons_found` while the rest is written."""
     out.mkdir(parents=True, exist_ok=True)
     graph = collector.graph
     scoped, complete = scopes(collector)
+    unscoped: dict[str, list[str]] = {}
     nodes: list[tuple[str, Path]] = []
     rels: list[tuple[str, Path]] = []
     rows = 0
-    persons: list[tuple[str, str, str, str]] = []
-    for label, files in sorted(collector.node_files.items()):
+    persons: Persons = []
+    for label, files in sorted(collector.node_files.items(), key=lambda i: i[0] != RECORD):
         node = graph.node(label)
         frame, columns, _ = _collapse(_read(files), (node.key,), node.properties, {})
         if label == RECORD:
             persons = _persons(frame, collector.rel_files.get((RECORD_OF, RECORD, PERSON)))
+            if persons_found:
+                persons_found(persons)
         body = [pl.col(node.key).cast(pl.String).alias(f":ID({label})")]
         body += _properties(frame, {node.key: node.properties[node.key].type, **columns.types})
         if label in scoped:
             frame = frame.join(scoped[label], on=node.key, how="left", maintain_order="left")
-            body.append(_text(SCOPE, "string[]").alias(f"{graph.scope_property}:string[]"))
+            nobody = pl.col(SCOPE).list.len() == 0
+            unscoped[label] = frame.filter(nobody).get_column(node.key).cast(pl.String).to_list()
+            grants = pl.when(~nobody).then(_text(SCOPE, "string[]"))
+            body.append(grants.alias(f"{graph.scope_property}:string[]"))
         path = out / f"nodes-{label}.csv"
         _write(frame, [*body, *_provenance(frame)], path)
         nodes.append((label, path))
@@ -279,7 +292,7 @@ def write_input(collector: Collector, out: Path) -> Input:
         rels.append((type_, path))
         rows += frame.height
         del frame
-    return Input(nodes, rels, rows, persons, complete)
+    return Input(nodes, rels, rows, persons, complete, unscoped)
 
 
 def _read(files: list[Path], columns: list[str] | None = None) -> pl.DataFrame:
@@ -287,7 +300,7 @@ def _read(files: list[Path], columns: list[str] | None = None) -> pl.DataFrame:
     return _concat([pl.read_ipc(f, columns=columns) for f in files])
 
 
-def _persons(records: pl.DataFrame, links: list[Path] | None) -> list[tuple[str, str, str, str]]:
+def _persons(records: pl.DataFrame, links: list[Path] | None) -> Persons:
     """The records among `records` that are a person's (`RECORD_OF` one)."""
     if not links:
         return []
@@ -298,14 +311,13 @@ def _persons(records: pl.DataFrame, links: list[Path] | None) -> list[tuple[str,
 
 def scopes(collector: Collector) -> tuple[dict[str, pl.DataFrame], bool]:
     """The scope `hub.scope.refresh` gives each collected restricted node, by label: a
-    frame of its key and `SCOPE`, a sorted list of grants (not there where it grants
-    nobody: the refresh after the import writes those, as it writes the scopes of the
-    labels left out here). Worked out, in derivation order, for the rules a first
-    load's rows decide alone: `units` (the units a relationship reaches) and `inherit`
-    (the meet of the scopes of the restricted nodes described; `any` where none). A
-    label whose rule takes more (grants from its properties, shared scopes, citations)
-    is left to the refresh, and so is every label deriving from it. And whether every
-    collected restricted node has its scope so (the refresh would change nothing)."""
+    frame of its key and `SCOPE`, a sorted list of grants (empty: granted to nobody).
+    Worked out, in derivation order, for the rules a first load's rows decide alone:
+    `units` (the units a relationship reaches) and `inherit` (the meet of the scopes of
+    the restricted nodes described; `any` where none). A label whose rule takes more
+    (grants from its properties, shared scopes, citations) is left to the refresh after
+    the import, and so is every label deriving from it. And whether every collected
+    restricted node has its scope so (then that refresh would change nothing)."""
     gs = collector.graph
     known: dict[str, pl.DataFrame] = {}  # label -> key, SCOPE
     complete = True  # a label without rules (internal) has no scope, refreshed or not
@@ -333,12 +345,7 @@ def scopes(collector: Collector) -> tuple[dict[str, pl.DataFrame], bool]:
             complete = False
         else:
             known[label] = found
-            complete = complete and bool(found.get_column(SCOPE).list.len().min())
-    given = {
-        label: found.filter(pl.col(SCOPE).list.len() > 0).rename({"key": gs.node(label).key})
-        for label, found in known.items()
-    }
-    return given, complete
+    return {label: f.rename({"key": gs.node(label).key}) for label, f in known.items()}, complete
 
 
 def _links(collector: Collector, label: str, type_: str) -> list[tuple[str, pl.DataFrame]]:
@@ -617,13 +624,18 @@ def land(
     trainer = ProcessPoolExecutor(
         1, mp_context=multiprocessing.get_context("spawn"), initializer=_trainer
     )
-    with ThreadPoolExecutor(1, thread_name_prefix="bulk") as pool:
+    with ThreadPoolExecutor(2, thread_name_prefix="bulk") as pool:
         stopping = pool.submit(embedded.stop, settings)
-        try:
-            given = write_input(collector, where / "input")
+        featured: list[Future[pl.DataFrame]] = []
+        try:  # the features of the person records worked out while the rest is written
+            given = write_input(
+                collector,
+                where / "input",
+                lambda found: featured.append(pool.submit(person_records.features, found)),
+            )
             shutil.rmtree(collector.spill, ignore_errors=True)
             lap("input")
-            features = person_records.features(given.persons)
+            features = featured[0].result() if featured else person_records.features([])
             given.nodes.append(write_blocks(features, settings.resolve_block_cap, where / "input"))
             training = trainer.submit(_trained, features)
             landed = Landed(features, training, trainer, given.scoped)
@@ -643,11 +655,16 @@ def land(
             finish(settings)
             raise LoadError(f"{exc}; the graph is as it was before this sync") from None
     (where / IMPORTING).unlink()  # the store is whole
-    embedded.start(settings)
-    _wait(driver, settings)
-    lap("starting Neo4j")
-    restore(driver, settings, nodes)
-    migrate.migrate(driver, database=settings.neo4j_database)
+    try:
+        embedded.start(settings)
+        _wait(driver, settings)
+        lap("starting Neo4j")
+        restore(driver, settings, nodes)
+        migrate.migrate(driver, database=settings.neo4j_database)
+        unscope(driver, settings, given.unscoped)
+    except BaseException:
+        landed.close()  # the next sync redoes the load (`bulk-load/` is there)
+        raise
     shutil.rmtree(where / "input", ignore_errors=True)
     lap("indexes")
     if say:
@@ -655,6 +672,20 @@ def land(
         said = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
         say(f"imported {given.rows:,} nodes and relationships in {took:.0f}s: {said}")
     return landed
+
+
+def unscope(driver: Driver, settings: Settings, keys: dict[str, list[str]]) -> None:
+    """Give the nodes of `keys` (by label) the empty scope: granted to nobody."""
+    gs = schema()
+    for label, chosen in keys.items():
+        if chosen:
+            node = gs.node(label)
+            driver.execute_query(
+                f"UNWIND $keys AS k MATCH (n:{ident(label)} {{{ident(node.key)}: k}}) "
+                f"SET n.{ident(gs.scope_property)} = []",
+                keys=chosen,
+                database_=settings.neo4j_database,
+            )
 
 
 def run_import(settings: Settings, given: Input, where: Path) -> None:
