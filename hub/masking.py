@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -188,19 +189,27 @@ def _stream_columns(
     }
 
 
-# Every decimal digit (full-width, Arabic-Indic, ...) and full-width X to ASCII, one
-# character for one: offsets stay where they were.
-_DIGITS = {
-    cp: ord("0") + unicodedata.digit(chr(cp))
-    for cp in range(0x80, 0x10000)
-    if unicodedata.category(chr(cp)) == "Nd"
-} | {0xFF38: ord("X"), 0xFF58: ord("x")}
-# A run of digit groups a person may have written as one number: groups joined by up to
-# four spaces, tabs, dashes (en and em too), dots, commas, slashes, underscores, brackets,
-# middle dots or zero-width spaces ("130 - 7076 - 5659"), an optional + before and X after.
-_CANDIDATE = re.compile(
-    r"\+?\d+(?:[ \t\-.,()/_\u00a0\u3000\u200b\u00b7\u2013\u2014\uff0c]{1,4}\d+)*[Xx]?"
+# Chinese numerals as people write digits with them (一三五〇九二四..., 壹贰叁...).
+_NUMERALS = dict(zip("〇零一二三四五六七八九", "00123456789", strict=True)) | dict(
+    zip("壹贰叁肆伍陆柒捌玖", "123456789", strict=True)
 )
+# Every decimal digit (full-width, Arabic-Indic, mathematical, ...), the Chinese numerals
+# and full-width X to ASCII, one character for one: offsets stay where they were.
+_DIGITS = (
+    {
+        cp: ord("0") + unicodedata.digit(chr(cp))
+        for cp in range(0x80, sys.maxunicode + 1)
+        if chr(cp).isdecimal()  # Unicode's decimal digits (Nd)
+    }
+    | {ord(c): ord(d) for c, d in _NUMERALS.items()}
+    | {0xFF38: ord("X"), 0xFF58: ord("x")}
+)
+# A run of digit groups a person may have written as one number: groups joined by up to
+# five characters that are no letter or digit (spaces of any width, line breaks, dashes,
+# dots, commas, slashes, brackets, stars, zero-width spaces: "130 - 7076 - 5659",
+# full-width dashes), an optional + before and X after.
+# (One star at most: a number this masked, +86138****1001, is never read again.)
+_CANDIDATE = re.compile(r"\+?\d+(?:(?:(?:[^\w*]|_){1,5}|\*)\d+)*[Xx]?")
 _GROUP = re.compile(r"\d+[Xx]?")
 _MOBILE = re.compile(r"(?:0086|86)?(1[3-9]\d{9})")
 _FIXED = re.compile(r"(?:0086|86)?(0[1-9]\d{8,10})|(?:0086|86)([1-9]\d{8,10})")
@@ -208,22 +217,27 @@ _RESIDENT = re.compile(  # region, birth date, sequence, check character
     r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]"
 )
 _LONGEST = 22  # digits: a card of 19, or a phone with 0086 in front
+_SHORTEST = 8  # digits: another country's phone after a + (every other kind has more)
 
 
-def _timestamp(digits: str) -> bool:
-    """Digits that are a time to the minute or second (202601011800, 20260101180000), as
-    sources write them; a longer number that merely starts with a date (an account
-    200102030405060, a serial) is not one."""
+def _dated(digits: str, prefixed: bool) -> bool:
+    """Digits that are no card or account for starting with a date: a time to the minute
+    or second as sources write one (202601011800, 20260101180000), or, right after
+    letters, a serial (JY2026082700000006, a transfer's). An account that starts with a
+    date (200102030405060) standing alone is still one."""
     formats = {12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
-    if len(digits) not in formats:
+    if len(digits) not in formats and not prefixed:
         return False
     try:
-        return 1900 <= datetime.strptime(digits, formats[len(digits)]).year < 2200
+        when = datetime.strptime(digits[:8], "%Y%m%d")
+        if not prefixed:
+            when = datetime.strptime(digits, formats[len(digits)])
     except ValueError:
         return False
+    return 1900 <= when.year < 2200
 
 
-def _kind(digits: str) -> str | None:
+def _kind(digits: str, prefixed: bool = False) -> str | None:
     """The personal kind these digits (X only last) are a number of, if any."""
     kinds = personal_kinds()
     if "resident_id" in kinds and len(digits) == 18 and _RESIDENT.fullmatch(digits.upper()):
@@ -232,7 +246,7 @@ def _kind(digits: str) -> str | None:
         return None
     if "phone" in kinds and (_MOBILE.fullmatch(digits) or _FIXED.fullmatch(digits)):
         return "phone"
-    if "bank_card" in kinds and 12 <= len(digits) <= 19 and not _timestamp(digits):
+    if "bank_card" in kinds and 12 <= len(digits) <= 19 and not _dated(digits, prefixed):
         return "bank_card"  # a card, even one failing the Luhn check (a typo), or an account
     return None
 
@@ -266,6 +280,8 @@ def _redact_text(text: str) -> str:
     out: list[str] = []
     done = 0
     for candidate in _CANDIDATE.finditer(ascii_):
+        if candidate.end() - candidate.start() < _SHORTEST:
+            continue  # too few digits for any number (a global id's short runs)
         groups = [
             (candidate.start() + g.start(), candidate.start() + g.end())
             for g in _GROUP.finditer(candidate.group())
@@ -278,12 +294,18 @@ def _redact_text(text: str) -> str:
             while last < len(groups) and held + groups[last][1] - groups[last][0] <= _LONGEST:
                 held += groups[last][1] - groups[last][0]
                 last += 1
-            for j in range(last - 1, i - 1, -1):  # the longest number first
+            # the longest number first; but a group that is a whole ID number or phone by
+            # itself is that (13803941001 / 6228 4850 ...: a phone, then a card)
+            alone = _joined(ascii_, groups[i : i + 1])
+            whole = _kind(alone) in ("resident_id", "phone")
+            for j in [i] if whole else range(last - 1, i - 1, -1):
                 digits = _joined(ascii_, groups[i : j + 1])
                 if "X" in digits[:-1].upper():
                     continue
                 plus = i == 0 and ascii_[candidate.start()] == "+"
-                kind = _kind(digits) or (_international(digits) if plus else None)
+                before = ascii_[candidate.start() - 1 : candidate.start()]
+                prefixed = i == 0 and before.isascii() and before.isalpha()  # JY..., not 账户...
+                kind = _kind(digits, prefixed) or (_international(digits) if plus else None)
                 if kind is None:
                     continue
                 start, end = groups[i][0], groups[j][1]
@@ -332,7 +354,12 @@ def _column(name: str, value: Any, columns: StreamColumns) -> Any:
     return _digits_hidden(value)
 
 
-_DIGIT = re.compile(r"\d")
+_DIGIT = re.compile("[\\d" + "".join(_NUMERALS) + "]")
+
+
+def _has_digits(text: str) -> bool:
+    """Whether `text` holds a digit of any script, or a Chinese numeral."""
+    return any(c.isdigit() or c in _NUMERALS for c in text)
 
 
 def _digits_hidden(value: Any) -> Any:
@@ -344,7 +371,7 @@ def _digits_hidden(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     text = str(value)
-    return _DIGIT.sub("*", text) if any(c.isdigit() for c in text) else value
+    return _DIGIT.sub("*", text) if _has_digits(text) else value
 
 
 def _number(value: Any) -> Any:
@@ -368,8 +395,12 @@ def redact(value: Any) -> Any:
     written as text is read as one."""
     if isinstance(value, Redacted | Shown):
         return value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**7:
+        text = str(value)  # a number sent or kept as a JSON integer
+        redacted = _redact_text(text)
+        return value if redacted == text else redacted
     if isinstance(value, str):
-        if not any(c.isdigit() for c in value):
+        if not _has_digits(value):
             return value
         if value.lstrip().startswith("{"):
             try:

@@ -16,6 +16,7 @@ from resolvers.context import Info
 from resolvers.executor import Remembered
 from resolvers.ids import parse
 from resolvers.links import Link, link, native
+from resolvers.numbers import no_number_argument
 from resolvers.types import Case, Entity, Person, Place, Warrant, entity
 
 LINKING = ("BankAccount", "Phone", "Person")
@@ -194,7 +195,7 @@ async def resolve_stats(
     info: Info,
     start: Annotated[dt.datetime, strawberry.argument(name="from")],
     end: Annotated[dt.datetime, strawberry.argument(name="to")],
-    unit: str | None = None,
+    unit: Annotated[str | None, no_number_argument("A unit's code: its cases only.")] = None,
 ) -> Stats:
     """Cases accepted, filed and solved; suspects caught; fraud reports and losses;
     warnings; victims dissuaded; stop-payment amounts; each against a year earlier.

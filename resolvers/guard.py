@@ -40,8 +40,6 @@ import strawberry
 from graphql import (
     FieldNode,
     GraphQLError,
-    IntValueNode,
-    StringValueNode,
     ValidationContext,
     ValidationRule,
 )
@@ -54,6 +52,7 @@ from hub.access import Principal
 from hub.auth import ANONYMOUS
 from hub.errors import AccessError, BadRequest, RateLimited
 from hub.permissions import Permissions
+from resolvers import numbers
 from resolvers.context import Context
 from resolvers.ids import relay_id
 from resolvers.types import BUILT, Entity, Shown
@@ -120,50 +119,6 @@ def permission_rule(
     return PermissionRule
 
 
-NUMBER_REFUSED = (
-    "the role {role} sees personal numbers masked, so it may not send one (an ID, phone "
-    "or account number): a look-up by number would tell it, guess by guess, what the mask "
-    "hides; find the entity by name or text, or ask with its id"
-)
-
-
-def sends_a_number(value: Any) -> bool:
-    """Whether `value` (an argument or a variable, any shape) holds a personal number."""
-    if isinstance(value, str):
-        return bool(masking.redact(value) != value)
-    if isinstance(value, dict):
-        return any(sends_a_number(v) for v in value.values())
-    if isinstance(value, list):
-        return any(sends_a_number(v) for v in value)
-    return False
-
-
-def number_rule(principal: Principal) -> type[ValidationRule]:
-    """A role that sees personal numbers masked sends none in a literal argument."""
-
-    class NumberRule(ValidationRule):
-        reported = False
-
-        def enter_string_value(self, node: StringValueNode | IntValueNode, *_: Any) -> None:
-            if not self.reported and sends_a_number(node.value):
-                self.reported = True
-                message = NUMBER_REFUSED.format(role=principal.role)
-                self.report_error(GraphQLError(message, node, extensions={"code": "FORBIDDEN"}))
-
-        enter_int_value = enter_string_value  # an ID may be written as a number
-
-    return NumberRule
-
-
-def _numbers_sent(context: Context, variables: dict[str, Any]) -> list[GraphQLError]:
-    """The refusal of variables holding a personal number, for a role that sees them
-    masked (the variables' counterpart of `number_rule`)."""
-    if not redacts(context) or not sends_a_number(variables):
-        return []
-    message = NUMBER_REFUSED.format(role=context.principal.role)
-    return [GraphQLError(message, extensions={"code": "FORBIDDEN"})]
-
-
 VERDICTS = 512  # verdicts remembered (query texts by who asks)
 # Each verdict with the permission table it was reached under: a verdict of another
 # table (a reloaded one) is not reused.
@@ -190,7 +145,7 @@ def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
         permission_rule(principal, table, justified),
     ]
     if principal is not ANONYMOUS and not table.sees_personal_data(principal.role):
-        rules.append(number_rule(principal))
+        rules.append(numbers.rule(principal))
     if settings.production:
         rules.append(NoSchemaIntrospectionCustomRule)
     errors = validate_document(ctx.schema._schema, ctx.graphql_document, tuple(rules))
@@ -209,9 +164,13 @@ def _validate(ctx: Any, context: Context) -> list[GraphQLError]:
     if static:
         return list(static)
     settings = context.settings
-    refused = _numbers_sent(context, ctx.variables or {})
-    if refused:
-        return refused
+    if redacts(context):
+        refused = numbers.variables_refused(
+            context.principal, ctx.schema._schema, ctx.graphql_document, ctx.query,
+            ctx.variables or {},
+        )  # fmt: skip
+        if refused:
+            return refused
     return limits.check(
         ctx.schema._schema,
         ctx.graphql_document,

@@ -14,6 +14,7 @@ from hub.queries import money
 from resolvers.context import Info
 from resolvers.ids import sealed
 from resolvers.links import native
+from resolvers.numbers import number_argument
 from resolvers.types import BankAccount
 
 
@@ -84,8 +85,7 @@ def _number(info: Info, account: str) -> str:
 async def resolve_money_flow(
     info: Info,
     account: Annotated[
-        str,
-        strawberry.argument(description="A card or account number, or the account's id."),
+        str, number_argument("bank_card", "A card or account number, or the account's id.")
     ],
     direction: Direction = Direction.FORWARD,
     max_hops: int = 6,

@@ -12,6 +12,7 @@ from hub.queries import operations, stop_payments
 from resolvers.context import Info
 from resolvers.errors import Conflict, InvalidInput, NotFound
 from resolvers.ids import parse
+from resolvers.numbers import number_argument
 from resolvers.pages import Connection, Edge, cursor, page_info, window
 from resolvers.types import Operation, StopPayment
 
@@ -162,7 +163,10 @@ async def close_operation(info: Info, operation: strawberry.ID) -> OperationResu
 
 
 async def request_stop_payment(
-    info: Info, account: str, amount: float, reason: str
+    info: Info,
+    account: Annotated[str, number_argument("bank_card")],
+    amount: float,
+    reason: str,
 ) -> StopPaymentResult:
     """Request an emergency stop-payment on an account."""
     parsed = normalise.bank_card(account)

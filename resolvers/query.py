@@ -4,7 +4,7 @@ parses, calls one query function and shapes the answer."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -16,6 +16,7 @@ from resolvers import alerts as alerting
 from resolvers import operations as ops
 from resolvers.context import Info
 from resolvers.ids import sealed
+from resolvers.numbers import number_argument
 from resolvers.types import BY_LABEL, BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
 
 
@@ -80,17 +81,23 @@ class Query:
         return await _nodes(info, ids)
 
     @strawberry.field(description="The person with this resident ID number, if known.")
-    async def person(self, info: Info, id_number: str) -> Person | None:
+    async def person(
+        self, info: Info, id_number: Annotated[str, number_argument("resident_id")]
+    ) -> Person | None:
         found = await _by(info, Person, "id_number", _normal("resident_id", id_number, "idNumber"))
         return found if isinstance(found, Person) else None
 
     @strawberry.field(description="The bank card or account with this number, if known.")
-    async def account(self, info: Info, number: str) -> BankAccount | None:
+    async def account(
+        self, info: Info, number: Annotated[str, number_argument("bank_card")]
+    ) -> BankAccount | None:
         found = await _by(info, BankAccount, "number", _normal("bank_card", number, "number"))
         return found if isinstance(found, BankAccount) else None
 
     @strawberry.field(description="The phone with this number (any common form), if known.")
-    async def phone(self, info: Info, number: str) -> Phone | None:
+    async def phone(
+        self, info: Info, number: Annotated[str, number_argument("phone")]
+    ) -> Phone | None:
         found = await _by(info, Phone, "number", _normal("phone", number, "number"))
         return found if isinstance(found, Phone) else None
 

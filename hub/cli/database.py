@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub import backup, db, migrate
-from hub.cli.progress import connected, err, migrated
+from hub.cli.progress import connected, migrated, waiting
 from hub.cli.trail import recorded
 from hub.errors import HubError
 from hub.queries import generation
@@ -49,7 +49,7 @@ def reset(
             raise HubError(f"`hub db reset` empties the graph of {where}; add --yes to do it")
         typer.confirm(f"Empty the graph of {where}?", abort=True)
     with connected(settings) as driver:
-        with err.status("deleting every node"):
+        with waiting("deleting every node"):
             deleted = db.empty(driver, settings.neo4j_database)
         with recorded(driver, settings, "db reset", deleted=deleted):
             migrate.migrate(driver, database=settings.neo4j_database)
@@ -62,7 +62,7 @@ def backup_command(
     folder: Annotated[Path, typer.Argument(help="Folder the dump and its manifest go to.")],
 ) -> None:
     """Dump the project-run Neo4j's database into FOLDER (Neo4j is stopped meanwhile)."""
-    with console.status("backing up (Neo4j stops for the dump and starts again)"):
+    with waiting("backing up (Neo4j stops for the dump and starts again)"):
         made = backup.backup(Settings.from_env(), folder)
     console.print(
         f"database {made.database} backed up to {made.dump} "
@@ -76,7 +76,7 @@ def restore_command(
 ) -> None:
     """Replace the project-run Neo4j's database by the backup in FOLDER."""
     settings = Settings.from_env()
-    with console.status("restoring (Neo4j stops for it if it runs)"):
+    with waiting("restoring (Neo4j stops for it if it runs)"):
         made, running = backup.restore(settings, folder)
     console.print(f"database {made.database} restored from the backup of {made.made_at}")
     if not running:

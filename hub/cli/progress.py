@@ -11,7 +11,7 @@ description, never a timing.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from neo4j import Driver
@@ -22,6 +22,18 @@ from hub import db, embedded, migrate
 from hub.settings import Settings
 
 err = Console(stderr=True, highlight=False, emoji=False)
+
+
+@contextmanager
+def waiting(what: str, console: Console = err) -> Iterator[Callable[[str], None]]:
+    """A step that waits, saying what for: in a terminal a status line that moves (the
+    function given updates it); in a log or a pipe one line as the step begins."""
+    if console.is_terminal:
+        with console.status(what) as shown:
+            yield shown.update
+    else:
+        console.print(f"{what} ...", soft_wrap=True)
+        yield lambda _: None
 
 
 def bars() -> Progress:
@@ -41,8 +53,8 @@ def start_neo4j(settings: Settings) -> bool:
     if not settings.embedded or embedded.status(settings).running:
         return False
     began = time.perf_counter()
-    with err.status("starting Neo4j") as shown:
-        status = embedded.start(settings, say=shown.update)
+    with waiting("starting Neo4j") as say:
+        status = embedded.start(settings, say=say)
     err.print(
         f"Neo4j {status.version} started on {status.uri} (pid {status.pid}) "
         f"in {time.perf_counter() - began:.0f}s"
@@ -60,5 +72,5 @@ def connected(settings: Settings) -> Iterator[Driver]:
 
 def migrated(driver: Driver, settings: Settings) -> migrate.MigrationReport:
     """`hub.migrate.migrate` under a status line (a fresh graph takes a few seconds)."""
-    with err.status("checking the graph's constraints and indexes"):
+    with waiting("checking the graph's constraints and indexes"):
         return migrate.migrate(driver, database=settings.neo4j_database)

@@ -65,6 +65,8 @@ def stage_bars(progress: Progress) -> Callable[[str, int, int], None]:
     def show(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
             tasks[stage] = progress.add_task(f"resolution: {stage}", total=total)
+            if not progress.console.is_terminal:  # in a log or a pipe: a line per stage
+                progress.console.print(f"resolution: {stage} ({total:,})", soft_wrap=True)
         progress.update(
             tasks[stage],
             completed=done,

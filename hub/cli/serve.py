@@ -25,7 +25,7 @@ import connectors
 from hub import auth, embedded, ids
 from hub import demo as demo_graph
 from hub.access import Role
-from hub.cli.progress import err, migrated, start_neo4j
+from hub.cli.progress import migrated, start_neo4j, waiting
 from hub.cli.sync import run_sync
 from hub.cli.trail import recorded
 from hub.db import connected
@@ -133,10 +133,10 @@ def _world(path: Path, people: int, seed: int) -> None:
     began = time.perf_counter()
     # the files the simulators dropped from the county generated before
     shutil.rmtree(path / "drop", ignore_errors=True)
-    with err.status(f"generating a county of {people:,} people, seed {seed}") as shown:
+    with waiting(f"generating a county of {people:,} people, seed {seed}") as say:
 
         def report(written: str, rows: int, files: int) -> None:
-            shown.update(f"generating a county of {people:,} people: {written}, {rows:,} rows")
+            say(f"generating a county of {people:,} people: {written}, {rows:,} rows")
 
         generate(WorldConfig(people=people, seed=seed, out=path), report)
     console.print(
@@ -198,7 +198,7 @@ def _tokens(settings: Settings, own: int, every: int) -> None:
 
 
 def _stop_neo4j(settings: Settings) -> None:
-    with err.status("stopping Neo4j"):
+    with waiting("stopping Neo4j"):
         stopped = embedded.stop(settings)
     if stopped:
         console.print("Neo4j stopped")

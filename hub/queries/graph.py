@@ -2,7 +2,9 @@
 
 Nodes come back as {id (element id, for joining within one answer), label, props}, and
 relationships as {type, rel, src, dst} with element ids of their ends. Nodes the asker
-may not see (`hub.access`) are neither returned, nor counted, nor passed through.
+may not see (`hub.access`) are neither returned, nor counted, nor passed through. A node
+reached over a relationship is tested for the restricted labels graph_schema lets that
+relationship's type join (`ends`).
 """
 
 from __future__ import annotations
@@ -41,13 +43,27 @@ def _degree(var: str, types: Sequence[str]) -> str:
     if plain:
         parts.append(f"COUNT {{ ({var})-[:{_types(plain)}]-() }}")
     if touching:
-        parts.append(f"COUNT {{ ({var})-[:{_types(touching)}]-(x) WHERE {visible('x')} }}")
+        test = visible("x", ends(touching))
+        parts.append(f"COUNT {{ ({var})-[:{_types(touching)}]-(x) WHERE {test} }}")
     return " + ".join(parts) or "0"
 
 
 def _types(types: Sequence[str]) -> str:
     gs = schema()
     return "|".join(ident(gs.relationship(t).type) for t in types)
+
+
+def ends(types: Sequence[str]) -> list[str]:
+    """The labels a relationship of these types joins (graph_schema's sources and
+    targets): what a node reached over one of them can be, so that its visibility test
+    names only the restricted ones among them (over phones, accounts and people: a Case
+    or a StopPayment), not every restricted label of the schema."""
+    gs = schema()
+    found: dict[str, None] = {}
+    for t in types:
+        rel = gs.relationship(t)
+        found.update(dict.fromkeys((*rel.sources, *rel.targets)))
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,7 @@ def _level(types: Sequence[str]) -> str:
     return (
         "CALL (frontier) { "
         "  UNWIND frontier AS a "
-        f"  MATCH (a)-[r:{_types(types)}]-(b) WHERE {visible('b')} "
+        f"  MATCH (a)-[r:{_types(types)}]-(b) WHERE {visible('b', ends(types))} "
         "  WITH r, b LIMIT $rows "
         "  RETURN collect(r) AS found, collect(DISTINCT b) AS ends, count(*) = $rows AS over } "
         "WITH rels + found AS rels, cut OR over AS cut, dropped, nodes, ends, "
@@ -176,14 +192,15 @@ async def paths(
     """Up to `take` shortest paths from `start` to `end` (label, key). Shortest paths
     share most of their nodes (parallel transfers make paths of the same accounts), so
     each node comes back once and a path names its nodes, and each relationship its
-    start node, by their index in that list."""
+    start node, by their index in that list. Every node of a path is tested for the
+    asker, inner ones for the restricted labels the relationship types can reach."""
     hops = int(max_hops)  # a bound of the pattern: it cannot be a parameter
     index = "[i IN range(0, size(seen) - 1) WHERE seen[i] = {}][0]"
     rows = await read(
         driver,
         f"{_match_key('a', start[0])} {_match_key('b', end[0])} "
         f"WITH a, b WHERE a <> b AND {visible('a', [start[0]])} AND {visible('b', [end[0]])} "
-        f"MATCH p = ALL SHORTEST (a) (()-[:{_types(types)}]-(x) WHERE {visible('x')})"
+        f"MATCH p = ALL SHORTEST (a) (()-[:{_types(types)}]-(x) WHERE {visible('x', ends(types))})"
         f"{{1,{hops}}} (b) "
         "WITH p LIMIT $take WITH collect(p) AS found "
         "CALL (found) { UNWIND found AS p UNWIND nodes(p) AS n "
@@ -235,7 +252,7 @@ async def common_links(
         f"CALL () {{ {' UNION '.join(parts)} }} "
         f"WITH n WHERE {visible('n')} "
         "WITH collect(n) AS given UNWIND given AS n "
-        f"MATCH (n)-[:{_types(types)}]-(m) WHERE NOT m IN given AND {visible('m')} "
+        f"MATCH (n)-[:{_types(types)}]-(m) WHERE NOT m IN given AND {visible('m', ends(types))} "
         "WITH m, collect(DISTINCT n) AS linked WHERE size(linked) >= $min "
         f"WITH m, linked, {_node('m')} AS node "
         "ORDER BY size(linked) DESC, node.label, elementId(m) LIMIT $take "

@@ -51,7 +51,11 @@ VOLATILE = {"fetched_at", "last_run", "at"}  # `at`: a judgement's time (a relat
 # `at` is its key and part of the line either way)
 
 # A stream's progress line on stderr when it is no terminal (`hub.cli.sync`).
-PROGRESS = re.compile(r"^\S+/\S+: [\d,]+ written, [\d,]+ quarantined$")
+# What a sync says in a log or a pipe as it goes: a stream's figures, a step it waits
+# for ("checking the graph's constraints and indexes ..."), a resolution stage.
+PROGRESS = re.compile(
+    r"^(\S+/\S+: [\d,]+ written, [\d,]+ quarantined|.+ \.\.\.|resolution: .+ \([\d,]+\))$"
+)
 
 
 @dataclass

@@ -157,6 +157,30 @@ def test_concurrent_writers_keep_one_chain(graph: Driver) -> None:
     assert api == [f"q{n}" for n in range(30)]  # in the order recorded
 
 
+def test_the_api_writer_appends_where_it_left_the_chain_or_after_whoever_appended_since(
+    graph: Driver,
+) -> None:
+    """The API's writer appends in one statement while the chain ends where it left it;
+    after a CLI action appended, it reads the chain's end again: one chain, in order."""
+    writer = audit.Writer(graph)
+
+    def api(action: str) -> None:
+        writer.record(audit.event(Principal("api", Role.admin), action, audit.ALLOWED))
+        writer.flush()
+
+    api("first")  # nothing known of the chain yet
+    api("second")  # after its own
+    audit.append(graph, [audit.event(Principal("cli", Role.admin), "sync", audit.ALLOWED)])
+    api("third")  # the chain moved on without it
+    api("fourth")
+    writer.close()
+    verdict = audit.verify(graph)
+    assert verdict.ok, verdict.why
+    assert [(e["seq"], e["action"]) for e in events(graph)] == [
+        (1, "first"), (2, "second"), (3, "sync"), (4, "third"), (5, "fourth"),
+    ]  # fmt: skip
+
+
 def test_an_event_with_text_that_is_not_unicode_is_written_and_so_is_every_one_after_it(
     graph: Driver,
 ) -> None:

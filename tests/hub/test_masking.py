@@ -62,10 +62,17 @@ def test_redaction_finds_a_number_however_it_is_written(written: str, redacted: 
         '{"bjsj": "20260101180000", "ssje": "16300.0"}',  # a time and an amount
         "A4116230500002026030001",  # a case number
         "case 12 of 2024, 3 suspects",
+        "QmFua0FjY291bnQ6dUZ4bGZ0Z3RhUVQ4RjN2U0J2c2xKZ2NxcEE=",  # a global id: short runs
     ],
 )
 def test_redaction_leaves_what_is_not_a_personal_number(kept: str) -> None:
     assert masking.redact(kept) == kept
+
+
+def test_a_number_kept_as_an_integer_is_masked() -> None:
+    assert masking.redact({"i": 13803941001, "n": 5, "t": 1767225600}) == {
+        "i": "138****1001", "n": 5, "t": 1767225600,
+    }  # fmt: skip
 
 
 def test_the_personal_kinds_are_the_normalisers_of_personal_properties() -> None:
@@ -85,8 +92,16 @@ def test_the_personal_kinds_are_the_normalisers_of_personal_properties() -> None
         ("".join(chr(0x0660 + int(c)) for c in "13070765659"), "130****5659"),
         ("call +1 202 456 1111 / 200102030405060", "call +120******11 / 200102*****5060"),
         ("+85291234567", "+852******67"),
+        ("+12345678", "+123***78"),  # the fewest digits any number has
         ("6228/4850/3586/8024/796", "622848*********4796"),
         ("411623_19960911_4709", "411623********4709"),
+        ("138\uff0d0394\uff0d1001", "138****1001"),  # a full-width keyboard's dashes
+        ("6222 0216\n0000 123454", "622202********3454"),
+        ("138     0394 1001", "138****1001"),
+        ("[138][0394][1001]", "[138****1001]"),
+        ("138*0394*1001", "138****1001"),
+        ("一三五〇九二四三一六七", "135****3167"),  # Chinese numerals
+        ("".join(chr(0x1D7CE + int(c)) for c in "13803941001"), "138****1001"),
     ],
 )
 def test_redaction_finds_numbers_written_with_other_separators_and_other_countries_phones(
@@ -103,9 +118,13 @@ def test_redaction_finds_numbers_written_with_other_separators_and_other_countri
         ("200102030405060", "200102*****5060"),  # an account that starts with a date
         ("2025021300000045", "202502******0045"),
         ("20260101186000", "202601****6000"),  # no time: 60 minutes
+        ("JY2026082700000006", "JY2026082700000006"),  # a transfer's serial
+        ("账户200102030405060", "账户200102*****5060"),
+        ("JY2026133100000006", "JY202613******0006"),  # no date: month 13
+        ("P13070765659", "P130****5659"),  # a phone after a letter is a phone
     ],
 )
-def test_only_a_time_is_taken_for_no_number_when_its_digits_start_with_a_date(
+def test_a_number_that_starts_with_a_date_is_masked_unless_a_time_or_a_serial(
     written: str, redacted: str
 ) -> None:
     assert masking.redact(written) == redacted
@@ -202,3 +221,14 @@ def test_a_mapping_folder_that_cannot_be_read_hides_every_digit_of_a_raw_record(
 def test_a_text_marked_shown_is_not_redacted_again() -> None:
     shown = masking.Shown('{"ni": "QQ********* C", "n": "13070765659"}')
     assert masking.redact({"raw": shown})["raw"] is shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["+8613803941001", "411623198503120014", "622202160000123454", "+85512345678",
+     "13803941001 / 6228 4850 3586 8024 796", "138*0394*1001"],
+)  # fmt: skip
+def test_what_redaction_masked_is_never_masked_again(text: str) -> None:
+    """An answer's masked numbers go through redaction again (the answer-wide pass)."""
+    once = masking.redact(text)
+    assert once != text and masking.redact(once) == once

@@ -28,6 +28,7 @@ from hub.resolution import records
 from hub.settings import Settings
 from hub.world.outside import A_COLUMNS, feed_mapping
 from resolvers.masking import MaskPersonal
+from resolvers.numbers import kind_of, read_as_a_number
 from resolvers.schema import schema
 from resolvers.types import ENTITY_TYPES
 from tests.conftest import bearer, gql, wipe
@@ -140,9 +141,43 @@ def _by_number() -> set[str]:
 BY_NUMBER = _by_number()
 
 
+def _read_as_numbers() -> dict[tuple[str, str, str], str]:
+    """(operation, field, argument) of every root field argument read as a number, with
+    its kind (`resolvers.numbers.number_argument`)."""
+    found = {}
+    for operation, type_ in (("query", schema._schema.query_type),
+                             ("mutation", schema._schema.mutation_type)):  # fmt: skip
+        assert type_ is not None
+        for name, field in type_.fields.items():
+            for arg, spec in field.args.items():
+                kind = kind_of(spec)
+                if kind:  # (not a unit's code)
+                    found[(operation, name, arg)] = kind
+    return found
+
+
+NUMBER_ARGUMENTS = _read_as_numbers()
+
+
+def test_every_look_up_by_a_personal_property_is_read_as_a_number() -> None:
+    """Enumerated from the schema and graph_schema: an argument named for a personal
+    property of what its field returns (`person(idNumber:)`) is marked with that
+    property's normaliser, so a role that sees it masked may not send one."""
+    query = schema._schema.query_type
+    assert query is not None
+    for name, field in query.fields.items():
+        label = get_named_type(field.type).name
+        for arg in field.args:
+            prop = personal(label, to_snake_case(arg))
+            if prop is not None:
+                assert NUMBER_ARGUMENTS.get(("query", name, arg)) == prop.normaliser, (name, arg)
+    assert NUMBER_ARGUMENTS[("query", "moneyFlow", "account")] == "bank_card"
+    assert NUMBER_ARGUMENTS[("mutation", "requestStopPayment", "account")] == "bank_card"
+
+
 def _number_arguments(role: Role) -> Iterator[tuple[str, str, str]]:
     """(operation, field, argument) of every String or ID argument of every root field
-    `role` may select: where a number could be sent."""
+    `role` may select: where a number could be sent (but a unit's code)."""
     for operation, type_ in (("query", schema._schema.query_type),
                              ("mutation", schema._schema.mutation_type)):  # fmt: skip
         assert type_ is not None
@@ -150,7 +185,7 @@ def _number_arguments(role: Role) -> Iterator[tuple[str, str, str]]:
             if not permissions.table().may_select(role, type_.name, name):
                 continue
             for arg, spec in field.args.items():
-                if get_named_type(spec.type).name in ("String", "ID"):
+                if get_named_type(spec.type).name in ("String", "ID") and kind_of(spec) != "":
                     yield operation, name, arg
 
 
@@ -183,6 +218,29 @@ def test_a_role_that_sees_numbers_masked_may_not_send_one(
         assert [e["extensions"]["code"] for e in answer["errors"]] == ["FORBIDDEN"]
         assert gql(client, settings, query, Role.investigator, text=number).get("errors") is None
     assert gql(client, settings, query, Role.analyst, text="张伟 0394").get("errors") is None
+    unit = 'query($u: String) { stats(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", '
+    unit += "unit: $u) { unit } }"
+    assert gql(client, settings, unit, Role.analyst, u="411623060000").get("errors") is None
+    # whatever form a look-up's normaliser reads as a number: as a literal, a variable
+    # and a variable's default (full-width dashes, line breaks, a dialling prefix)
+    forms = {"phone": ["138\uff0d0394\uff0d1001", "(138) 0394\u20601001", "17951008613803941001"],
+             "bank_card": ["6222 0216\n0000 123454", "6222\u20090216\u20090000\u2009123454"],
+             "resident_id": ["41162319850312001\uff14"]}  # fmt: skip
+    for (operation, field, arg), kind in NUMBER_ARGUMENTS.items():
+        if not permissions.table().may_select(Role.analyst, operation.title(), field):
+            continue
+        for form in forms[kind]:
+            assert read_as_a_number(kind, form), form  # what the look-up would read
+            literal = f"{operation} {{ {field}({arg}: {json.dumps(form)}) {{ __typename }} }}"
+            variable = f"{operation}($v: String!) {{ {field}({arg}: $v) {{ __typename }} }}"
+            default = f"{operation}($v: String = {json.dumps(form)}) {{ {field}({arg}: $v) {{ __typename }} }}"
+            for answer in (
+                gql(client, settings, literal, Role.analyst),
+                gql(client, settings, variable, Role.analyst, v=form),
+                gql(client, settings, default, Role.analyst),
+            ):
+                codes = [e["extensions"].get("reason") for e in answer.get("errors", [])]
+                assert "PERSONAL_NUMBER" in codes, (field, form, answer)
     # the account whose money is followed named by its id, as it can be by this role
     account = gql(client, settings, '{ account(number: "622202160000123454") { id } }')
     flow = "query($a: String!) { moneyFlow(account: $a) { start { number } } }"

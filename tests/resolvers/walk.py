@@ -42,7 +42,7 @@ from hub import db, ids
 from hub.access import Principal
 from hub.settings import Settings
 from resolvers.context import Context
-from resolvers.guard import sends_a_number
+from resolvers.numbers import sends_a_number
 from resolvers.schema import schema
 from resolvers.types import BY_LABEL
 from tests.resolvers import worlds as made
@@ -206,7 +206,7 @@ def calls(
 ) -> list[Call]:
     """A call of every root query field the principal may select; without `numbers`
     (a role that may not send a personal number), accounts named by id and no call of a
-    field that can only be asked with a number (`resolvers.guard.sends_a_number`)."""
+    field that can only be asked with a number (`resolvers.numbers`)."""
     gql = schema._schema
     assert gql.query_type is not None
     out = []

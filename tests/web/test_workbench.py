@@ -114,6 +114,11 @@ def test_an_analyst_sees_numbers_masked(page: Page, hub: Hub, synced: County, un
     records.get_by_role("button", name="查看").first.click()  # the record as the source sent it,
     expect(records.locator("pre")).to_contain_text(shown)  # its numbers masked
     assert person["id_number"] not in page.content()
+    # a search by number is refused, and the page says why and what to do instead
+    page.get_by_role("link", name="全局搜索").click()
+    page.get_by_label("搜索", exact=True).fill(person["id_number"])
+    page.get_by_role("button", name="搜索").click()
+    expect(page.get_by_role("alert").first).to_contain_text("请按姓名或其他文字搜索")
 
 
 def test_a_review_decision_from_the_card(page: Page, hub: Hub, synced: County, unit: str) -> None:

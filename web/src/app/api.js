@@ -28,9 +28,18 @@ export function whenSignedOut(callback) {
   onSignedOut = callback;
 }
 
+// Refusals that say more than their code.
+const BY_REASON = {
+  PERSONAL_NUMBER: [
+    "forbidden",
+    () => "您的角色看到的号码经过脱敏，不能按身份证号、手机号或银行卡号查询：请按姓名或其他文字搜索，或从关联关系进入。",
+  ],
+};
+
 function refusal(error) {
   const code = error?.extensions?.code;
-  const [kind, say] = BY_CODE[code] || ["server", () => "服务器未能完成请求，请稍后再试。"];
+  const [kind, say] = BY_REASON[error?.extensions?.reason] ||
+    BY_CODE[code] || ["server", () => "服务器未能完成请求，请稍后再试。"];
   if (!code && error?.locations) {
     return new ApiError("server", "页面与服务器版本不一致，请刷新页面。", error.message);
   }
