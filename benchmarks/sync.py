@@ -2,7 +2,7 @@
 simulators, beside the loader writing the same rows, in one run.
 
     python benchmarks/sync.py [--people 100000] [--world DIR] [--rounds 1] [--no-baseline]
-                              [--no-bulk] [--day]
+                              [--no-bulk] [--bulk-only] [--day]
 
 Generates a county (unless --world names one already generated), starts the source
 simulators and empties its own Neo4j (Bolt port 7689 unless HUB_NEO4J_PORT says
@@ -15,10 +15,13 @@ emptied graph:
 - loader: the graph rows the sync wrote, gathered per node label and relationship type
   and written by the loader alone;
 - bulk: `hub sync --full --bulk`, the first load through Neo4j's importer (hub.bulk),
-  whole: fetch, normalise, import (Neo4j stopped and started again), resolve, alerts;
+  whole: fetch, normalise, import (Neo4j stopped and started again), resolve, alerts; in
+  a process of its own, whose peak memory is measured with that of the processes it
+  started (the importer, the training) and of the Neo4j it started again;
 - importer: Neo4j's importer alone (`neo4j-admin database import full`, Neo4j stopped)
   on the same nodes and relationships, its CSV input written by the benchmark before
-  the clock starts (the project-run Neo4j only).
+  the clock starts (the project-run Neo4j only); with --bulk-only (no sync, no loader)
+  from the sources fetched and normalised again.
 
 With --day, each round also times one more day of every feed (the simulators' clock
 moved on 24 hours, `hub sync` as the hub runs it: fetch, normalise, load, resolve the
@@ -37,6 +40,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import math
+import multiprocessing
 import os
 import resource
 import shutil
@@ -45,6 +51,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,6 +64,7 @@ from neo4j import Driver
 
 import connectors
 from connectors.feeds import NORMALS
+from connectors.sync import sync_source
 from graph_schema import ident
 from hub import bulk, db, embedded, migrate, normalise, profiling, syncing
 from hub.loader import Loader, LoadReport
@@ -95,14 +103,16 @@ class Recording(Loader):
         return super().relationships(type_, frame, start=start, end=end, **given)
 
 
-def neo4j_peak_mib(settings: Settings) -> str:
+def neo4j_peak_mib(settings: Settings) -> float:
+    """The peak resident memory of the project-run Neo4j since it started (NaN: not
+    known)."""
     pid = embedded.status(settings).pid if settings.embedded else None
     if pid is None:
-        return "n/a (not the project-run Neo4j)"
+        return math.nan
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return f"{int(line.split()[1]) / 1024:,.0f} MiB"
-    return "n/a"
+            return int(line.split()[1]) / 1024
+    return math.nan
 
 
 def empty(driver: Driver) -> None:
@@ -154,34 +164,61 @@ def loaded(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFra
     return time.perf_counter() - began
 
 
-def bulk_synced(driver: Driver, settings: Settings) -> tuple[float, syncing.Synced]:
-    """`hub sync --full --bulk` into an emptied graph; its wall time and report."""
+def bulk_synced(
+    driver: Driver, settings: Settings
+) -> tuple[float, syncing.Synced, dict[str, float]]:
+    """`hub sync --full --bulk` into an emptied graph, in a process of its own (as `hub
+    sync` runs it, so that its memory is its own); its wall time, report and peak memory
+    in MiB: of that process, of the importer it ran and of the Neo4j it started again."""
     empty(driver)
-    NORMALS.cache.clear()
-    chosen = [connectors.build(name, settings) for name in connectors.names()]
-    began = time.perf_counter()
-    done = asyncio.run(
-        syncing.sync(driver, settings, chosen, full=True, bulk=True, say=lambda m: print(f"  {m}"))
-    )
+    spawned = multiprocessing.get_context("spawn")  # not a daemon: it starts processes
+    with ProcessPoolExecutor(1, mp_context=spawned) as pool:
+        took, done, peaks = pool.submit(_bulk_process, dict(os.environ)).result()
     if not done.bulk:
         raise SystemExit(f"the bulk load went through the loader: {done.notes}")
-    took = time.perf_counter() - began
+    bulk.forget_bookmarks(driver, settings.neo4j_database)  # Neo4j holds another store
+    peaks["Neo4j"] = neo4j_peak_mib(settings)
     stages = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in done.stages.items())
     print(f"  bulk load {took:.1f}s: {stages}", flush=True)
-    return took, done
+    return took, done, peaks
 
 
-def imported(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFrame]]) -> float:
+def _bulk_process(env: dict[str, str]) -> tuple[float, syncing.Synced, dict[str, float]]:
+    os.environ.update(env)
+    logging.getLogger("neo4j").setLevel(logging.ERROR)  # an empty graph's unknown keys
+    settings = Settings.from_env()
+    chosen = [connectors.build(name, settings) for name in connectors.names()]
+    with db.connected(settings) as driver:
+        began = time.perf_counter()
+        done = asyncio.run(
+            syncing.sync(
+                driver, settings, chosen, full=True, bulk=True, say=lambda m: print(f"  {m}")
+            )
+        )
+        took = time.perf_counter() - began
+    peaks = {
+        "sync process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "importer": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+    return took, done, peaks
+
+
+def imported(
+    driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataFrame]] | None
+) -> tuple[float, int]:
     """Neo4j's importer alone writing `frames` (as `hub sync --bulk` would give them to
-    it) while Neo4j is stopped; its wall time. Neo4j is started again after."""
-    collector = bulk.Collector(driver, settings)
-    for (kind, name, start, end), parts in frames.items():
-        for frame in parts:
-            if kind == "nodes":
-                collector.nodes(name, frame)
-            else:
-                collector.relationships(name, frame, start=start, end=end)
+    it; None: the sources fetched and normalised again, written nowhere) while Neo4j is
+    stopped; its wall time and the rows it wrote. Neo4j is started again after."""
     with tempfile.TemporaryDirectory(prefix="hub-import-") as folder:
+        collector = bulk.Collector(driver, settings, Path(folder) / "collected")
+        if frames is None:
+            asyncio.run(_fetched(settings, collector))
+        for (kind, name, start, end), parts in (frames or {}).items():
+            for frame in parts:
+                if kind == "nodes":
+                    collector.nodes(name, frame)
+                else:
+                    collector.relationships(name, frame, start=start, end=end)
         given = bulk.write_input(collector, Path(folder) / "input")
         embedded.stop(settings)
         began = time.perf_counter()
@@ -190,7 +227,12 @@ def imported(driver: Driver, settings: Settings, frames: dict[Key, list[pl.DataF
     embedded.start(settings)
     bulk.forget_bookmarks(driver, settings.neo4j_database)
     migrate.migrate(driver)
-    return took
+    return took, given.rows
+
+
+async def _fetched(settings: Settings, collector: bulk.Collector) -> None:
+    for name in connectors.names():
+        await sync_source(connectors.build(name, settings), collector, full=True)
 
 
 # What a graph keeps of its syncs and resolution: cursors, loaded files, the model.
@@ -272,6 +314,11 @@ def main() -> None:
     parser.add_argument(
         "--day", action="store_true", help="also time one more day on the graph and alone"
     )
+    parser.add_argument(
+        "--bulk-only",
+        action="store_true",
+        help="only the bulk load and the importer alone (on the sources fetched again)",
+    )
     parser.add_argument("--port-base", type=int, default=8760)
     parser.add_argument("--wipe", action="store_true", help="allow wiping NEO4J_URI's database")
     args = parser.parse_args()
@@ -287,6 +334,7 @@ def main() -> None:
         print(f"county of {args.people:,} people generated in {time.perf_counter() - began:.0f}s")
 
     times: dict[str, list[float]] = defaultdict(list)
+    bulk_peaks: dict[str, list[float]] = defaultdict(list)
     with simulators.running(world, args.port_base) as sources:
         status = httpx.get(f"http://127.0.0.1:{args.port_base}/status", timeout=60).json()
         clock = datetime.fromisoformat(status["clock"])
@@ -294,25 +342,31 @@ def main() -> None:
         settings = Settings.from_env()
         with db.connected(settings) as driver:
             for round_ in range(1, args.rounds + 1):
-                if not args.no_baseline:
+                if not args.no_baseline and not args.bulk_only:
                     wall, _, _ = synced(driver, settings, step_rows=1)
                     times["baseline"].append(wall)
-                wall, done, recording = synced(driver, settings, step_rows=None)
-                times["sync"].append(wall)
-                times["loader"].append(loaded(driver, settings, recording.frames))
+                recording = None
+                if not args.bulk_only:
+                    wall, done, recording = synced(driver, settings, step_rows=None)
+                    times["sync"].append(wall)
+                    times["loader"].append(loaded(driver, settings, recording.frames))
                 if settings.embedded and not args.no_bulk:
-                    wall, bulk_done = bulk_synced(driver, settings)
+                    wall, bulk_done, peaks = bulk_synced(driver, settings)
                     times["bulk"].append(wall)
-                    times["importer"].append(imported(driver, settings, recording.frames))
+                    for name, mib in peaks.items():
+                        bulk_peaks[name].append(mib)
+                    wall, rows = imported(driver, settings, recording.frames if recording else None)
+                    times["importer"].append(wall)
                 figures = ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items())
                 print(f"round {round_}: {figures}", flush=True)
 
     day = days(world, args, clock, times) if args.day else None
-    rows = sum(f.height for parts in recording.frames.values() for f in parts)
-    fetched = sum(r.fetched for r in done.streams)
-    print(f"\nprofile of the last sync ({fetched:,} source records, {rows:,} graph rows):")
-    for line in profiling.lines(done):
-        print(line)
+    if recording is not None:
+        rows = sum(f.height for parts in recording.frames.values() for f in parts)
+        fetched = sum(r.fetched for r in done.streams)
+        print(f"\nprofile of the last sync ({fetched:,} source records, {rows:,} graph rows):")
+        for line in profiling.lines(done):
+            print(line)
     if "bulk" in times:
         print("\nprofile of the last bulk load (streams fetched at once; Neo4j stopped meanwhile):")
         for line in profiling.lines(bulk_done):
@@ -324,12 +378,12 @@ def main() -> None:
             print(f"  {name:12s} {wall:8.1f}s {rows / wall:10,.0f} graph rows/s")
         else:  # one day's source records, not the county's graph rows
             print(f"  {name:12s} {wall:8.1f}s")
-    print(f"sync / loader rate: {medians['loader'] / medians['sync']:.2f} (target >= 0.5)")
+    if "sync" in medians:
+        print(f"sync / loader rate: {medians['loader'] / medians['sync']:.2f} (target >= 0.5)")
     if "bulk" in medians:
-        print(
-            f"bulk / importer time: {medians['bulk'] / medians['importer']:.2f} (target <= 3); "
-            f"bulk / sync rate: {medians['sync'] / medians['bulk']:.2f}"
-        )
+        print(f"bulk / importer time: {medians['bulk'] / medians['importer']:.2f} (target <= 3)")
+    if "bulk" in medians and "sync" in medians:
+        print(f"bulk / sync rate: {medians['sync'] / medians['bulk']:.2f}")
     elif not settings.embedded:
         print("bulk: NEO4J_URI is a server the hub does not run; its first load is the sync's")
     if day is not None:
@@ -344,7 +398,13 @@ def main() -> None:
     if "baseline" in medians:
         print(f"sync / baseline (pages as steps) rate: {medians['baseline'] / medians['sync']:.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory: benchmark process {peak:,.0f} MiB, Neo4j {neo4j_peak_mib(settings)}")
+    print(
+        f"peak memory: benchmark process (sync, loader, importer's input) {peak:,.0f} MiB, "
+        f"Neo4j {neo4j_peak_mib(settings):,.0f} MiB"
+    )
+    if bulk_peaks:
+        figures = ", ".join(f"{name} {max(mib):,.0f} MiB" for name, mib in bulk_peaks.items())
+        print(f"peak memory of the bulk load: {figures}")
     scratch.cleanup()
 
 

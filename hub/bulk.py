@@ -34,13 +34,16 @@ before and loads everything again.
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
 import os
 import pickle
 import shutil
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,8 +52,9 @@ from typing import Any
 import polars as pl
 from neo4j import Driver
 
-from graph_schema import claim_name, ident
-from hub import backup, embedded, migrate
+from graph_schema import claim_name, ident, schema
+from hub import backup, embedded, migrate, scope
+from hub.access import ANY
 from hub.errors import EmbeddedNeo4jError, LoadError
 from hub.loader import (
     ENDPOINTS,
@@ -64,7 +68,7 @@ from hub.loader import (
 from hub.queries import resolution as resolution_queries
 from hub.resolution import records as person_records
 from hub.resolution import run as resolution
-from hub.resolution.model import train
+from hub.resolution.model import Model, train
 from hub.settings import Settings
 
 Say = Callable[[str], None]
@@ -82,6 +86,7 @@ AT_REST = frozenset(
 # hub loads is expected to hold (one that does is refused, see `_text`).
 ARRAY = "\x1f"
 RECORD, RECORD_OF, PERSON, BLOCK_KEY = "Record", "RECORD_OF", "Person", "BlockKey"
+SCOPE = "_scope"  # a restricted node's scope, as `hub.scope` derives it (`scopes`)
 _CSV_TYPES = {
     "string": "string",
     "integer": "long",
@@ -93,6 +98,8 @@ _CSV_TYPES = {
 }
 
 Held = list[tuple[list[str], dict[str, Any]]]  # nodes as (labels, properties)
+# (source, stream, record id, raw) of the records of a person, in the input's order
+Persons = list[tuple[str, str, str, str]]
 
 
 def folder(settings: Settings) -> Path:
@@ -125,26 +132,40 @@ def why_not(driver: Driver, settings: Settings) -> str | None:
 
 class Collector(Loader):
     """A loader that keeps the frames it is given, cast as the loader casts them and
-    with per-row provenance, instead of writing them."""
+    with per-row provenance, instead of writing them: each frame goes to a file of its
+    own in `spill` as it arrives (Arrow IPC), so that what a sync holds in memory while
+    it fetches is a step's rows, not the county's."""
 
-    def __init__(self, driver: Driver, settings: Settings) -> None:
+    def __init__(self, driver: Driver, settings: Settings, spill: Path | None = None) -> None:
         super().__init__(driver, database=settings.neo4j_database)
         self.settings = settings
-        self.node_frames: dict[str, list[pl.DataFrame]] = defaultdict(list)
-        self.rel_frames: dict[tuple[str, str, str], list[pl.DataFrame]] = defaultdict(list)
+        self.spill = spill or folder(settings) / "collected"
+        shutil.rmtree(self.spill, ignore_errors=True)  # a load killed and run again
+        self.spill.mkdir(parents=True)
+        self.node_files: dict[str, list[Path]] = defaultdict(list)
+        self.rel_files: dict[tuple[str, str, str], list[Path]] = defaultdict(list)
+        self._numbers = itertools.count()
+        self._lock = threading.Lock()
 
     def parts(self, count: int) -> list[Collector]:
         """Collectors of their own for `count` sources synced at once (`absorb`)."""
-        return [Collector(self.driver, self.settings) for _ in range(count)]
+        return [
+            Collector(self.driver, self.settings, self.spill / f"part-{i}") for i in range(count)
+        ]
 
     def absorb(self, parts: list[Collector]) -> None:
         """Keep the frames of `parts` after this one's, in the order of `parts`: the order
         the sources would have given them synced one after another."""
         for part in parts:
-            for label, frames in part.node_frames.items():
-                self.node_frames[label] += frames
-            for key, rels in part.rel_frames.items():
-                self.rel_frames[key] += rels
+            for label, files in part.node_files.items():
+                self.node_files[label] += files
+            for key, rels in part.rel_files.items():
+                self.rel_files[key] += rels
+
+    def _keep(self, frame: pl.DataFrame) -> Path:
+        path = self.spill / f"{next(self._numbers):07d}.arrow"
+        frame.write_ipc(path)
+        return path
 
     def nodes(
         self,
@@ -157,7 +178,9 @@ class Collector(Loader):
         node = self.graph.node(label)
         what = f"{label} nodes"
         frame, params = _prepare(frame, node.properties, (node.key,), what, source, seen_at)
-        self.node_frames[label].append(_per_row(frame, params))
+        kept = self._keep(_per_row(frame, params))
+        with self._lock:
+            self.node_files[label].append(kept)
         return LoadReport(what, frame.height, 0, 0.0)
 
     def relationships(
@@ -184,11 +207,15 @@ class Collector(Loader):
         }
         frame, params = _prepare(frame, declared, required, what, source, seen_at)
         frame = _per_row(frame, params)
-        for side, node in zip(ENDPOINTS, ends, strict=True):
-            self.node_frames[node.label].append(
-                frame.select(pl.col(side).alias(node.key), *PROVENANCE)
-            )
-        self.rel_frames[(type_, ends[0].label, ends[1].label)].append(frame)
+        kept = [
+            self._keep(frame.select(pl.col(side).alias(node.key), *PROVENANCE))
+            for side, node in zip(ENDPOINTS, ends, strict=True)
+        ]
+        rels = self._keep(frame)
+        with self._lock:
+            for node, path in zip(ends, kept, strict=True):
+                self.node_files[node.label].append(path)
+            self.rel_files[(type_, ends[0].label, ends[1].label)].append(rels)
         return LoadReport(what, frame.height, 0, 0.0)
 
 
@@ -207,34 +234,53 @@ class Input:
     nodes: list[tuple[str, Path]]
     relationships: list[tuple[str, Path]]
     rows: int
-    # (source, stream, record id, raw) of the records of a person, in the input's order
-    persons: list[tuple[str, str, str, str]]
+    persons: Persons
+    scoped: bool  # every restricted node has its scope in the input or `unscoped`
+    # keys by label of the restricted nodes whose scope grants nobody (an empty list, which
+    # the importer cannot be given): written by `unscope` after the import
+    unscoped: dict[str, list[str]]
 
 
-def write_input(collector: Collector, out: Path) -> Input:
-    """Each label's and type's frames as one row per element, as CSV files in `out`."""
+def write_input(
+    collector: Collector, out: Path, persons_found: Callable[[Persons], None] | None = None
+) -> Input:
+    """Each label's and type's frames as one row per element, as CSV files in `out`,
+    restricted nodes with the scope `hub.scope` would give them (`scopes`). One label or
+    type is in memory at a time. The records of persons are found first, and given to
+    `persons_found` while the rest is written."""
     out.mkdir(parents=True, exist_ok=True)
     graph = collector.graph
+    scoped, complete = scopes(collector)
+    unscoped: dict[str, list[str]] = {}
     nodes: list[tuple[str, Path]] = []
     rels: list[tuple[str, Path]] = []
     rows = 0
-    persons: list[tuple[str, str, str, str]] = []
-    for label, parts in sorted(collector.node_frames.items()):
+    persons: Persons = []
+    for label, files in sorted(collector.node_files.items(), key=lambda i: i[0] != RECORD):
         node = graph.node(label)
-        frame, columns, _ = _collapse(_concat(parts), (node.key,), node.properties, {})
+        frame, columns, _ = _collapse(_read(files), (node.key,), node.properties, {})
         if label == RECORD:
-            persons = _persons(frame, collector.rel_frames.get((RECORD_OF, RECORD, PERSON)))
+            persons = _persons(frame, collector.rel_files.get((RECORD_OF, RECORD, PERSON)))
+            if persons_found:
+                persons_found(persons)
         body = [pl.col(node.key).cast(pl.String).alias(f":ID({label})")]
         body += _properties(frame, {node.key: node.properties[node.key].type, **columns.types})
+        if label in scoped:
+            frame = frame.join(scoped[label], on=node.key, how="left", maintain_order="left")
+            nobody = pl.col(SCOPE).list.len() == 0
+            unscoped[label] = frame.filter(nobody).get_column(node.key).cast(pl.String).to_list()
+            grants = pl.when(~nobody).then(_text(SCOPE, "string[]"))
+            body.append(grants.alias(f"{graph.scope_property}:string[]"))
         path = out / f"nodes-{label}.csv"
         _write(frame, [*body, *_provenance(frame)], path)
         nodes.append((label, path))
         rows += frame.height
-    for (type_, start, end), parts in sorted(collector.rel_frames.items()):
+        del frame
+    for (type_, start, end), files in sorted(collector.rel_files.items()):
         rel = graph.relationship(type_)
         required = (*ENDPOINTS, *((rel.key,) if rel.key else ()))
         declared = {**rel.properties, **rel.statements}
-        frame, columns, _ = _collapse(_concat(parts), required, declared, {})
+        frame, columns, _ = _collapse(_read(files), required, declared, {})
         body = [
             pl.col("start").cast(pl.String).alias(f":START_ID({start})"),
             pl.col("end").cast(pl.String).alias(f":END_ID({end})"),
@@ -245,18 +291,144 @@ def write_input(collector: Collector, out: Path) -> Input:
         _write(frame, [*body, *_provenance(frame)], path)
         rels.append((type_, path))
         rows += frame.height
-    return Input(nodes, rels, rows, persons)
+        del frame
+    return Input(nodes, rels, rows, persons, complete, unscoped)
 
 
-def _persons(
-    records: pl.DataFrame, links: list[pl.DataFrame] | None
-) -> list[tuple[str, str, str, str]]:
+def _read(files: list[Path], columns: list[str] | None = None) -> pl.DataFrame:
+    """The frames kept in `files`, one after another (their columns, or `columns`)."""
+    return _concat([pl.read_ipc(f, columns=columns) for f in files])
+
+
+def _persons(records: pl.DataFrame, links: list[Path] | None) -> Persons:
     """The records among `records` that are a person's (`RECORD_OF` one)."""
     if not links:
         return []
-    ids = _concat([f.select("start") for f in links]).get_column("start")
+    ids = _read(links, ["start"]).get_column("start")
     chosen = records.filter(pl.col("record_id").is_in(ids.implode()))
     return list(chosen.select("source", "stream", "record_id", "raw").iter_rows())
+
+
+def scopes(collector: Collector) -> tuple[dict[str, pl.DataFrame], bool]:
+    """The scope `hub.scope.refresh` gives each collected restricted node, by label: a
+    frame of its key and `SCOPE`, a sorted list of grants (empty: granted to nobody).
+    Worked out, in derivation order, for the rules a first load's rows decide alone:
+    `units` (the units a relationship reaches) and `inherit` (the meet of the scopes of
+    the restricted nodes described; `any` where none). A label whose rule takes more
+    (grants from its properties, shared scopes, citations) is left to the refresh after
+    the import, and so is every label deriving from it. And whether every collected
+    restricted node has its scope so (then that refresh would change nothing)."""
+    gs = collector.graph
+    known: dict[str, pl.DataFrame] = {}  # label -> key, SCOPE
+    complete = True  # a label without rules (internal) has no scope, refreshed or not
+    for label in scope._plan():
+        node = gs.node(label)
+        rule = node.visibility
+        files = collector.node_files.get(label)
+        if not files:
+            continue
+        columns = {c for f in files for c in pl.read_ipc_schema(f)}
+        if (
+            rule.cites
+            or any(_links(collector, label, t) for t in rule.share)
+            or any(prop in columns for prop in (*rule.users, *rule.unit))
+        ):
+            complete = False
+            continue
+        keys = _read(files, [node.key]).unique().rename({node.key: "key"})
+        found = (
+            _inherited(collector, label, keys, known)
+            if rule.inherit
+            else _granted(collector, label, keys)
+        )
+        if found is None:
+            complete = False
+        else:
+            known[label] = found
+    return {label: f.rename({"key": gs.node(label).key}) for label, f in known.items()}, complete
+
+
+def _links(collector: Collector, label: str, type_: str) -> list[tuple[str, pl.DataFrame]]:
+    """The `type_` relationships of `label` nodes, as `hub.scope`'s patterns follow them
+    (from the start if the label is among the type's sources): per label at the other
+    end, (key, far) pairs."""
+    rel = collector.graph.relationship(type_)
+    near = "start" if label in rel.sources else "end"
+    far = "end" if near == "start" else "start"
+    side = 1 if near == "start" else 2
+    return [
+        (key[3 - side], _read(paths, [near, far]).rename({near: "key", far: "far"}))
+        for key, paths in sorted(collector.rel_files.items())
+        if key[0] == type_ and key[side] == label
+    ]
+
+
+_GRANTS = pl.List(pl.String)
+
+
+def _granted(collector: Collector, label: str, keys: pl.DataFrame) -> pl.DataFrame:
+    """`unit:<code>` for each unit a `units` relationship reaches, sorted, per key."""
+    rule = collector.graph.node(label).visibility
+    reached = [
+        pairs
+        for type_ in rule.units
+        for far, pairs in _links(collector, label, type_)
+        if far == "Unit"
+    ]
+    grants = (
+        _concat(reached)
+        .select("key", ("unit:" + pl.col("far")).alias(SCOPE))
+        .unique()
+        .group_by("key")
+        .agg(pl.col(SCOPE).sort())
+        if reached
+        else pl.DataFrame(schema={"key": pl.String, SCOPE: _GRANTS})
+    )
+    return keys.join(grants, on="key", how="left").with_columns(
+        pl.col(SCOPE).fill_null(pl.lit([], dtype=_GRANTS))
+    )
+
+
+def _inherited(
+    collector: Collector, label: str, keys: pl.DataFrame, known: dict[str, pl.DataFrame]
+) -> pl.DataFrame | None:
+    """The meet of the scopes of the restricted nodes each key's `inherit` relationships
+    reach: the grants all of them hold, ignoring those granted to anyone; `any` where
+    there are none. None if a scope it needs is not known."""
+    gs = collector.graph
+    parts = []
+    for type_ in gs.node(label).visibility.inherit:
+        for far, pairs in _links(collector, label, type_):
+            if not gs.node(far).restricted:
+                continue
+            if far not in known:
+                return None
+            parts.append(pairs.join(known[far].rename({"key": "far"}), on="far"))
+    if not parts:
+        return keys.with_columns(pl.lit([ANY], dtype=_GRANTS).alias(SCOPE))
+    scoped = _concat(parts).filter(~pl.col(SCOPE).list.contains(ANY))
+    counted = scoped.group_by("key").agg(pl.len().alias("n"))
+    common = (
+        scoped.explode(SCOPE)
+        .drop_nulls(SCOPE)
+        .group_by("key", SCOPE)
+        .agg(pl.len().alias("m"))
+        .join(counted, on="key")
+        .filter(pl.col("m") == pl.col("n"))
+        .group_by("key")
+        .agg(pl.col(SCOPE).sort())
+    )
+    return (
+        keys.join(counted, on="key", how="left")
+        .join(common, on="key", how="left")
+        .select(
+            "key",
+            pl.when(pl.col("n").is_null())
+            .then(pl.lit([ANY], dtype=_GRANTS))
+            .otherwise(pl.col(SCOPE).fill_null(pl.lit([], dtype=_GRANTS)))
+            .alias(SCOPE),
+        )
+    )
 
 
 def write_blocks(features: pl.DataFrame, cap: int, out: Path) -> tuple[str, Path]:
@@ -394,54 +566,126 @@ def undo(driver: Driver, settings: Settings) -> None:
     migrate.migrate(driver, database=settings.neo4j_database)
 
 
+@dataclass
+class Landed:
+    """The collected rows are in the graph; identity resolution's model is being trained
+    on their person records (`ahead` waits for it)."""
+
+    features: pl.DataFrame
+    training: Future[str]
+    pool: ProcessPoolExecutor
+    scoped: bool  # every restricted node was given its scope by the importer
+
+    def ahead(self) -> resolution.Ahead:
+        """What the first resolution run needs: the features and the trained model."""
+        try:
+            return resolution.Ahead(self.features, Model.from_json(self.training.result()))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _trainer() -> None:
+    """The training process: the lowest priority, and quiet (DuckDB's progress bars)."""
+    os.nice(19)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.close(quiet)
+
+
+def _trained(features: pl.DataFrame) -> str:
+    """The model trained on `features`, as JSON (in a process of its own, `land`)."""
+    return train(features).to_json()
+
+
 def land(
     driver: Driver, settings: Settings, collector: Collector, say: Say | None = None
-) -> resolution.Ahead:
+) -> Landed:
     """Write the collected frames into the graph through the importer (Neo4j stopped
     and started again), with the blocking keys of their person records; meanwhile train
-    identity resolution's model on those records. What the first resolution run needs
-    of them (`resolution.Ahead`). Input the importer cannot take leaves the graph as it
-    was before the load, and says so."""
+    identity resolution's model on those records, in a process of the lowest priority,
+    so that the importer is not slowed by it on a machine of few cores. Input the
+    importer cannot take leaves the graph as it was before the load, and says so. Neo4j
+    stops while the input is written."""
     where = folder(settings)
+    phases: dict[str, float] = {}
     clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        phases[name] = phases.get(name, 0.0) + time.perf_counter() - clock
+        clock = time.perf_counter()
+
+    nodes = held(driver, settings)
     if say:
-        say("writing the importer's input")
-    with ThreadPoolExecutor(1, thread_name_prefix="train") as pool:
-        try:
-            given = write_input(collector, where / "input")
-            features = person_records.features(given.persons)
+        say("writing the importer's input (Neo4j stopped meanwhile)")
+    trainer = ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("spawn"), initializer=_trainer
+    )
+    with ThreadPoolExecutor(2, thread_name_prefix="bulk") as pool:
+        stopping = pool.submit(embedded.stop, settings)
+        featured: list[Future[pl.DataFrame]] = []
+        try:  # the features of the person records worked out while the rest is written
+            given = write_input(
+                collector,
+                where / "input",
+                lambda found: featured.append(pool.submit(person_records.features, found)),
+            )
+            shutil.rmtree(collector.spill, ignore_errors=True)
+            lap("input")
+            features = featured[0].result() if featured else person_records.features([])
             given.nodes.append(write_blocks(features, settings.resolve_block_cap, where / "input"))
-            training = pool.submit(train, features)  # the importer is another process
-            nodes = held(driver, settings)
+            training = trainer.submit(_trained, features)
+            landed = Landed(features, training, trainer, given.scoped)
+            lap("blocking keys")
+            stopping.result()
+            lap("stopping Neo4j")
             (where / IMPORTING).touch()
             if say:
-                say(f"importing {given.rows:,} nodes and relationships (Neo4j stopped meanwhile)")
-            embedded.stop(settings)
-            importer = time.perf_counter()
+                say(f"importing {given.rows:,} nodes and relationships")
             run_import(settings, given, where)
-            importer = time.perf_counter() - importer
+            lap("importer")
         except (LoadError, EmbeddedNeo4jError) as exc:
+            trainer.shutdown(wait=False, cancel_futures=True)
+            stopping.exception()  # stopped (or failing to) before the graph is put back
             (where / IMPORTING).unlink(missing_ok=True)
             undo(driver, settings)
             finish(settings)
             raise LoadError(f"{exc}; the graph is as it was before this sync") from None
-        (where / IMPORTING).unlink()  # the store is whole
+    (where / IMPORTING).unlink()  # the store is whole
+    try:
         embedded.start(settings)
         _wait(driver, settings)
+        lap("starting Neo4j")
         restore(driver, settings, nodes)
         migrate.migrate(driver, database=settings.neo4j_database)
-        shutil.rmtree(where / "input", ignore_errors=True)
-        waited = time.perf_counter()
-        model = training.result()
-        waited = time.perf_counter() - waited
-        if say:
-            took = time.perf_counter() - clock
-            say(
-                f"imported {given.rows:,} nodes and relationships in {took:.0f}s (the importer "
-                f"{importer:.0f}s, then {waited:.0f}s waiting for the resolution model trained "
-                "meanwhile, the rest writing its input, stopping and starting Neo4j)"
+        unscope(driver, settings, given.unscoped)
+    except BaseException:
+        landed.close()  # the next sync redoes the load (`bulk-load/` is there)
+        raise
+    shutil.rmtree(where / "input", ignore_errors=True)
+    lap("indexes")
+    if say:
+        took = sum(phases.values())
+        said = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
+        say(f"imported {given.rows:,} nodes and relationships in {took:.0f}s: {said}")
+    return landed
+
+
+def unscope(driver: Driver, settings: Settings, keys: dict[str, list[str]]) -> None:
+    """Give the nodes of `keys` (by label) the empty scope: granted to nobody."""
+    gs = schema()
+    for label, chosen in keys.items():
+        if chosen:
+            node = gs.node(label)
+            driver.execute_query(
+                f"UNWIND $keys AS k MATCH (n:{ident(label)} {{{ident(node.key)}: k}}) "
+                f"SET n.{ident(gs.scope_property)} = []",
+                keys=chosen,
+                database_=settings.neo4j_database,
             )
-        return resolution.Ahead(features, model)
 
 
 def run_import(settings: Settings, given: Input, where: Path) -> None:

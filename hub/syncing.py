@@ -135,15 +135,24 @@ async def sync(
                 collector.absorb(parts)
                 reports = [report for task in tasks for report in task.result()]
             stage("streams")
-            ahead = None
+            landed = ahead = None
             if collector is not None:
-                ahead = await asyncio.to_thread(bulk_load.land, driver, settings, collector, say)
+                landed = await asyncio.to_thread(bulk_load.land, driver, settings, collector, say)
                 stage("importing")
                 cpu = None  # Neo4j was started again: its CPU counts from there
             # Records scoped first: a judgement is written with the scope of the records it
             # cites.
-            await asyncio.to_thread(scope.refresh, driver, database)
+            try:  # after a bulk load that wrote every scope, nothing to refresh
+                if landed is None or not landed.scoped:
+                    await asyncio.to_thread(scope.refresh, driver, database)
+            except BaseException:
+                if landed is not None:
+                    landed.close()
+                raise
             stage("scoping")
+            if landed is not None:
+                ahead = await asyncio.to_thread(landed.ahead)  # trained meanwhile
+                stage("training (rest)")
             resolved = await asyncio.to_thread(
                 run.run, driver, settings, progress=resolving, ahead=ahead, known=known
             )

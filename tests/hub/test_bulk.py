@@ -20,13 +20,17 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from neo4j import Driver
 
-from hub import bulk, db, embedded, syncing
+from graph_schema import schema
+from hub import bulk, db, embedded, scope, syncing
 from hub.errors import ConfigError, StateConflict
+from hub.loader import Loader
 from hub.settings import Settings
 from tests import snapshot as snapshots
 from tests.conftest import wipe
@@ -70,6 +74,57 @@ def test_against_a_server_the_hub_does_not_run_the_loader_is_used(
     with db.driver(settings) as driver:  # never contacted: the answer needs no server
         why = bulk.why_not(driver, settings)
     assert why is not None and "NEO4J_URI" in why and "through the loader" in why
+
+
+# (kind, name, frame, start label, end label): cases handled by two units, by one and by
+# none, and records of one case, of two, of a case no unit handles, of a phone, of nothing
+FIRST_LOAD = [
+    ("nodes", "Unit", {"code": ["U1", "U2"]}, None, None),
+    ("nodes", "Case", {"case_no": ["C1", "C2", "C3"]}, None, None),
+    ("nodes", "Phone", {"number": ["+8613800000000"]}, None, None),
+    ("nodes", "Record", {"record_id": [f"s:r:{i}" for i in range(1, 8)]}, None, None),
+    ("relationships", "HANDLED_BY", {"start": ["C1", "C1", "C2"], "end": ["U2", "U1", "U1"]},
+     "Case", "Unit"),
+    ("relationships", "RECORD_OF", {"start": ["s:r:1", "s:r:2", "s:r:2", "s:r:3", "s:r:5",
+     "s:r:5"], "end": ["C1", "C1", "C2", "C3", "C2", "C3"]}, "Record", "Case"),
+    ("relationships", "RECORD_OF", {"start": ["s:r:4", "s:r:6"], "end": ["+8613800000000"] * 2},
+     "Record", "Phone"),
+]  # fmt: skip
+
+
+def test_the_scopes_in_the_importers_input_are_those_hub_scope_derives(
+    loader: Loader, settings: Settings, tmp_path: Path
+) -> None:
+    """What `bulk.scopes` gives the importer's input (and `bulk.unscope` the nodes granted
+    to nobody), the refresh after a load through the loader writes into the graph."""
+    collector = bulk.Collector(loader.driver, settings, tmp_path / "collected")
+    seen = datetime(2026, 1, 1, tzinfo=UTC)
+    for kind, name, columns, start, end in FIRST_LOAD:
+        for writer in (loader, collector):
+            if kind == "nodes":
+                writer.nodes(name, pl.DataFrame(columns), source="s", seen_at=seen)
+            else:
+                writer.relationships(
+                    name, pl.DataFrame(columns), start=start, end=end, source="s", seen_at=seen
+                )
+    scope.refresh(loader.driver)
+    gs = schema()
+    derived = {
+        (label, key): grants
+        for label in ("Case", "Record")
+        for key, grants in loader.driver.execute_query(
+            f"MATCH (n:{label}) RETURN n[$key] AS key, n.scope AS scope", key=gs.node(label).key
+        ).records
+    }
+    found, complete = bulk.scopes(collector)
+    given = {
+        (label, key): grants for label, frame in found.items() for key, grants in frame.iter_rows()
+    }
+    assert derived[("Record", "s:r:2")] == ["unit:U1"] and derived[("Record", "s:r:7")] == ["any"]
+    assert {k for k, grants in derived.items() if not grants} == {
+        ("Case", "C3"), ("Record", "s:r:3"), ("Record", "s:r:5")
+    }  # fmt: skip
+    assert given == derived and complete  # no refresh needed after the import
 
 
 @pytest.fixture
