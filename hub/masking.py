@@ -194,18 +194,17 @@ def _stream_columns(
 _NUMERALS = dict(zip("\u3007\u25cb零一幺二两三四五六七八九", "00011223456789", strict=True)) | dict(
     zip("壹贰貳叁參肆伍陆陸柒捌玖", "122334566789", strict=True)
 )
-# Every digit (decimal digits of any script, mathematical, superscript and circled ones),
-# the Chinese numerals and full-width X to ASCII, one character for one: offsets stay
-# where they were.
-_DIGITS = (
-    {
-        cp: ord("0") + unicodedata.digit(chr(cp))
-        for cp in range(0x80, sys.maxunicode + 1)
-        if chr(cp).isdigit()  # Unicode's digits (Nd, and No with a digit value)
-    }
-    | {ord(c): ord(d) for c, d in _NUMERALS.items()}
-    | {0xFF38: ord("X"), 0xFF58: ord("x")}
-)
+# Every digit (decimal digits of any script, mathematical, superscript and circled ones)
+# and full-width X to ASCII, one character for one: offsets stay where they were. Text is
+# read twice: with these, then with the Chinese numerals as digits too, so that a number
+# beside a numeral (手机13803941001一部, an ID number between two numerals) is read as
+# the number it is, as a search index reads it, and numerals alone as one.
+_DIGITS = {
+    cp: ord("0") + unicodedata.digit(chr(cp))
+    for cp in range(0x80, sys.maxunicode + 1)
+    if chr(cp).isdigit()  # Unicode's digits (Nd, and No with a digit value)
+} | {0xFF38: ord("X"), 0xFF58: ord("x")}
+_WITH_NUMERALS = _DIGITS | {ord(c): ord(d) for c, d in _NUMERALS.items()}
 # A run of digit groups a person may have written as one number: groups joined by up to
 # eight characters that are no letter or digit (spaces of any width, line breaks, dashes,
 # dots, commas, slashes, brackets, zero-width spaces: "130 - 7076 - 5659", full-width
@@ -279,7 +278,13 @@ def _joined(text: str, groups: list[tuple[int, int]]) -> str:
 
 
 def _redact_text(text: str) -> str:
-    ascii_ = text.translate(_DIGITS)
+    once = _redact_read(text, _DIGITS)
+    return _redact_read(once, _WITH_NUMERALS) if any(c in _NUMERALS for c in once) else once
+
+
+def _redact_read(text: str, reading: dict[int, int]) -> str:
+    """`text` with the numbers found in it, its characters read as `reading` says, masked."""
+    ascii_ = text.translate(reading)
     out: list[str] = []
     done = 0
     for candidate in _CANDIDATE.finditer(ascii_):

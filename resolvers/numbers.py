@@ -14,6 +14,7 @@ the digits the mask hides. So for such a role the guard (`resolvers.guard`) refu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -152,9 +153,23 @@ class _Variables(Visitor):
         self.kinds: dict[str, set[str | None]] = {}
 
     def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+        # the argument's own kind where the variable is the argument; None where it is
+        # inside a list or an input object
+        kind = kind_of(self.info.get_argument())
         if isinstance(node.value, VariableNode):
-            kind = kind_of(self.info.get_argument())
             self.kinds.setdefault(node.value.name.value, set()).add(kind)
+        else:
+            for variable in _variables_in(node.value):
+                self.kinds.setdefault(variable, set()).add(None)
+
+
+def _variables_in(value: Any) -> Iterator[str]:
+    if isinstance(value, VariableNode):
+        yield value.name.value
+    for item in getattr(value, "values", None) or ():  # a list's items
+        yield from _variables_in(item)
+    for field in getattr(value, "fields", None) or ():  # an input object's fields
+        yield from _variables_in(field.value)
 
 
 @lru_cache(maxsize=512)

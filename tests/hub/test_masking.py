@@ -254,6 +254,9 @@ def test_a_time_of_any_hour_fraction_or_offset_is_no_number(hour: int) -> None:
         ("陸貳貳貳零貳壹陸零零零零壹貳參肆伍肆", "622202********3454"),
         ("1380394" + "\u200b" * 6 + "1001", "138****1001"),
         ("6222      0216 0000 123454", "622202********3454"),
+        ("手机13803941001一部", "手机138****1001一部"),  # beside a numeral: the number it is
+        ("卡622202160000123454一二三", "卡622202********3454一二三"),
+        ("\u3007411623198503120014\u3007", "\u3007411623********0014\u3007"),
     ],
 )  # fmt: skip
 def test_numbers_side_by_side_are_each_masked_and_more_ways_of_writing_them_found(

@@ -238,6 +238,15 @@ def test_a_role_that_sees_numbers_masked_may_not_send_one(
         headers=bearer(settings, Role.analyst),
     ).json()
     assert answer["errors"][0]["extensions"]["reason"] == "PERSONAL_NUMBER"
+    # a number beside Chinese numerals (a search index reads the number alone)
+    for text in ("\u3007411623198503120014\u3007", "8613803941001一三零\u3007二幺八"):
+        answer = gql(client, settings, query, Role.analyst, text=text)
+        assert [e["extensions"]["code"] for e in answer["errors"]] == ["FORBIDDEN"], text
+    # a variable inside a list as well as in a unit's code is looked at
+    listed = 'query($v: String!) { stats(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", '
+    listed += 'unit: $v) { unit } search(text: "张伟", kinds: [$v]) { edges { cursor } } }'
+    answer = gql(client, settings, listed, Role.analyst, v="13803941001")
+    assert answer["errors"][0]["extensions"]["reason"] == "PERSONAL_NUMBER"
     for sent in ({"v": 13803941001.0}, {"13803941001": "x"}):
         answer = client.post(
             "/graphql", json={"query": "{ viewer { user } }", "variables": sent},
