@@ -257,6 +257,18 @@ def test_a_time_of_any_hour_fraction_or_offset_is_no_number(hour: int) -> None:
         ("手机13803941001一部", "手机138****1001一部"),  # beside a numeral: the number it is
         ("卡622202160000123454一二三", "卡622202********3454一二三"),
         ("\u3007411623198503120014\u3007", "\u3007411623********0014\u3007"),
+        # beside symbols that only look like digits, or with them between its groups
+        ("8613803941001\u2460\u2461\u2462", "86138****1001\u2460\u2461\u2462"),
+        ("手机13803941001\u2460", "手机138****1001\u2460"),
+        ("13803941001\u00b9\u00b2", "138****1001\u00b9\u00b2"),
+        ("411623198503120014\u2082", "411623********0014\u2082"),
+        ("13803941001\u2776\u1369", "138****1001\u2776\u1369"),
+        ("138\u24600394\u24601001", "138****1001"),
+        ("13803941001\uff11", "138*****0011"),  # a digit glued on shows none it hides
+        # an X ends only an ID number's seventeen digits
+        ("13803941001x123", "138****1001x123"),
+        ("622202160000123454X", "622202********3454X"),
+        ("41162319850312001x", "411623********001X"),
     ],
 )  # fmt: skip
 def test_numbers_side_by_side_are_each_masked_and_more_ways_of_writing_them_found(
