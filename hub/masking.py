@@ -52,11 +52,23 @@ VISIBLE: dict[str | None, tuple[int, int]] = {
 DEFAULT_VISIBLE = (2, 2)
 
 
+# Digits a mask hides at the least: a short number (a landline, a twelve-digit account)
+# shows less of its ends, so that no mask leaves fewer than ten thousand guesses.
+MIN_HIDDEN = 4
+
+
 def mask(value: str, normaliser: str | None = None) -> str:
     """`value` with its middle replaced by `*`, keeping what VISIBLE allows."""
     head, tail = VISIBLE.get(normaliser, DEFAULT_VISIBLE)
     if len(value) <= head + tail:
         return "*" * len(value)
+    return _hidden(value, head, tail)
+
+
+def _hidden(value: str, head: int, tail: int) -> str:
+    """`value` showing at most `head` characters before and `tail` after MIN_HIDDEN `*`."""
+    tail = max(0, min(tail, len(value) - head - MIN_HIDDEN))
+    head = max(0, min(head, len(value) - tail - MIN_HIDDEN))
     return value[:head] + "*" * (len(value) - head - tail) + value[len(value) - tail :]
 
 
@@ -306,18 +318,17 @@ def _masked(digits: str, kind: str, plus: bool) -> str:
     if kind == "phone":
         found = _MOBILE.fullmatch(digits) or _FIXED.fullmatch(digits)
         if found is None:  # another country's: its code's first digits and the last two
-            return "+" + digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
+            return "+" + _hidden(digits, 3, 2)
         national = next(g for g in found.groups() if g)
         code = digits[: len(digits) - len(national)]
-        shown = national[:3] + "*" * (len(national) - 7) + national[-4:]
-        return ("+" if plus else "") + code + shown
+        return ("+" if plus else "") + code + _hidden(national, 3, 4)
     head, tail = VISIBLE.get(kind, DEFAULT_VISIBLE)
     glued = _MOBILE_INSIDE.search(digits)
     if kind == "bank_card" and glued is not None:
         # a mobile number with a digit glued to it (a full-width one) shows no more of the
         # number than its own mask does
         head = min(head, glued.start() + 3)
-    return digits[:head] + "*" * (len(digits) - head - tail) + digits[len(digits) - tail :]
+    return _hidden(digits, head, tail)
 
 
 def _joined(text: str, groups: list[tuple[int, int]]) -> tuple[str, int]:

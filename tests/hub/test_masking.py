@@ -16,6 +16,13 @@ def test_each_kind_of_number_keeps_its_useful_ends() -> None:
     assert masking.mask("abc", "resident_id") == "***"
 
 
+@pytest.mark.parametrize("kind", [*masking.VISIBLE, None])
+def test_no_mask_hides_fewer_than_four_digits(kind: str | None) -> None:
+    """However short the number of its kind, a mask leaves at least ten thousand guesses."""
+    for length in range(5, 23):
+        assert masking.mask("7" * length, kind).count("*") >= masking.MIN_HIDDEN, length
+
+
 def test_personal_properties_come_from_the_graph_schema() -> None:
     found = masking.personal("Person", "id_number")
     assert found is not None and found.normaliser == "resident_id"
@@ -93,7 +100,10 @@ def test_the_personal_kinds_are_the_normalisers_of_personal_properties() -> None
         ("".join(chr(0x0660 + int(c)) for c in "13070765659"), "130****5659"),
         ("call +1 202 456 1111 / 200102030405060", "call +120******11 / 200102*****5060"),
         ("+85291234567", "+852******67"),
-        ("+12345678", "+123***78"),  # the fewest digits any number has
+        ("+12345678", "+123****8"),  # the fewest digits any number has
+        ("0394-5421003", "039****1003"),  # a landline
+        ("+863945421003", "+86394****003"),
+        ("622202163454", "622202****54"),  # a twelve-digit account
         ("6228/4850/3586/8024/796", "622848*********4796"),
         ("411623_19960911_4709", "411623********4709"),
         ("138\uff0d0394\uff0d1001", "138****1001"),  # a full-width keyboard's dashes
