@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import strawberry
 
 from graph_schema import schema
+from hub import permissions
 from hub.errors import BadRequest
 from hub.queries import graph, search
 from resolvers import ahead
@@ -144,6 +145,7 @@ async def resolve_search(
         info.context.scope,
         **info.context.read,
         wanted=ahead.properties(info, "edges", "node"),
+        numbers=permissions.table().sees_personal_data(info.context.principal.role),
     )
     edges = [
         SearchEdge(cursor=cursor(skip + i), node=_entity(row), score=row["score"])
