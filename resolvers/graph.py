@@ -25,7 +25,10 @@ from resolvers.types import BY_LABEL, Entity, entity
 class SearchEdge:
     cursor: str
     node: Entity
-    score: float
+    score: float = strawberry.field(
+        description="How well it matches, from the hit alone: how many of the text's words "
+        "it holds, then a shorter name or title first."
+    )
 
 
 @strawberry.type(description="A page of search hits, best first.")
