@@ -23,7 +23,6 @@ import connectors
 from hub import permissions, syncing
 from hub.access import Principal, Role
 from hub.masking import personal
-from hub.migrate import migrate
 from hub.resolution import records
 from hub.settings import Settings
 from hub.world.outside import A_COLUMNS, feed_mapping
@@ -31,7 +30,7 @@ from resolvers.masking import MaskPersonal
 from resolvers.numbers import kind_of, read_as_a_number
 from resolvers.schema import schema
 from resolvers.types import ENTITY_TYPES
-from tests.conftest import bearer, gql, wipe
+from tests.conftest import bearer, gql
 from tests.resolvers import walk, worlds
 
 PERSON = """
@@ -304,11 +303,9 @@ def _leaked(text: str, numbers: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def walked(
-    driver: Driver, settings: Settings
-) -> Iterator[tuple[list[str], dict[str, walk.Answer]]]:
-    wipe(driver)
-    migrate(driver)
-    made = worlds.load(driver)
+    driver: Driver, settings: Settings, both_worlds: dict[str, worlds.World]
+) -> tuple[list[str], dict[str, walk.Answer]]:
+    made = both_worlds
     driver.execute_query("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
     analyst = Principal("analyst", Role.analyst)
     table = permissions.table()
@@ -319,8 +316,7 @@ def walked(
         numbers=False,  # refused to it: test_a_role_that_sees_numbers_masked_may_not_send_one
     )
     answers = walk.ask_all(settings, analyst, calls)
-    yield [n for w in made.values() for n in w.numbers()], answers
-    wipe(driver)
+    return [n for w in made.values() for n in w.numbers()], answers
 
 
 def test_an_analyst_finds_no_personal_number_in_any_field(
