@@ -8,7 +8,6 @@ from neo4j import Driver
 
 from hub.resolution import apply, run
 from hub.settings import Settings
-from tests.resolvers import worlds
 from tests.resolvers.county import PEOPLE, County, county
 
 
@@ -36,29 +35,17 @@ def resolved(synced: County) -> Iterator[County]:
     )
 
 
-@pytest.fixture(scope="module")
-def both_worlds(driver: Driver) -> dict[str, worlds.World]:
-    """The two units' worlds in the graph (`tests.resolvers.worlds`), loaded once for the
-    tests that walk them, unless one changed them."""
-    return worlds.loaded(driver)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the modules that read the synced county one after another, then the tests
-    that walk the two units' worlds, before the ones that empty the graph (`graph`,
-    `serve`): the county is then synced once, and the worlds loaded once, not again after
-    each emptying."""
+    """Run the modules that read the synced county one after another, before the ones
+    that empty the graph (`graph`, `serve`): the county is then synced once, not again
+    after each emptying."""
     here = Path(__file__).parent
     mine = [i for i, item in enumerate(items) if item.path.is_relative_to(here)]
     modules = [items[i].path for i in mine]
     reads = {items[i].path for i in mine if {"synced", "resolved"} & set(items[i].fixturenames)}
     first_seen = {path: n for n, path in reversed(list(enumerate(modules)))}
-
-    def group(item: pytest.Item) -> int:
-        if item.path in reads:
-            return 0
-        return 1 if "both_worlds" in item.fixturenames else 2
-
-    ordered = sorted((items[i] for i in mine), key=lambda it: (group(it), first_seen[it.path]))
+    ordered = sorted(
+        (items[i] for i in mine), key=lambda it: (it.path not in reads, first_seen[it.path])
+    )
     for slot, item in zip(mine, ordered, strict=True):
         items[slot] = item

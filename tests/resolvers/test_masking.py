@@ -23,6 +23,7 @@ import connectors
 from hub import permissions, syncing
 from hub.access import Principal, Role
 from hub.masking import personal
+from hub.migrate import migrate
 from hub.resolution import records
 from hub.settings import Settings
 from hub.world.outside import A_COLUMNS, feed_mapping
@@ -30,7 +31,7 @@ from resolvers.masking import MaskPersonal
 from resolvers.numbers import kind_of, read_as_a_number
 from resolvers.schema import schema
 from resolvers.types import ENTITY_TYPES
-from tests.conftest import bearer, gql
+from tests.conftest import bearer, gql, wipe
 from tests.resolvers import walk, worlds
 
 PERSON = """
@@ -315,9 +316,11 @@ def _leaked(text: str, numbers: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def walked(
-    driver: Driver, settings: Settings, both_worlds: dict[str, worlds.World]
-) -> tuple[list[str], dict[str, walk.Answer]]:
-    made = both_worlds
+    driver: Driver, settings: Settings
+) -> Iterator[tuple[list[str], dict[str, walk.Answer]]]:
+    wipe(driver)
+    migrate(driver)
+    made = worlds.load(driver)
     driver.execute_query("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
     analyst = Principal("analyst", Role.analyst)
     table = permissions.table()
@@ -328,7 +331,8 @@ def walked(
         numbers=False,  # refused to it: test_a_role_that_sees_numbers_masked_may_not_send_one
     )
     answers = walk.ask_all(settings, analyst, calls)
-    return [n for w in made.values() for n in w.numbers()], answers
+    yield [n for w in made.values() for n in w.numbers()], answers
+    wipe(driver)
 
 
 def test_an_analyst_finds_no_personal_number_in_any_field(

@@ -27,6 +27,7 @@ from neo4j import Driver
 from graph_schema import schema
 from hub import permissions
 from hub.access import Principal
+from hub.migrate import migrate
 from hub.settings import Settings
 from resolvers.schema import schema as api
 from resolvers.types import BY_LABEL
@@ -49,14 +50,15 @@ def selectable(principal: Principal) -> walk.Selectable:
 
 
 @pytest.fixture(scope="module")
-def asked(driver: Driver, settings: Settings, both_worlds: dict[str, World]) -> Iterator[Asked]:
-    made = both_worlds
+def asked(driver: Driver, settings: Settings) -> Iterator[Asked]:
+    wipe(driver)
+    migrate(driver)
+    made = worlds.load(driver)
     own, other = made["own"], made["other"]
     calls = walk.calls(settings, list(made.values()), selectable(own.principal))
     driver.execute_query("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
     full = walk.ask_all(settings, own.principal, calls)
     gs = schema()
-    worlds.changed(driver)
     for label, key in other.restricted(gs):
         node = gs.node(label)
         driver.execute_query(

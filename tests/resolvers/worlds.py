@@ -34,11 +34,9 @@ from graph_schema.model import INTERNAL
 from hub import scope
 from hub.access import Principal, Role
 from hub.loader import Loader
-from hub.migrate import migrate
 from hub.resolution import run
 from hub.settings import Settings
 from resolvers.types import BY_LABEL
-from tests.conftest import wipe
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
 BEFORE = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)  # nodes' own times (a warrant's issue)
@@ -297,35 +295,6 @@ def _pairs(gs: GraphSchema, type_: str) -> Iterator[tuple[str, str]]:
         for end in rel.targets:
             if start in BY_LABEL and end in BY_LABEL:
                 yield start, end
-
-
-# The mark the worlds leave in the graph they were loaded into; it goes with a wipe, and a
-# module that changes the worlds takes it away (`changed`).
-MARK = "tests/worlds"
-
-
-def loaded(driver: Driver) -> dict[str, World]:
-    """Both worlds in the graph: the graph an earlier module loaded them into, if it is
-    still marked as theirs; else loaded into the emptied graph, and marked."""
-    marked, _, _ = driver.execute_query(
-        "MATCH (s:SyncState {stream_id: $mark}) RETURN s", mark=MARK
-    )
-    if not marked:
-        wipe(driver)
-        migrate(driver)
-        made = load(driver)
-        driver.execute_query("CREATE (:SyncState {stream_id: $mark})", mark=MARK)
-        return made
-    made = worlds()
-    gs = schema()
-    for world in made.values():
-        _nodes(gs, world)  # its keys, as loading them gives them
-    return made
-
-
-def changed(driver: Driver) -> None:
-    """The worlds in the graph are changed: the next module to ask loads them again."""
-    driver.execute_query("MATCH (s:SyncState {stream_id: $mark}) DELETE s", mark=MARK)
 
 
 def load(driver: Driver, gs: GraphSchema | None = None) -> dict[str, World]:
