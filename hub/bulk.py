@@ -663,9 +663,14 @@ def _trainer() -> None:
     os.close(quiet)
 
 
-def _features(persons: Persons) -> pl.DataFrame:
-    """The features of `persons` (in a process of its own, `land`)."""
-    return person_records.features(persons.iter_rows())
+Blocks = tuple[str, Path]  # the blocking keys' CSV input (`write_blocks`)
+
+
+def _featured(persons: Persons, cap: int, out: Path) -> tuple[pl.DataFrame, Blocks]:
+    """The features of `persons` and their blocking keys' CSV input in `out` (in a
+    process of its own, `land`)."""
+    features = person_records.features(persons.iter_rows())
+    return features, write_blocks(features, cap, out)
 
 
 def _trained(features: pl.DataFrame) -> str:
@@ -678,11 +683,12 @@ def land(
 ) -> Landed:
     """Write the collected frames into the graph through the importer (Neo4j stopped
     and started again), with the blocking keys of their person records. A process of
-    its own works out those records' features while the rest of the input is written,
-    and trains identity resolution's model on them once the importer is done (on a
-    machine of few cores the importer has them all), while Neo4j starts and builds its
-    indexes. Input the importer cannot take leaves the graph as it was before the load,
-    and says so. Neo4j stops while the input is written."""
+    its own works out those records' features and blocking keys while the rest of the
+    input is written, then trains identity resolution's model on them while the
+    importer runs and Neo4j starts again (the longest of these on a busy machine: at
+    the lowest priority it waited for every other program). Input the importer cannot
+    take leaves the graph as it was before the load, and says so. Neo4j stops while the
+    input is written."""
     where = folder(settings)
     phases: dict[str, float] = {}
     peaks: dict[str, float] = {}  # this process's peak memory (MiB) at a phase's end
@@ -702,17 +708,21 @@ def land(
     )
     with ThreadPoolExecutor(2, thread_name_prefix="bulk") as pool:
         stopping = pool.submit(embedded.stop, settings)
-        featured: list[Future[pl.DataFrame]] = []
+        featured: list[Future[tuple[pl.DataFrame, Blocks]]] = []
+        cap, out = settings.resolve_block_cap, where / "input"
         try:  # the features of the person records worked out while the rest is written
             given = write_input(
                 collector,
-                where / "input",
-                lambda found: featured.append(trainer.submit(_features, found)),
+                out,
+                lambda found: featured.append(trainer.submit(_featured, found, cap, out)),
             )
             shutil.rmtree(collector.spill, ignore_errors=True)
             lap("input")
-            features = featured[0].result() if featured else person_records.features([])
-            given.nodes.append(write_blocks(features, settings.resolve_block_cap, where / "input"))
+            features, blocks = (
+                featured[0].result() if featured else _featured(_no_persons(), cap, out)
+            )
+            given.nodes.append(blocks)
+            training = trainer.submit(_trained, features)
             lap("blocking keys")
             stopping.result()
             lap("stopping Neo4j")
@@ -729,7 +739,7 @@ def land(
             finish(settings)
             raise LoadError(f"{exc}; the graph is as it was before this sync") from None
     (where / IMPORTING).unlink()  # the store is whole
-    landed = Landed(features, trainer.submit(_trained, features), trainer, given.scoped)
+    landed = Landed(features, training, trainer, given.scoped)
     try:
         embedded.start(settings)
         _wait(driver, settings)
