@@ -52,11 +52,23 @@ VISIBLE: dict[str | None, tuple[int, int]] = {
 DEFAULT_VISIBLE = (2, 2)
 
 
+# Digits a mask hides at the least: a short number (a landline, a twelve-digit account)
+# shows less of its ends, so that no mask leaves fewer than ten thousand guesses.
+MIN_HIDDEN = 4
+
+
 def mask(value: str, normaliser: str | None = None) -> str:
     """`value` with its middle replaced by `*`, keeping what VISIBLE allows."""
     head, tail = VISIBLE.get(normaliser, DEFAULT_VISIBLE)
     if len(value) <= head + tail:
         return "*" * len(value)
+    return _hidden(value, head, tail)
+
+
+def _hidden(value: str, head: int, tail: int) -> str:
+    """`value` showing at most `head` characters before and `tail` after MIN_HIDDEN `*`."""
+    tail = max(0, min(tail, len(value) - head - MIN_HIDDEN))
+    head = max(0, min(head, len(value) - tail - MIN_HIDDEN))
     return value[:head] + "*" * (len(value) - head - tail) + value[len(value) - tail :]
 
 
@@ -194,27 +206,69 @@ def _stream_columns(
 _NUMERALS = dict(zip("\u3007\u25cb零一幺二两三四五六七八九", "00011223456789", strict=True)) | dict(
     zip("壹贰貳叁參肆伍陆陸柒捌玖", "122334566789", strict=True)
 )
-# Every digit (decimal digits of any script, mathematical, superscript and circled ones)
-# and full-width X to ASCII, one character for one: offsets stay where they were. Text is
-# read twice: with these, then with the Chinese numerals as digits too, so that a number
-# beside a numeral (手机13803941001一部, an ID number between two numerals) is read as
-# the number it is, as a search index reads it, and numerals alone as one.
-_DIGITS = {
-    cp: ord("0") + unicodedata.digit(chr(cp))
-    for cp in range(0x80, sys.maxunicode + 1)
-    if chr(cp).isdigit()  # Unicode's digits (Nd, and No with a digit value)
-} | {0xFF38: ord("X"), 0xFF58: ord("x")}
-_WITH_NUMERALS = _DIGITS | {ord(c): ord(d) for c, d in _NUMERALS.items()}
+
+
+_X = {0xFF38: ord("X"), 0xFF58: ord("x")}  # full-width X
+
+
+def _digits() -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """Every digit that is no ASCII one, to the ASCII character it stands for: the
+    decimal digits of every script; the other digits (superscript, subscript, circled,
+    dingbat, Ethiopic...) and the numerals; and every digit as a search index is asked
+    for it (`as_indexed`)."""
+    decimal: dict[int, int] = {}
+    other = {ord(c): ord(d) for c, d in _NUMERALS.items()}
+    indexed: dict[int, int] = {}
+    for cp in range(0x80, sys.maxunicode + 1):
+        if chr(cp).isdigit():
+            (decimal if chr(cp).isdecimal() else other)[cp] = ord("0") + unicodedata.digit(chr(cp))
+            folded = unicodedata.normalize("NFKC", chr(cp))
+            indexed[cp] = ord(folded) if len(folded) == 1 and folded.isascii() else ord(" ")
+    return decimal, other, indexed
+
+
+_DECIMAL, _OTHER_DIGITS, _INDEXED = _digits()
+# How text is read for numbers, one character for one (offsets stay where they were),
+# four times, each reading after the one before has masked what it found:
+# - the decimal digits of any script as ASCII digits, every other character as it is: a
+#   number beside symbols that only look like digits (circled, superscript, a Chinese
+#   numeral: 8613803941001①②③, 手机13803941001一部) is the number it is;
+# - every digit that is no ASCII one, and the numerals, as a space: a number written
+#   with them between its groups (138①0394①1001), as apart as a dash makes it;
+# - the digits as the search asks the index for them (`as_indexed`): the full-width and
+#   the others that stand for an ASCII digit as it, every other digit as a space: a
+#   number beside digits an index may not know (of a script newer than its Unicode) is
+#   read as the index reads it;
+# - every digit and numeral as the digit it stands for: a number written in them alone.
+_READINGS = (
+    _DECIMAL | _X,
+    dict.fromkeys(_DECIMAL | _OTHER_DIGITS, ord(" ")) | _X,
+    _INDEXED | _X,
+    _DECIMAL | _OTHER_DIGITS | _X,
+)
+_NOT_ASCII = frozenset(map(chr, _DECIMAL | _OTHER_DIGITS))  # digits and numerals
+
+
+def as_indexed(text: str) -> str:
+    """`text` with its digits as the search asks the index for them: those that stand
+    for an ASCII digit (full-width, superscript, circled one to nine) as it, every other
+    digit as a space. So the digits the index is asked for are those redaction read
+    (`redact` reads the text so too), whatever Unicode version the index knows."""
+    return text.translate(_INDEXED)
+
+
 # A run of digit groups a person may have written as one number: groups joined by up to
 # eight characters that are no letter or digit (spaces of any width, line breaks, dashes,
 # dots, commas, slashes, brackets, zero-width spaces: "130 - 7076 - 5659", full-width
-# dashes) or one star, an optional + before and X after. Not a colon or a plus: the parts
-# of a time (T09:00:00+00:00) are no number. (One star at most: a number this masked,
-# +86138****1001, is never read again.)
-_CANDIDATE = re.compile(r"\+?\d+(?:(?:(?:[^\w*:+]|_){1,8}|\*)\d+)*[Xx]?")
-_GROUP = re.compile(r"\d+[Xx]?")
+# dashes) or one star, an optional + before. Not a colon or a plus: the parts of a time
+# (T09:00:00+00:00) are no number. (One star at most: a number this masked,
+# +86138****1001, is never read again.) An X after seventeen digits ends an ID number.
+_CANDIDATE = re.compile(r"\+?\d+(?:(?:(?:[^\w*:+]|_){1,8}|\*)\d+)*")
+_GROUP = re.compile(r"\d+")
+_CHECK_X = 17  # digits before an ID number's check character X
 _MOBILE = re.compile(r"(?:0086|86)?(1[3-9]\d{9})")
 _FIXED = re.compile(r"(?:0086|86)?(0[1-9]\d{8,10})|(?:0086|86)([1-9]\d{8,10})")
+_MOBILE_INSIDE = re.compile(r"1[3-9]\d{9}")
 _RESIDENT = re.compile(  # region, birth date, sequence, check character
     r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]"
 )
@@ -264,22 +318,37 @@ def _masked(digits: str, kind: str, plus: bool) -> str:
     if kind == "phone":
         found = _MOBILE.fullmatch(digits) or _FIXED.fullmatch(digits)
         if found is None:  # another country's: its code's first digits and the last two
-            return "+" + digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
+            return "+" + _hidden(digits, 3, 2)
         national = next(g for g in found.groups() if g)
         code = digits[: len(digits) - len(national)]
-        shown = national[:3] + "*" * (len(national) - 7) + national[-4:]
-        return ("+" if plus else "") + code + shown
-    return mask(digits, kind)
+        return ("+" if plus else "") + code + _hidden(national, 3, 4)
+    head, tail = VISIBLE.get(kind, DEFAULT_VISIBLE)
+    glued = _MOBILE_INSIDE.search(digits)
+    if kind == "bank_card" and glued is not None:
+        # a mobile number with a digit glued to it (a full-width one) shows no more of the
+        # number than its own mask does
+        head = min(head, glued.start() + 3)
+    return _hidden(digits, head, tail)
 
 
-def _joined(text: str, groups: list[tuple[int, int]]) -> str:
-    """The digits of `groups` (spans of `text`) as one number."""
-    return "".join(text[a:b] for a, b in groups)
+def _joined(text: str, groups: list[tuple[int, int]]) -> tuple[str, int]:
+    """The digits of `groups` (spans of `text`) as one number, with the X after them if
+    they are the seventeen digits of an ID number before its check character, and where
+    it ends."""
+    digits = "".join(text[a:b] for a, b in groups)
+    end = groups[-1][1]
+    if len(digits) == _CHECK_X and text[end : end + 1] in ("X", "x"):
+        return digits + "X", end + 1
+    return digits, end
 
 
 def _redact_text(text: str) -> str:
-    once = _redact_read(text, _DIGITS)
-    return _redact_read(once, _WITH_NUMERALS) if any(c in _NUMERALS for c in once) else once
+    once = _redact_read(text, _READINGS[0])
+    if _NOT_ASCII.isdisjoint(once):
+        return once
+    for reading in _READINGS[1:]:
+        once = _redact_read(once, reading)
+    return once
 
 
 def _redact_read(text: str, reading: dict[int, int]) -> str:
@@ -304,22 +373,18 @@ def _redact_read(text: str, reading: dict[int, int]) -> str:
                 last += 1
             # an ID number or a phone from group i, the shortest first (a list of phones
             # is phones, not one card showing their digits); else the longest card
-            window = [(j, _joined(ascii_, groups[i : j + 1])) for j in range(i, last)]
+            window = [(j, *_joined(ascii_, groups[i : j + 1])) for j in range(i, last)]
             specific = [w for w in window if _kind(w[1]) in ("resident_id", "phone")]
-            for j, digits in specific[:1] or window[::-1]:
-                if "X" in digits[:-1].upper():
-                    continue
+            for j, digits, end in specific[:1] or window[::-1]:
                 plus = i == 0 and ascii_[candidate.start()] == "+"
                 before = ascii_[candidate.start() - 1 : candidate.start()]
                 prefixed = i == 0 and before.isascii() and before.isalpha()  # JY..., not 账户...
                 kind = _kind(digits, prefixed) or (_international(digits) if plus else None)
                 if kind is None:
                     continue
-                start, end = groups[i][0], groups[j][1]
-                if plus:
-                    start = candidate.start()
+                start = candidate.start() if plus else groups[i][0]
                 out.append(text[done:start])
-                out.append(_masked(digits.upper(), kind, plus))
+                out.append(_masked(digits, kind, plus))
                 done = end
                 i = j
                 break

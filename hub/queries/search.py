@@ -13,6 +13,7 @@ from typing import Any
 from neo4j import AsyncDriver
 
 from graph_schema import schema
+from hub import masking
 from hub.access import visible
 from hub.errors import BadRequest
 from hub.limits import MAX_SEARCH_TEXT
@@ -28,14 +29,18 @@ def lucene(text: str) -> str:
     """The typed text as a Lucene query matching its words (any of them, best first).
 
     Pinyin is stored as one word per name ("zhangwei"): syllables typed apart
-    ("zhang wei") are searched for joined as well. Text longer than `MAX_SEARCH_TEXT`
-    characters is refused (`BadRequest`)."""
+    ("zhang wei") are searched for joined as well. Digits are asked for as redaction
+    reads them (`masking.as_indexed`), so that a number the index would find in the text
+    is one the refusal of numbers (`resolvers.numbers`) finds. Text longer than
+    `MAX_SEARCH_TEXT` characters is refused (`BadRequest`)."""
     if len(text) > MAX_SEARCH_TEXT:
         raise BadRequest(
             f"search text is {len(text)} characters long; at most {MAX_SEARCH_TEXT} are searched"
         )
     words = [
-        w for w in _WORDS.split(_SPECIAL.sub(" ", text)) if w and w not in ("AND", "OR", "NOT")
+        w
+        for w in _WORDS.split(_SPECIAL.sub(" ", masking.as_indexed(text)))
+        if w and w not in ("AND", "OR", "NOT")
     ]
     if len(words) > 1 and all(w.isascii() and w.isalpha() for w in words):
         words.append("".join(words).lower())
