@@ -49,6 +49,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -188,7 +189,11 @@ def _bulk_process(env: dict[str, str]) -> tuple[float, syncing.Synced, dict[str,
     logging.getLogger("neo4j").setLevel(logging.ERROR)  # an empty graph's unknown keys
     settings = Settings.from_env()
     chosen = [connectors.build(name, settings) for name in connectors.names()]
+    samples: list[tuple[float, float]] = []
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample_rss, args=(stop, samples), daemon=True)
     with db.connected(settings) as driver:
+        sampler.start()
         began = time.perf_counter()
         done = asyncio.run(
             syncing.sync(
@@ -196,11 +201,34 @@ def _bulk_process(env: dict[str, str]) -> tuple[float, syncing.Synced, dict[str,
             )
         )
         took = time.perf_counter() - began
+        stop.set()
+        sampler.join()
+    print(f"  peak memory of the bulk load's process by stage: {_by_stage(began, done, samples)}")
     peaks = {
         "sync process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "importer": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
     return took, done, peaks
+
+
+def _sample_rss(stop: threading.Event, samples: list[tuple[float, float]]) -> None:
+    """This process's resident memory (MiB) every quarter second until `stop`."""
+    status = Path("/proc/self/status")
+    while not stop.wait(0.25):
+        for line in status.read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                samples.append((time.perf_counter(), int(line.split()[1]) / 1024))
+
+
+def _by_stage(began: float, done: syncing.Synced, samples: list[tuple[float, float]]) -> str:
+    """The highest of `samples` within each of the sync's stages (they follow one
+    another from `began`)."""
+    out = []
+    for name, seconds in done.stages.items():
+        within = [mib for at, mib in samples if began <= at < began + seconds]
+        out.append(f"{name} {max(within, default=math.nan):,.0f} MiB")
+        began += seconds
+    return ", ".join(out)
 
 
 def imported(

@@ -13,11 +13,14 @@ which:
    would have left them after writing them one after another (its own `_prepare` and
    `_collapse`: values cast as declared, statements with their claims, provenance), and
    written as the importer's CSV input, with the blocking keys of the person records
-   among them (what identity resolution's first run writes);
+   among them (what identity resolution's first run writes); a label or type is read
+   in parts of its keys (`_parts`), so that what is held at once does not grow with
+   the county; a process of its own works out the person records' features meanwhile;
 3. what the graph holds besides (the schema's marker, cursors, manifests, audit trail,
    keys) is read; Neo4j is stopped, the importer writes the store, Neo4j is started,
-   that is written back and the constraints and indexes are made (`hub.migrate`);
-   meanwhile identity resolution's model is trained on those person records;
+   that is written back and the constraints and indexes are made (`hub.migrate`, in
+   one transaction); meanwhile identity resolution's model is trained on those person
+   records, and the full-text index is filled until the end of the sync;
 4. scoping, identity resolution (with that model and those records' features, `Ahead`),
    alerts and the data's version follow as in every sync.
 
@@ -35,14 +38,16 @@ before and loads everything again.
 from __future__ import annotations
 
 import itertools
+import math
 import multiprocessing
 import os
 import pickle
+import resource
 import shutil
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,7 +104,7 @@ _CSV_TYPES = {
 
 Held = list[tuple[list[str], dict[str, Any]]]  # nodes as (labels, properties)
 # (source, stream, record id, raw) of the records of a person, in the input's order
-Persons = list[tuple[str, str, str, str]]
+Persons = pl.DataFrame
 
 
 def folder(settings: Settings) -> Path:
@@ -245,9 +250,10 @@ def write_input(
     collector: Collector, out: Path, persons_found: Callable[[Persons], None] | None = None
 ) -> Input:
     """Each label's and type's frames as one row per element, as CSV files in `out`,
-    restricted nodes with the scope `hub.scope` would give them (`scopes`). One label or
-    type is in memory at a time. The records of persons are found first, and given to
-    `persons_found` while the rest is written."""
+    restricted nodes with the scope `hub.scope` would give them (`scopes`). A label or
+    type is read in parts of its keys (`_parts`), one part in memory at a time, each
+    written as a CSV file of its own. The records of persons are found first, and given
+    to `persons_found` while the rest is written."""
     out.mkdir(parents=True, exist_ok=True)
     graph = collector.graph
     scoped, complete = scopes(collector)
@@ -255,44 +261,104 @@ def write_input(
     nodes: list[tuple[str, Path]] = []
     rels: list[tuple[str, Path]] = []
     rows = 0
-    persons: Persons = []
+    persons: Persons = _no_persons()
+    linked = _linked(collector.rel_files.get((RECORD_OF, RECORD, PERSON)))
     for label, files in sorted(collector.node_files.items(), key=lambda i: i[0] != RECORD):
         node = graph.node(label)
-        frame, columns, _ = _collapse(_read(files), (node.key,), node.properties, {})
-        if label == RECORD:
-            persons = _persons(frame, collector.rel_files.get((RECORD_OF, RECORD, PERSON)))
+        found: list[pl.DataFrame] = []
+        for number, part in enumerate(_parts(files, (node.key,), out / "parts")):
+            frame, columns, _ = _collapse(part.drop(ROW), (node.key,), node.properties, {})
+            if label == RECORD and linked is not None:
+                first = part.group_by(node.key, maintain_order=True).agg(pl.col(ROW).first())
+                chosen = frame.filter(pl.col(node.key).is_in(linked.implode()))
+                found.append(chosen.join(first, on=node.key).select(ROW, *PERSON_COLUMNS))
+            del part
+            body = [pl.col(node.key).cast(pl.String).alias(f":ID({label})")]
+            body += _properties(frame, {node.key: node.properties[node.key].type, **columns.types})
+            if label in scoped:
+                frame = frame.join(scoped[label], on=node.key, how="left", maintain_order="left")
+                nobody = pl.col(SCOPE).list.len() == 0
+                nobody_keys = frame.filter(nobody).get_column(node.key).cast(pl.String)
+                unscoped.setdefault(label, []).extend(nobody_keys.to_list())
+                grants = pl.when(~nobody).then(_text(SCOPE, "string[]"))
+                body.append(grants.alias(f"{graph.scope_property}:string[]"))
+            path = out / f"nodes-{label}-{number}.csv"
+            _write(frame, [*body, *_provenance(frame)], path)
+            nodes.append((label, path))
+            rows += frame.height
+            del frame
+        if label == RECORD:  # in the order of the records' first rows, as one frame gives
+            if found:
+                persons = _concat(found).sort(ROW).drop(ROW)
             if persons_found:
                 persons_found(persons)
-        body = [pl.col(node.key).cast(pl.String).alias(f":ID({label})")]
-        body += _properties(frame, {node.key: node.properties[node.key].type, **columns.types})
-        if label in scoped:
-            frame = frame.join(scoped[label], on=node.key, how="left", maintain_order="left")
-            nobody = pl.col(SCOPE).list.len() == 0
-            unscoped[label] = frame.filter(nobody).get_column(node.key).cast(pl.String).to_list()
-            grants = pl.when(~nobody).then(_text(SCOPE, "string[]"))
-            body.append(grants.alias(f"{graph.scope_property}:string[]"))
-        path = out / f"nodes-{label}.csv"
-        _write(frame, [*body, *_provenance(frame)], path)
-        nodes.append((label, path))
-        rows += frame.height
-        del frame
     for (type_, start, end), files in sorted(collector.rel_files.items()):
         rel = graph.relationship(type_)
         required = (*ENDPOINTS, *((rel.key,) if rel.key else ()))
         declared = {**rel.properties, **rel.statements}
-        frame, columns, _ = _collapse(_read(files), required, declared, {})
-        body = [
-            pl.col("start").cast(pl.String).alias(f":START_ID({start})"),
-            pl.col("end").cast(pl.String).alias(f":END_ID({end})"),
-        ]
-        types = {**({rel.key: rel.properties[rel.key].type} if rel.key else {}), **columns.types}
-        body += _properties(frame, types)
-        path = out / f"rels-{type_}-{start}-{end}.csv"
-        _write(frame, [*body, *_provenance(frame)], path)
-        rels.append((type_, path))
-        rows += frame.height
-        del frame
+        for number, part in enumerate(_parts(files, required, out / "parts")):
+            frame, columns, _ = _collapse(part.drop(ROW), required, declared, {})
+            del part
+            body = [
+                pl.col("start").cast(pl.String).alias(f":START_ID({start})"),
+                pl.col("end").cast(pl.String).alias(f":END_ID({end})"),
+            ]
+            key = {rel.key: rel.properties[rel.key].type} if rel.key else {}
+            body += _properties(frame, {**key, **columns.types})
+            path = out / f"rels-{type_}-{start}-{end}-{number}.csv"
+            _write(frame, [*body, *_provenance(frame)], path)
+            rels.append((type_, path))
+            rows += frame.height
+            del frame
+    shutil.rmtree(out / "parts", ignore_errors=True)
     return Input(nodes, rels, rows, persons, complete, unscoped)
+
+
+# The Arrow bytes of a part of a label's or type's rows (`_parts`): what the input's
+# writing holds in memory at once, whatever the county's size.
+PART_BYTES = 96 * 2**20
+ROW = "_row"  # a row's place among all the rows of its label or type
+PERSON_COLUMNS = ("source", "stream", "record_id", "raw")
+
+
+def _parts(files: list[Path], keys: tuple[str, ...], spill: Path) -> Iterator[pl.DataFrame]:
+    """The rows kept in `files`, in parts that hold every row of their keys, in the
+    files' order within each, with their place among all the rows (`ROW`). One part
+    when the files hold less than PART_BYTES; else the rows are split by a hash of their
+    keys into parts of about that size, written to `spill` a chunk of files at a time."""
+    total = sum(f.stat().st_size for f in files)
+    count = math.ceil(total / PART_BYTES)
+    if count <= 1:
+        yield _read(files).with_row_index(ROW)
+        return
+    # every part with every column, typed as all the rows together would have them
+    columns = _concat([pl.DataFrame(schema=pl.read_ipc_schema(f)) for f in files])
+    spill.mkdir(parents=True, exist_ok=True)
+    parts: list[list[Path]] = [[] for _ in range(count)]
+    hashed = (pl.struct(*keys).hash(seed=0) % count).alias("_part")
+    offset, held = 0, 0
+    chunk: list[Path] = []
+    for index, path in enumerate(files):
+        chunk.append(path)
+        held += path.stat().st_size
+        if held < PART_BYTES and index + 1 < len(files):
+            continue
+        frame = _read(chunk).with_row_index(ROW, offset).with_columns(hashed)
+        offset += frame.height
+        for (number,), rows in frame.partition_by("_part", as_dict=True).items():
+            kept = spill / f"{next(_spilled):08d}.arrow"
+            rows.drop("_part").write_ipc(kept)
+            parts[int(number)].append(kept)
+        chunk, held = [], 0
+        del frame
+    for files_of_part in parts:
+        if files_of_part:
+            yield _concat([columns.with_row_index(ROW), _read(files_of_part)])
+            for kept in files_of_part:
+                kept.unlink()
+
+
+_spilled = itertools.count()
 
 
 def _read(files: list[Path], columns: list[str] | None = None) -> pl.DataFrame:
@@ -300,13 +366,15 @@ def _read(files: list[Path], columns: list[str] | None = None) -> pl.DataFrame:
     return _concat([pl.read_ipc(f, columns=columns) for f in files])
 
 
-def _persons(records: pl.DataFrame, links: list[Path] | None) -> Persons:
-    """The records among `records` that are a person's (`RECORD_OF` one)."""
+def _linked(links: list[Path] | None) -> pl.Series | None:
+    """The records that are a person's (the start of a `RECORD_OF` one), if any."""
     if not links:
-        return []
-    ids = _read(links, ["start"]).get_column("start")
-    chosen = records.filter(pl.col("record_id").is_in(ids.implode()))
-    return list(chosen.select("source", "stream", "record_id", "raw").iter_rows())
+        return None
+    return _read(links, ["start"]).get_column("start").unique()
+
+
+def _no_persons() -> Persons:
+    return pl.DataFrame(schema=dict.fromkeys(PERSON_COLUMNS, pl.String))
 
 
 def scopes(collector: Collector) -> tuple[dict[str, pl.DataFrame], bool]:
@@ -588,11 +656,21 @@ class Landed:
 
 
 def _trainer() -> None:
-    """The training process: the lowest priority, and quiet (DuckDB's progress bars)."""
-    os.nice(19)
+    """The process that works out the person records' features and trains the model:
+    quiet (DuckDB's progress bars)."""
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)
     os.close(quiet)
+
+
+Blocks = tuple[str, Path]  # the blocking keys' CSV input (`write_blocks`)
+
+
+def _featured(persons: Persons, cap: int, out: Path) -> tuple[pl.DataFrame, Blocks]:
+    """The features of `persons` and their blocking keys' CSV input in `out` (in a
+    process of its own, `land`)."""
+    features = person_records.features(persons.iter_rows())
+    return features, write_blocks(features, cap, out)
 
 
 def _trained(features: pl.DataFrame) -> str:
@@ -604,18 +682,22 @@ def land(
     driver: Driver, settings: Settings, collector: Collector, say: Say | None = None
 ) -> Landed:
     """Write the collected frames into the graph through the importer (Neo4j stopped
-    and started again), with the blocking keys of their person records; meanwhile train
-    identity resolution's model on those records, in a process of the lowest priority,
-    so that the importer is not slowed by it on a machine of few cores. Input the
-    importer cannot take leaves the graph as it was before the load, and says so. Neo4j
-    stops while the input is written."""
+    and started again), with the blocking keys of their person records. A process of
+    its own works out those records' features and blocking keys while the rest of the
+    input is written, then trains identity resolution's model on them while the
+    importer runs and Neo4j starts again (the longest of these on a busy machine: at
+    the lowest priority it waited for every other program). Input the importer cannot
+    take leaves the graph as it was before the load, and says so. Neo4j stops while the
+    input is written."""
     where = folder(settings)
     phases: dict[str, float] = {}
+    peaks: dict[str, float] = {}  # this process's peak memory (MiB) at a phase's end
     clock = time.perf_counter()
 
     def lap(name: str) -> None:
         nonlocal clock
         phases[name] = phases.get(name, 0.0) + time.perf_counter() - clock
+        peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         clock = time.perf_counter()
 
     nodes = held(driver, settings)
@@ -626,19 +708,21 @@ def land(
     )
     with ThreadPoolExecutor(2, thread_name_prefix="bulk") as pool:
         stopping = pool.submit(embedded.stop, settings)
-        featured: list[Future[pl.DataFrame]] = []
+        featured: list[Future[tuple[pl.DataFrame, Blocks]]] = []
+        cap, out = settings.resolve_block_cap, where / "input"
         try:  # the features of the person records worked out while the rest is written
             given = write_input(
                 collector,
-                where / "input",
-                lambda found: featured.append(pool.submit(person_records.features, found)),
+                out,
+                lambda found: featured.append(trainer.submit(_featured, found, cap, out)),
             )
             shutil.rmtree(collector.spill, ignore_errors=True)
             lap("input")
-            features = featured[0].result() if featured else person_records.features([])
-            given.nodes.append(write_blocks(features, settings.resolve_block_cap, where / "input"))
+            features, blocks = (
+                featured[0].result() if featured else _featured(_no_persons(), cap, out)
+            )
+            given.nodes.append(blocks)
             training = trainer.submit(_trained, features)
-            landed = Landed(features, training, trainer, given.scoped)
             lap("blocking keys")
             stopping.result()
             lap("stopping Neo4j")
@@ -655,12 +739,14 @@ def land(
             finish(settings)
             raise LoadError(f"{exc}; the graph is as it was before this sync") from None
     (where / IMPORTING).unlink()  # the store is whole
+    landed = Landed(features, training, trainer, given.scoped)
     try:
         embedded.start(settings)
         _wait(driver, settings)
         lap("starting Neo4j")
         restore(driver, settings, nodes)
-        migrate.migrate(driver, database=settings.neo4j_database)
+        # the full-text index is filled while identity resolution runs (`hub.syncing`)
+        migrate.migrate(driver, database=settings.neo4j_database, fulltext_awaited=False)
         unscope(driver, settings, given.unscoped)
     except BaseException:
         landed.close()  # the next sync redoes the load (`bulk-load/` is there)
@@ -669,7 +755,10 @@ def land(
     lap("indexes")
     if say:
         took = sum(phases.values())
-        said = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in phases.items())
+        said = ", ".join(
+            f"{name} {seconds:.1f}s (peak {peaks[name]:,.0f} MiB)"
+            for name, seconds in phases.items()
+        )
         say(f"imported {given.rows:,} nodes and relationships in {took:.0f}s: {said}")
     return landed
 

@@ -93,9 +93,18 @@ def _existing(tx: ManagedTransaction) -> dict[str, dict[str, object]]:
 
 
 def migrate(
-    driver: Driver, gs: GraphSchema | None = None, database: str | None = None
+    driver: Driver,
+    gs: GraphSchema | None = None,
+    database: str | None = None,
+    *,
+    fulltext_awaited: bool = True,
 ) -> MigrationReport:
-    """Bring the database's constraints and indexes in line with the graph schema."""
+    """Bring the database's constraints and indexes in line with the graph schema.
+
+    What is missing is created in one transaction, so that Neo4j fills the new indexes
+    together (one pass over the store) and is waited for once; the full-text index too
+    unless `fulltext_awaited` is false (then `settle` waits for it: the first load
+    through the importer fills it while identity resolution runs)."""
     gs = gs or schema()
     report = MigrationReport(version=gs.version, digest=gs.digest)
     with driver.session(database=database) as session:
@@ -106,12 +115,13 @@ def migrate(
             kind = "CONSTRAINT" if existing[name]["owningConstraint"] else "INDEX"
             session.run(f"DROP {kind} {ident(name)} IF EXISTS").consume()
             report.dropped.append(name)
+        missing = []
         for st in declared:
             if st.name in existing:
                 report.kept.append(st.name)
-                continue
-            report.created.append(st.name)
-            session.run(st.cypher).consume()  # schema commands cannot run in a managed tx
+            else:
+                report.created.append(st.name)
+                missing.append(st)
 
         labels, props = gs.fulltext_fields()
         fulltext = _fulltext(gs)
@@ -130,15 +140,32 @@ def migrate(
             report.kept.append(gs.fulltext_name)
         else:
             report.created.append(gs.fulltext_name)
-            session.run(
-                fulltext.cypher,
-                analyzer=gs.fulltext_analyzer,
-                eventually_consistent=gs.fulltext_eventually_consistent,
-            ).consume()
-        session.run("CALL db.awaitIndexes(600)").consume()
+        if missing or current is None:
+            # schema commands cannot run in a managed transaction: an explicit one
+            with session.begin_transaction() as tx:
+                for st in missing:
+                    tx.run(st.cypher).consume()
+                if current is None:
+                    tx.run(
+                        fulltext.cypher,
+                        analyzer=gs.fulltext_analyzer,
+                        eventually_consistent=gs.fulltext_eventually_consistent,
+                    ).consume()
+                tx.commit()
+        if fulltext_awaited:
+            session.run("CALL db.awaitIndexes(600)").consume()
+        else:
+            for st in missing:
+                session.run("CALL db.awaitIndex($name, 600)", name=st.name).consume()
 
         session.execute_write(_record_version, gs.version, gs.digest)
     return report
+
+
+def settle(driver: Driver, database: str | None = None) -> None:
+    """Wait until every index is filled (after `migrate` with `fulltext_awaited` false)."""
+    with driver.session(database=database) as session:
+        session.run("CALL db.awaitIndexes(600)").consume()
 
 
 def _obsolete(

@@ -37,7 +37,7 @@ from connectors import state
 from connectors.base import Failure
 from connectors.sync import Progress, StreamReport, database_gone, sync_source
 from hub import bulk as bulk_load
-from hub import db, profiling, scope
+from hub import db, migrate, profiling, scope
 from hub.errors import ConfigError, StateConflict
 from hub.loader import Loader
 from hub.queries import alerts, generation
@@ -161,6 +161,9 @@ async def sync(
                 alerts.evaluate_blocking, driver, settings.query_timeout, database
             )
             stage("alerts")
+            if collector is not None:  # the full-text index, filled meanwhile
+                await asyncio.to_thread(migrate.settle, driver, database)
+                stage("indexes (rest)")
             after = await asyncio.to_thread(profiling.neo4j_cpu, driver, database)
             if collector is not None:
                 bulk_load.finish(settings)

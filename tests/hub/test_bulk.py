@@ -127,6 +127,65 @@ def test_the_scopes_in_the_importers_input_are_those_hub_scope_derives(
     assert given == derived and complete  # no refresh needed after the import
 
 
+def _input_rows(given: bulk.Input) -> dict[tuple[str, str], tuple[set[str], list[str]]]:
+    """The importer's input, by kind and label or type: its headers and rows, sorted."""
+    out: dict[tuple[str, str], tuple[set[str], list[str]]] = {}
+    for kind, files in (("nodes", given.nodes), ("relationships", given.relationships)):
+        for name, path in files:
+            header, *rows = path.read_text().splitlines()
+            headers, kept = out.setdefault((kind, name), (set(), []))
+            headers.add(header)
+            kept += rows
+    return {key: (headers, sorted(rows)) for key, (headers, rows) in out.items()}
+
+
+def test_the_importers_input_is_the_same_written_in_one_part_or_in_many(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A label's or type's rows are written in parts of their keys when they are many
+    (`bulk.PART_BYTES`): each element whole in one part, its rows collapsed as in one
+    frame (the best claim's value, the first and last sighting, the sources), the
+    person records in the order of their first rows."""
+    first, second = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    inputs = []
+    for part_bytes in (bulk.PART_BYTES, 1):
+        monkeypatch.setattr(bulk, "PART_BYTES", part_bytes)
+        with db.driver(settings) as driver:  # never contacted: the frames are kept
+            collector = bulk.Collector(driver, settings, tmp_path / f"collected-{part_bytes}")
+        for day, source in ((first, "a"), (second, "b"), (first, "c")):
+            for kind, name, columns, start, end in FIRST_LOAD:
+                if kind == "nodes":
+                    collector.nodes(name, pl.DataFrame(columns), source=source, seen_at=day)
+                else:
+                    collector.relationships(
+                        name, pl.DataFrame(columns), start=start, end=end, source=source,
+                        seen_at=day,
+                    )  # fmt: skip
+        people = pl.DataFrame(
+            {
+                "record_id": [f"s:p:{i}" for i in (3, 1, 2, 1)],
+                "source": "s",
+                "stream": "people",
+                "raw": [f'{{"n": {i}}}' for i in range(4)],
+            }
+        )
+        collector.nodes("Record", people, source="s", seen_at=first)
+        links = {"start": ["s:p:1", "s:p:2", "s:p:3"], "end": ["P1", "P2", "P1"]}
+        collector.relationships(
+            "RECORD_OF", pl.DataFrame(links), start="Record", end="Person", source="s",
+            seen_at=second,
+        )  # fmt: skip
+        inputs.append(bulk.write_input(collector, tmp_path / f"input-{part_bytes}"))
+    whole, parted = inputs
+    assert len(whole.nodes) == len({label for label, _ in whole.nodes})  # one file each
+    assert len(parted.nodes) > len(whole.nodes)  # written in parts
+    assert _input_rows(parted) == _input_rows(whole)
+    assert parted.rows == whole.rows and parted.unscoped == whole.unscoped
+    assert whole.persons.get_column("record_id").to_list() == ["s:p:3", "s:p:1", "s:p:2"]
+    assert whole.persons.get_column("raw").to_list() == ['{"n": 0}', '{"n": 3}', '{"n": 2}']
+    assert parted.persons.equals(whole.persons)
+
+
 @pytest.fixture
 def own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[Settings]:
     """Settings of a Neo4j of the test's own, stopped at the end."""
