@@ -11,9 +11,10 @@ each operation to the rate limit and the schema's limits, as over HTTP.
 
 The client's address is the peer's, unless the peer is one of HUB_TRUSTED_PROXIES: then
 the last address in `X-Forwarded-For` that is not a trusted proxy. Failed logins count
-against that address: past the rate limit they get 429 and are no longer checked one
-by one (nor audited), while credentials checked before keep working from the same
-address: a guesser is slowed, the colleagues behind the same proxy are not.
+against that address: past `FAILED_LOGINS_PER_MINUTE` (or the rate limit, if lower) they
+get 429 and are no longer checked one by one (nor audited), while credentials checked
+before keep working from the same address: a guesser is slowed, the colleagues behind
+the same proxy are not.
 """
 
 from __future__ import annotations
@@ -122,6 +123,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+# Failed logins an address may make in a burst, then one every 60/this seconds: far
+# fewer than a user's requests, as each costs a hash check (`hub.keys`).
+FAILED_LOGINS_PER_MINUTE = 20
+
+
 class Doorman:
     """Who may come in: authentication under the failed-login throttle, and the rate
     limit per principal; the same for HTTP requests and WebSockets."""
@@ -131,6 +137,7 @@ class Doorman:
         self.authenticator = authenticator
         self.trail = trail
         self.limiter = RateLimiter(settings.rate_limit)
+        self.failures = RateLimiter(min(settings.rate_limit, FAILED_LOGINS_PER_MINUTE))
         self.proxies = trusted(settings.trusted_proxies)
 
     def address(self, scope: Scope) -> str:
@@ -140,11 +147,11 @@ class Doorman:
         """The principal of these credentials; Unauthenticated (401, audited) or, once
         the address has failed too often, RateLimited (429)."""
         failures = f"failed-login|{address}"
-        throttled = self.limiter.blocked(failures)
+        throttled = self.failures.blocked(failures)
         try:
             return await self.authenticator.authenticate(authorization, address, throttled)
         except Unauthenticated as exc:
-            wait = self.limiter.retry_after(failures)  # counts the failure
+            wait = self.failures.retry_after(failures)  # counts the failure
             if throttled or wait is not None:
                 raise RateLimited(wait or 1) from None
             self.trail.record(

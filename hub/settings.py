@@ -201,7 +201,7 @@ class Settings:
         "HUB_RATE_LIMIT",
         600,
         "Requests and WebSocket operations per minute per user or API key and per API "
-        "process (429 above), and failed logins per client address; 0: off.",
+        "process (429 above), and failed logins per client address (at most 20); 0: off.",
     )
     trusted_proxies: str | None = _var(
         "HUB_TRUSTED_PROXIES",

@@ -204,6 +204,22 @@ def test_failed_logins_are_throttled_by_address_without_locking_out_its_users(
     assert good.status_code == 200
 
 
+def test_an_address_may_fail_far_fewer_logins_than_a_user_may_make_requests(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    from hub.app import FAILED_LOGINS_PER_MINUTE
+
+    client = serve()
+    assert settings.rate_limit > 2 * FAILED_LOGINS_PER_MINUTE
+    bad = {"authorization": "Bearer not.a.token"}
+    statuses = [
+        client.post("/graphql", json={"query": "{ __typename }"}, headers=bad).status_code
+        for _ in range(FAILED_LOGINS_PER_MINUTE + 2)
+    ]
+    assert statuses[:FAILED_LOGINS_PER_MINUTE] == [401] * FAILED_LOGINS_PER_MINUTE
+    assert statuses[-1] == 429
+
+
 def test_a_forwarded_for_header_counts_only_from_a_trusted_proxy(
     graph: Any, settings: Settings
 ) -> None:
