@@ -23,6 +23,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,7 +45,7 @@ from strawberry.types.unset import UnsetType
 
 from graph_schema import schema as graph_schema
 from hub import audit, db, ids, metrics, outage, serverlog, web
-from hub.access import Principal
+from hub.access import Principal, Role
 from hub.auth import ANONYMOUS, Authenticator
 from hub.errors import ConfigError, RateLimited, Unauthenticated
 from hub.queries import generation, monitoring
@@ -383,6 +384,17 @@ def _errors(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
+def _scraper(settings: Settings, authorization: str | None) -> bool:
+    """Whether the Authorization header carries HUB_METRICS_TOKEN."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    expected = settings.metrics_token
+    return (
+        bool(expected)
+        and scheme.lower() == "bearer"
+        and secrets.compare_digest(token.strip().encode(), (expected or "").encode())
+    )
+
+
 def _refusal(exc: Unauthenticated | RateLimited) -> Response:
     if isinstance(exc, RateLimited):
         return JSONResponse(
@@ -477,6 +489,19 @@ def create_app(settings: Settings) -> Starlette:
     gone = outage.Outage(driver, settings.neo4j_database)
 
     async def metrics_page(request: Request) -> Response:
+        """The figures, for the scraper (HUB_METRICS_TOKEN) and admins: they count the
+        county's alerts and what each user's requests did."""
+        authorization = request.headers.get("authorization")
+        if not _scraper(settings, authorization):
+            try:
+                principal = await doorman.admit(
+                    authorization, doorman.address(request.scope), "metrics"
+                )
+            except (Unauthenticated, RateLimited) as exc:
+                return _refusal(exc)
+            if principal.role != Role.admin:
+                message = "/metrics is for admins and the scraper's HUB_METRICS_TOKEN"
+                return JSONResponse(_errors(message, "FORBIDDEN"), status_code=403)
         body, kind = metrics.exposition(await _graph_state(settings, driver, gone))
         return Response(body, media_type=kind)
 
