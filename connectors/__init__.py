@@ -83,12 +83,17 @@ def names(settings: Settings | None = None) -> list[str]:
     return [*HTTP, *FILES, *extra]
 
 
+def known(settings: Settings) -> list[str]:
+    """Every source a connector can be built for: the shipped ones and those of the
+    mappings in HUB_MAPPINGS_DIR."""
+    return [*HTTP, *FILES, *outside(settings)]
+
+
 def build(name: str, settings: Settings) -> Connector:
     """The connector `name`, pointed at the source the sources file names."""
     files: dict[str, type[FileConnector]] = {**FILES, **outside(settings)}
     if name not in HTTP and name not in files:
-        known = ", ".join([*HTTP, *files])
-        raise ConfigError(f"unknown source {name!r}; known: {known}")
+        raise ConfigError(f"unknown source {name!r}; known: {', '.join(known(settings))}")
     path = settings.sources_path
     try:
         configured = json.loads(path.read_text(encoding="utf-8"))

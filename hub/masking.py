@@ -52,11 +52,23 @@ VISIBLE: dict[str | None, tuple[int, int]] = {
 DEFAULT_VISIBLE = (2, 2)
 
 
+# Digits a mask hides at the least: a short number (a landline, a twelve-digit account)
+# shows less of its ends, so that no mask leaves fewer than ten thousand guesses.
+MIN_HIDDEN = 4
+
+
 def mask(value: str, normaliser: str | None = None) -> str:
     """`value` with its middle replaced by `*`, keeping what VISIBLE allows."""
     head, tail = VISIBLE.get(normaliser, DEFAULT_VISIBLE)
     if len(value) <= head + tail:
         return "*" * len(value)
+    return _hidden(value, head, tail)
+
+
+def _hidden(value: str, head: int, tail: int) -> str:
+    """`value` showing at most `head` characters before and `tail` after MIN_HIDDEN `*`."""
+    tail = max(0, min(tail, len(value) - head - MIN_HIDDEN))
+    head = max(0, min(head, len(value) - tail - MIN_HIDDEN))
     return value[:head] + "*" * (len(value) - head - tail) + value[len(value) - tail :]
 
 
@@ -196,34 +208,55 @@ _NUMERALS = dict(zip("\u3007\u25cb零一幺二两三四五六七八九", "000112
 )
 
 
-def _digits() -> tuple[dict[int, int], dict[int, int]]:
-    """The decimal digits of every script (and full-width X), and every other digit and
-    the numerals (superscript, subscript, circled, dingbat, Ethiopic...), each to the
-    ASCII character it stands for."""
-    decimal = {0xFF38: ord("X"), 0xFF58: ord("x")}
+_X = {0xFF38: ord("X"), 0xFF58: ord("x")}  # full-width X
+
+
+def _digits() -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """Every digit that is no ASCII one, to the ASCII character it stands for: the
+    decimal digits of every script; the other digits (superscript, subscript, circled,
+    dingbat, Ethiopic...) and the numerals; and every digit as a search index is asked
+    for it (`as_indexed`)."""
+    decimal: dict[int, int] = {}
     other = {ord(c): ord(d) for c, d in _NUMERALS.items()}
+    indexed: dict[int, int] = {}
     for cp in range(0x80, sys.maxunicode + 1):
         if chr(cp).isdigit():
             (decimal if chr(cp).isdecimal() else other)[cp] = ord("0") + unicodedata.digit(chr(cp))
-    return decimal, other
+            folded = unicodedata.normalize("NFKC", chr(cp))
+            indexed[cp] = ord(folded) if len(folded) == 1 and folded.isascii() else ord(" ")
+    return decimal, other, indexed
 
 
-_DECIMAL, _OTHER_DIGITS = _digits()
+_DECIMAL, _OTHER_DIGITS, _INDEXED = _digits()
 # How text is read for numbers, one character for one (offsets stay where they were),
-# three times, each reading after the one before has masked what it found:
-# - the decimal digits of any script as ASCII digits (full-width X as X), every other
-#   character as it is: a number beside symbols that only look like digits (circled,
-#   superscript, a Chinese numeral: 8613803941001①②③, 手机13803941001一部) is read as
-#   the number it is, as a search index reads it;
-# - the same with those other digits and the numerals as spaces: a number written with
-#   them between its groups (138①0394①1001) is read as one, as apart as a dash makes it;
+# four times, each reading after the one before has masked what it found:
+# - the decimal digits of any script as ASCII digits, every other character as it is: a
+#   number beside symbols that only look like digits (circled, superscript, a Chinese
+#   numeral: 8613803941001①②③, 手机13803941001一部) is the number it is;
+# - every digit that is no ASCII one, and the numerals, as a space: a number written
+#   with them between its groups (138①0394①1001), as apart as a dash makes it;
+# - the digits as the search asks the index for them (`as_indexed`): the full-width and
+#   the others that stand for an ASCII digit as it, every other digit as a space: a
+#   number beside digits an index may not know (of a script newer than its Unicode) is
+#   read as the index reads it;
 # - every digit and numeral as the digit it stands for: a number written in them alone.
 _READINGS = (
-    _DECIMAL,
-    _DECIMAL | dict.fromkeys(_OTHER_DIGITS, ord(" ")),
-    _DECIMAL | _OTHER_DIGITS,
+    _DECIMAL | _X,
+    dict.fromkeys(_DECIMAL | _OTHER_DIGITS, ord(" ")) | _X,
+    _INDEXED | _X,
+    _DECIMAL | _OTHER_DIGITS | _X,
 )
-_NOT_DECIMAL = frozenset(map(chr, _OTHER_DIGITS))
+_NOT_ASCII = frozenset(map(chr, _DECIMAL | _OTHER_DIGITS))  # digits and numerals
+
+
+def as_indexed(text: str) -> str:
+    """`text` with its digits as the search asks the index for them: those that stand
+    for an ASCII digit (full-width, superscript, circled one to nine) as it, every other
+    digit as a space. So the digits the index is asked for are those redaction read
+    (`redact` reads the text so too), whatever Unicode version the index knows."""
+    return text.translate(_INDEXED)
+
+
 # A run of digit groups a person may have written as one number: groups joined by up to
 # eight characters that are no letter or digit (spaces of any width, line breaks, dashes,
 # dots, commas, slashes, brackets, zero-width spaces: "130 - 7076 - 5659", full-width
@@ -285,18 +318,17 @@ def _masked(digits: str, kind: str, plus: bool) -> str:
     if kind == "phone":
         found = _MOBILE.fullmatch(digits) or _FIXED.fullmatch(digits)
         if found is None:  # another country's: its code's first digits and the last two
-            return "+" + digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
+            return "+" + _hidden(digits, 3, 2)
         national = next(g for g in found.groups() if g)
         code = digits[: len(digits) - len(national)]
-        shown = national[:3] + "*" * (len(national) - 7) + national[-4:]
-        return ("+" if plus else "") + code + shown
+        return ("+" if plus else "") + code + _hidden(national, 3, 4)
     head, tail = VISIBLE.get(kind, DEFAULT_VISIBLE)
     glued = _MOBILE_INSIDE.search(digits)
     if kind == "bank_card" and glued is not None:
         # a mobile number with a digit glued to it (a full-width one) shows no more of the
         # number than its own mask does
         head = min(head, glued.start() + 3)
-    return digits[:head] + "*" * (len(digits) - head - tail) + digits[len(digits) - tail :]
+    return _hidden(digits, head, tail)
 
 
 def _joined(text: str, groups: list[tuple[int, int]]) -> tuple[str, int]:
@@ -312,9 +344,11 @@ def _joined(text: str, groups: list[tuple[int, int]]) -> tuple[str, int]:
 
 def _redact_text(text: str) -> str:
     once = _redact_read(text, _READINGS[0])
-    if _NOT_DECIMAL.isdisjoint(once):
+    if _NOT_ASCII.isdisjoint(once):
         return once
-    return _redact_read(_redact_read(once, _READINGS[1]), _READINGS[2])
+    for reading in _READINGS[1:]:
+        once = _redact_read(once, reading)
+    return once
 
 
 def _redact_read(text: str, reading: dict[int, int]) -> str:

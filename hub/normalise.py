@@ -72,6 +72,7 @@ __all__ = [
     "phone",
     "plate",
     "resident_id",
+    "simplified",
 ]
 
 
@@ -254,6 +255,12 @@ _SPACE_AROUND_DOT = re.compile(r" ?· ?")
 _T2S = OpenCC("t2s")
 
 
+def simplified(text: str) -> str:
+    """`text` with traditional Chinese characters made simplified (張偉 -> 张伟)."""
+    converted: str = _T2S.convert(text)
+    return converted
+
+
 def person_name(raw: str) -> Result:
     text = " ".join(raw.translate(_NAME_DOTS).translate(_FULLWIDTH_LETTERS).split())
     if not text:
@@ -266,7 +273,7 @@ def person_name(raw: str) -> Result:
     if control is not None:
         return Invalid(raw, f"contains the control character U+{ord(control):04X}")
     text = _SPACE_BETWEEN_HAN.sub("", _SPACE_AROUND_DOT.sub("·", text))
-    converted: str = _T2S.convert(text)
+    converted = simplified(text)
     if len(converted) > _MAX_NAME:
         return Invalid(raw, f"is {len(converted)} characters long, at most {_MAX_NAME} allowed")
     script = _script(converted)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import strawberry
 
 from graph_schema import schema
+from hub import permissions
 from hub.errors import BadRequest
 from hub.queries import graph, search
 from resolvers import ahead
@@ -24,7 +25,10 @@ from resolvers.types import BY_LABEL, Entity, entity
 class SearchEdge:
     cursor: str
     node: Entity
-    score: float
+    score: float = strawberry.field(
+        description="How well it matches, from the hit alone: how many of the text's words "
+        "it holds, then a shorter name or title first."
+    )
 
 
 @strawberry.type(description="A page of search hits, best first.")
@@ -144,6 +148,7 @@ async def resolve_search(
         info.context.scope,
         **info.context.read,
         wanted=ahead.properties(info, "edges", "node"),
+        numbers=permissions.table().sees_personal_data(info.context.principal.role),
     )
     edges = [
         SearchEdge(cursor=cursor(skip + i), node=_entity(row), score=row["score"])

@@ -17,8 +17,8 @@ from connectors.mapping import Feature, IdentifierMap, MatchLayout, PersonLayout
 from hub import db
 from hub.errors import BadRequest, ResolutionError
 from hub.queries import resolution as queries
+from hub.resolution import apply, run
 from hub.resolution import match as matching
-from hub.resolution import run
 from hub.resolution.judgements import UNSURE, Judgement
 from resolvers.context import Info
 from resolvers.errors import InvalidInput, NotFound
@@ -28,6 +28,10 @@ from resolvers.types import Person
 
 T = TypeVar("T")
 
+UNSEEN = (
+    "you may see none of this person's records, so you may not decide who they are "
+    "(a decision is for those who may see the evidence: the person's identity)"
+)
 # Outside records one request may match: each costs a comparison against its blocks.
 MAX_ROWS = 100
 FIELDS = ("name", "id_number", "birth_date", "phone", "account", "address")
@@ -251,14 +255,22 @@ async def decide_same_entity(
         return InvalidInput(message="a decision needs two different persons", field="b")
     verdict = "positive" if same else "negative"
     user = info.context.principal.user
-    settings = info.context.settings
-    try:
-        changes = await _in_thread(
-            info,
-            lambda driver: run.decide(
-                driver, settings, [(uids[0], uids[1])], verdict, user, reason=reason.strip()
-            ),
+    settings, scope = info.context.settings, info.context.scope
+
+    def work(driver: Any) -> int | apply.Changes:
+        # the evidence of a decision is the persons' records: one who may see none of a
+        # person's (another unit's suspect, known only from its cases) does not judge it
+        for i, uid in enumerate(uids):
+            if not queries.records_of(driver, settings.neo4j_database, uid, scope):
+                return i
+        return run.decide(
+            driver, settings, [(uids[0], uids[1])], verdict, user, reason=reason.strip()
         )
+
+    try:
+        changes = await _in_thread(info, work)
     except ResolutionError as exc:
         return NotFound(message=str(exc), id=f"{a} {b}")
+    if isinstance(changes, int):
+        return NotFound(message=UNSEEN, id=(a, b)[changes])
     return Decided(merged=changes.merged, split=changes.split)

@@ -2,7 +2,8 @@
 
 Without NEO4J_URI the suite uses the project-run Neo4j on Bolt port 7688 (or
 HUB_NEO4J_PORT), never the demo's 7687, and starts it if it is not running. Tests that
-need an empty graph take the `graph` fixture, which deletes everything first: point
+need an empty graph take the `graph` fixture, which deletes everything first: the suite
+takes a project-run Neo4j only if its graph is empty or the suite's (`_claim`); point
 NEO4J_URI only at a database you are happy to lose.
 """
 
@@ -26,6 +27,7 @@ os.environ.setdefault("HUB_NEO4J_PAGECACHE", "512m")
 from hub import auth, db, demo
 from hub.access import Role
 from hub.app import create_app
+from hub.embedded import Instance
 from hub.loader import Loader
 from hub.migrate import migrate
 from hub.settings import Settings
@@ -61,7 +63,30 @@ def county_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path
 @pytest.fixture(scope="session")
 def driver(settings: Settings) -> Iterator[Driver]:
     with db.connected(settings) as drv:
+        _claim(drv, settings)
         yield drv
+
+
+def _claim(driver: Driver, settings: Settings) -> None:
+    """The suite empties its graph: a project-run Neo4j's is taken only when it is empty
+    or the suite's already, never one that holds what something else wrote (the demo's,
+    started on the same port and data folder). NEO4J_URI is taken as given."""
+    if not settings.embedded:
+        return
+    mark = Instance(settings).scratch
+    if mark.exists():
+        return
+    held = driver.execute_query("MATCH (n) RETURN count(n) > 0 AS held").records[0]["held"]
+    if held:
+        pytest.exit(
+            f"the Neo4j on Bolt port {settings.neo4j_port} ({Instance(settings).folder}) holds "
+            "a graph the tests did not write (the demo's?), and the tests empty theirs: run "
+            "them on another port (HUB_NEO4J_PORT, 7688 when unset) or empty this one first "
+            "(`hub db reset --yes`)",
+            returncode=3,
+        )
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    mark.write_text("the test suite empties this graph as it runs\n")
 
 
 def wipe(driver: Driver) -> None:

@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 
 from hub import embedded
-from hub.cli.progress import err
+from hub.cli.progress import waiting
 from hub.errors import ConfigError
 from hub.settings import Settings
 
@@ -34,8 +34,8 @@ def _show(status: embedded.Status) -> None:
 def start() -> None:
     """Fetch Neo4j once, start it in the background and wait until Bolt answers."""
     settings = _settings()
-    with err.status("starting Neo4j") as shown:
-        status = embedded.start(settings, say=shown.update)
+    with waiting("starting Neo4j") as say:
+        status = embedded.start(settings, say=say)
     _show(status)
 
 

@@ -3,13 +3,14 @@ migrating the graph schema, syncing and resolving.
 
 Progress goes to stderr, so that stdout holds only a command's answer (a token, a
 table) and `export HUB_TOKEN=$(hub token ...)` works. In a terminal the lines move in
-place and give way to the step's result when it ends; in a log or a pipe only the
-results are printed. Every bar puts its elapsed time first, so a narrow terminal cuts a
-description, never a timing.
+place and give way to the step's result when it ends; in a log or a pipe a line for
+each step as it begins (fetching Neo4j, starting it), then the results. Every bar puts
+its elapsed time first, so a narrow terminal cuts a description, never a timing.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from hub import db, embedded, migrate
 from hub.settings import Settings
 
 err = Console(stderr=True, highlight=False, emoji=False)
+_FIGURES = re.compile(r"\d[\d.,]*")
 
 
 @contextmanager
@@ -32,8 +34,21 @@ def waiting(what: str, console: Console = err) -> Iterator[Callable[[str], None]
         with console.status(what) as shown:
             yield shown.update
     else:
+        # a line for each step it goes through (fetching, starting), not for each figure
+        said = [_step(what)]
+
+        def say(text: str) -> None:
+            if _step(text) != said[-1]:
+                said.append(_step(text))
+                console.print(f"{text} ...", soft_wrap=True)
+
         console.print(f"{what} ...", soft_wrap=True)
-        yield lambda _: None
+        yield say
+
+
+def _step(text: str) -> str:
+    """`text` without its figures: what a step is, not how far it got."""
+    return _FIGURES.sub("#", text)
 
 
 def bars() -> Progress:

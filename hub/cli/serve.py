@@ -259,6 +259,8 @@ def demo(
 
 def _prepare(settings: Settings) -> None:
     """Migrate, load the demo graph, sync every source, print the tokens."""
+    if settings.embedded:
+        embedded.Instance(settings).scratch.unlink(missing_ok=True)
     with connected(settings) as driver:
         migrated(driver, settings)
         loaded = demo_graph.load(Loader.from_settings(driver, settings))

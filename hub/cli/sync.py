@@ -75,6 +75,12 @@ def sync(
     resolve identities and raise alerts. Exit code 0: all loaded; 3: some files or
     sources could not be (named), the rest was loaded."""
     settings = Settings.from_env()
+    known = connectors.known(settings)
+    unknown = [name for name in sources or () if name not in known]
+    if unknown:  # a wrong command line (exit code 2), not a sync that could not run
+        raise typer.BadParameter(
+            f"unknown source {unknown[0]!r}; known: {', '.join(known)}", param_hint="SOURCES"
+        )
     chosen = [connectors.build(name, settings) for name in (sources or connectors.names(settings))]
     if every is not None:
         keep_syncing(settings, chosen, schedule.seconds(every), full=full)

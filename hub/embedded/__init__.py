@@ -62,6 +62,12 @@ class Instance:
         return self.settings.data_dir / "instances" / str(self.settings.neo4j_port)
 
     @property
+    def scratch(self) -> Path:
+        """Present while the graph of this instance is scratch: the test suite's, which
+        it empties as it runs. The demo removes it: the graph it loads is kept."""
+        return self.folder / "scratch"
+
+    @property
     def lib(self) -> Path:
         return self.settings.cache_dir / f"neo4j-{self.settings.neo4j_version}" / "lib"
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from functools import cache
 from typing import Any
 
 from neo4j import AsyncDriver
 
 from graph_schema import schema
+from hub import masking, normalise
 from hub.access import visible
 from hub.errors import BadRequest
 from hub.limits import MAX_SEARCH_TEXT
@@ -22,24 +24,61 @@ from hub.queries.entities import Scope, read_list
 # Lucene's query syntax: typed text is searched for as words, never run as a query.
 _SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
 _WORDS = re.compile(r"\s+")
+_NUMBER = re.compile(r"\+?\d[\d\s()\-]*\d[Xx]?")
 
 
-def lucene(text: str) -> str:
+def lucene(text: str, numbers: bool = True) -> str:
     """The typed text as a Lucene query matching its words (any of them, best first).
 
     Pinyin is stored as one word per name ("zhangwei"): syllables typed apart
-    ("zhang wei") are searched for joined as well. Text longer than `MAX_SEARCH_TEXT`
-    characters is refused (`BadRequest`)."""
+    ("zhang wei") are searched for joined as well, traditional characters as simplified
+    ones. Digits are asked for as redaction reads them (`masking.as_indexed`), so that a
+    number the index would find in the text is one the refusal of numbers
+    (`resolvers.numbers`) finds; a number typed as people type it (13803941001,
+    138-0394-1001) is searched for as the index holds it too, unless `numbers` is false
+    (a role that sees numbers masked, whose text holding one is refused anyway). Text
+    longer than `MAX_SEARCH_TEXT` characters is refused (`BadRequest`)."""
     if len(text) > MAX_SEARCH_TEXT:
         raise BadRequest(
             f"search text is {len(text)} characters long; at most {MAX_SEARCH_TEXT} are searched"
         )
+    text = masking.as_indexed(text)
     words = [
         w for w in _WORDS.split(_SPECIAL.sub(" ", text)) if w and w not in ("AND", "OR", "NOT")
     ]
     if len(words) > 1 and all(w.isascii() and w.isalpha() for w in words):
         words.append("".join(words).lower())
-    return " ".join(words)
+    simple = normalise.simplified(" ".join(words)).split()
+    words += [w for w in simple if w not in words]  # 張偉 as 张伟 is stored
+    return " ".join([*words, *(_numbers(text) if numbers else [])])
+
+
+def _numbers(text: str) -> list[str]:
+    """The numbers typed in `text` as the index holds them: each run of digits, spaces,
+    dashes and brackets that the normaliser of a searchable kind reads (13803941001 and
+    138-0394-1001 as the phone +8613803941001, a card typed in groups as its digits)."""
+    found: list[str] = []
+    for run in _NUMBER.finditer(text):
+        for kind in _searchable_kinds():
+            read = normalise.normalise(kind, run.group())
+            if isinstance(read, normalise.Valid) and read.value.lstrip("+") not in found:
+                found.append(read.value.lstrip("+"))
+    return found
+
+
+@cache
+def _searchable_kinds() -> tuple[str, ...]:
+    """The normalisers of the properties the full-text index holds."""
+    return tuple(
+        sorted(
+            {
+                p.normaliser
+                for node in schema().nodes.values()
+                for p in node.properties.values()
+                if p.fulltext and p.normaliser
+            }
+        )
+    )
 
 
 async def search(
@@ -52,24 +91,37 @@ async def search(
     timeout: float,
     database: str | None = None,
     wanted: Collection[str] | None = None,
+    numbers: bool = True,
 ) -> list[dict[str, Any]]:
     """Matches of `text` ranked by score: {label, props, score}, `take` from `skip`;
-    of each, the properties `wanted` (all if None)."""
-    query = lucene(text)
+    of each, the properties `wanted` (all if None).
+
+    The index finds the matches; their score is the hub's own, worked out from each
+    match alone: how many of the query's words its indexed texts hold, then the shorter
+    text first. Not the index's: its weighs a word by how many documents hold it,
+    counting those the asker may not see, so scores and order would tell whether
+    another unit's hidden case or operation holds a word."""
+    query = lucene(text, numbers)
     if not query:
         return []
     return await read_list(
         driver,
-        "CALL db.index.fulltext.queryNodes($index, $query) YIELD node, score "
+        "CALL db.index.fulltext.queryNodes($index, $query) YIELD node "
         f"WHERE (size($kinds) = 0 OR any(l IN labels(node) WHERE l IN $kinds)) "
         f"AND {visible('node')} "
-        "WITH node, score ORDER BY score DESC, elementId(node) SKIP $skip LIMIT $take "
+        "WITH node, [p IN $fields WHERE node[p] IS NOT NULL | toLower(toString(node[p]))] AS texts "
+        "WITH node, size([w IN $words WHERE any(t IN texts WHERE t CONTAINS w)]) AS held, "
+        "  reduce(m = 1000000, t IN texts | CASE WHEN size(t) < m THEN size(t) ELSE m END) AS n "
+        "WITH node, held + 1.0 / (1 + n) AS score "
+        "ORDER BY score DESC, elementId(node) SKIP $skip LIMIT $take "
         "RETURN collect({label: [l IN labels(node) WHERE l IN $labels][0], "
         f"props: {temporal.node('node', only=wanted)}, score: score}}) AS rows",
         timeout,
         database,
         index=schema().fulltext_name,
         query=query,
+        fields=schema().fulltext_fields()[1],
+        words=sorted(set(query.lower().split())),
         kinds=list(kinds),
         labels=list(schema().nodes),
         skip=skip,

@@ -79,6 +79,7 @@ def test_usage_mistakes_are_refused_with_one_line_and_exit_code_2() -> None:
         (("match", "people.csv", "--mapping", "agency", "--top", "-1"), "--top"),
         (("match", "people.csv", "--mapping", "agency", "--top", "0"), "--top"),
         (("match", "people.csv", "--mapping", "agency", "--top", "99999999"), "--top"),
+        (("sync", "nosuchsource"), "nosuchsource"),
     ]:
         refused = hub(*args)
         assert refused.returncode == 2, (args, refused.stdout)

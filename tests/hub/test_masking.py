@@ -1,6 +1,7 @@
 """Masking and redaction of personal numbers."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,13 @@ def test_each_kind_of_number_keeps_its_useful_ends() -> None:
     assert masking.mask("+8613803941001", "phone") == "+86138****1001"
     assert masking.mask("622202160000123454", "bank_card") == "622202********3454"
     assert masking.mask("abc", "resident_id") == "***"
+
+
+@pytest.mark.parametrize("kind", [*masking.VISIBLE, None])
+def test_no_mask_hides_fewer_than_four_digits(kind: str | None) -> None:
+    """However short the number of its kind, a mask leaves at least ten thousand guesses."""
+    for length in range(5, 23):
+        assert masking.mask("7" * length, kind).count("*") >= masking.MIN_HIDDEN, length
 
 
 def test_personal_properties_come_from_the_graph_schema() -> None:
@@ -92,7 +100,10 @@ def test_the_personal_kinds_are_the_normalisers_of_personal_properties() -> None
         ("".join(chr(0x0660 + int(c)) for c in "13070765659"), "130****5659"),
         ("call +1 202 456 1111 / 200102030405060", "call +120******11 / 200102*****5060"),
         ("+85291234567", "+852******67"),
-        ("+12345678", "+123***78"),  # the fewest digits any number has
+        ("+12345678", "+123****8"),  # the fewest digits any number has
+        ("0394-5421003", "039****1003"),  # a landline
+        ("+863945421003", "+86394****003"),
+        ("622202163454", "622202****54"),  # a twelve-digit account
         ("6228/4850/3586/8024/796", "622848*********4796"),
         ("411623_19960911_4709", "411623********4709"),
         ("138\uff0d0394\uff0d1001", "138****1001"),  # a full-width keyboard's dashes
@@ -281,3 +292,31 @@ def test_a_number_as_a_float_or_a_key_is_masked() -> None:
     assert masking.redact({"v": 13803941001.0, "13803941001": "x", "amount": 16300.5}) == {
         "v": "138****1001", "138****1001": "x", "amount": 16300.5,
     }  # fmt: skip
+
+
+# Every character but an ASCII digit that is or stands for one: of any script, however
+# new (an index of an older Unicode drops the digits it does not know), and the numerals.
+EVERY_DIGIT = [chr(cp) for cp in range(0x80, sys.maxunicode + 1) if chr(cp).isdigit()]
+NUMERALS = list(masking._NUMERALS)
+
+
+def test_a_number_beside_or_between_any_digits_is_masked() -> None:
+    """Whatever digits pad a number or part its groups, no reading shows it whole: the
+    refusal of numbers (`resolvers.numbers`) refuses what redaction changes."""
+    for c in EVERY_DIGIT + NUMERALS:
+        for text in (f"8613803941001{c * 9}", f"{c * 9}411623198503120014",
+                     f"138{c}0394{c}1001", f"{c * 3}41162319950920263X{c * 3}"):  # fmt: skip
+            shown = masking.redact(text)
+            assert "0394" not in shown and "1985031200" not in shown, (hex(ord(c)), shown)
+            assert "19950920" not in shown, (hex(ord(c)), shown)
+
+
+def test_the_search_asks_the_index_for_the_digits_redaction_reads() -> None:
+    """The digits the search sends the index are the ones redaction read in one of its
+    readings: a digit the index might not know is sent as a space, one that stands for an
+    ASCII digit as it."""
+    for c in EVERY_DIGIT:
+        sent = masking.as_indexed(c)
+        assert sent == " " or sent in "0123456789", hex(ord(c))
+    assert masking.as_indexed("\uff11\uff13\uff18\U00011950") == "138 "
+    assert masking.as_indexed("张三王二") == "张三王二"  # numerals are words of names

@@ -10,7 +10,8 @@ SEARCH = """
 query($text: String!, $kinds: [String!], $first: Int, $after: String) {
   search(text: $text, kinds: $kinds, first: $first, after: $after) {
     pageInfo { hasNextPage endCursor }
-    edges { score node { kind label ... on Person { uid name namePinyin } ... on Case { caseNo } } }
+    edges { score node { kind label ... on Person { uid name namePinyin } ... on Case { caseNo }
+                         ... on Phone { number } ... on BankAccount { number } } }
   }
 }
 """
@@ -33,6 +34,35 @@ def test_search_finds_a_person_by_name_pinyin_and_id_number(synced: County) -> N
         assert person["uid"] in uids, text
         scores = [e["score"] for e in hits["edges"]]
         assert scores == sorted(scores, reverse=True)
+
+
+def test_search_finds_numbers_as_people_type_them_and_names_in_traditional_characters(
+    synced: County,
+) -> None:
+    rows, _, _ = synced.driver.execute_query(
+        "MATCH (ph:Phone) WHERE ph.number STARTS WITH '+861' WITH min(ph.number) AS phone "
+        "MATCH (a:BankAccount) WHERE size(a.number) >= 16 "
+        "RETURN phone, min(a.number) AS account"
+    )
+    phone, account = rows[0]["phone"], rows[0]["account"]
+    national = phone.removeprefix("+86")
+    grouped = " ".join(account[i : i + 4] for i in range(0, len(account), 4))
+    for kind, number, typed in (
+        ("Phone", phone, national),
+        ("Phone", phone, f"{national[:3]}-{national[3:7]}-{national[7:]}"),
+        ("BankAccount", account, grouped),
+    ):
+        hits = data(synced.settings, SEARCH, text=typed, kinds=[kind], first=5)["search"]
+        assert number in [e["node"]["number"] for e in hits["edges"]], typed
+    people, _, _ = synced.driver.execute_query(
+        "MATCH (p:Person) WHERE p.name =~ '.*[张伟刘陈杨赵黄吴].*' "
+        "RETURN p.uid AS uid, p.name AS name ORDER BY p.uid LIMIT 1"
+    )
+    uid, name = people[0]["uid"], people[0]["name"]
+    traditional = name.translate(str.maketrans("张伟刘陈杨赵黄吴", "張偉劉陳楊趙黃吳"))
+    assert traditional != name
+    hits = data(synced.settings, SEARCH, text=traditional, kinds=["Person"], first=100)["search"]
+    assert uid in [e["node"]["uid"] for e in hits["edges"]], traditional
 
 
 def test_search_finds_pinyin_typed_in_syllables(synced: County) -> None:

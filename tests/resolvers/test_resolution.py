@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.access import Principal, Role
+from hub.access import Principal, Role, visible
 from tests.resolvers.county import County, ask, data, global_id
 
 INVESTIGATOR = Principal("wang", Role.investigator, unit="U1")
@@ -129,3 +129,30 @@ def test_decisions_refuse_bad_input_and_roles_without_the_permission(synced: Cou
                   reason="r")  # fmt: skip
     assert analyst.errors and "decideSameEntity" in analyst.errors[0]
     assert analyst.statements == 0
+
+
+def test_a_decision_is_for_persons_whose_records_the_asker_may_see(synced: County) -> None:
+    """Another unit's suspects, known only from its cases, are no investigator's of this
+    unit to merge or split: it sees none of the evidence (its `identity` is null)."""
+    records, _, _ = synced.driver.execute_query(
+        "MATCH (p:Person) WHERE EXISTS { (:Record)-[:RECORD_OF]->(p) } AND NOT EXISTS { "
+        f"MATCH (r:Record)-[:RECORD_OF]->(p) WHERE {visible('r', ['Record'])} }} "
+        "RETURN p.uid AS uid ORDER BY uid LIMIT 2",
+        scope=INVESTIGATOR.scope(),
+    )
+    unseen = [global_id(synced.settings, "Person", r["uid"]) for r in records]
+    seen = global_id(synced.settings, "Person", _people_with_phones(synced, 1)[0]["uid"])
+    assert len(unseen) == 2
+    for a, b in ((unseen[0], unseen[1]), (seen, unseen[0]), (unseen[1], seen)):
+        refused = data(synced.settings, DECIDE, INVESTIGATOR, a=a, b=b, same=True, reason="r")
+        assert refused["decideSameEntity"]["__typename"] == "NotFound", refused
+        assert "none of this person's records" in refused["decideSameEntity"]["message"]
+    persons, _, _ = synced.driver.execute_query(
+        "MATCH (p:Person) WHERE p.uid IN $uids RETURN count(p) AS n",
+        uids=[r["uid"] for r in records],
+    )
+    assert persons[0]["n"] == 2  # nothing merged
+    # whoever sees every unit's records may decide
+    merged = data(synced.settings, DECIDE, SUPERVISOR, a=unseen[0], b=unseen[1], same=False,
+                  reason="核实")  # fmt: skip
+    assert merged["decideSameEntity"]["__typename"] == "Decided", merged

@@ -15,15 +15,42 @@ from hub.limits import MAX_SEARCH_TEXT
 from hub.queries import search
 from hub.settings import Settings
 
+ADMIN = Principal("chen", Role.admin)
 
-def find(settings: Settings, text: str) -> list[dict[str, Any]]:
+
+def find(settings: Settings, text: str, who: Principal = ADMIN) -> list[dict[str, Any]]:
     async def run() -> list[dict[str, Any]]:
         uri, auth = db.credentials(settings)
         async with AsyncGraphDatabase.driver(uri, auth=auth) as driver:
-            scope = Principal("chen", Role.admin).scope()
-            return await search.search(driver, text, [], 0, 10, scope, 10.0)
+            return await search.search(driver, text, [], 0, 10, who.scope(), 10.0)
 
     return asyncio.run(run())
+
+
+def test_what_the_asker_may_not_see_changes_no_score_or_order(
+    graph: Driver, settings: Settings
+) -> None:
+    """The index weighs a word by how many documents hold it, hidden ones too: the hub's
+    score is worked out from each hit alone, so another unit's cases named with a word
+    change neither the scores nor the order of what the asker sees."""
+    mine = Principal("wang", Role.investigator, unit="U1")
+    graph.execute_query(
+        "UNWIND $cases AS c CREATE (:Case {case_no: c[0], title: c[1], scope: [c[2]]})",
+        cases=[["A1", "秘密 专案 甲", "unit:U1"], ["A2", "专案 乙", "unit:U1"]],
+    )
+
+    def seen() -> list[tuple[str, float]]:
+        graph.execute_query("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
+        return [(r["props"]["case_no"], r["score"]) for r in find(settings, "秘密 专案", mine)]
+
+    alone = seen()
+    assert [c for c, _ in alone] == ["A1", "A2"]
+    graph.execute_query(
+        "UNWIND range(1, 30) AS i CREATE (:Case {case_no: 'B' + i, title: '秘密', "
+        "scope: ['unit:U2']})"
+    )
+    assert seen() == alone
+    assert any(r["props"]["case_no"].startswith("B") for r in find(settings, "秘密"))
 
 
 @pytest.mark.parametrize(
