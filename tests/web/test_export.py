@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def exported(elements: list[dict[str, object]]) -> list[list[str]]:
     done = subprocess.run(
         ["node", "--input-type=module", "-e", EXPORT],
         cwd=WEB,
-        env={"ELEMENTS": json.dumps(elements), "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "ELEMENTS": json.dumps(elements)},
         capture_output=True,
         check=True,
     )  # bytes: a carriage return in a cell stays one
