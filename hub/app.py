@@ -214,7 +214,8 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             return self.decode_json(data)
         except json.JSONDecodeError as exc:
-            reason = f"the request body is not JSON the hub takes: {exc.msg}"
+            said = str(exc) if exc.doc else exc.msg  # with where, when there is a text
+            reason = f"the request body is not JSON the hub takes: {said}"
             raise HTTPException(400, reason) from exc
 
     def encode_json(self, data: object) -> str:

@@ -10,8 +10,10 @@ NEO4J_URI only at a database you are happy to lose.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,23 +40,49 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
+REPO = Path(__file__).parents[1]
+
+
+def generator_digest() -> str:
+    """What a generated county's bytes depend on besides its arguments: the generator's
+    code and the pinned libraries that write its files."""
+    digest = hashlib.sha256()
+    code = sorted([*(REPO / "hub" / "world").rglob("*.py"), REPO / "hub" / "cli" / "world.py"])
+    for path in [*code, REPO / "requirements.lock"]:
+        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
-def county_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+def county_files(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Path]:
     """A generated county's files (`hub world generate`), each in a folder of its own.
-    Generation is seeded, the same arguments giving the same bytes: each county is
-    generated once per session and copied for every module that asks for it."""
+    Generation is seeded, the same arguments and the same generator giving the same bytes:
+    each county is generated once into the suite's data folder (`tests/counties`, named by
+    its arguments and the generator's digest, so that every pytest run of `scripts/test`
+    and later runs share it) and copied for every module that asks for it."""
     from tests.connectors.simulator import generate
 
-    made: dict[tuple[int, int, str], Path] = {}
+    kept = settings.data_dir / "tests" / "counties"
+    digest = generator_digest()
 
     def files(people: int, seed: int, noise: str) -> Path:
-        key = (people, seed, noise)
-        if key not in made:
-            made[key] = generate(
-                tmp_path_factory.mktemp(f"county-{people}-{seed}-{noise}"), people, seed, noise
-            )
+        name = f"{people}-{seed}-{noise}"
+        made = kept / f"{name}-{digest}"
+        if not (made / "manifest.json").exists():
+            kept.mkdir(parents=True, exist_ok=True)
+            for old in kept.glob(f"{name}-*"):  # an older generator's
+                shutil.rmtree(old, ignore_errors=True)
+            fresh = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=kept))
+            fresh.chmod(0o755)
+            generate(fresh, people, seed, noise)
+            try:
+                fresh.rename(made)
+            except OSError:  # another run kept the same county meanwhile
+                shutil.rmtree(fresh, ignore_errors=True)
         copy = tmp_path_factory.mktemp("world")
-        shutil.copytree(made[key], copy, dirs_exist_ok=True)
+        shutil.copytree(made, copy, dirs_exist_ok=True)
         return copy
 
     return files

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from hub import audit, keys
 from hub.access import Role
+from hub.cli.output import out
 from hub.cli.progress import connected
 from hub.cli.trail import recorded
 from hub.errors import HubError
 from hub.settings import Settings
 
-console = Console(highlight=False, emoji=False)
+console = out
 keys_app = typer.Typer(
     help="API keys of connector jobs and dashboard clients.", no_args_is_help=True
 )

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from hub import backup, db, migrate
+from hub.cli.output import out
 from hub.cli.progress import connected, migrated, waiting
 from hub.cli.trail import recorded
 from hub.errors import HubError
@@ -18,7 +18,7 @@ from hub.queries import generation
 from hub.settings import Settings, describe
 
 app = typer.Typer(help="The graph database: schema migration, starting clean, backup and restore.")
-console = Console(highlight=False, emoji=False)
+console = out
 
 
 @app.command("migrate")

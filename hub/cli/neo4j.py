@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
 from hub import embedded
+from hub.cli.output import out
 from hub.cli.progress import waiting
 from hub.errors import ConfigError
 from hub.settings import Settings
 
 app = typer.Typer(help="Run the project's own Neo4j on loopback (when NEO4J_URI is unset).")
-console = Console(highlight=False, emoji=False)
+console = out
 
 
 def _settings() -> Settings:

@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hub import db, embedded, migrate
+from hub.cli.output import err
 from hub.settings import Settings
 
-err = Console(stderr=True, highlight=False, emoji=False)
 _FIGURES = re.compile(r"\d[\d.,]*")
 
 

@@ -10,17 +10,17 @@ from typing import Annotated
 
 import typer
 from neo4j import Driver
-from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 from rich.text import Text
 
+from hub.cli.output import out
 from hub.cli.progress import bars, connected, migrated
 from hub.resolution import match as matching
 from hub.resolution import run
 from hub.settings import Settings
 
-console = Console(highlight=False, emoji=False)
+console = out
 review = typer.Typer(help="The review queue of identity resolution.", no_args_is_help=True)
 
 

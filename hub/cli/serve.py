@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 import connectors
 from hub import auth, embedded, ids
 from hub import demo as demo_graph
 from hub.access import Role
+from hub.cli.output import out
 from hub.cli.progress import migrated, start_neo4j, waiting
 from hub.cli.sync import run_sync
 from hub.cli.trail import recorded
@@ -35,7 +35,7 @@ from hub.settings import Settings
 from hub.simulate import process as simulators
 from hub.world import WorldConfig, generate
 
-console = Console(highlight=False, emoji=False)
+console = out
 
 EXAMPLE = (
     "curl -s http://{host}:{port}/graphql -H 'content-type: application/json' \\\n"

@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from hub.cli.output import out
 from hub.simulate import Faults, Simulation, Simulators
 from hub.simulate.clock import format_iso, parse_instant
 from hub.simulate.faults import FaultError, parse_spec
 from hub.simulate.systems import SYSTEMS
 
 app = typer.Typer(help="The source systems as HTTP services on loopback.")
-console = Console(highlight=False, emoji=False)
+console = out
 
 
 def _start_at(text: str | None) -> datetime | None:

@@ -18,7 +18,6 @@ from typing import Annotated
 import typer
 from neo4j import Driver
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -26,13 +25,14 @@ import connectors
 from connectors import state
 from connectors.sync import StreamReport
 from hub import db, migrate, profiling, schedule, syncing
-from hub.cli.progress import bars, connected, err, migrated
+from hub.cli.output import err, out
+from hub.cli.progress import bars, connected, migrated
 from hub.cli.resolve import show_resolution, stage_bars
 from hub.cli.trail import recorded
 from hub.errors import DatabaseUnavailable, HubError
 from hub.settings import Settings
 
-console = Console(highlight=False, emoji=False)
+console = out
 SAY_EVERY = 30.0  # seconds between a stream's lines when the output is no terminal
 
 PARTIAL = 3  # exit code of a sync in which something could not be loaded

@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from hub.cli.output import out
 from hub.world import WorldConfig, generate
 from hub.world.config import NOISE_LEVELS
 
 app = typer.Typer(help="The synthetic county the source simulators serve.", no_args_is_help=True)
-console = Console(highlight=False, emoji=False)
+console = out
 
 
 @app.callback()

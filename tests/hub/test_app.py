@@ -120,3 +120,13 @@ def test_readyz_names_a_missing_migration(client: TestClient, graph: Driver) -> 
     response = client.get("/readyz")
     assert response.status_code == 503
     assert "hub db migrate" in response.json()["reason"]
+
+
+def test_a_body_that_is_no_json_is_refused_saying_where(client: TestClient) -> None:
+    response = client.post(
+        "/graphql",
+        content=b'{"query": "{ __typename }',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "Unterminated string starting at: line 1 column 11" in response.text, response.text

@@ -24,7 +24,6 @@ import pytest
 
 from hub.simulate import Simulation
 from hub.simulate.control import control_app
-from hub.world import WorldConfig, generate
 
 PEOPLE = 1_000
 START = "2026-09-15T12:00:00"  # naive: Beijing time; leaves a month of rows and files hidden
@@ -142,10 +141,8 @@ def _free_port_base() -> int:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("county")
-    generate(WorldConfig(people=PEOPLE, seed=1, noise="hard", out=out))
-    return out
+def world(county_files: Callable[..., Path]) -> Path:
+    return county_files(people=PEOPLE, seed=1, noise="hard")
 
 
 @pytest.fixture(scope="module")
