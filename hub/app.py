@@ -11,9 +11,10 @@ each operation to the rate limit and the schema's limits, as over HTTP.
 
 The client's address is the peer's, unless the peer is one of HUB_TRUSTED_PROXIES: then
 the last address in `X-Forwarded-For` that is not a trusted proxy. Failed logins count
-against that address: past the rate limit they get 429 and are no longer checked one
-by one (nor audited), while credentials checked before keep working from the same
-address: a guesser is slowed, the colleagues behind the same proxy are not.
+against that address: past `FAILED_LOGINS_PER_MINUTE` (or the rate limit, if lower) they
+get 429 and are no longer checked one by one (nor audited), while credentials checked
+before keep working from the same address: a guesser is slowed, the colleagues behind
+the same proxy are not.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -43,7 +45,7 @@ from strawberry.types.unset import UnsetType
 
 from graph_schema import schema as graph_schema
 from hub import audit, db, ids, metrics, outage, serverlog, web
-from hub.access import Principal
+from hub.access import Principal, Role
 from hub.auth import ANONYMOUS, Authenticator
 from hub.errors import ConfigError, RateLimited, Unauthenticated
 from hub.queries import generation, monitoring
@@ -122,6 +124,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+# Failed logins an address may make in a burst, then one every 60/this seconds: far
+# fewer than a user's requests, as each costs a hash check (`hub.keys`).
+FAILED_LOGINS_PER_MINUTE = 20
+
+
 class Doorman:
     """Who may come in: authentication under the failed-login throttle, and the rate
     limit per principal; the same for HTTP requests and WebSockets."""
@@ -131,6 +138,7 @@ class Doorman:
         self.authenticator = authenticator
         self.trail = trail
         self.limiter = RateLimiter(settings.rate_limit)
+        self.failures = RateLimiter(min(settings.rate_limit, FAILED_LOGINS_PER_MINUTE))
         self.proxies = trusted(settings.trusted_proxies)
 
     def address(self, scope: Scope) -> str:
@@ -140,11 +148,11 @@ class Doorman:
         """The principal of these credentials; Unauthenticated (401, audited) or, once
         the address has failed too often, RateLimited (429)."""
         failures = f"failed-login|{address}"
-        throttled = self.limiter.blocked(failures)
+        throttled = self.failures.blocked(failures)
         try:
             return await self.authenticator.authenticate(authorization, address, throttled)
         except Unauthenticated as exc:
-            wait = self.limiter.retry_after(failures)  # counts the failure
+            wait = self.failures.retry_after(failures)  # counts the failure
             if throttled or wait is not None:
                 raise RateLimited(wait or 1) from None
             self.trail.record(
@@ -377,6 +385,17 @@ def _errors(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
+def _scraper(settings: Settings, authorization: str | None) -> bool:
+    """Whether the Authorization header carries HUB_METRICS_TOKEN."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    expected = settings.metrics_token
+    return (
+        bool(expected)
+        and scheme.lower() == "bearer"
+        and secrets.compare_digest(token.strip().encode(), (expected or "").encode())
+    )
+
+
 def _refusal(exc: Unauthenticated | RateLimited) -> Response:
     if isinstance(exc, RateLimited):
         return JSONResponse(
@@ -471,6 +490,19 @@ def create_app(settings: Settings) -> Starlette:
     gone = outage.Outage(driver, settings.neo4j_database)
 
     async def metrics_page(request: Request) -> Response:
+        """The figures, for the scraper (HUB_METRICS_TOKEN) and admins: they count the
+        county's alerts and what each user's requests did."""
+        authorization = request.headers.get("authorization")
+        if not _scraper(settings, authorization):
+            try:
+                principal = await doorman.admit(
+                    authorization, doorman.address(request.scope), "metrics"
+                )
+            except (Unauthenticated, RateLimited) as exc:
+                return _refusal(exc)
+            if principal.role != Role.admin:
+                message = "/metrics is for admins and the scraper's HUB_METRICS_TOKEN"
+                return JSONResponse(_errors(message, "FORBIDDEN"), status_code=403)
         body, kind = metrics.exposition(await _graph_state(settings, driver, gone))
         return Response(body, media_type=kind)
 

@@ -10,7 +10,10 @@ know costs a check of a hash all the same, and gets the same message as a wrong 
 so that neither the time nor the answer tells a guesser which key ids exist. Past
 `FAILURES_PER_MINUTE` wrong secrets for one key id, its secret is not checked again
 until the minute has passed: guessing one key's secret is slowed, its owner (whose key
-was checked before) is not.
+was checked before) is not. One hash is checked at a time, so that a flood of bad keys
+takes at most one core from the users whose credentials are known; past
+`HASHES_WAITING` keys waiting for it, a key is refused at once (429) without a look-up,
+whether its id exists or not.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from hub.ratelimit import RateLimiter
 PREFIX = "hub_"
 CACHE_SECONDS = 60.0
 FAILURES_PER_MINUTE = 10
+HASHES_WAITING = 4
 REFUSED = "unknown, revoked or wrong API key"
 _SHAPE = re.compile(r"^hub_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 _hasher = PasswordHasher()
@@ -96,6 +100,8 @@ class KeyChecker:
         self._database = database
         self._known: dict[str, tuple[float, Principal]] = {}
         self._failures = RateLimiter(FAILURES_PER_MINUTE)  # wrong secrets, by key id
+        self._hashing = asyncio.Semaphore(1)
+        self._waiting = 0  # keys being looked up or waiting for their hash to be checked
 
     def known(self, key: str) -> Principal | None:
         """The principal of a key checked within the last minute, if it is one."""
@@ -114,17 +120,23 @@ class KeyChecker:
         key_id = match.group(1)
         if self._failures.blocked(key_id):
             raise RateLimited(self._failures.retry_after(key_id) or 1)
-        found = await queries.find(self._driver, key_id, self._database)
-        if found is None and throttled:
-            raise Unauthenticated(REFUSED)
+        if self._waiting >= HASHES_WAITING:
+            raise RateLimited(1)
+        self._waiting += 1
         try:
-            await asyncio.to_thread(
-                _hasher.verify, _decoy() if found is None else found["hash"], key
-            )
+            found = await queries.find(self._driver, key_id, self._database)
+            if found is None and throttled:
+                raise Unauthenticated(REFUSED)
+            async with self._hashing:
+                await asyncio.to_thread(
+                    _hasher.verify, _decoy() if found is None else found["hash"], key
+                )
         except (VerificationError, InvalidHashError):
             if found is not None:
                 self._failures.retry_after(key_id)
             raise Unauthenticated(REFUSED) from None
+        finally:
+            self._waiting -= 1
         if found is None:  # the decoy cannot match a key: never reached
             raise Unauthenticated(REFUSED)
         principal = Principal(

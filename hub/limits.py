@@ -15,8 +15,12 @@ field's page size is its `first`/`last`/`limit` argument; left out, the page its
 resolver gives then (the argument's declared default, else `DEFAULT_PAGE` for
 `first`/`last` and `HUB_MAX_PAGE_SIZE` for a neighbourhood's `limit`), so that leaving
 it out costs what it returns. A list without page arguments counts `DEFAULT_LIST`
-(`edges` and `nodes` below a paged field are that page). A traversal (a field with a
-`depth` or `maxHops` argument) costs `HOP_COST` to the power of its hops instead of 1.
+(`edges` and `nodes` below a paged field are that page). A list that answers one item
+for each item of a list argument (`nodes(ids:)`), an argument its field declares so
+(`ONE_ITEM_EACH` in the argument's metadata, see `resolvers.pages.items_argument`),
+counts the length of that list, from the literal or the variable's value, and such a
+list longer than a page is refused. A traversal (a field with a `depth` or `maxHops`
+argument) costs `HOP_COST` to the power of its hops instead of 1.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
@@ -38,6 +43,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     Node,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -45,6 +51,7 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 PAGE_ARGS = ("first", "last", "limit")
 HOP_ARGS = ("depth", "maxHops")
@@ -52,6 +59,8 @@ DEFAULT_PAGE = 20  # items of a connection asked without `first` (resolvers.page
 DEFAULT_LIST = 10
 HOP_COST = 2  # the answers of traversals are capped by HUB_MAX_RESULTS: growth per hop is bounded
 CONNECTION_LISTS = ("edges", "nodes")
+# The metadata key of a list argument whose field answers one item for each of its items.
+ONE_ITEM_EACH = "one_item_each"
 # Longest text a full-text search takes, in characters. The `cjk` analyzer makes at most
 # one Lucene clause of a character, and Lucene refuses a query of more than 1,024
 # clauses: longer text is refused as bad input before it reaches the index.
@@ -60,6 +69,12 @@ MAX_SEARCH_TEXT = 256
 
 def limit_error(message: str, node: Node | None = None) -> GraphQLError:
     return GraphQLError(message, node, extensions={"code": "LIMIT_EXCEEDED"})
+
+
+def sizes_answer(argument: GraphQLArgument) -> bool:
+    """Whether the schema declares that its field answers one item per item of `argument`."""
+    found = (argument.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return bool(getattr(found, "metadata", {}).get(ONE_ITEM_EACH))
 
 
 def check(
@@ -234,6 +249,21 @@ class _Cost:
                 return found if isinstance(found, int) else None
         return None
 
+    def _items(self, field: FieldNode, definition: GraphQLField) -> tuple[str, int] | None:
+        """The argument that sets how many items `field` answers, and its length."""
+        for arg in field.arguments or ():
+            declared = definition.args.get(arg.name.value)
+            if declared is None or not sizes_answer(declared):
+                continue
+            value: Any = arg.value
+            if isinstance(value, ListValueNode):
+                return arg.name.value, len(value.values)
+            if isinstance(value, VariableNode):
+                value = self.variables.get(value.name.value)
+                return arg.name.value, len(value) if isinstance(value, list) else 1
+            return arg.name.value, 1  # one item stands for a list of one
+        return None
+
     def _default_page(self, definition: GraphQLField) -> int | None:
         """The page a paged field left without its page argument returns."""
         for name in PAGE_ARGS:
@@ -284,6 +314,14 @@ class _Cost:
                     "items (HUB_MAX_PAGE_SIZE)"
                 )
             )
+        items = self._items(field, definition)
+        if items is not None and items[1] > self.max_page:
+            self.errors.append(
+                limit_error(
+                    f"{name}: {items[0]} holds {items[1]} items, more than the limit of "
+                    f"{self.max_page} (HUB_MAX_PAGE_SIZE); ask in smaller lists"
+                )
+            )
         hops = self._int(field, HOP_ARGS)
         own = HOP_COST ** max(0, min(hops, 32)) if hops is not None else 1
         total = multiplier * own
@@ -292,7 +330,9 @@ class _Cost:
         type_ = definition.type
         if isinstance(type_, GraphQLNonNull):
             type_ = type_.of_type
-        if page is None:
+        if items is not None:
+            page = items[1]
+        elif page is None:
             page = self._default_page(definition)
         if page is not None:
             factor = max(page, 1)

@@ -196,12 +196,18 @@ class Settings:
         "Most cost one query may have: each field costs 1, times the page sizes above it; "
         "a traversal costs 2 to the power of its hops.",
     )
+    metrics_token: str | None = _var(
+        "HUB_METRICS_TOKEN",
+        None,
+        "Bearer token with which a scraper (Prometheus) reads `/metrics`; unset: only an "
+        "admin's token or API key may read them.",
+    )
     max_body: int = _var("HUB_MAX_BODY", 65_536, "Largest request body in bytes (413 above).")
     rate_limit: int = _var(
         "HUB_RATE_LIMIT",
         600,
         "Requests and WebSocket operations per minute per user or API key and per API "
-        "process (429 above), and failed logins per client address; 0: off.",
+        "process (429 above), and failed logins per client address (at most 20); 0: off.",
     )
     trusted_proxies: str | None = _var(
         "HUB_TRUSTED_PROXIES",

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from hub.errors import BadRequest
-from hub.limits import DEFAULT_PAGE
+from hub.limits import DEFAULT_PAGE, ONE_ITEM_EACH
 from resolvers.links import Link
 
 T = TypeVar("T")
@@ -54,6 +54,13 @@ class LinkConnection(Generic[T]):
     edges: list[LinkEdge[T]]
     page_info: PageInfo
     total_count: int = strawberry.field(description="Links in all.")
+
+
+def items_argument(description: str | None = None) -> Any:
+    """A list argument for whose every item the field answers one item (`nodes(ids:)`):
+    the query's cost counts its length as a page's, and a list longer than a page is
+    refused (`hub.limits`)."""
+    return strawberry.argument(description=description, metadata={ONE_ITEM_EACH: True})
 
 
 def cursor(offset: int) -> str:

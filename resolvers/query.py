@@ -17,6 +17,7 @@ from resolvers import operations as ops
 from resolvers.context import Info
 from resolvers.ids import sealed
 from resolvers.numbers import number_argument
+from resolvers.pages import items_argument
 from resolvers.types import BY_LABEL, BankAccount, Case, Entity, Person, Phone, Vehicle, Warrant
 
 
@@ -77,7 +78,9 @@ class Query:
         return found
 
     @strawberry.field(description="Entities by their global ids.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+    async def nodes(
+        self, info: Info, ids: Annotated[list[strawberry.ID], items_argument()]
+    ) -> list[relay.Node | None]:
         return await _nodes(info, ids)
 
     @strawberry.field(description="The person with this resident ID number, if known.")

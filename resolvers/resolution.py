@@ -23,6 +23,7 @@ from hub.resolution.judgements import UNSURE, Judgement
 from resolvers.context import Info
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.ids import parse
+from resolvers.pages import items_argument
 from resolvers.types import Person
 
 T = TypeVar("T")
@@ -127,7 +128,9 @@ async def _in_thread(info: Info, work: Callable[..., T]) -> T:
     return await asyncio.to_thread(call)
 
 
-async def match_persons(info: Info, input: list[PersonInput], first: int = 3) -> list[PersonMatch]:
+async def match_persons(
+    info: Info, input: Annotated[list[PersonInput], items_argument()], first: int = 3
+) -> list[PersonMatch]:
     """The persons of the graph each outside record most likely describes, with the
     score and the field comparisons that made it."""
     if not 1 <= len(input) <= MAX_ROWS:

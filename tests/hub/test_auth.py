@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import threading
@@ -16,13 +17,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import RSAAlgorithm
-from neo4j import Driver
+from neo4j import AsyncGraphDatabase, Driver
 from starlette.testclient import TestClient, WebSocketDenialResponse
 
-from hub import auth, demo, keys
+from hub import auth, db, demo, keys
 from hub.access import Role
 from hub.app import create_app
-from hub.errors import ConfigError
+from hub.errors import ConfigError, RateLimited, Unauthenticated
 from hub.loader import Loader
 from hub.settings import Settings
 from tests.conftest import bearer
@@ -351,3 +352,34 @@ def test_guessing_a_keys_secret_is_slowed_while_its_owner_carries_on(
     assert guesses[-1] == 429
     assert guesses[: keys.FAILURES_PER_MINUTE] == [401] * keys.FAILURES_PER_MINUTE
     assert ask(client, owner).status_code == 200
+
+
+def test_a_flood_of_bad_keys_is_checked_one_at_a_time_and_past_a_few_refused_at_once(
+    graph: Driver, settings: Settings
+) -> None:
+    """Bad keys wait for one hash check at a time, those beyond the few waiting are
+    refused without one, and a user with a token is answered meanwhile."""
+
+    async def flood() -> tuple[Any, int, list[Any]]:
+        uri, credentials = db.credentials(settings)
+        async with AsyncGraphDatabase.driver(uri, auth=credentials) as driver:
+            authenticator = auth.Authenticator(settings, driver)
+            bad = [
+                asyncio.create_task(
+                    authenticator.authenticate(f"Bearer hub_{i:012x}_{'x' * 43}", f"192.0.2.{i}")
+                )
+                for i in range(3 * keys.HASHES_WAITING)
+            ]
+            await asyncio.sleep(0)  # every bad key has arrived
+            valid = await authenticator.authenticate(
+                bearer(settings)["authorization"], "192.0.2.99"
+            )
+            waiting = sum(not task.done() for task in bad)
+            return valid, waiting, await asyncio.gather(*bad, return_exceptions=True)
+
+    valid, waiting, refusals = asyncio.run(flood())
+    assert valid.user == "tester"
+    assert waiting >= 1  # the token was answered while bad keys still waited for the hasher
+    checked = [r for r in refusals if isinstance(r, Unauthenticated)]
+    assert [str(r) for r in checked] == [keys.REFUSED] * keys.HASHES_WAITING
+    assert all(isinstance(r, RateLimited) for r in refusals[keys.HASHES_WAITING :])

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from graphql import build_schema, parse, validate
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, build_schema, parse, validate
 from starlette.testclient import TestClient
 
 from hub import limits
@@ -204,6 +204,22 @@ def test_failed_logins_are_throttled_by_address_without_locking_out_its_users(
     assert good.status_code == 200
 
 
+def test_an_address_may_fail_far_fewer_logins_than_a_user_may_make_requests(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    from hub.app import FAILED_LOGINS_PER_MINUTE
+
+    client = serve()
+    assert settings.rate_limit > 2 * FAILED_LOGINS_PER_MINUTE
+    bad = {"authorization": "Bearer not.a.token"}
+    statuses = [
+        client.post("/graphql", json={"query": "{ __typename }"}, headers=bad).status_code
+        for _ in range(FAILED_LOGINS_PER_MINUTE + 2)
+    ]
+    assert statuses[:FAILED_LOGINS_PER_MINUTE] == [401] * FAILED_LOGINS_PER_MINUTE
+    assert statuses[-1] == 429
+
+
 def test_a_forwarded_for_header_counts_only_from_a_trusted_proxy(
     graph: Any, settings: Settings
 ) -> None:
@@ -374,3 +390,74 @@ def test_failed_logins_over_a_websocket_are_throttled(
     assert len(logins) == 2  # past the limit, a failure is refused without an event of its own
     accepted = connect(bearer(settings)["authorization"])
     assert json.loads(accepted["text"])["type"] == "connection_ack"
+
+
+def _list(type_: Any) -> bool:
+    return isinstance(type_.of_type if isinstance(type_, GraphQLNonNull) else type_, GraphQLList)
+
+
+def test_every_list_answering_one_item_per_item_of_a_list_argument_says_so() -> None:
+    """A list field with a list argument and no page argument answers as many items as
+    that argument holds: each such field declares it, so the cost counts it."""
+    from resolvers.schema import schema
+
+    declared = []
+    for type_ in schema._schema.type_map.values():
+        if type_.name.startswith("__") or not isinstance(type_, GraphQLObjectType):
+            continue
+        for name, field in type_.fields.items():
+            lists = [a for a, arg in field.args.items() if _list(arg.type)]
+            sizing = [a for a, arg in field.args.items() if limits.sizes_answer(arg)]
+            assert set(sizing) <= set(lists), (type_.name, name)
+            if _list(field.type) and lists and not set(field.args) & set(limits.PAGE_ARGS):
+                assert len(sizing) == 1, f"{type_.name}.{name}: which of {lists} sets its length?"
+            declared += [(type_.name, name, a) for a in sizing]
+    assert ("Query", "nodes", "ids") in declared
+
+
+@pytest.mark.parametrize("n", [1, 40, 100])
+def test_a_list_answering_one_item_per_id_costs_the_number_of_ids(n: int) -> None:
+    from resolvers.schema import schema
+
+    roots = {"Query": "query", "Mutation": "mutation"}
+    fields = [
+        (roots[type_.name], name, arg)
+        for type_ in map(schema._schema.get_type, roots)
+        if isinstance(type_, GraphQLObjectType)
+        for name, field in type_.fields.items()
+        for arg, definition in field.args.items()
+        if limits.sizes_answer(definition)
+    ]
+    assert fields
+    for operation, name, arg in fields:
+        document = parse(f"{operation}($v: [ID!]!) {{ {name}({arg}: $v) {{ __typename }} }}")
+        variables = {"v": [str(i) for i in range(n)]}
+        cost = 1 + n  # the field, and its one field for each item
+        assert limits.check(schema._schema, document, cost, 100, variables) == []
+        refused = limits.check(schema._schema, document, cost - 1, 100, variables)
+        assert [e.message for e in refused] == [
+            f"the query costs {cost:,}, more than the limit of {cost - 1:,}: "
+            "ask for smaller pages (first, limit) or fewer hops (depth, maxHops)"
+        ], name
+
+
+def test_nodes_costs_its_ids_and_their_pages_and_refuses_more_ids_than_a_page() -> None:
+    from resolvers.schema import schema
+
+    people = "...on Person { name records(first: 10) { edges { node { raw } } } }"
+    literal = parse(
+        "{ nodes(ids: [" + ", ".join(f'"{i}"' for i in range(30)) + f"]) {{ {people} }} }}"
+    )
+    # the field, then for each of 30 ids: name, records, and 10 edges, nodes and raws
+    assert limits.check(schema._schema, literal, 1 + 30 * 32, 100, {}) == []
+    assert limits.check(schema._schema, literal, 30 * 32, 100, {})
+    aliased = parse(
+        "query($i: [ID!]!) { "
+        + " ".join(f"a{k}: nodes(ids: $i) {{ {people} }}" for k in range(3))
+        + " }"
+    )
+    errors = limits.check(schema._schema, aliased, 100_000, 100, {"i": ["x"] * 700})
+    assert [e.message for e in errors] == [
+        "nodes: ids holds 700 items, more than the limit of 100 (HUB_MAX_PAGE_SIZE); "
+        "ask in smaller lists"
+    ] * 3

@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from hub import demo, embedded
+from hub.access import Role
 from hub.app import create_app
 from hub.loader import Loader
 from hub.settings import Settings
@@ -74,7 +75,7 @@ def test_later_requests_are_refused_with_503_and_retry_after_until_it_is_back(
         assert error["extensions"]["code"] == "DATABASE_UNAVAILABLE"
     assert client.get("/readyz").status_code == 503
     assert client.get("/healthz").status_code == 200
-    after = client.get("/metrics").text
+    after = client.get("/metrics", headers=bearer(settings, Role.admin)).text
     assert sample(after, "hub_database_up") == 0
     assert (
         sample(after, "hub_database_outages_total") - sample(before, "hub_database_outages_total")
@@ -159,7 +160,7 @@ def test_a_served_hub_refuses_at_once_while_neo4j_is_stopped_and_recovers_when_i
                 if response.status_code == 503:
                     assert int(response.headers["retry-after"]) >= 1
             assert sum(r.status_code == 503 for r, _ in answers) >= 18  # one per worker
-            down = httpx.get(f"{url}/metrics").text
+            down = httpx.get(f"{url}/metrics", headers=bearer(settings, Role.admin)).text
             assert sample(down, "hub_database_up") == 0
         finally:
             embedded.start(settings)
@@ -174,7 +175,7 @@ def test_a_served_hub_refuses_at_once_while_neo4j_is_stopped_and_recovers_when_i
         for _ in range(4):  # whichever worker answers
             response, _ = ask(url, settings)
             assert response.json() == {"data": {"person": {"name": "张伟"}}}
-        up = httpx.get(f"{url}/metrics").text
+        up = httpx.get(f"{url}/metrics", headers=bearer(settings, Role.admin)).text
         assert sample(up, "hub_database_up") == 1
         ok = {"field": "Query.person", "outcome": "ok"}
         assert sample(up, "hub_graphql_requests_total", **ok) == 6  # both workers' summed

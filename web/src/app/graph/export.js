@@ -46,7 +46,16 @@ export function svg(cy) {
   );
 }
 
-const cell = (v) => `"${String(v ?? "").replace(/"/g, '""')}"`;
+// A spreadsheet reads a cell that starts with = + - @ (or their full-width forms, as WPS
+// does), a tab or a carriage return as a formula: such text, written by a user (an
+// operation's name, a label), is led by an apostrophe, as OWASP advises against CSV
+// injection. Every cell of the export passes here.
+const FORMULA = /^[=+\-@\t\r＝＋－＠]/;
+
+export function cell(value) {
+  const text = String(value ?? "");
+  return `"${(FORMULA.test(text) ? `'${text}` : text).replace(/"/g, '""')}"`;
+}
 
 export function csv(cy) {
   const rows = [["起点", "起点类别", "关系", "终点", "终点类别", "起点编号", "终点编号"]];
