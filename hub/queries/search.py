@@ -67,6 +67,16 @@ def _numbers(text: str) -> list[str]:
 
 
 @cache
+def _scored_fields() -> list[str]:
+    """The indexed properties a hit's score reads: none that any label declares personal
+    (an ID number's digits), or a role that sees them masked would learn from the score
+    which digits it holds, a birth date guessed in three questions."""
+    nodes = schema().nodes.values()
+    personal = {p.name for node in nodes for p in node.properties.values() if p.personal}
+    return [name for name in schema().fulltext_fields()[1] if name not in personal]
+
+
+@cache
 def _searchable_kinds() -> tuple[str, ...]:
     """The normalisers of the properties the full-text index holds."""
     return tuple(
@@ -97,10 +107,11 @@ async def search(
     of each, the properties `wanted` (all if None).
 
     The index finds the matches; their score is the hub's own, worked out from each
-    match alone: how many of the query's words its indexed texts hold, then the shorter
-    text first. Not the index's: its weighs a word by how many documents hold it,
-    counting those the asker may not see, so scores and order would tell whether
-    another unit's hidden case or operation holds a word."""
+    match alone: how many of the query's words its indexed texts that are no personal
+    value hold (`_scored_fields`), then the shorter text first. Not the index's: its
+    weighs a word by how many documents hold it, counting those the asker may not see,
+    so scores and order would tell whether another unit's hidden case or operation holds
+    a word."""
     query = lucene(text, numbers)
     if not query:
         return []
@@ -120,7 +131,7 @@ async def search(
         database,
         index=schema().fulltext_name,
         query=query,
-        fields=schema().fulltext_fields()[1],
+        fields=_scored_fields(),
         words=sorted(set(query.lower().split())),
         kinds=list(kinds),
         labels=list(schema().nodes),

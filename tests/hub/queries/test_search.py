@@ -77,3 +77,16 @@ def test_longer_text_is_bad_user_input_not_lucene_too_many_clauses(
     with pytest.raises(BadRequest, match=f"at most {MAX_SEARCH_TEXT} are searched") as caught:
         find(settings, text)
     assert caught.value.extensions["code"] == "BAD_USER_INPUT"
+
+
+def test_no_personal_value_changes_a_score(graph: Driver, settings: Settings) -> None:
+    """A hit's score reads none of its personal values: with a guessed birth date beside
+    the name, an analyst learnt from the score which digits a masked ID number holds."""
+    graph.execute_query(
+        "UNWIND $people AS p CREATE (:Person {uid: 'P' + p, name: '张伟', id_number: p})",
+        people=["411623198503120014", "411623199001010011"],
+    )
+    graph.execute_query("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
+    for guess in ("19850312", "1985 03 12", "198503"):
+        scores = {r["props"]["id_number"]: r["score"] for r in find(settings, f"张伟 {guess}")}
+        assert len(scores) == 2 and len(set(scores.values())) == 1, (guess, scores)
