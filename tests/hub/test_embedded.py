@@ -36,6 +36,16 @@ def hub(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def error_of(result: subprocess.CompletedProcess[str]) -> str:
+    """A failed `hub neo4j start`'s error: one line, after the line of each step it began
+    (in a pipe, "starting Neo4j ..."), and no traceback."""
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert all(line.endswith(" ...") for line in lines[:-1]), result.stderr
+    assert lines[-1].startswith("error: "), result.stderr
+    return lines[-1]
+
+
 @pytest.fixture
 def spare(settings: Settings) -> Iterator[Settings]:
     """Settings for a second project-run Neo4j on a free port, stopped afterwards."""
@@ -80,17 +90,13 @@ def test_a_taken_port_is_refused_with_one_line(spare: Settings) -> None:
         env = {**os.environ, "HUB_NEO4J_PORT": str(spare.neo4j_port)}
         env.pop("NEO4J_URI", None)
         result = hub("neo4j", "start", env=env)
-    assert result.returncode == 1
-    assert result.stderr.strip().count("\n") == 0
-    assert "is taken by another program" in result.stderr
+    assert "is taken by another program" in error_of(result)
 
 
 def test_missing_java_is_one_line(tmp_path: Path) -> None:
     env = {"PATH": str(tmp_path), "HUB_DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
     result = hub("neo4j", "start", env=env)
-    assert result.returncode == 1
-    assert result.stderr.startswith("error: Java 17+ is needed")
-    assert result.stderr.strip().count("\n") == 0
+    assert error_of(result).startswith("error: Java 17+ is needed")
 
 
 def test_missing_maven_is_one_line(tmp_path: Path) -> None:
@@ -106,9 +112,7 @@ def test_missing_maven_is_one_line(tmp_path: Path) -> None:
         "HUB_NEO4J_PORT": str(free_port()),
     }
     result = hub("neo4j", "start", env=env)
-    assert result.returncode == 1
-    assert result.stderr.startswith("error: Maven is needed")
-    assert result.stderr.strip().count("\n") == 0
+    assert error_of(result).startswith("error: Maven is needed")
 
 
 def test_a_failed_download_is_one_line(tmp_path: Path) -> None:
@@ -120,8 +124,6 @@ def test_a_failed_download_is_one_line(tmp_path: Path) -> None:
     }
     env.pop("NEO4J_URI", None)
     result = hub("neo4j", "start", env=env)
-    assert result.returncode == 1
-    assert result.stderr.startswith(
+    assert error_of(result).startswith(
         "error: fetching Neo4j 0.0.0-no-such-release from Maven Central failed"
     )
-    assert result.stderr.strip().count("\n") == 0
