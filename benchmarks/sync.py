@@ -20,15 +20,19 @@ emptied graph:
   started (the importer, the training) and of the Neo4j it started again;
 - importer: Neo4j's importer alone (`neo4j-admin database import full`, Neo4j stopped)
   on the same nodes and relationships, its CSV input written by the benchmark before
-  the clock starts (the project-run Neo4j only); with --bulk-only (no sync, no loader)
-  from the sources fetched and normalised again.
+  the clock starts, into a database of its own beside the graph's, removed after (the
+  project-run Neo4j only); with --bulk-only (no sync, no loader) from the sources
+  fetched and normalised again.
 
 With --day, each round also times one more day of every feed (the simulators' clock
 moved on 24 hours, `hub sync` as the hub runs it: fetch, normalise, load, resolve the
 new records, alerts) on top of the county's graph synced up to the day before (and that
 day synced on its own before, untimed, as a hub syncing daily does), beside the same day
 into an emptied graph holding only the sync state and the resolution model the first
-graph had (so both fetch the same rows and resolve them incrementally).
+graph had (so both fetch the same rows and resolve them incrementally). The county's
+graph is the round's bulk load (the simulators' clock then starts two days before the
+county's last day, for every figure) or, with --no-bulk, a sync of its own before the
+day.
 
 It prints the profiles of the last sync and bulk load (per stream: rows, seconds fetching,
 transforming and waiting on Neo4j; the stages; Neo4j's CPU), then the median wall time
@@ -40,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import math
 import multiprocessing
@@ -102,6 +107,11 @@ class Recording(Loader):
     ) -> LoadReport:
         self.frames[("relationships", type_, start, end)].append(frame)
         return super().relationships(type_, frame, start=start, end=end, **given)
+
+
+def quiet() -> None:
+    """No warning of Neo4j's about a fresh graph's property keys not there yet."""
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 
 
 def neo4j_peak_mib(settings: Settings) -> float:
@@ -186,7 +196,7 @@ def bulk_synced(
 
 def _bulk_process(env: dict[str, str]) -> tuple[float, syncing.Synced, dict[str, float]]:
     os.environ.update(env)
-    logging.getLogger("neo4j").setLevel(logging.ERROR)  # an empty graph's unknown keys
+    quiet()
     settings = Settings.from_env()
     chosen = [connectors.build(name, settings) for name in connectors.names()]
     samples: list[tuple[float, float]] = []
@@ -236,7 +246,9 @@ def imported(
 ) -> tuple[float, int]:
     """Neo4j's importer alone writing `frames` (as `hub sync --bulk` would give them to
     it; None: the sources fetched and normalised again, written nowhere) while Neo4j is
-    stopped; its wall time and the rows it wrote. Neo4j is started again after."""
+    stopped, into a database beside the graph's (`SIDE`, removed after: the graph stays
+    as it was); its wall time and the rows it wrote. Neo4j is started again after."""
+    side = dataclasses.replace(settings, neo4j_database=SIDE)
     with tempfile.TemporaryDirectory(prefix="hub-import-") as folder:
         collector = bulk.Collector(driver, settings, Path(folder) / "collected")
         if frames is None:
@@ -250,12 +262,16 @@ def imported(
         given = bulk.write_input(collector, Path(folder) / "input")
         embedded.stop(settings)
         began = time.perf_counter()
-        bulk.run_import(settings, given, Path(folder))
-        took = time.perf_counter() - began
+        try:
+            bulk.run_import(side, given, Path(folder))
+            took = time.perf_counter() - began
+        finally:
+            bulk.discard(side)
     embedded.start(settings)
-    bulk.forget_bookmarks(driver, settings.neo4j_database)
-    migrate.migrate(driver)
     return took, given.rows
+
+
+SIDE = "importeralone"  # the importer alone's database, never started (and removed)
 
 
 async def _fetched(settings: Settings, collector: bulk.Collector) -> None:
@@ -294,41 +310,58 @@ def incremental(driver: Driver, settings: Settings) -> tuple[float, syncing.Sync
 def days(
     world: Path, args: argparse.Namespace, clock: datetime, times: dict[str, list[float]]
 ) -> tuple[syncing.Synced, syncing.Synced]:
-    """Each round: the county synced up to two days before (untimed) and the day after
-    (untimed: as a hub syncing every day, Neo4j has planned its statements once); then
-    one more day on that graph, and the same day into an emptied graph given the first
-    one's sync state and model. The last round's reports of that day."""
+    """Each round: the county synced up to two days before (untimed) through the loader,
+    then `day_after` on that graph. The last round's reports of that day. (With the bulk
+    load, the rounds of `main` load the county so and time the day themselves.)"""
     start = clock - timedelta(hours=48 * args.rounds)
-    shutil.rmtree(world / "drop", ignore_errors=True)  # the days after `start` drop again
-    with simulators.running(world, args.port_base, "--start-at", start.isoformat()) as sources:
+    with simulators.running(world, args.port_base, *_at(world, start)) as sources:
         os.environ["HUB_SOURCES"] = str(sources)
         settings = Settings.from_env()
-        control = f"http://127.0.0.1:{args.port_base}/clock"
         with db.connected(settings) as driver:
-            for round_ in range(1, args.rounds + 1):
+            for _ in range(args.rounds):
                 empty(driver)
                 cold()
                 chosen = [connectors.build(name, settings) for name in connectors.names()]
                 asyncio.run(syncing.sync(driver, settings, chosen, full=True))
-                httpx.post(control, json={"advance_hours": 24}, timeout=60).raise_for_status()
-                incremental(driver, settings)
-                state = kept_state(driver)
-                httpx.post(control, json={"advance_hours": 24}, timeout=60).raise_for_status()
-                wall, done = incremental(driver, settings)
-                times["day on graph"].append(wall)
-                rows = sum(r.fetched for r in done.streams)
-                empty(driver)
-                restore_state(driver, state)
-                alone, single = incremental(driver, settings)
-                times["day alone"].append(alone)
-                same = sum(r.fetched for r in single.streams)
-                if same != rows:
-                    sys.exit(f"the day fetched {rows} rows on the graph but {same} alone")
-                print(
-                    f"day round {round_}: {rows:,} source records, on the county's graph "
-                    f"{wall:.1f}s, into an emptied graph {alone:.1f}s",
-                    flush=True,
-                )
+                day = day_after(driver, settings, args.port_base, times)
+    return day
+
+
+def _at(world: Path, start: datetime | None) -> tuple[str, ...]:
+    """The simulators' arguments to start their clock at `start` (None: as usual)."""
+    if start is None:
+        return ()
+    shutil.rmtree(world / "drop", ignore_errors=True)  # the days after `start` drop again
+    return ("--start-at", start.isoformat())
+
+
+def day_after(
+    driver: Driver, settings: Settings, port_base: int, times: dict[str, list[float]]
+) -> tuple[syncing.Synced, syncing.Synced]:
+    """On the county's graph as it is: the next day synced (untimed: as a hub syncing
+    every day, Neo4j has planned its statements once), then one more day timed on that
+    graph, and the same day into an emptied graph given the first one's sync state and
+    model (so both fetch the same rows and resolve them incrementally). Their reports."""
+    control = f"http://127.0.0.1:{port_base}/clock"
+    httpx.post(control, json={"advance_hours": 24}, timeout=60).raise_for_status()
+    incremental(driver, settings)
+    state = kept_state(driver)
+    httpx.post(control, json={"advance_hours": 24}, timeout=60).raise_for_status()
+    wall, done = incremental(driver, settings)
+    times["day on graph"].append(wall)
+    rows = sum(r.fetched for r in done.streams)
+    empty(driver)
+    restore_state(driver, state)
+    alone, single = incremental(driver, settings)
+    times["day alone"].append(alone)
+    same = sum(r.fetched for r in single.streams)
+    if same != rows:
+        sys.exit(f"the day fetched {rows} rows on the graph but {same} alone")
+    print(
+        f"day: {rows:,} source records, on the county's graph {wall:.1f}s, "
+        f"into an emptied graph {alone:.1f}s",
+        flush=True,
+    )
     return done, single
 
 
@@ -350,6 +383,7 @@ def main() -> None:
     parser.add_argument("--port-base", type=int, default=8760)
     parser.add_argument("--wipe", action="store_true", help="allow wiping NEO4J_URI's database")
     args = parser.parse_args()
+    quiet()
     settings = Settings.from_env()
     if not settings.embedded and not args.wipe:
         raise SystemExit("NEO4J_URI is set: this benchmark empties the database; add --wipe")
@@ -363,9 +397,16 @@ def main() -> None:
 
     times: dict[str, list[float]] = defaultdict(list)
     bulk_peaks: dict[str, list[float]] = defaultdict(list)
-    with simulators.running(world, args.port_base) as sources:
+    with simulators.running(world, args.port_base):
         status = httpx.get(f"http://127.0.0.1:{args.port_base}/status", timeout=60).json()
         clock = datetime.fromisoformat(status["clock"])
+    bulk_loads = settings.embedded and not args.no_bulk
+    # With --day and the bulk load, each round's bulk load is the county's first load,
+    # two days before the clock, and the day is timed on the graph it made.
+    day_here = args.day and bulk_loads
+    start = clock - timedelta(hours=48 * args.rounds) if day_here else None
+    day = None
+    with simulators.running(world, args.port_base, *_at(world, start)) as sources:
         os.environ["HUB_SOURCES"] = str(sources)
         settings = Settings.from_env()
         with db.connected(settings) as driver:
@@ -378,17 +419,20 @@ def main() -> None:
                     wall, done, recording = synced(driver, settings, step_rows=None)
                     times["sync"].append(wall)
                     times["loader"].append(loaded(driver, settings, recording.frames))
-                if settings.embedded and not args.no_bulk:
+                if bulk_loads:
                     wall, bulk_done, peaks = bulk_synced(driver, settings)
                     times["bulk"].append(wall)
                     for name, mib in peaks.items():
                         bulk_peaks[name].append(mib)
                     wall, rows = imported(driver, settings, recording.frames if recording else None)
                     times["importer"].append(wall)
+                    if day_here:
+                        day = day_after(driver, settings, args.port_base, times)
                 figures = ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items())
                 print(f"round {round_}: {figures}", flush=True)
 
-    day = days(world, args, clock, times) if args.day else None
+    if args.day and not day_here:
+        day = days(world, args, clock, times)
     if recording is not None:
         rows = sum(f.height for parts in recording.frames.values() for f in parts)
         fetched = sum(r.fetched for r in done.streams)
