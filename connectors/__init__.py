@@ -120,6 +120,7 @@ def build(name: str, settings: Settings) -> Connector:
                 Path(config["drop"]),
                 step_rows=settings.batch_size,
                 max_record_bytes=settings.max_record_bytes,
+                facts=settings.data_dir / "facts" / name,
             )
         else:
             endpoint = Endpoint(config["url"], config["token"])

@@ -35,6 +35,7 @@ import polars as pl
 
 from connectors import feeds, manifest
 from connectors.base import Connector, Failure
+from connectors.facts import Facts, Store
 from connectors.feeds import ORDER, FeedError, FileRows, Frames, RelKey, Rows
 from connectors.manifest import HELD, LOADED, QUARANTINED, Arrival, Entry, Manifest
 from connectors.mapping import StreamMap
@@ -76,8 +77,10 @@ class FileConnector(Connector):
         *,
         step_rows: int = 1000,
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        facts: Path | None = None,
     ) -> None:
         self.drop = drop
+        self.facts = Store(facts)  # an aggregating feed's facts of loaded files (None: none)
         self.step_rows = max(1, step_rows)  # a step holds whole files, at least this many rows
         self.max_record_bytes = max_record_bytes
         self.normals = feeds.NORMALS
@@ -307,7 +310,8 @@ class FileConnector(Connector):
         fetched: datetime,
     ) -> Step:
         """The step of an aggregating feed's new files: their rows, and the aggregates of
-        the pairs they name recomputed over them and every file loaded before."""
+        the pairs they name recomputed over them and every file loaded before (from the
+        facts kept of those files, `connectors.facts`, or the files read again)."""
         counts: dict[str, Counts] = defaultdict(Counts)
         refused: list[Step] = []
         batch: list[tuple[Arrival, FileRows]] = []
@@ -319,38 +323,55 @@ class FileConnector(Connector):
                 batch.append((arrival, read))
         if not batch:
             return _merge(refused, Step({}, {}, None, [], {}))
-        names = {a.name for a in new}
-        earlier = sorted(n for n, e in entries.items() if e.outcome == LOADED and n not in names)
-        older: list[pl.DataFrame] = []
-        for name in earlier:
-            try:
-                older.append(
-                    feeds.read_file(
-                        stream, self.folder(stream.name) / name, self.name, self.max_record_bytes
-                    ).frame
-                )
-            except (FeedError, OSError) as exc:
-                failure = Failure(
-                    str(self.folder(stream.name) / name),
-                    f"the call totals cannot be recomputed without this loaded file: {exc}",
-                    f"put the file back as it was loaded; the new files wait until then; {AGAIN}",
-                )
-                return _merge(
-                    refused, Step({}, {}, None, [], {stream.name: Counts(failures=[failure])})
-                )
-        files: list[Entry] = []
-        frame = pl.concat([*older, *(r.frame for _, r in batch)], how="diagonal_relaxed")
+        frame = pl.concat([r.frame for _, r in batch], how="diagonal_relaxed")
         rows, plan = feeds.rows(self.name, stream, frame, gs, self.normals, fetched)
+        files: list[Entry] = []
         kept = self._dated(rows, batch, fetched, files, counts[stream.name])
         fresh_names = [a.name for a, _ in kept]
         fresh = Rows(stream, rows.frame.filter(pl.col("_file").is_in(fresh_names)))
         made, quarantine = feeds.frames(self.name, fresh, plan, gs, fetched)
         held = [quarantine]
         self._account(kept, fresh, files, counts[stream.name], held, fetched)
-        every = Rows(stream, rows.frame.filter(pl.col("_file").is_in([*earlier, *fresh_names])))
         step = _finish(made, held, files, dict(counts), gs)
-        step.relationships.update(feeds.aggregated(every, plan, set(fresh_names), self.name))
+        facts = feeds.facts(fresh, plan)
+        self.facts.keep(stream, ((a.name, a.checksum) for a, _ in kept), facts)
+        names = {a.name for a in new}
+        earlier = sorted(
+            (name, e.loaded_checksum or e.checksum)
+            for name, e in entries.items()
+            if e.outcome == LOADED and name not in names
+        )
+        older, unkept = self.facts.read(stream, earlier, facts)
+        if unkept:
+            again = self._facts_again(stream, unkept, gs, fetched)
+            if isinstance(again, Failure):
+                counts = {stream.name: Counts(failures=[again])}
+                return _merge(refused, Step({}, {}, None, [], counts))
+            self.facts.keep(stream, ((n, c) for n, c in earlier if n in unkept), again)
+            older = {k: pl.concat([older[k], f]) if k in older else f for k, f in again.items()}
+        every = {k: pl.concat([older[k], f]) if k in older else f for k, f in facts.items()}
+        step.relationships.update(feeds.aggregated(stream, every, set(fresh_names), self.name))
         return _merge(refused, step)
+
+    def _facts_again(
+        self, stream: StreamMap, names: list[str], gs: GraphSchema, fetched: datetime
+    ) -> Facts | Failure:
+        """The facts of files loaded before, read and normalised again (a Failure: one
+        cannot be read)."""
+        frames = []
+        for name in names:
+            path = self.folder(stream.name) / name
+            try:
+                frames.append(feeds.read_file(stream, path, self.name, self.max_record_bytes).frame)
+            except (FeedError, OSError) as exc:
+                return Failure(
+                    str(path),
+                    f"the call totals cannot be recomputed without this loaded file: {exc}",
+                    f"put the file back as it was loaded; the new files wait until then; {AGAIN}",
+                )
+        frame = pl.concat(frames, how="diagonal_relaxed")
+        rows, plan = feeds.rows(self.name, stream, frame, gs, self.normals, fetched)
+        return feeds.facts(rows, plan)
 
 
 def _refusal(arrival: Arrival, outcome: str, reason: str, todo: str) -> Step:

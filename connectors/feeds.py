@@ -596,30 +596,42 @@ def _raw(stream: StreamMap) -> pl.Expr:
     return pl.struct(sorted(stream.layout)).struct.json_encode()
 
 
+def facts(read_rows: Rows, plan: _Plan) -> dict[RelKey, pl.DataFrame]:
+    """The facts the stream's valid rows give each aggregated relationship: one per row,
+    its (start, end) pair, the values aggregated, its time and file."""
+    out: dict[RelKey, pl.DataFrame] = {}
+    valid = read_rows.valid
+    for rel_map, values in plan.relationships:
+        if rel_map.aggregated:
+            out[(rel_map.type, rel_map.start_label, rel_map.end_label)] = valid.select(
+                start=plan.keys[rel_map.start],
+                end=plan.keys[rel_map.end],
+                **values,
+                _seen_at="_seen_at",
+                _file="_file",
+            ).filter(pl.col("start").is_not_null(), pl.col("end").is_not_null())
+    return out
+
+
 def aggregated(
-    read_rows: Rows, plan: _Plan, pairs_from: set[str], source: str
+    stream: StreamMap, facts: dict[RelKey, pl.DataFrame], pairs_from: set[str], source: str
 ) -> dict[RelKey, pl.DataFrame]:
-    """The stream's aggregated relationships, over every row given, for the (start, end)
+    """The stream's aggregated relationships, over every fact given, for the (start, end)
     pairs that appear in the files `pairs_from`. Each pair comes twice, stamped with the
     earliest and the latest time of its rows, so that provenance widens to the same span
     however the files were split between syncs."""
     out: dict[RelKey, pl.DataFrame] = {}
-    valid = read_rows.valid
-    for rel_map, values in plan.relationships:
-        if not rel_map.aggregated:
+    for rel_map in stream.relationships:
+        key = (rel_map.type, rel_map.start_label, rel_map.end_label)
+        if key not in facts:
             continue
-        facts = valid.select(
-            start=plan.keys[rel_map.start],
-            end=plan.keys[rel_map.end],
-            **values,
-            _seen_at="_seen_at",
-            _file="_file",
-        ).filter(pl.col("start").is_not_null(), pl.col("end").is_not_null())
-        pairs = facts.filter(pl.col("_file").is_in(sorted(pairs_from))).select("start", "end")
+        given = facts[key]
+        values = [c for c in given.columns if c not in ("start", "end", "_seen_at", "_file")]
+        pairs = given.filter(pl.col("_file").is_in(sorted(pairs_from))).select("start", "end")
         # A row repeated under another id (the same call reported twice) is one fact:
         # rows alike in pair, values and time are counted once.
         totals = (
-            facts.join(pairs.unique(), on=["start", "end"], how="semi")
+            given.join(pairs.unique(), on=["start", "end"], how="semi")
             .unique(subset=["start", "end", *values, "_seen_at"], keep="first")
             .group_by("start", "end")
             .agg(
@@ -637,7 +649,7 @@ def aggregated(
                 .rename({"_first": "_seen_at"}),
             ]
         ).with_columns(_source=pl.lit(source))
-        out[(rel_map.type, rel_map.start_label, rel_map.end_label)] = stamped
+        out[key] = stamped
     return out
 
 
