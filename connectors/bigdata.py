@@ -19,7 +19,8 @@ rows at a time. Which value a property shows does not depend on the order of the
 (hub.survivorship). A feed with aggregated relationships (call-detail records) is loaded
 after them in one step: for the (start, end) pairs in its new files, the aggregate is
 recomputed over every loaded file and the new ones and set, not added, so a re-run or a
-resumed sync sets the same totals again; that step reads the feed's loaded files again.
+resumed sync sets the same totals again; the files loaded before are not read again, their
+facts are kept (`connectors.facts`).
 """
 
 from __future__ import annotations
