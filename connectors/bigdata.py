@@ -25,6 +25,7 @@ facts are kept (`connectors.facts`).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from graph_schema import GraphSchema
 BEIJING = timezone(timedelta(hours=8))
 DEFAULT_MAX_RECORD_BYTES = 65_536
 AGAIN = "then run `hub sync` again"
+PART = 8  # an aggregating feed's totals worked out for about this many steps' facts at once
 
 
 @dataclass
@@ -130,7 +132,7 @@ class FileConnector(Connector):
         for stream in aggregating:
             new = [a for a in loadable if a.stream is stream]
             if new:
-                yield self._aggregated(stream, new, seen.get(stream.name, {}), gs, fetched)
+                yield from self._aggregated(stream, new, seen.get(stream.name, {}), gs, fetched)
 
     def _refused(self, arrival: Arrival, fetched: datetime) -> Step | None:
         """The step that records a file refused for its name, or None if it may be read."""
@@ -309,50 +311,82 @@ class FileConnector(Connector):
         entries: dict[str, Entry],
         gs: GraphSchema,
         fetched: datetime,
-    ) -> Step:
-        """The step of an aggregating feed's new files: their rows, and the aggregates of
-        the pairs they name recomputed over them and every file loaded before (from the
-        facts kept of those files, `connectors.facts`, or the files read again)."""
-        counts: dict[str, Counts] = defaultdict(Counts)
-        refused: list[Step] = []
+    ) -> Iterator[Step]:
+        """The steps of an aggregating feed's new files: their rows, in steps of whole
+        files of about `step_rows` rows, each file's facts kept (`connectors.facts`); then
+        the aggregates of the pairs they name, recomputed over their facts and those of
+        every file loaded before, in parts of about `PART` steps' facts, the pairs of a
+        part all in it. The last part's step enters the files in the manifest, once every
+        total is in the graph."""
+        files: list[Entry] = []
+        fresh: list[tuple[str, str]] = []  # (name, checksum) of the files whose rows load
+        facts = 0
         batch: list[tuple[Arrival, FileRows]] = []
-        for arrival in new:
+        size = 0
+        for i, arrival in enumerate(new, 1):
             read = self._read(arrival)
             if isinstance(read, Step):
-                refused.append(read)
+                yield read  # the file refused as a whole: its entry says why
             else:
                 batch.append((arrival, read))
-        if not batch:
-            return _merge(refused, Step({}, {}, None, [], {}))
-        frame = pl.concat([r.frame for _, r in batch], how="diagonal_relaxed")
-        rows, plan = feeds.rows(self.name, stream, frame, gs, self.normals, fetched)
-        files: list[Entry] = []
-        kept = self._dated(rows, batch, fetched, files, counts[stream.name])
-        fresh_names = [a.name for a, _ in kept]
-        fresh = Rows(stream, rows.frame.filter(pl.col("_file").is_in(fresh_names)))
-        made, quarantine = feeds.frames(self.name, fresh, plan, gs, fetched)
-        held = [quarantine]
-        self._account(kept, fresh, files, counts[stream.name], held, fetched)
-        step = _finish(made, held, files, dict(counts), gs)
-        facts = feeds.facts(fresh, plan)
-        self.facts.keep(stream, ((a.name, a.checksum) for a, _ in kept), facts)
+                size += read.frame.height + read.oversized.height
+            if batch and (size >= self.step_rows or i == len(new)):
+                step, kept = self._facts_step(stream, batch, gs, fetched, files)
+                fresh += [(a.name, a.checksum) for a, _ in kept]
+                facts += step.counts[stream.name].written
+                yield step
+                batch, size = [], 0
         names = {a.name for a in new}
         earlier = sorted(
             (name, e.loaded_checksum or e.checksum)
             for name, e in entries.items()
             if e.outcome == LOADED and name not in names
         )
-        older, unkept = self.facts.read(stream, earlier, facts)
+        keys = [(r.type, r.start_label, r.end_label) for r in stream.relationships if r.aggregated]
+        unkept = self.facts.missing(stream, earlier, keys) if fresh else []
         if unkept:
             again = self._facts_again(stream, unkept, gs, fetched)
-            if isinstance(again, Failure):
-                counts = {stream.name: Counts(failures=[again])}
-                return _merge(refused, Step({}, {}, None, [], counts))
+            if isinstance(again, Failure):  # the new files wait until it is back
+                yield Step({}, {}, None, [], {stream.name: Counts(failures=[again])})
+                return
             self.facts.keep(stream, ((n, c) for n, c in earlier if n in unkept), again)
-            older = {k: pl.concat([older[k], f]) if k in older else f for k, f in again.items()}
-        every = {k: pl.concat([older[k], f]) if k in older else f for k, f in facts.items()}
-        step.relationships.update(feeds.aggregated(stream, every, set(fresh_names), self.name))
-        return _merge(refused, step)
+        parts = max(1, math.ceil(facts / (PART * self.step_rows)))
+        for part in range(parts):
+            totals: dict[RelKey, pl.DataFrame] = {}
+            for key in keys if fresh else []:
+                mine = pl.struct("start", "end").hash() % parts == part
+                pairs = self.facts.scan(stream, fresh, key).filter(mine).select("start", "end")
+                every = (
+                    self.facts.scan(stream, fresh + earlier, key)
+                    .filter(mine)
+                    .join(pairs.unique(), on=["start", "end"], how="semi")
+                    .collect()
+                )
+                totals |= feeds.aggregated(stream, {key: every}, {n for n, _ in fresh}, self.name)
+            last = part == parts - 1
+            yield Step({}, totals, None, files if last else [], {stream.name: Counts()})
+
+    def _facts_step(
+        self,
+        stream: StreamMap,
+        batch: list[tuple[Arrival, FileRows]],
+        gs: GraphSchema,
+        fetched: datetime,
+        files: list[Entry],
+    ) -> tuple[Step, list[tuple[Arrival, FileRows]]]:
+        """The step of some of an aggregating feed's new files: their rows but the
+        aggregates, their facts kept; the files it loads (their entries, and those of
+        the files held, added to `files`)."""
+        counts = Counts()
+        frame = pl.concat([r.frame for _, r in batch], how="diagonal_relaxed")
+        rows, plan = feeds.rows(self.name, stream, frame, gs, self.normals, fetched)
+        kept = self._dated(rows, batch, fetched, files, counts)
+        fresh = Rows(stream, rows.frame.filter(pl.col("_file").is_in([a.name for a, _ in kept])))
+        made, quarantine = feeds.frames(self.name, fresh, plan, gs, fetched)
+        held = [quarantine]
+        self._account(kept, fresh, files, counts, held, fetched)
+        self.facts.keep(stream, ((a.name, a.checksum) for a, _ in kept), feeds.facts(fresh, plan))
+        return _finish(made, held, [], {stream.name: counts}, gs), kept
 
     def _facts_again(
         self, stream: StreamMap, names: list[str], gs: GraphSchema, fetched: datetime

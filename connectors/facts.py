@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import phonenumbers
@@ -44,17 +46,19 @@ _CODE = hashlib.sha256(
 ).hexdigest()
 
 
-@dataclass
 class Store:
-    """The facts of one source's aggregating feeds (`folder`: None keeps none)."""
+    """The facts of one source's aggregating feeds, kept in `folder` (None: a temporary
+    folder of this process's, for a connector made without a data folder)."""
 
-    folder: Path | None
-    _digests: dict[str, str] = field(default_factory=dict)
+    def __init__(self, folder: Path | None) -> None:
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="hub-facts-"))
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        self.folder = folder
+        self._digests: dict[str, str] = {}
 
     def keep(self, stream: StreamMap, files: Iterable[tuple[str, str]], made: Facts) -> None:
         """Keep the facts `made` of the files (name, checksum) they came from."""
-        if self.folder is None:
-            return
         per_file = {key: frame.partition_by("_file", as_dict=True) for key, frame in made.items()}
         for name, checksum in files:
             for key, frame in made.items():
@@ -64,39 +68,30 @@ class Store:
                 per_file[key].get((name,), frame.head(0)).write_parquet(part)
                 os.replace(part, path)
 
-    def read(
-        self, stream: StreamMap, files: Iterable[tuple[str, str]], pairs: Facts
-    ) -> tuple[Facts, list[str]]:
-        """The kept facts of the files (name, checksum) for the pairs of `pairs` (per
-        relationship), and the names of the files whose facts are not all kept."""
-        files = list(files)
-        if self.folder is None:
-            return {}, [name for name, _ in files]
-        kept: dict[RelKey, list[Path]] = {key: [] for key in pairs}
-        missing = []
+    def missing(
+        self, stream: StreamMap, files: Iterable[tuple[str, str]], keys: Iterable[RelKey]
+    ) -> list[str]:
+        """The names of the files (name, checksum) whose facts are not all kept, or that
+        cannot be read (a fact file damaged: it is made again)."""
+        out = []
         for name, checksum in files:
-            found = {key: self._path(stream, name, checksum, key) for key in pairs}
-            if not all(p.is_file() for p in found.values()):
-                missing.append(name)
-                continue
-            for key, path in found.items():
-                kept[key].append(path)
-        out: Facts = {}
-        try:
-            for key, paths in kept.items():
-                if paths:
-                    wanted = pairs[key].lazy().select("start", "end").unique()
-                    out[key] = (
-                        pl.scan_parquet(paths)
-                        .join(wanted, on=["start", "end"], how="semi")
-                        .collect()
-                    )
-        except (OSError, pl.exceptions.PolarsError):  # a fact file damaged: all made again
-            return {}, [name for name, _ in files]
-        return out, missing
+            for key in keys:
+                path = self._path(stream, name, checksum, key)
+                try:
+                    pl.read_parquet_schema(path)
+                except (OSError, pl.exceptions.PolarsError):
+                    out.append(name)
+                    break
+        return out
+
+    def scan(
+        self, stream: StreamMap, files: Iterable[tuple[str, str]], key: RelKey
+    ) -> pl.LazyFrame:
+        """The kept facts of the files (name, checksum) for the relationship `key`."""
+        paths = [self._path(stream, name, checksum, key) for name, checksum in files]
+        return pl.scan_parquet(paths)
 
     def _path(self, stream: StreamMap, name: str, checksum: str, key: RelKey) -> Path:
-        assert self.folder is not None
         digest = self._digests.get(stream.name)
         if digest is None:
             made = f"{_CODE} {stream!r}".encode()

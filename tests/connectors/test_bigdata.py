@@ -356,7 +356,8 @@ def test_a_days_call_totals_come_from_the_facts_kept_of_the_files_loaded_before(
     """With the facts of the files it loaded kept (`connectors.facts`), a sync of more
     days of calls reads none of the files loaded before (taken out of the drop folder,
     they are not missed) and the graph is the one a single sync makes. A kept fact file
-    that is damaged or gone is made again from its file."""
+    that is damaged or gone is made again from its file; with the file gone too, the new
+    files wait, and the sync says which file it needs."""
     drop = drop_all(world, tmp_path / "drop")
     cdr, later, loaded = drop / "cdr", tmp_path / "later", tmp_path / "loaded"
     later.mkdir()
@@ -364,24 +365,31 @@ def test_a_days_call_totals_come_from_the_facts_kept_of_the_files_loaded_before(
     half, last = len(names) // 2, len(names) - 3
     for name in names[half:]:
         (cdr / name).rename(later / name)
-    made = BigData(drop, step_rows=5000, facts=tmp_path / "facts")
+    made = BigData(drop, step_rows=100, facts=tmp_path / "facts")  # totals in parts
     loader = Loader(graph, batch_size=5000)
-    asyncio.run(sync_files(made, loader))
+
+    def calls() -> StreamReport:
+        (report,) = [r for r in asyncio.run(sync_files(made, loader)) if r.stream == "cdr"]
+        return report
+
+    calls()
     cdr.rename(loaded)
     cdr.mkdir()
     for name in names[half:last]:
         (later / name).rename(cdr / name)
-    (second,) = [r for r in asyncio.run(sync_files(made, loader)) if r.stream == "cdr"]
+    second = calls()
     assert second.failures == [] and second.fetched > 0
-    for path in loaded.iterdir():
-        path.rename(cdr / path.name)
     kept = sorted((tmp_path / "facts" / "cdr").iterdir())
     assert len(kept) == last
     kept[0].write_bytes(b"not parquet")
     kept[1].unlink()
     for name in names[last:]:
         (later / name).rename(cdr / name)
-    asyncio.run(sync_files(made, loader))
+    (waiting,) = calls().failures
+    assert waiting.what == str(cdr / names[0]) and "put the file back" in waiting.todo
+    for path in loaded.iterdir():
+        path.rename(cdr / path.name)
+    assert calls().failures == []
     assert differences(full.snapshot, snapshot(graph)) == []
     assert pl.read_parquet(kept[0]).columns == pl.read_parquet(kept[2]).columns
     assert kept[1].is_file()
