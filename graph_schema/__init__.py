@@ -1,6 +1,7 @@
 """The domain of the hub as data: one YAML declaration per node and relationship type."""
 
 from graph_schema.model import (
+    MOVED,
     GraphSchema,
     IdentifierType,
     NodeType,
@@ -13,6 +14,7 @@ from graph_schema.model import (
 )
 
 __all__ = [
+    "MOVED",
     "GraphSchema",
     "IdentifierType",
     "NodeType",

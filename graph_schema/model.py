@@ -25,6 +25,9 @@ HERE = Path(__file__).parent
 TEMPORAL = frozenset({"datetime", "date"})
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CLAIM = "__claim"  # suffix of the property that holds a value's claim
+# Marks a relationship identity resolution moved to a person from one merged into it
+# (the merged person's uid): a split moves it back (hub.queries.resolution).
+MOVED = "merged_from"
 
 # Declared property type -> Python type of its values.
 PROPERTY_TYPES: Mapping[str, type] = {

@@ -38,6 +38,7 @@ from neo4j import Driver, ManagedTransaction, Session
 from neo4j.exceptions import ConstraintError
 
 from graph_schema import (
+    MOVED,
     GraphSchema,
     NodeType,
     Property,
@@ -261,16 +262,19 @@ def relationship_statements(
     a = f"(a:{ident(start.label)} {_key(start, 'start')})"
     b = f"(b:{ident(end.label)} {_key(end, 'end')})"
     ends = f"MATCH {a} MATCH {b} "
+    # A row's relationship is the one its ends hold of their own: not one that identity
+    # resolution moved to a person from a person merged into it (marked MOVED), which
+    # goes back with a split.
+    own = f"x.{MOVED} IS NULL"
     if rel.key:
         key = _value(rel.key, rel.properties[rel.key].type)
-        same = f"[x IN [(a)-[x:{ident(rel.type)}]->(b) | x] WHERE x.{ident(rel.key)} = {key}]"
+        own += f" AND x.{ident(rel.key)} = {key}"
         r = f"[r:{ident(rel.type)} {{{ident(rel.key)}: {key}}}]"
-        found = f"size({same}) > 0"
-        bind = f"WITH row, first, last, sources, head({same}) AS r WHERE r IS NOT NULL "
     else:
         r = f"[r:{ident(rel.type)}]"
-        found = f"EXISTS {{ (a)-{r}->(b) }}"
-        bind = f"MERGE (a)-{r}->(b) "
+    same = f"[x IN [(a)-[x:{ident(rel.type)}]->(b) | x] WHERE {own}]"
+    found = f"size({same}) > 0"
+    bind = f"WITH row, first, last, sources, head({same}) AS r WHERE r IS NOT NULL "
     return Statements(
         lock=PLANNED + "UNWIND $stripes AS s MERGE (l:LoadStripe {stripe: s}) "
         "SET l.held = true REMOVE l.held",

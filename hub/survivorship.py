@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from graph_schema import Property, claim_name, ident
+from graph_schema import MOVED, Property, claim_name, ident
 
 _SHIFT = 2**44
 _OFFSET = 2**43
@@ -114,10 +114,10 @@ def best_statement(label: str, prop: str) -> str:
     if label == "MergedPerson":
         match = (
             "MATCH (:Person {uid: e.merged_into})<-[s:RECORD_OF]-(:Record) "
-            "WHERE s.merged_from = e.uid"
+            f"WHERE s.{MOVED} = e.uid"
         )
     else:
-        match = "MATCH (e)<-[s:RECORD_OF]-(:Record) WHERE s.merged_from IS NULL"
+        match = f"MATCH (e)<-[s:RECORD_OF]-(:Record) WHERE s.{MOVED} IS NULL"
     return (
         f"OPTIONAL CALL (e) {{ {match} AND s.{ident(prop)} IS NOT NULL "
         f"RETURN s.{ident(prop)} AS value, s.{ident(claim_name(prop))} AS claim "

@@ -14,7 +14,7 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
-from graph_schema import GraphSchema, ident, schema
+from graph_schema import MOVED, GraphSchema, ident, schema
 from hub import scope as scoping
 from hub import survivorship
 from hub.access import visible
@@ -335,9 +335,9 @@ def _move_statements(gs: GraphSchema) -> list[str]:
         keyed = f", {ident(rel.key)}: r.{ident(rel.key)}" if rel.key else ""
         old = f"(m)-[r:{t}]->(x)" if arrow == "out" else f"(x)-[r:{t}]->(m)"
         new = (
-            f"(c)-[n:{t} {{merged_from: p.member{keyed}}}]->(x)"
+            f"(c)-[n:{t} {{{MOVED}: p.member{keyed}}}]->(x)"
             if arrow == "out"
-            else f"(x)-[n:{t} {{merged_from: p.member{keyed}}}]->(c)"
+            else f"(x)-[n:{t} {{{MOVED}: p.member{keyed}}}]->(c)"
         )
         statements.append(
             "UNWIND $pairs AS p MATCH (m:Person {uid: p.member}) MATCH (c:Person {uid: p.target}) "
@@ -402,8 +402,8 @@ def _back_statements(gs: GraphSchema) -> list[str]:
         restored = f"(m)-[r:{t}]->(x)" if arrow == "out" else f"(x)-[r:{t}]->(m)"
         statements.append(
             "UNWIND $members AS uid MATCH (m:MergedPerson {uid: uid}) "
-            f"MATCH (c:Person {{uid: m.merged_into}}) MATCH {marked} WHERE n.merged_from = uid "
-            f"CREATE {restored} SET r = properties(n) REMOVE r.merged_from DELETE n"
+            f"MATCH (c:Person {{uid: m.merged_into}}) MATCH {marked} WHERE n.{MOVED} = uid "
+            f"CREATE {restored} SET r = properties(n) REMOVE r.{MOVED} DELETE n"
         )
     return statements
 

@@ -5,6 +5,7 @@ import polars as pl
 import pytest
 from neo4j import Driver
 
+from graph_schema import MOVED, ident
 from hub.errors import LoadError
 from hub.loader import Loader
 from tests import snapshot as snapshots
@@ -196,3 +197,51 @@ def test_a_new_node_or_relationship_with_a_null_datetime_is_created_without_it(
         "MATCH (c:Case {case_no: 'A1'}) RETURN c.solved_at AS s"
     )
     assert rows[0]["s"].to_native() == solved
+
+
+EXAMPLES: dict[str, object] = {
+    "string": "k1",
+    "integer": 1,
+    "float": 1.0,
+    "boolean": True,
+    "date": T1.date(),
+    "datetime": T1,
+}
+
+
+def test_a_rows_relationship_is_its_ends_own_not_one_a_merge_moved_there(loader: Loader) -> None:
+    """Identity resolution moves a merged person's relationships to the person it was
+    merged into, marked MOVED (a split moves them back). A row between the same ends
+    writes the ends' own relationship, made beside the moved one when they have none, and
+    leaves the moved one as it was: for every relationship type of a person."""
+    gs = loader.graph
+    for rel in gs.relationships.values():
+        if "Person" not in (*rel.sources, *rel.targets):
+            continue
+        start = "Person" if "Person" in rel.sources else rel.sources[0]
+        end = rel.targets[0] if start == "Person" else "Person"
+        a, b = gs.node(start), gs.node(end)
+        ends = {"a": f"{rel.type}-a", "b": f"{rel.type}-b"}
+        loader.nodes(start, pl.DataFrame({a.key: [ends["a"]]}), source="cases", seen_at=T1)
+        loader.nodes(end, pl.DataFrame({b.key: [ends["b"]]}), source="cases", seen_at=T1)
+        key = {rel.key: EXAMPLES[rel.properties[rel.key].type]} if rel.key else {}
+        moved = {MOVED: "R:cases:involved:1", "sources": ["cases"], "last_seen": T1, **key}
+        between = (
+            f"MATCH (a:{ident(start)} {{{ident(a.key)}: $a}}) "
+            f"MATCH (b:{ident(end)} {{{ident(b.key)}: $b}}) "
+        )
+        loader.driver.execute_query(
+            between + f"CREATE (a)-[r:{ident(rel.type)}]->(b) SET r = $moved", ends, moved=moved
+        )
+        row = pl.DataFrame(
+            {"start": [ends["a"]], "end": [ends["b"]], **{k: [v] for k, v in key.items()}}
+        )
+        for _ in range(2):
+            loader.relationships(rel.type, row, start=start, end=end, source="fraud", seen_at=T2)
+        found, _, _ = loader.driver.execute_query(
+            between + f"MATCH (a)-[r:{ident(rel.type)}]->(b) "
+            f"RETURN r.{MOVED} AS moved, r.sources AS sources, r.last_seen AS last",
+            ends,
+        )
+        got = sorted((r["moved"] or "", r["sources"], r["last"].to_native()) for r in found)
+        assert got == [("", ["fraud"], T2), ("R:cases:involved:1", ["cases"], T1)], rel.type
