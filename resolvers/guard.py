@@ -33,7 +33,7 @@ import re
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import strawberry
@@ -45,7 +45,8 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.schema.schema import StreamResult, validate_document
+from strawberry.types.graphql import OperationType
 
 from hub import audit, db, limits, masking, permissions
 from hub.access import Principal
@@ -327,7 +328,31 @@ def report(error: GraphQLError, context: Any) -> None:
 
 class Schema(strawberry.Schema):
     """The hub's schema: errors are logged by `report`, not with strawberry's traceback,
-    which holds the query text and whatever the failing values were."""
+    which holds the query text and whatever the failing values were. Every operation of
+    a WebSocket runs with a context of its own (`Context.operation`), as every HTTP
+    request does: strawberry makes one context per connection."""
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        if isinstance(context_value, Context):
+            context_value = context_value.operation()
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         context = getattr(execution_context, "context", None)
