@@ -43,6 +43,9 @@ class Context:
     justification: str | None = None  # the case number or reason the request gave
     trail: Writer | None = None  # where the request's audit event goes
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
+    # The Authorization the principal was admitted with: a WebSocket's is checked again
+    # before each of its operations and each answer it is sent (`hub.sockets`).
+    credentials: str | None = field(default=None, repr=False)
     address: str = ""  # the client's address (hub.app.client_address)
     # A WebSocket's: seconds to wait before its next operation, or None (and counted).
     throttle: Callable[[], int | None] | None = None

@@ -13,8 +13,12 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import jwt
+import pytest
+from neo4j import Driver
 from starlette.testclient import TestClient
 
+from hub import auth, keys, scope
 from hub.access import Role
 from hub.settings import Settings
 from tests.conftest import bearer, gql
@@ -91,6 +95,15 @@ def connected(client: TestClient, authorization: str, in_init: bool = False) -> 
         yield socket
 
 
+def events(graph: Driver, client: TestClient, **match: Any) -> list[dict[str, Any]]:
+    client.app.state.trail.flush()  # type: ignore[attr-defined]
+    where = " AND ".join(f"e.{name} = ${name}" for name in match) or "true"
+    records, _, _ = graph.execute_query(
+        f"MATCH (e:AuditEvent) WHERE {where} RETURN properties(e) AS e ORDER BY e.seq", **match
+    )
+    return [r["e"] for r in records]
+
+
 def test_a_socket_stops_showing_a_case_once_the_operation_that_shared_it_closes(
     serve: Callable[..., TestClient], settings: Settings
 ) -> None:
@@ -109,3 +122,100 @@ def test_a_socket_stops_showing_a_case_once_the_operation_that_shared_it_closes(
         assert closed["data"]["closeOperation"]["__typename"] == "OperationPayload"
         assert gql(client, settings, CASE, headers=xi, id=case)["data"]["node"] is None
         assert socket.ask(CASE, id=case)["payload"]["data"]["node"] is None
+
+
+def _expiring(settings: Settings, ttl: int) -> tuple[str, float]:
+    """A token of investigator xi valid for `ttl` seconds, and when it expires."""
+    token = auth.issue(settings, "xi", Role.investigator, X, ttl=ttl)
+    return f"Bearer {token}", float(jwt.decode(token, options={"verify_signature": False})["exp"])
+
+
+def _wait_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.time()) + 0.2)
+
+
+@pytest.mark.parametrize("in_init", [False, True], ids=["header", "connection_init"])
+def test_a_socket_whose_token_expired_is_closed_at_its_next_operation_and_the_login_audited(
+    serve: Callable[..., TestClient], settings: Settings, graph: Driver, in_init: bool
+) -> None:
+    client = serve()
+    authorization, expires = _expiring(settings, 2)
+    with connected(client, authorization, in_init) as socket:
+        assert socket.ask(PERSON)["payload"]["data"]["person"]["name"] == "张伟"
+        _wait_until(expires)
+        assert socket.ask(PERSON) == {"closed": 4401, "reason": "the token has expired"}
+    refused = events(graph, client, action="login")
+    assert [(e["outcome"], e["reason"]) for e in refused] == [("denied", "the token has expired")]
+    assert refused[0]["client"].startswith("websocket@")
+    ran = events(graph, client, user="xi")  # the refused operation did not run
+    assert [(e["action"], e["outcome"]) for e in ran] == [("query anonymous", "allowed")]
+
+
+def test_a_socket_whose_api_key_is_revoked_is_closed_at_its_next_operation(
+    serve: Callable[..., TestClient], graph: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key is remembered for `keys.CACHE_SECONDS` (a minute); here not at all, so that
+    the revocation is seen at the socket's next operation, as at the next request."""
+    monkeypatch.setattr(keys, "CACHE_SECONDS", 0.0)
+    client = serve()
+    made = keys.create(graph, "dashboard", Role.investigator, X)
+    with connected(client, f"Bearer {made.key}") as socket:
+        assert socket.ask(PERSON)["payload"]["data"]["person"]["name"] == "张伟"
+        assert keys.revoke(graph, made.key_id)
+        assert socket.ask(PERSON) == {"closed": 4401, "reason": keys.REFUSED}
+
+
+def _raise(graph: Driver, case_no: str, summary: str, minutes: int = 0) -> None:
+    """An alert about a case, raised `minutes` from now, scoped as a sync leaves it."""
+    graph.execute_query(
+        "MATCH (c:Case {case_no: $case_no}) CREATE (:Alert {alert_id: $summary, "
+        "summary: $summary, raised_at: datetime() + duration({minutes: $minutes})})"
+        "-[:ABOUT]->(c)",
+        case_no=case_no,
+        summary=summary,
+        minutes=minutes,
+    )
+    scope.refresh(graph)
+
+
+def _first_alert(graph: Driver, socket: Socket) -> dict[str, Any]:
+    """The first alert the subscription "1" is sent: it hears from the newest alert on,
+    so one is raised about X's theft until one is heard."""
+    for n in range(30):
+        _raise(graph, THEFT, f"ping {n}")
+        with contextlib.suppress(queue.Empty):
+            return socket.next(timeout=2)
+    raise AssertionError("the subscription heard no alert")
+
+
+def test_a_subscription_stops_when_its_token_expires(
+    serve: Callable[..., TestClient], settings: Settings, graph: Driver
+) -> None:
+    client = serve(alert_poll=0.1)
+    authorization, expires = _expiring(settings, 8)
+    with connected(client, authorization) as socket:
+        socket.subscribe("1", ALERTS)
+        heard = _first_alert(graph, socket)
+        assert heard["type"] == "next" and time.time() < expires, heard
+        _wait_until(expires)
+        _raise(graph, THEFT, "after the token expired", minutes=5)
+        after = socket.next()
+        while after.get("type") == "next" and after["payload"]["data"]["alerts"][
+            "summary"
+        ].startswith("ping"):
+            after = socket.next()  # pings the poll found before the token expired
+        assert after == {"closed": 4401, "reason": "the token has expired"}
+
+
+def test_only_graphql_transport_ws_is_spoken(
+    serve: Callable[..., TestClient], settings: Settings
+) -> None:
+    """The legacy graphql-ws protocol is not: its handler would not check a socket's
+    credentials again."""
+    client = serve()
+    with client.websocket_connect(
+        "/graphql", subprotocols=["graphql-ws"], headers=bearer(settings)
+    ) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        closed = ws.receive()
+    assert (closed["type"], closed.get("code")) == ("websocket.close", 4406), closed
