@@ -207,6 +207,45 @@ def test_a_subscription_stops_when_its_token_expires(
         assert after == {"closed": 4401, "reason": "the token has expired"}
 
 
+def test_a_subscription_is_audited_as_it_starts_and_with_what_it_sent_as_it_ends(
+    serve: Callable[..., TestClient], settings: Settings, graph: Driver
+) -> None:
+    client = serve(alert_poll=0.1)
+    xi = bearer(settings, Role.investigator, "xi", X)
+    with connected(client, xi["authorization"]) as socket:
+        socket.subscribe("1", ALERTS, idNumber="411623198503120014")
+        heard = _first_alert(graph, socket)["payload"]["data"]["alerts"]
+        (started,) = events(graph, client, user="xi")  # while it runs
+        socket.ws.send_json({"id": "1", "type": "complete"})
+    assert (started["action"], started["outcome"]) == ("subscription Watch", "allowed")
+    assert (started["role"], started["unit"]) == ("investigator", X)
+    assert json.loads(started["variables"]) == {"idNumber": "411623********0014"}
+    assert started["entities"] == []
+    ended = events(graph, client, user="xi")[1:]
+    assert [(e["action"], e["outcome"]) for e in ended] == [("subscription Watch ended", "allowed")]
+    assert heard["id"] in ended[0]["entities"]
+
+
+def test_operations_a_socket_is_refused_are_audited_as_over_http(
+    serve: Callable[..., TestClient], settings: Settings, graph: Driver
+) -> None:
+    client = serve()
+    connector = bearer(settings, Role.connector, "job")
+    with connected(client, connector["authorization"]) as socket:
+        for query in (
+            "subscription Denied { alerts { id } }",
+            'query Forbidden { person(idNumber: "x") { id } }',
+        ):
+            refused = socket.ask(query)
+            assert refused["type"] == "error", refused
+            assert refused["payload"][0]["extensions"]["code"] == "FORBIDDEN"
+    found = events(graph, client, user="job")
+    assert [(e["action"], e["outcome"]) for e in found] == [
+        ("subscription Denied", "denied"),
+        ("query Forbidden", "denied"),
+    ]
+
+
 def test_only_graphql_transport_ws_is_spoken(
     serve: Callable[..., TestClient], settings: Settings
 ) -> None:
