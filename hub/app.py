@@ -7,7 +7,9 @@ principal (429), then the GraphQL schema with its permissions, limits and audit
 (`resolvers.guard`). A WebSocket authenticates with its Authorization header or, from a
 browser, with `{"authorization": "Bearer …"}` as the payload of `connection_init`, under
 the same failed-login throttle; each of its messages is held to the body size limit and
-each operation to the rate limit and the schema's limits, as over HTTP.
+each operation to the rate limit and the schema's limits, as over HTTP. Its credentials
+are checked again before each operation and each answer it is sent (`hub.sockets`), and
+each operation runs with a context of its own. Only graphql-transport-ws is spoken.
 
 The client's address is the peer's, unless the peer is one of HUB_TRUSTED_PROXIES: then
 the last address in `X-Forwarded-For` that is not a trusted proxy. Failed logins count
@@ -41,10 +43,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from graph_schema import schema as graph_schema
-from hub import audit, db, ids, metrics, outage, serverlog, web
+from hub import audit, db, ids, metrics, outage, serverlog, sockets, web
 from hub.access import Principal, Role
 from hub.auth import ANONYMOUS, Authenticator
 from hub.errors import ConfigError, RateLimited, Unauthenticated
@@ -178,8 +181,15 @@ def _header_text(value: str | None) -> str | None:
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = sockets.Operations
+
     def __init__(self, settings: Settings, driver: AsyncDriver, doorman: Doorman) -> None:
-        super().__init__(schema, graphql_ide=None if settings.production else "graphiql")
+        super().__init__(
+            schema,
+            graphql_ide=None if settings.production else "graphiql",
+            # not the legacy graphql-ws, whose handler does not check credentials again
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
         self.settings = settings
         self.driver = driver
         self.ids = ids.codec(settings)
@@ -244,21 +254,30 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         if isinstance(request, WebSocket):  # each operation counts, as each request does
             context.throttle = lambda: self.doorman.too_many(context.principal)
+            context.credentials = request.headers.get("authorization")
         return context
+
+    async def refused(self, context: Context) -> Unauthenticated | RateLimited | None:
+        """Why the credentials a WebSocket was admitted with are no longer accepted (an
+        expired token, a revoked key: a failed login, audited), or None; checked as an
+        HTTP request's are (`Doorman.admit`)."""
+        try:
+            await self.doorman.admit(context.credentials, context.address, "websocket")
+        except (Unauthenticated, RateLimited) as exc:
+            return exc
+        return None
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         if context.principal is not ANONYMOUS:
             return await super().on_ws_connect(context)
         params = context.connection_params or {}
         authorization = params.get("authorization") or params.get("Authorization")
+        credentials = authorization if isinstance(authorization, str) else None
         try:
-            context.principal = await self.doorman.admit(
-                authorization if isinstance(authorization, str) else None,
-                context.address,
-                "websocket",
-            )
+            context.principal = await self.doorman.admit(credentials, context.address, "websocket")
         except (Unauthenticated, RateLimited) as exc:
             raise ConnectionRejectionError({"message": str(exc), "code": exc.code}) from None
+        context.credentials = credentials
         return await super().on_ws_connect(context)
 
 

@@ -3,6 +3,7 @@ DataLoaders."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +30,9 @@ Props = dict[str, Any]
 
 @dataclass
 class Context:
-    """One per request. DataLoaders batch every entity fetch of the request into one
-    Cypher query per (kind, relationship) and cache it for the rest of the request.
+    """One per request, and one per operation of a WebSocket (`operation`). DataLoaders
+    batch every entity fetch of the request into one Cypher query per (kind,
+    relationship) and cache it for the rest of the request, never longer.
     Every query takes `principal.scope()` as `$scope` (see hub/access.py)."""
 
     settings: Settings
@@ -41,6 +43,9 @@ class Context:
     justification: str | None = None  # the case number or reason the request gave
     trail: Writer | None = None  # where the request's audit event goes
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
+    # The Authorization the principal was admitted with: a WebSocket's is checked again
+    # before each of its operations and each answer it is sent (`hub.sockets`).
+    credentials: str | None = field(default=None, repr=False)
     address: str = ""  # the client's address (hub.app.client_address)
     # A WebSocket's: seconds to wait before its next operation, or None (and counted).
     throttle: Callable[[], int | None] | None = None
@@ -50,7 +55,16 @@ class Context:
     # Answers kept per data version by the API process (`resolvers.cached`); none: computed
     answers: Answers | None = None
     outage: Outage | None = None  # told when a resolver finds the database gone
-    _loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(default_factory=dict)
+    _loaders: dict[tuple[Any, ...], DataLoader[Any, Any]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def operation(self) -> Context:
+        """The context of one operation of a WebSocket: the connection's principal,
+        address and credentials, and loaders of its own, so that nothing an earlier
+        operation loaded (a case an operation shared since closed) is given to a later
+        one, and nothing is kept for the life of the socket."""
+        return dataclasses.replace(self)
 
     def _loader(
         self, key: tuple[Any, ...], load: Callable[[Sequence[Any]], Awaitable[list[Any]]]

@@ -13,8 +13,11 @@ One schema extension per request, configured by the request's settings:
   justification): that verdict is remembered per (query text, role, justification), so
   the same few documents an investigator's tool sends are validated once; cost and the
   numbers in variables depend on the variables and are checked on every request;
-- while executing, it keeps every entity the resolvers build (`resolvers.types.BUILT`);
-- afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
+- while the operation runs, it keeps every entity the resolvers build
+  (`resolvers.types.BUILT`), a subscription's for every event it sends;
+- afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error,
+  also for an operation cut short (a WebSocket's client completed it or went away); a
+  subscription records one as it starts and one, with the entities it sent, as it ends;
   in production it then takes "Did you mean ...?" out of every message and replaces
   the message of every error a resolver raised (not the hub's own access and limit
   errors) by "Unexpected error."; for a role without the personal-data permission it
@@ -28,12 +31,13 @@ error as one line (`report`), never with the query text or a personal number.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import strawberry
@@ -45,7 +49,8 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.schema.schema import StreamResult, validate_document
+from strawberry.types.graphql import OperationType
 
 from hub import audit, db, limits, masking, permissions
 from hub.access import Principal
@@ -198,41 +203,29 @@ def redacts(context: Context) -> bool:
 class Guard(SchemaExtension):
     def __init__(self, *, execution_context: Any = None) -> None:
         self.built: list[Entity | Shown] = []
+        self.sent: dict[str, None] = {}  # ids of the entities a subscription's events held
+        self.started = time.perf_counter()
+        self.subscribed = False  # a subscription that began (its start is audited)
 
     def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
+        self.started = time.perf_counter()
         ctx = self.execution_context
         context: Context = ctx.context
         settings = context.settings
         ctx.parse_options["max_tokens"] = settings.max_tokens
-        yield
+        # Set for the whole operation: a subscription's events are executed as they are
+        # sent, after `on_execute` has ended.
+        token = BUILT.set(self.built)
+        try:
+            yield
+        except BaseException:  # cut short: the client completed it, or the socket closed
+            self._audit(cut=True)
+            raise
+        finally:
+            with contextlib.suppress(ValueError):  # closed from another context: nothing to undo
+                BUILT.reset(token)
+        errors = self._audit()
         result = ctx.result
-        errors = list((result.errors if result else None) or ctx.pre_execution_errors or [])
-        codes = {code(e) for e in errors}
-        if codes & {"FORBIDDEN", "UNAUTHENTICATED", "JUSTIFICATION_REQUIRED", "RATE_LIMITED"}:
-            outcome = audit.DENIED
-        elif errors:
-            outcome = audit.ERROR
-        else:
-            outcome = audit.ALLOWED
-        if context.trail is not None:
-            try:
-                action = f"{ctx.operation_type.value} {ctx.operation_name or 'anonymous'}"
-            except RuntimeError:  # the document did not parse
-                action = "unparsed"
-            context.trail.record(
-                audit.event(
-                    context.principal,
-                    action,
-                    outcome,
-                    query=ctx.query,
-                    variables=ctx.variables,
-                    entities=self._entity_ids(context),
-                    reason="; ".join(e.message for e in errors[:5]) or None,
-                    started=started,
-                    justification=context.justification,
-                )
-            )
         if settings.production and errors:
             for error in errors:
                 error.message = _SUGGESTION.sub("", error.message)
@@ -246,9 +239,53 @@ class Guard(SchemaExtension):
             extensions = {**typed, **(error.extensions or {})}
             error.extensions = {**extensions, "requestId": context.request_id}
 
+    def _audit(self, cut: bool = False, began: bool = False) -> list[GraphQLError]:
+        """Record the operation's audit event (`began`: a subscription's, as it starts;
+        `cut`: it ended before it answered); its errors."""
+        ctx = self.execution_context
+        context: Context = ctx.context
+        result = ctx.result
+        errors = list((result.errors if result else None) or ctx.pre_execution_errors or [])
+        codes = {code(e) for e in errors}
+        if codes & {"FORBIDDEN", "UNAUTHENTICATED", "JUSTIFICATION_REQUIRED", "RATE_LIMITED"}:
+            outcome = audit.DENIED
+        elif errors or (cut and result is None and not self.subscribed):
+            outcome = audit.ERROR
+        else:
+            outcome = audit.ALLOWED
+        reason = "; ".join(e.message for e in errors[:5]) or None
+        if cut and outcome == audit.ERROR and not errors:
+            reason = "cut short: the client completed it or went away before it was answered"
+        if context.trail is None:
+            return errors
+        try:
+            action = f"{ctx.operation_type.value} {ctx.operation_name or 'anonymous'}"
+        except RuntimeError:  # the document did not parse
+            action = "unparsed"
+        if self.subscribed and not began:
+            action += " ended"
+        context.trail.record(
+            audit.event(
+                context.principal,
+                action,
+                outcome,
+                query=ctx.query,
+                variables=ctx.variables,
+                entities=() if began else self._entity_ids(context),
+                reason=reason,
+                started=self.started,
+                justification=context.justification,
+            )
+        )
+        return errors
+
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each answer of a WebSocket operation (a subscription's every event)."""
-        self._mask(result, self.execution_context.context)
+        context = self.execution_context.context
+        self._mask(result, context)
+        if self.subscribed:  # kept as ids: a subscription may run for days
+            self.sent.update(dict.fromkeys(self._entity_ids(context)))
+            self.built.clear()
         yield
 
     @staticmethod
@@ -265,16 +302,17 @@ class Guard(SchemaExtension):
             error.message = masking.redact(error.message)
 
     def on_execute(self) -> Iterator[None]:
-        token = BUILT.set(self.built)
-        try:
-            yield
-        finally:
-            BUILT.reset(token)
+        yield
+        ctx = self.execution_context
+        if ctx.operation_type is OperationType.SUBSCRIPTION and not ctx.pre_execution_errors:
+            self.subscribed = True  # its events follow, for as long as it runs
+            self._audit(began=True)
 
     def _entity_ids(self, context: Context) -> list[str]:
         """The Relay global ids, as the client sees them, of the entities the resolvers
-        built (GraphQL type names are labels) and kept answers show."""
-        ids: dict[str, None] = {}
+        built (GraphQL type names are labels) and kept answers show, and those a
+        subscription's events sent so far."""
+        ids: dict[str, None] = dict(self.sent)
         for e in self.built:
             if isinstance(e, Shown):
                 ids.update(dict.fromkeys(e.ids))
@@ -327,7 +365,31 @@ def report(error: GraphQLError, context: Any) -> None:
 
 class Schema(strawberry.Schema):
     """The hub's schema: errors are logged by `report`, not with strawberry's traceback,
-    which holds the query text and whatever the failing values were."""
+    which holds the query text and whatever the failing values were. Every operation of
+    a WebSocket runs with a context of its own (`Context.operation`), as every HTTP
+    request does: strawberry makes one context per connection."""
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        if isinstance(context_value, Context):
+            context_value = context_value.operation()
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         context = getattr(execution_context, "context", None)
