@@ -21,6 +21,10 @@ for each item of a list argument (`nodes(ids:)`), an argument its field declares
 counts the length of that list, from the literal or the variable's value, and such a
 list longer than a page is refused. A traversal (a field with a `depth` or `maxHops`
 argument) costs `HOP_COST` to the power of its hops instead of 1.
+
+Nesting: the values of a request's variables and extensions may nest lists and objects
+`MAX_NESTING` deep (`too_nested`), checked before anything else reads them (the numbers
+they hold, their redaction for the audit trail, graphql-core's coercion).
 """
 
 from __future__ import annotations
@@ -65,10 +69,49 @@ ONE_ITEM_EACH = "one_item_each"
 # one Lucene clause of a character, and Lucene refuses a query of more than 1,024
 # clauses: longer text is refused as bad input before it reaches the index.
 MAX_SEARCH_TEXT = 256
+# Deepest a value of a request's variables (or extensions) may nest lists and objects,
+# `[[1]]` being 2: the schema's deepest argument, a list of input objects, nests 2
+# (tests/hub/test_limits.py). A value nested hundreds deep, even one the query does not
+# use, is refused before anything walks it.
+MAX_NESTING = 10
 
 
 def limit_error(message: str, node: Node | None = None) -> GraphQLError:
     return GraphQLError(message, node, extensions={"code": "LIMIT_EXCEEDED"})
+
+
+def nesting(value: Any) -> int:
+    """How deep `value` nests lists and objects: a scalar 0, `[]` or `{}` 1, `[[1]]` 2.
+    Counted without recursion, however deep."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            items: Any = item.values()
+        elif isinstance(item, list | tuple):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in items)
+    return deepest
+
+
+def too_nested(parts: Mapping[str, Mapping[str, Any] | None]) -> list[GraphQLError]:
+    """The refusal of each part of a request (its variables, its extensions) with a
+    value nested deeper than MAX_NESTING."""
+    errors = []
+    for what, values in parts.items():
+        found = max(nesting(v) for v in values.values()) if values else 0
+        if found > MAX_NESTING:
+            errors.append(
+                limit_error(
+                    f"the request's {what} nest {found} deep, more than the limit of "
+                    f"{MAX_NESTING} (MAX_NESTING)"
+                )
+            )
+    return errors
 
 
 def sizes_answer(argument: GraphQLArgument) -> bool:

@@ -2,6 +2,8 @@
 
 One schema extension per request, configured by the request's settings:
 - before parsing, it caps the tokens of the query (HUB_MAX_TOKENS);
+- it refuses variables and extensions nested deeper than `hub.limits.MAX_NESTING`,
+  before anything walks them;
 - it validates the document with GraphQL's rules (a field the schema lacks is
   GRAPHQL_VALIDATION_FAILED) and its own: a WebSocket operation over the rate limit,
   depth and aliases (`hub.limits`, fragments included, every operation type), the
@@ -14,7 +16,8 @@ One schema extension per request, configured by the request's settings:
   the same few documents an investigator's tool sends are validated once; cost and the
   numbers in variables depend on the variables and are checked on every request;
 - while executing, it keeps every entity the resolvers build (`resolvers.types.BUILT`);
-- afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error;
+- afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error,
+  whatever fails while it is built (`hub.audit.event` records what it can and why not);
   in production it then takes "Did you mean ...?" out of every message and replaces
   the message of every error a resolver raised (not the hub's own access and limit
   errors) by "Unexpected error."; for a role without the personal-data permission it
@@ -160,6 +163,9 @@ def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
 
 
 def _validate(ctx: Any, context: Context) -> list[GraphQLError]:
+    nested = limits.too_nested({"variables": ctx.variables, "extensions": ctx.operation_extensions})
+    if nested:  # before anything walks them
+        return nested
     static = _static_errors(ctx, context)
     if static:
         return list(static)
@@ -205,7 +211,32 @@ class Guard(SchemaExtension):
         context: Context = ctx.context
         settings = context.settings
         ctx.parse_options["max_tokens"] = settings.max_tokens
-        yield
+        try:
+            yield
+        except BaseException:
+            # the operation's stream closed before its end (a WebSocket's operation
+            # refused before it ran, a subscription stopped): audited all the same
+            self._audit(started)
+            raise
+        errors = self._audit(started)
+        result = ctx.result
+        if settings.production and errors:
+            for error in errors:
+                error.message = _SUGGESTION.sub("", error.message)
+            shown = [e if readable(e) else _masked(e) for e in errors]
+            if result is not None and result.errors:
+                result.errors = shown
+        if result is not None:
+            self._mask(result, context)
+        for error in (result.errors if result else None) or ():
+            typed = {"code": BadRequest.code} if _about_variables(error) else {}
+            extensions = {**typed, **(error.extensions or {})}
+            error.extensions = {**extensions, "requestId": context.request_id}
+
+    def _audit(self, started: float) -> list[GraphQLError]:
+        """Record the operation's audit event: allowed, denied or error; its errors."""
+        ctx = self.execution_context
+        context: Context = ctx.context
         result = ctx.result
         errors = list((result.errors if result else None) or ctx.pre_execution_errors or [])
         codes = {code(e) for e in errors}
@@ -221,7 +252,7 @@ class Guard(SchemaExtension):
             except RuntimeError:  # the document did not parse
                 action = "unparsed"
             context.trail.record(
-                audit.event(
+                audit.event(  # never raises: records what it can, and why not the rest
                     context.principal,
                     action,
                     outcome,
@@ -233,18 +264,7 @@ class Guard(SchemaExtension):
                     justification=context.justification,
                 )
             )
-        if settings.production and errors:
-            for error in errors:
-                error.message = _SUGGESTION.sub("", error.message)
-            shown = [e if readable(e) else _masked(e) for e in errors]
-            if result is not None and result.errors:
-                result.errors = shown
-        if result is not None:
-            self._mask(result, context)
-        for error in (result.errors if result else None) or ():
-            typed = {"code": BadRequest.code} if _about_variables(error) else {}
-            extensions = {**typed, **(error.extensions or {})}
-            error.extensions = {**extensions, "requestId": context.request_id}
+        return errors
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each answer of a WebSocket operation (a subscription's every event)."""
@@ -271,16 +291,15 @@ class Guard(SchemaExtension):
         finally:
             BUILT.reset(token)
 
-    def _entity_ids(self, context: Context) -> list[str]:
+    def _entity_ids(self, context: Context) -> Iterator[str]:
         """The Relay global ids, as the client sees them, of the entities the resolvers
-        built (GraphQL type names are labels) and kept answers show."""
-        ids: dict[str, None] = {}
+        built (GraphQL type names are labels) and kept answers show; read as the audit
+        event is built, which records whatever fails meanwhile (`audit.event`)."""
         for e in self.built:
             if isinstance(e, Shown):
-                ids.update(dict.fromkeys(e.ids))
+                yield from e.ids
             else:
-                ids[relay_id(context.ids, e.LABEL, e.key_value())] = None
-        return list(ids)
+                yield relay_id(context.ids, e.LABEL, e.key_value())
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context

@@ -8,7 +8,15 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, build_schema, parse, validate
+from graphql import (
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    build_schema,
+    parse,
+    validate,
+)
 from starlette.testclient import TestClient
 
 from hub import limits
@@ -461,3 +469,99 @@ def test_nodes_costs_its_ids_and_their_pages_and_refuses_more_ids_than_a_page() 
         "nodes: ids holds 700 items, more than the limit of 100 (HUB_MAX_PAGE_SIZE); "
         "ask in smaller lists"
     ] * 3
+
+
+def nested(levels: int) -> Any:
+    """A JSON value `levels` deep: lists in lists around an empty one."""
+    value: Any = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+CREATE = "mutation M($n: String!) { createOperation(name: $n) { __typename } }"
+
+
+def ask_over(client: TestClient, settings: Settings, transport: str, body: dict[str, Any]) -> Any:
+    """The errors (or None) of one operation asked over HTTP or a WebSocket."""
+    if transport == "http":
+        answer = client.post("/graphql", json=body, headers=bearer(settings))
+        assert answer.status_code == 200, answer.text
+        return answer.json().get("errors")
+    with ws_connect(client, settings) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": body})
+        answer = ws.receive_json()
+    return answer["payload"] if answer["type"] == "error" else answer["payload"].get("errors")
+
+
+@pytest.mark.parametrize("transport", ["http", "websocket"])
+@pytest.mark.parametrize("levels", [limits.MAX_NESTING + 1, 700])
+def test_variables_nested_deeper_than_the_limit_are_refused_before_anything_runs(
+    serve: Callable[..., TestClient], settings: Settings, graph: Any, transport: str, levels: int
+) -> None:
+    """Unused variables too: a value nested this deep is refused whole, as a limit, and
+    the refusal is audited; nothing of the operation ran."""
+    client = serve()
+    name = f"AUDITPROBE-{levels}"
+    errors = ask_over(
+        client,
+        settings,
+        transport,
+        {"query": CREATE, "variables": {"n": name, "junk": nested(levels)}},
+    )
+    assert [e["extensions"]["code"] for e in errors] == ["LIMIT_EXCEEDED"], errors
+    message = errors[0]["message"]
+    assert message == (
+        f"the request's variables nest {levels} deep, more than the limit of "
+        f"{limits.MAX_NESTING} (MAX_NESTING)"
+    )
+    created = graph.execute_query("MATCH (o:Operation {name: $n}) RETURN o", n=name).records
+    assert created == []
+    client.app.state.trail.flush()  # type: ignore[attr-defined]
+    (event,) = graph.execute_query(
+        "MATCH (e:AuditEvent {action: 'mutation M'}) RETURN properties(e) AS e"
+    ).records
+    assert (event["e"]["outcome"], event["e"]["reason"]) == ("error", message)
+
+
+@pytest.mark.parametrize("transport", ["http", "websocket"])
+def test_variables_nested_as_deep_as_the_limit_are_taken(
+    serve: Callable[..., TestClient], settings: Settings, graph: Any, transport: str
+) -> None:
+    client = serve()
+    variables = {"n": "nested", "junk": nested(limits.MAX_NESTING)}
+    assert ask_over(client, settings, transport, {"query": CREATE, "variables": variables}) is None
+    assert graph.execute_query("MATCH (o:Operation {name: 'nested'}) RETURN o").records
+
+
+def _input_nesting(type_: Any, seen: tuple[str, ...] = ()) -> int:
+    """How deep a value of the input type `type_` nests lists and objects at most."""
+    if isinstance(type_, GraphQLNonNull):
+        return _input_nesting(type_.of_type, seen)
+    if isinstance(type_, GraphQLList):
+        return 1 + _input_nesting(type_.of_type, seen)
+    if isinstance(type_, GraphQLInputObjectType):
+        assert type_.name not in seen, f"{type_.name} holds itself: its values nest without end"
+        fields = [_input_nesting(f.type, (*seen, type_.name)) for f in type_.fields.values()]
+        return 1 + max(fields, default=0)
+    return 0
+
+
+def test_the_nesting_limit_takes_every_value_the_schemas_arguments_take() -> None:
+    """The deepest value any argument of the schema takes (a list of input objects, each
+    nested as deep as its fields go) nests no deeper than MAX_NESTING."""
+    from resolvers.schema import schema
+
+    deepest = max(
+        _input_nesting(arg.type)
+        for type_ in schema._schema.type_map.values()
+        if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__")
+        for field in type_.fields.values()
+        for arg in field.args.values()
+    )
+    assert 1 <= deepest <= limits.MAX_NESTING
+    assert limits.nesting({"a": [1, {"b": [[]]}], "c": 2}) == 5
+    assert limits.nesting("text") == limits.nesting(5) == 0
+    assert limits.nesting(nested(100_000)) == 100_000  # counted without recursion

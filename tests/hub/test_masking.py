@@ -320,3 +320,22 @@ def test_the_search_asks_the_index_for_the_digits_redaction_reads() -> None:
         assert sent == " " or sent in "0123456789", hex(ord(c))
     assert masking.as_indexed("\uff11\uff13\uff18\U00011950") == "138 "
     assert masking.as_indexed("张三王二") == "张三王二"  # numerals are words of names
+
+
+def test_redaction_takes_any_json_value_however_deep() -> None:
+    """Redaction never raises: a value nested deeper than DEEPEST is cut there and
+    marked, personal numbers above the cut masked, none below it shown; so is JSON text
+    nested deeper than the parser goes."""
+    deep: object = "13803941001"
+    for _ in range(5000):
+        deep = {"a": [deep]}
+    redacted = masking.redact({"phone": "13803941001", "junk": deep})
+    text = json.dumps(redacted)
+    assert redacted["phone"] == "138****1001"
+    assert masking.TOO_DEEP in text and "13803941001" not in text
+    assert text.count("[") <= masking.DEEPEST
+    shallow = {"a": [[[["13803941001"]]]]}
+    assert masking.redact(shallow) == {"a": [[[["138****1001"]]]]}
+    deep_text = '{"a": ' * 5000 + '"13803941001"' + "}" * 5000
+    assert "13803941001" not in masking.redact(deep_text)
+    assert "13803941001" not in masking.shown_record(deep_text, "demo:people:1")
