@@ -20,7 +20,9 @@ for each item of a list argument (`nodes(ids:)`), an argument its field declares
 (`ONE_ITEM_EACH` in the argument's metadata, see `resolvers.pages.items_argument`),
 counts the length of that list, from the literal or the variable's value, and such a
 list longer than a page is refused. A traversal (a field with a `depth` or `maxHops`
-argument) costs `HOP_COST` to the power of its hops instead of 1.
+argument) costs `HOP_COST` to the power of its hops instead of 1. A variable's value is
+read as graphql-core coerces it to run the operation (`coerced`): an Int sent as 500.0
+is the 500 it runs with.
 
 Nesting: the values of a request's variables and extensions may nest lists and objects
 `MAX_NESTING` deep (`too_nested`), checked before anything else reads them (the numbers
@@ -54,6 +56,7 @@ from graphql import (
     ValidationRule,
     VariableNode,
     get_named_type,
+    get_variable_values,
 )
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -254,7 +257,7 @@ def _operation(
     root = schema.get_root_type(node.operation)
     if root is None:
         return []
-    cost = _Cost(schema, fragments, variables, max_page)
+    cost = _Cost(schema, fragments, coerced(schema, node, variables), max_page)
     total = cost.of(node.selection_set, root, 1, ())
     if total > max_cost:
         cost.errors.append(
@@ -264,6 +267,18 @@ def _operation(
             )
         )
     return cost.errors
+
+
+def coerced(
+    schema: GraphQLSchema, node: OperationDefinitionNode, variables: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The variables of the operation `node` as graphql-core coerces them to run it, so
+    that the limits read each as the resolvers will: an Int however JSON spelt it (500,
+    500.0, 5e2), a variable left out as its default (`$first: Int = 500`), one item as a
+    list of one. None of them, if they cannot be: graphql-core then refuses the operation
+    for it and runs nothing."""
+    found = get_variable_values(schema, node.variable_definitions or (), dict(variables), 1)
+    return {} if isinstance(found, list) else found.coerced
 
 
 class _Cost:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from graphql import (
     GraphQLInputObjectType,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -565,3 +566,82 @@ def test_the_nesting_limit_takes_every_value_the_schemas_arguments_take() -> Non
     assert limits.nesting({"a": [1, {"b": [[]]}], "c": 2}) == 5
     assert limits.nesting("text") == limits.nesting(5) == 0
     assert limits.nesting(nested(100_000)) == 100_000  # counted without recursion
+
+
+# Every way JSON may spell the integers 101 and 6 that graphql-core's Int takes as them.
+SPELLINGS = {
+    101: ["101", "101.0", "101.000", "1.01e2", "1.01E+2", "10100e-2", "101.0e0"],
+    6: ["6", "6.0", "6e0", "60e-1", "0.6E1", "6.000000"],
+}
+
+
+def _spelt(text: str, expected: int) -> Any:
+    value = json.loads(text)
+    assert GraphQLInt.parse_value(value) == expected, text  # graphql-core runs with it
+    return value
+
+
+@pytest.mark.parametrize(("number", "text"), [(n, t) for n, ts in SPELLINGS.items() for t in ts])
+def test_the_limits_read_an_int_variable_however_json_spells_it(number: int, text: str) -> None:
+    """Page sizes and hops from variables are what graphql-core runs the query with: a
+    page of 101.0 is refused as 101 is, 6.0 hops cost what 6 do."""
+    schema = build_schema(SDL)
+    query = parse(
+        "query($d: Int!, $f: Int) { neighbourhood(id: 1, depth: $d) { id } "
+        "people(first: $f) { edges { node { id links { id } } } } }"
+    )
+    value = _spelt(text, number)
+    for name in ("d", "f"):
+        # a cost limit of 1: every answer is a refusal that says what the query costs
+        as_int = limits.check(schema, query, 1, 100, {"d": 2, "f": 10, name: number})
+        as_spelt = limits.check(schema, query, 1, 100, {"d": 2, "f": 10, name: value})
+        assert [e.message for e in as_spelt] == [e.message for e in as_int], (name, text)
+
+
+def test_a_variables_default_is_held_to_the_limits() -> None:
+    schema = build_schema(SDL)
+    query = parse("query($f: Int = 101) { people(first: $f) { edges { node { id } } } }")
+    (error,) = limits.check(schema, query, 10**9, 100, {})
+    assert "people: a page of 101 is not allowed" in error.message
+
+
+NEIGHBOURHOOD = (
+    'query($d: Int!, $l: Int) { neighbourhood(id: "x", depth: $d, limit: $l) { nodes { degree } } }'
+)
+PATHS = (
+    "query($a: ID!, $b: ID!, $h: Int!, $f: Int!) { "
+    + " ".join(
+        f"p{i}: paths(from: $a, to: $b, maxHops: $h, first: $f) {{ paths {{ length nodes {{ id }} }} }}"
+        for i in range(15)
+    )
+    + " }"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "refusal"),
+    [
+        (NEIGHBOURHOOD, '"d": 3.0, "l": 500.0', "neighbourhood: a page of 500 is not allowed"),
+        (NEIGHBOURHOOD, '"d": 3, "l": 5e2', "neighbourhood: a page of 500 is not allowed"),
+        (PATHS, '"a": "x", "b": "y", "h": 6.0, "f": 100.0', "the query costs 47,460"),
+        (PATHS, '"a": "x", "b": "y", "h": 60e-1, "f": 1e2', "the query costs 47,460"),
+    ],
+)
+def test_page_size_and_cost_hold_for_int_variables_sent_as_floats(
+    counted: tuple[TestClient, list[str]],
+    settings: Settings,
+    query: str,
+    variables: str,
+    refusal: str,
+) -> None:
+    client, sent = counted
+    answer = client.post(
+        "/graphql",
+        content=f'{{"query": {json.dumps(query)}, "variables": {{{variables}}}}}',
+        headers={**bearer(settings), "content-type": "application/json"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"] is None
+    assert [e["extensions"]["code"] for e in answer.json()["errors"]] == ["LIMIT_EXCEEDED"]
+    assert refusal in answer.json()["errors"][0]["message"]
+    assert sent == []
