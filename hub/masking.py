@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sys
 import unicodedata
@@ -481,8 +482,11 @@ def redact(value: Any) -> Any:
 def _redact(value: Any, depth: int) -> Any:
     if isinstance(value, Redacted | Shown):
         return value
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 10**7:
-        value = int(value)  # a number sent as a JSON float (13803941001.0)
+    if isinstance(value, float) and math.isfinite(value) and abs(value) >= 10**7:
+        if value.is_integer():
+            value = int(value)  # a number sent as a JSON float (13803941001.0)
+        else:
+            return _fraction(value, depth)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**7:
         text = str(value)  # a number sent or kept as a JSON integer
         redacted = _redact_text(text)
@@ -506,6 +510,18 @@ def _redact(value: Any, depth: int) -> Any:
     if isinstance(value, list):
         return [_redact(v, depth - 1) for v in value]
     return value
+
+
+def _fraction(value: float, depth: int) -> Any:
+    """A float with a fraction whose integer part is a personal number (13803941001.5),
+    masked as that integer is ("138****1001.5"); any other as it is. Its fraction is not
+    read: the digits after a decimal point are no one's number, and a score's
+    (0.8732619047619048) would read as a card's."""
+    whole, point, fraction = repr(value).partition(".")  # positional below 1e16: all are
+    if not point or not whole.lstrip("-").isdigit():
+        return value
+    masked = _redact(int(whole), depth)
+    return value if masked == int(whole) else f"{masked}.{fraction}"
 
 
 def _json(text: str) -> Any:

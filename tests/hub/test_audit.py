@@ -457,3 +457,13 @@ def test_a_websocket_operation_refused_before_it_runs_is_audited(
     (event,) = events(graph)
     assert (event["action"], event["role"], event["outcome"]) == ("query Peek", "analyst", "denied")
     assert "may not query Query.auditEvents" in event["reason"]
+
+
+def test_a_number_sent_as_a_float_is_stored_masked(
+    serve: Callable[..., TestClient], settings: Settings, graph: Driver
+) -> None:
+    client = serve()
+    gql(client, settings, "query Q { __typename }", v1=13803941001.5, v2=13803941001.0)
+    flush(client)
+    (event,) = events(graph)
+    assert json.loads(event["variables"]) == {"v1": "138****1001.5", "v2": "138****1001"}
