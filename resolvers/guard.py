@@ -94,12 +94,12 @@ def permission_rule(
         def enter_field(self, node: FieldNode, *_: Any) -> None:
             parent = self.context.get_parent_type()
             name = node.name.value
-            if parent is None or name.startswith("__"):
-                return
-            if principal is ANONYMOUS:
+            if principal is ANONYMOUS:  # nothing runs without credentials, not even __typename
                 where = "anonymous"
                 message = "authenticate first: send a bearer token (connection_init payload)"
                 error_code = "UNAUTHENTICATED"
+            elif parent is None or name.startswith("__"):
+                return
             elif self.context.get_field_def() is None:
                 return  # a field the schema does not have: GraphQL's own rules say so
             elif not table.may_select(principal.role, parent.name, name):
@@ -253,7 +253,7 @@ class Guard(SchemaExtension):
                 action = "unparsed"
             context.trail.record(
                 audit.event(  # never raises: records what it can, and why not the rest
-                    context.principal,
+                    None if context.principal is ANONYMOUS else context.principal,
                     action,
                     outcome,
                     query=ctx.query,
