@@ -101,12 +101,12 @@ def nesting(value: Any) -> int:
     return deepest
 
 
-def too_nested(parts: Mapping[str, Mapping[str, Any] | None]) -> list[GraphQLError]:
-    """The refusal of each part of a request (its variables, its extensions) with a
-    value nested deeper than MAX_NESTING."""
+def too_nested(parts: Mapping[str, Any]) -> list[GraphQLError]:
+    """The refusal of each part of a request (its variables, its extensions: objects of
+    values) with a value nested deeper than MAX_NESTING."""
     errors = []
     for what, values in parts.items():
-        found = max(nesting(v) for v in values.values()) if values else 0
+        found = max(nesting(values) - 1, 0)  # its deepest value's
         if found > MAX_NESTING:
             errors.append(
                 limit_error(

@@ -249,7 +249,7 @@ class Guard(SchemaExtension):
         if context.trail is not None:
             try:
                 action = f"{ctx.operation_type.value} {ctx.operation_name or 'anonymous'}"
-            except RuntimeError:  # the document did not parse
+            except Exception:  # the document did not parse, or names no one operation
                 action = "unparsed"
             context.trail.record(
                 audit.event(  # never raises: records what it can, and why not the rest
