@@ -239,6 +239,18 @@ class GraphQLApp(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         return web.page("ide.html")  # GraphiQL bundled from web/, not strawberry's CDN page
 
+    def serves_ide(self, scope: Scope) -> bool:
+        """Whether the request gets the GraphiQL page itself, which runs nothing: a
+        browser's GET (it asks for HTML) that strawberry answers with the page, decided
+        by strawberry's own test on the query parameters as it decodes them (`%71uery`
+        is `query`: that request runs a query)."""
+        if self.graphql_ide is None:
+            return False
+        request = Request(scope)
+        return "text/html" in request.headers.get("accept", "") and self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        )
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         justification = _header_text(request.headers.get("x-justification"))
         context = Context(
@@ -310,13 +322,7 @@ class Gate:
         await self.app(scope, *_message_limit(receive, send, self.settings.max_body))
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ide = (
-            not self.settings.production
-            and scope["method"] == "GET"
-            and "text/html" in (_header(scope, b"accept") or "")
-            and b"query=" not in scope.get("query_string", b"")
-        )
-        if ide:  # the GraphiQL page itself; its queries carry the token
+        if self.app.serves_ide(scope):  # the GraphiQL page itself; its queries carry the token
             await self.app(scope, receive, send)
             return
         length = _header(scope, b"content-length")

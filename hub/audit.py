@@ -33,12 +33,12 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from neo4j import Driver, ManagedTransaction
 
@@ -48,6 +48,7 @@ from hub.queries import audit as queries
 from hub.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALLOWED, DENIED, ERROR = "allowed", "denied", "error"
 # Longest text an event keeps of a request's variables, reason and action: a client
@@ -146,27 +147,62 @@ def event(
     started: float | None = None,
     justification: str | None = None,
 ) -> Event:
-    """An event for `principal` (None: not authenticated), with personal numbers redacted."""
+    """An event for `principal` (None: not authenticated), with personal numbers redacted.
+
+    Never raises (fail closed): a part that cannot be recorded (redacted, written as
+    JSON) is left out and the event's reason says which and why, so that whatever a
+    request sent, what it did leaves an event."""
+    lost: list[str] = []
+
+    def made(part: str, build: Callable[[], T]) -> T | None:
+        try:
+            return build()
+        except Exception as exc:
+            lost.append(f"{part}: {type(exc).__name__}")
+            return None
+
+    shown_action = made("action", lambda: _capped(masking.redact(action), MAX_ACTION))
+    query_hash = (
+        made("query hash", lambda: hashlib.sha256(str(query).encode()).hexdigest())
+        if query is not None
+        else None
+    )
+    shown_variables = made("variables", lambda: _variables(variables)) if variables else None
+    entity_ids = made("entities", lambda: tuple(dict.fromkeys(entities)))
+    said = made("reason", lambda: _capped(masking.redact(reason), MAX_REASON)) if reason else None
+    justified = (
+        made("justification", lambda: _capped(masking.redact(justification), MAX_REASON))
+        if justification
+        else None
+    )
     return Event(
         at=datetime.now(UTC),
         user=principal.user if principal else "",
         role=str(principal.role) if principal else "",
         unit=principal.unit if principal else None,
         client=client or (principal.client if principal else ""),
-        action=_capped(masking.redact(action), MAX_ACTION) or "",
+        action=shown_action or "",
         outcome=outcome,
-        query_hash=hashlib.sha256(query.encode()).hexdigest() if query is not None else None,
-        variables=_capped(
-            json.dumps(masking.redact(dict(variables)), ensure_ascii=False, sort_keys=True),
-            MAX_VARIABLES,
-        )
-        if variables
-        else None,
-        entities=tuple(dict.fromkeys(entities)),
-        reason=_capped(masking.redact(reason), MAX_REASON) if reason else None,
+        query_hash=query_hash,
+        variables=shown_variables,
+        entities=entity_ids or (),
+        reason=_lacking(said, lost),
         duration_ms=round((time.perf_counter() - started) * 1000, 3) if started else 0.0,
-        justification=_capped(masking.redact(justification), MAX_REASON) if justification else None,
+        justification=justified,
     )
+
+
+def _variables(variables: Mapping[str, Any]) -> str | None:
+    text = json.dumps(masking.redact(dict(variables)), ensure_ascii=False, sort_keys=True)
+    return _capped(text, MAX_VARIABLES)
+
+
+def _lacking(reason: str | None, lost: list[str]) -> str | None:
+    """The event's reason, and what it lacks."""
+    if not lost:
+        return reason
+    lacks = f"the audit event lacks its {', '.join(lost)}"
+    return f"{reason}; {lacks}" if reason else lacks
 
 
 def _micros(at: datetime) -> int:

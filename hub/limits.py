@@ -20,7 +20,13 @@ for each item of a list argument (`nodes(ids:)`), an argument its field declares
 (`ONE_ITEM_EACH` in the argument's metadata, see `resolvers.pages.items_argument`),
 counts the length of that list, from the literal or the variable's value, and such a
 list longer than a page is refused. A traversal (a field with a `depth` or `maxHops`
-argument) costs `HOP_COST` to the power of its hops instead of 1.
+argument) costs `HOP_COST` to the power of its hops instead of 1. A variable's value is
+read as graphql-core coerces it to run the operation (`coerced`): an Int sent as 500.0
+is the 500 it runs with.
+
+Nesting: the values of a request's variables and extensions may nest lists and objects
+`MAX_NESTING` deep (`too_nested`), checked before anything else reads them (the numbers
+they hold, their redaction for the audit trail, graphql-core's coercion).
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from graphql import (
     ValidationRule,
     VariableNode,
     get_named_type,
+    get_variable_values,
 )
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -65,10 +72,49 @@ ONE_ITEM_EACH = "one_item_each"
 # one Lucene clause of a character, and Lucene refuses a query of more than 1,024
 # clauses: longer text is refused as bad input before it reaches the index.
 MAX_SEARCH_TEXT = 256
+# Deepest a value of a request's variables (or extensions) may nest lists and objects,
+# `[[1]]` being 2: the schema's deepest argument, a list of input objects, nests 2
+# (tests/hub/test_limits.py). A value nested hundreds deep, even one the query does not
+# use, is refused before anything walks it.
+MAX_NESTING = 10
 
 
 def limit_error(message: str, node: Node | None = None) -> GraphQLError:
     return GraphQLError(message, node, extensions={"code": "LIMIT_EXCEEDED"})
+
+
+def nesting(value: Any) -> int:
+    """How deep `value` nests lists and objects: a scalar 0, `[]` or `{}` 1, `[[1]]` 2.
+    Counted without recursion, however deep."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            items: Any = item.values()
+        elif isinstance(item, list | tuple):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in items)
+    return deepest
+
+
+def too_nested(parts: Mapping[str, Any]) -> list[GraphQLError]:
+    """The refusal of each part of a request (its variables, its extensions: objects of
+    values) with a value nested deeper than MAX_NESTING."""
+    errors = []
+    for what, values in parts.items():
+        found = max(nesting(values) - 1, 0)  # its deepest value's
+        if found > MAX_NESTING:
+            errors.append(
+                limit_error(
+                    f"the request's {what} nest {found} deep, more than the limit of "
+                    f"{MAX_NESTING} (MAX_NESTING)"
+                )
+            )
+    return errors
 
 
 def sizes_answer(argument: GraphQLArgument) -> bool:
@@ -211,7 +257,7 @@ def _operation(
     root = schema.get_root_type(node.operation)
     if root is None:
         return []
-    cost = _Cost(schema, fragments, variables, max_page)
+    cost = _Cost(schema, fragments, coerced(schema, node, variables), max_page)
     total = cost.of(node.selection_set, root, 1, ())
     if total > max_cost:
         cost.errors.append(
@@ -221,6 +267,18 @@ def _operation(
             )
         )
     return cost.errors
+
+
+def coerced(
+    schema: GraphQLSchema, node: OperationDefinitionNode, variables: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The variables of the operation `node` as graphql-core coerces them to run it, so
+    that the limits read each as the resolvers will: an Int however JSON spelt it (500,
+    500.0, 5e2), a variable left out as its default (`$first: Int = 500`), one item as a
+    list of one. None of them, if they cannot be: graphql-core then refuses the operation
+    for it and runs nothing."""
+    found = get_variable_values(schema, node.variable_definitions or (), dict(variables), 1)
+    return {} if isinstance(found, list) else found.coerced
 
 
 class _Cost:

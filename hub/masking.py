@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sys
 import unicodedata
@@ -55,6 +56,13 @@ DEFAULT_VISIBLE = (2, 2)
 # Digits a mask hides at the least: a short number (a landline, a twelve-digit account)
 # shows less of its ends, so that no mask leaves fewer than ten thousand guesses.
 MIN_HIDDEN = 4
+
+# Deepest that redaction follows lists and objects (far deeper than an answer nests, or
+# the variables a request may send: `hub.limits.MAX_NESTING`); what lies deeper is
+# replaced whole by TOO_DEEP, so that redaction never fails, nor shows what it did not
+# read, however deep a value nests.
+DEEPEST = 64
+TOO_DEEP = "[nested too deep: not shown]"
 
 
 def mask(value: str, normaliser: str | None = None) -> str:
@@ -406,10 +414,7 @@ def shown_record(raw: str, record_id: str, mappings_dir: Path | None = None) -> 
     (`StreamColumns`)."""
     source, stream, *_ = [*record_id.split(":", 2), ""]
     columns = stream_columns(mappings_dir).get((source, stream), StreamColumns())
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        record = None
+    record = _json(raw)
     if not isinstance(record, dict):
         return Shown(_digits_hidden(raw))
     shown = {k: _column(k, v, columns) for k, v in record.items()}
@@ -431,12 +436,15 @@ def _has_digits(text: str) -> bool:
     return any(c.isdigit() or c in _NUMERALS for c in text)
 
 
-def _digits_hidden(value: Any) -> Any:
-    """`value` with every digit it holds (in any script) written as `*`."""
+def _digits_hidden(value: Any, depth: int = DEEPEST) -> Any:
+    """`value` with every digit it holds (in any script) written as `*`; lists and
+    objects nested deeper than `depth` are TOO_DEEP."""
+    if isinstance(value, dict | list) and depth <= 0:
+        return TOO_DEEP
     if isinstance(value, dict):
-        return {k: _digits_hidden(v) for k, v in value.items()}
+        return {k: _digits_hidden(v, depth - 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_digits_hidden(v) for v in value]
+        return [_digits_hidden(v, depth - 1) for v in value]
     if value is None or isinstance(value, bool):
         return value
     text = str(value)
@@ -450,7 +458,10 @@ def _number(value: Any) -> Any:
     of its kind where it is one `redact` knows, else with the middle hidden."""
     if value is None or value == "":
         return value
-    text = str(value)
+    try:
+        text = str(value)
+    except RecursionError:  # a list nested deeper than Python writes one
+        return TOO_DEEP
     redacted = _redact_text(text)
     return redacted if redacted != text else mask(text)
 
@@ -463,11 +474,19 @@ class Redacted(list[Any]):
 def redact(value: Any) -> Any:
     """`value` (text, or JSON-like) with every personal number in it masked and the
     personal fields (`personal_fields`) of every object in it hidden; a JSON object
-    written as text is read as one."""
+    written as text is read as one. Never raises: lists and objects nested deeper than
+    DEEPEST are cut there (`TOO_DEEP`)."""
+    return _redact(value, DEEPEST)
+
+
+def _redact(value: Any, depth: int) -> Any:
     if isinstance(value, Redacted | Shown):
         return value
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 10**7:
-        value = int(value)  # a number sent as a JSON float (13803941001.0)
+    if isinstance(value, float) and math.isfinite(value) and abs(value) >= 10**7:
+        if value.is_integer():
+            value = int(value)  # a number sent as a JSON float (13803941001.0)
+        else:
+            return _fraction(value, depth)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**7:
         text = str(value)  # a number sent or kept as a JSON integer
         redacted = _redact_text(text)
@@ -476,18 +495,39 @@ def redact(value: Any) -> Any:
         if not _has_digits(value):
             return value
         if value.lstrip().startswith("{"):
-            try:
-                found = json.loads(value)
-            except ValueError:
-                found = None
+            found = _json(value)
             if isinstance(found, dict):
-                return json.dumps(redact(found), ensure_ascii=False)
+                return json.dumps(_redact(found, depth), ensure_ascii=False)
         return _redact_text(value)
+    if isinstance(value, dict | list) and depth <= 0:
+        return TOO_DEEP
     if isinstance(value, dict):
         hidden = personal_fields()
         return {
-            redact(k): MASKED_DATE if k in hidden else redact(v) for k, v in value.items()
+            _redact(k, depth): MASKED_DATE if k in hidden else _redact(v, depth - 1)
+            for k, v in value.items()
         }  # (a key may hold a number too: a variable's name)
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [_redact(v, depth - 1) for v in value]
     return value
+
+
+def _fraction(value: float, depth: int) -> Any:
+    """A float with a fraction whose integer part is a personal number (13803941001.5),
+    masked as that integer is ("138****1001.5"); any other as it is. Its fraction is not
+    read: the digits after a decimal point are no one's number, and a score's
+    (0.8732619047619048) would read as a card's."""
+    whole, point, fraction = repr(value).partition(".")  # positional below 1e16: all are
+    if not point or not whole.lstrip("-").isdigit():
+        return value
+    masked = _redact(int(whole), depth)
+    return value if masked == int(whole) else f"{masked}.{fraction}"
+
+
+def _json(text: str) -> Any:
+    """The JSON value `text` holds, or None: text that is no JSON, or JSON nested deeper
+    than the parser goes (read as text then)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None

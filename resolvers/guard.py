@@ -2,6 +2,8 @@
 
 One schema extension per request, configured by the request's settings:
 - before parsing, it caps the tokens of the query (HUB_MAX_TOKENS);
+- it refuses variables and extensions nested deeper than `hub.limits.MAX_NESTING`,
+  before anything walks them;
 - it validates the document with GraphQL's rules (a field the schema lacks is
   GRAPHQL_VALIDATION_FAILED) and its own: a WebSocket operation over the rate limit,
   depth and aliases (`hub.limits`, fragments included, every operation type), the
@@ -18,6 +20,7 @@ One schema extension per request, configured by the request's settings:
 - afterwards it records one audit event: allowed, denied (a FORBIDDEN error) or error,
   also for an operation cut short (a WebSocket's client completed it or went away); a
   subscription records one as it starts and one, with the entities it sent, as it ends;
+  whatever fails while it is built (`hub.audit.event` records what it can and why not);
   in production it then takes "Did you mean ...?" out of every message and replaces
   the message of every error a resolver raised (not the hub's own access and limit
   errors) by "Unexpected error."; for a role without the personal-data permission it
@@ -96,12 +99,12 @@ def permission_rule(
         def enter_field(self, node: FieldNode, *_: Any) -> None:
             parent = self.context.get_parent_type()
             name = node.name.value
-            if parent is None or name.startswith("__"):
-                return
-            if principal is ANONYMOUS:
+            if principal is ANONYMOUS:  # nothing runs without credentials, not even __typename
                 where = "anonymous"
                 message = "authenticate first: send a bearer token (connection_init payload)"
                 error_code = "UNAUTHENTICATED"
+            elif parent is None or name.startswith("__"):
+                return
             elif self.context.get_field_def() is None:
                 return  # a field the schema does not have: GraphQL's own rules say so
             elif not table.may_select(principal.role, parent.name, name):
@@ -165,6 +168,9 @@ def _static_errors(ctx: Any, context: Context) -> list[GraphQLError]:
 
 
 def _validate(ctx: Any, context: Context) -> list[GraphQLError]:
+    nested = limits.too_nested({"variables": ctx.variables, "extensions": ctx.operation_extensions})
+    if nested:  # before anything walks them
+        return nested
     static = _static_errors(ctx, context)
     if static:
         return list(static)
@@ -260,13 +266,13 @@ class Guard(SchemaExtension):
             return errors
         try:
             action = f"{ctx.operation_type.value} {ctx.operation_name or 'anonymous'}"
-        except RuntimeError:  # the document did not parse
+        except Exception:  # the document did not parse, or names no one operation
             action = "unparsed"
         if self.subscribed and not began:
             action += " ended"
         context.trail.record(
-            audit.event(
-                context.principal,
+            audit.event(  # never raises: records what it can, and why not the rest
+                None if context.principal is ANONYMOUS else context.principal,
                 action,
                 outcome,
                 query=ctx.query,
@@ -308,17 +314,17 @@ class Guard(SchemaExtension):
             self.subscribed = True  # its events follow, for as long as it runs
             self._audit(began=True)
 
-    def _entity_ids(self, context: Context) -> list[str]:
+    def _entity_ids(self, context: Context) -> Iterator[str]:
         """The Relay global ids, as the client sees them, of the entities the resolvers
         built (GraphQL type names are labels) and kept answers show, and those a
-        subscription's events sent so far."""
-        ids: dict[str, None] = dict(self.sent)
+        subscription's events sent so far; read as the audit event is built, which
+        records whatever fails meanwhile (`audit.event`)."""
+        yield from self.sent
         for e in self.built:
             if isinstance(e, Shown):
-                ids.update(dict.fromkeys(e.ids))
+                yield from e.ids
             else:
-                ids[relay_id(context.ids, e.LABEL, e.key_value())] = None
-        return list(ids)
+                yield relay_id(context.ids, e.LABEL, e.key_value())
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context

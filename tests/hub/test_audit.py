@@ -21,7 +21,7 @@ import pytest
 from neo4j import Driver
 from starlette.testclient import TestClient
 
-from hub import audit
+from hub import audit, masking
 from hub.access import Principal, Role
 from hub.settings import Settings
 from tests.conftest import bearer, gql
@@ -388,3 +388,82 @@ def test_a_justification_in_chinese_is_stored_as_written_and_its_numbers_redacte
     flush(client)
     [look] = events(graph)
     assert look["justification"] == "案件 A-17，嫌疑人 411623********4709"
+
+
+def test_an_event_is_built_whatever_its_variables_hold() -> None:
+    """Variables nested far deeper than the API takes (built by a CLI action, say) are
+    kept down to where redaction stops, and marked there; a value JSON cannot write
+    leaves them out, and the event's reason says why: an event is never lost for what
+    its request sent."""
+    deep: Any = "411623198503120014"
+    for _ in range(5000):
+        deep = [deep]
+    event = audit.event(Principal("li", Role.investigator), "mutation M", audit.ALLOWED,
+                        variables={"junk": deep}, reason="fine")  # fmt: skip
+    assert event.variables is not None and masking.TOO_DEEP in event.variables
+    assert "411623198503120014" not in event.variables
+    odd = audit.event(Principal("li", Role.investigator), "mutation M", audit.ALLOWED,
+                      variables={"x": {1, 2}}, reason="fine")  # fmt: skip
+    assert odd.variables is None
+    assert odd.reason == "fine; the audit event lacks its variables: TypeError"
+
+
+def test_an_operation_that_ran_is_audited_whatever_fails_while_its_event_is_built(
+    serve: Callable[..., TestClient],
+    settings: Settings,
+    graph: Driver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fail closed: redaction failing on the variables (what a value nested too deep
+    did) leaves an event with what could be recorded and the error, and the client its
+    answer."""
+    client = serve()
+    redact = masking.redact
+
+    def failing(value: Any) -> Any:
+        if isinstance(value, dict):
+            raise RecursionError("maximum recursion depth exceeded")
+        return redact(value)
+
+    monkeypatch.setattr(masking, "redact", failing)
+    query = "mutation M($n: String!) { createOperation(name: $n) { __typename } }"
+    answer = gql(client, settings, query, n="AUDITPROBE")
+    assert answer == {"data": {"createOperation": {"__typename": "OperationPayload"}}}
+    assert graph.execute_query("MATCH (o:Operation {name: 'AUDITPROBE'}) RETURN o").records
+    flush(client)
+    (event,) = events(graph)
+    assert (event["action"], event["outcome"], event["user"]) == ("mutation M", "allowed", "tester")
+    assert event.get("variables") is None
+    assert event["reason"] == "the audit event lacks its variables: RecursionError"
+    assert event["entities"], "what could be recorded is"
+    assert audit.verify(graph).ok
+
+
+def test_a_websocket_operation_refused_before_it_runs_is_audited(
+    serve: Callable[..., TestClient], settings: Settings, graph: Driver
+) -> None:
+    """The socket's stream of a refused operation closes after its error: the event is
+    written all the same, as over HTTP."""
+    client = serve()
+    with client.websocket_connect(
+        "/graphql", subprotocols=["graphql-transport-ws"], headers=bearer(settings, Role.analyst)
+    ) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe",
+                      "payload": {"query": "query Peek { auditEvents { seq } }"}})  # fmt: skip
+        assert ws.receive_json()["type"] == "error"
+    flush(client)
+    (event,) = events(graph)
+    assert (event["action"], event["role"], event["outcome"]) == ("query Peek", "analyst", "denied")
+    assert "may not query Query.auditEvents" in event["reason"]
+
+
+def test_a_number_sent_as_a_float_is_stored_masked(
+    serve: Callable[..., TestClient], settings: Settings, graph: Driver
+) -> None:
+    client = serve()
+    gql(client, settings, "query Q { __typename }", v1=13803941001.5, v2=13803941001.0)
+    flush(client)
+    (event,) = events(graph)
+    assert json.loads(event["variables"]) == {"v1": "138****1001.5", "v2": "138****1001"}

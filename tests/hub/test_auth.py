@@ -383,3 +383,71 @@ def test_a_flood_of_bad_keys_is_checked_one_at_a_time_and_past_a_few_refused_at_
     checked = [r for r in refusals if isinstance(r, Unauthenticated)]
     assert [str(r) for r in checked] == [keys.REFUSED] * keys.HASHES_WAITING
     assert all(isinstance(r, RateLimited) for r in refusals[keys.HASHES_WAITING :])
+
+
+# Query strings of a browser's GET of /graphql, as sent (percent-encoded or not), and
+# whether strawberry reads a `query` parameter in them: one that does runs GraphQL.
+SPELLINGS = [
+    ("query={__typename}", True),
+    ("%71uery={__typename}", True),
+    ("%71%75%65%72%79=%7B__typename%7D", True),
+    ("q%75er%79={__typename}", True),
+    ("x=1&%71uery={__typename}", True),
+    ("query", True),
+    ("query=", True),
+    ("%71uery=&variables=%7B%7D", True),
+    ("Query={__typename}", False),  # no parameter strawberry reads: the page
+    ("x=1;query={__typename}", False),  # one parameter, x, holding the rest
+    ("", False),
+]
+
+
+@pytest.mark.parametrize(("spelt", "runs"), SPELLINGS)
+def test_the_graphiql_page_is_the_only_thing_served_without_a_token(
+    client: TestClient, spelt: str, runs: bool
+) -> None:
+    """However its parameters are spelt, a GET that would run GraphQL needs credentials;
+    one that gets the page runs nothing."""
+    from starlette.datastructures import QueryParams
+
+    assert ("query" in QueryParams(spelt)) == runs  # as the app decodes them
+    answer = client.get(f"/graphql?{spelt}", headers={"accept": "text/html"})
+    if runs:
+        assert answer.status_code == 401, answer.text
+    else:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "graphiql" in answer.text.lower() and '"data"' not in answer.text
+
+
+def test_gets_without_a_token_count_as_failed_logins(client: TestClient, graph: Driver) -> None:
+    statuses = [
+        client.get("/graphql?%71uery={__typename}", headers={"accept": "text/html"}).status_code
+        for _ in range(25)
+    ]
+    assert statuses == [401] * 20 + [429] * 5
+    client.app.state.trail.flush()  # type: ignore[attr-defined]
+    records = graph.execute_query("MATCH (e:AuditEvent) RETURN e.action AS a, e.role AS r").records
+    assert {(r["a"], r["r"]) for r in records} == {("login", "")}
+
+
+def test_no_graphql_runs_for_an_anonymous_principal(graph: Driver, settings: Settings) -> None:
+    """Behind the gate, the schema refuses anyone without credentials every field, even
+    __typename and introspection."""
+    from hub import ids
+    from hub.auth import ANONYMOUS
+    from resolvers.context import Context
+    from resolvers.schema import schema
+
+    async def run(query: str) -> Any:
+        uri, credentials = db.credentials(settings)
+        async with AsyncGraphDatabase.driver(uri, auth=credentials) as driver:
+            context = Context(
+                settings=settings, driver=driver, ids=ids.codec(settings), principal=ANONYMOUS
+            )
+            return await schema.execute(query, context_value=context)
+
+    for query in ("{ __typename }", "{ __schema { queryType { name } } }", QUERY):
+        result = asyncio.run(run(query))
+        assert result.data is None, query
+        assert [e.extensions["code"] for e in result.errors] == ["UNAUTHENTICATED"], query

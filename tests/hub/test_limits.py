@@ -8,7 +8,16 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, build_schema, parse, validate
+from graphql import (
+    GraphQLInputObjectType,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    build_schema,
+    parse,
+    validate,
+)
 from starlette.testclient import TestClient
 
 from hub import limits
@@ -461,3 +470,178 @@ def test_nodes_costs_its_ids_and_their_pages_and_refuses_more_ids_than_a_page() 
         "nodes: ids holds 700 items, more than the limit of 100 (HUB_MAX_PAGE_SIZE); "
         "ask in smaller lists"
     ] * 3
+
+
+def nested(levels: int) -> Any:
+    """A JSON value `levels` deep: lists in lists around an empty one."""
+    value: Any = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+CREATE = "mutation M($n: String!) { createOperation(name: $n) { __typename } }"
+
+
+def ask_over(client: TestClient, settings: Settings, transport: str, body: dict[str, Any]) -> Any:
+    """The errors (or None) of one operation asked over HTTP or a WebSocket."""
+    if transport == "http":
+        answer = client.post("/graphql", json=body, headers=bearer(settings))
+        assert answer.status_code == 200, answer.text
+        return answer.json().get("errors")
+    with ws_connect(client, settings) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": body})
+        answer = ws.receive_json()
+    return answer["payload"] if answer["type"] == "error" else answer["payload"].get("errors")
+
+
+@pytest.mark.parametrize("transport", ["http", "websocket"])
+@pytest.mark.parametrize("levels", [limits.MAX_NESTING + 1, 700])
+def test_variables_nested_deeper_than_the_limit_are_refused_before_anything_runs(
+    serve: Callable[..., TestClient], settings: Settings, graph: Any, transport: str, levels: int
+) -> None:
+    """Unused variables too: a value nested this deep is refused whole, as a limit, and
+    the refusal is audited; nothing of the operation ran."""
+    client = serve()
+    name = f"AUDITPROBE-{levels}"
+    errors = ask_over(
+        client,
+        settings,
+        transport,
+        {"query": CREATE, "variables": {"n": name, "junk": nested(levels)}},
+    )
+    assert [e["extensions"]["code"] for e in errors] == ["LIMIT_EXCEEDED"], errors
+    message = errors[0]["message"]
+    assert message == (
+        f"the request's variables nest {levels} deep, more than the limit of "
+        f"{limits.MAX_NESTING} (MAX_NESTING)"
+    )
+    created = graph.execute_query("MATCH (o:Operation {name: $n}) RETURN o", n=name).records
+    assert created == []
+    client.app.state.trail.flush()  # type: ignore[attr-defined]
+    (event,) = graph.execute_query(
+        "MATCH (e:AuditEvent {action: 'mutation M'}) RETURN properties(e) AS e"
+    ).records
+    assert (event["e"]["outcome"], event["e"]["reason"]) == ("error", message)
+
+
+@pytest.mark.parametrize("transport", ["http", "websocket"])
+def test_variables_nested_as_deep_as_the_limit_are_taken(
+    serve: Callable[..., TestClient], settings: Settings, graph: Any, transport: str
+) -> None:
+    client = serve()
+    variables = {"n": "nested", "junk": nested(limits.MAX_NESTING)}
+    assert ask_over(client, settings, transport, {"query": CREATE, "variables": variables}) is None
+    assert graph.execute_query("MATCH (o:Operation {name: 'nested'}) RETURN o").records
+
+
+def _input_nesting(type_: Any, seen: tuple[str, ...] = ()) -> int:
+    """How deep a value of the input type `type_` nests lists and objects at most."""
+    if isinstance(type_, GraphQLNonNull):
+        return _input_nesting(type_.of_type, seen)
+    if isinstance(type_, GraphQLList):
+        return 1 + _input_nesting(type_.of_type, seen)
+    if isinstance(type_, GraphQLInputObjectType):
+        assert type_.name not in seen, f"{type_.name} holds itself: its values nest without end"
+        fields = [_input_nesting(f.type, (*seen, type_.name)) for f in type_.fields.values()]
+        return 1 + max(fields, default=0)
+    return 0
+
+
+def test_the_nesting_limit_takes_every_value_the_schemas_arguments_take() -> None:
+    """The deepest value any argument of the schema takes (a list of input objects, each
+    nested as deep as its fields go) nests no deeper than MAX_NESTING."""
+    from resolvers.schema import schema
+
+    deepest = max(
+        _input_nesting(arg.type)
+        for type_ in schema._schema.type_map.values()
+        if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__")
+        for field in type_.fields.values()
+        for arg in field.args.values()
+    )
+    assert 1 <= deepest <= limits.MAX_NESTING
+    assert limits.nesting({"a": [1, {"b": [[]]}], "c": 2}) == 5
+    assert limits.nesting("text") == limits.nesting(5) == 0
+    assert limits.nesting(nested(100_000)) == 100_000  # counted without recursion
+
+
+# Every way JSON may spell the integers 101 and 6 that graphql-core's Int takes as them.
+SPELLINGS = {
+    101: ["101", "101.0", "101.000", "1.01e2", "1.01E+2", "10100e-2", "101.0e0"],
+    6: ["6", "6.0", "6e0", "60e-1", "0.6E1", "6.000000"],
+}
+
+
+def _spelt(text: str, expected: int) -> Any:
+    value = json.loads(text)
+    assert GraphQLInt.parse_value(value) == expected, text  # graphql-core runs with it
+    return value
+
+
+@pytest.mark.parametrize(("number", "text"), [(n, t) for n, ts in SPELLINGS.items() for t in ts])
+def test_the_limits_read_an_int_variable_however_json_spells_it(number: int, text: str) -> None:
+    """Page sizes and hops from variables are what graphql-core runs the query with: a
+    page of 101.0 is refused as 101 is, 6.0 hops cost what 6 do."""
+    schema = build_schema(SDL)
+    query = parse(
+        "query($d: Int!, $f: Int) { neighbourhood(id: 1, depth: $d) { id } "
+        "people(first: $f) { edges { node { id links { id } } } } }"
+    )
+    value = _spelt(text, number)
+    for name in ("d", "f"):
+        # a cost limit of 1: every answer is a refusal that says what the query costs
+        as_int = limits.check(schema, query, 1, 100, {"d": 2, "f": 10, name: number})
+        as_spelt = limits.check(schema, query, 1, 100, {"d": 2, "f": 10, name: value})
+        assert [e.message for e in as_spelt] == [e.message for e in as_int], (name, text)
+
+
+def test_a_variables_default_is_held_to_the_limits() -> None:
+    schema = build_schema(SDL)
+    query = parse("query($f: Int = 101) { people(first: $f) { edges { node { id } } } }")
+    (error,) = limits.check(schema, query, 10**9, 100, {})
+    assert "people: a page of 101 is not allowed" in error.message
+
+
+NEIGHBOURHOOD = (
+    'query($d: Int!, $l: Int) { neighbourhood(id: "x", depth: $d, limit: $l) { nodes { degree } } }'
+)
+PATHS = (
+    "query($a: ID!, $b: ID!, $h: Int!, $f: Int!) { "
+    + " ".join(
+        f"p{i}: paths(from: $a, to: $b, maxHops: $h, first: $f) {{ paths {{ length nodes {{ id }} }} }}"
+        for i in range(15)
+    )
+    + " }"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "refusal"),
+    [
+        (NEIGHBOURHOOD, '"d": 3.0, "l": 500.0', "neighbourhood: a page of 500 is not allowed"),
+        (NEIGHBOURHOOD, '"d": 3, "l": 5e2', "neighbourhood: a page of 500 is not allowed"),
+        (PATHS, '"a": "x", "b": "y", "h": 6.0, "f": 100.0', "the query costs 47,460"),
+        (PATHS, '"a": "x", "b": "y", "h": 60e-1, "f": 1e2', "the query costs 47,460"),
+    ],
+)
+def test_page_size_and_cost_hold_for_int_variables_sent_as_floats(
+    counted: tuple[TestClient, list[str]],
+    settings: Settings,
+    query: str,
+    variables: str,
+    refusal: str,
+) -> None:
+    client, sent = counted
+    answer = client.post(
+        "/graphql",
+        content=f'{{"query": {json.dumps(query)}, "variables": {{{variables}}}}}',
+        headers={**bearer(settings), "content-type": "application/json"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"] is None
+    assert [e["extensions"]["code"] for e in answer.json()["errors"]] == ["LIMIT_EXCEEDED"]
+    assert refusal in answer.json()["errors"][0]["message"]
+    assert sent == []

@@ -320,3 +320,51 @@ def test_the_search_asks_the_index_for_the_digits_redaction_reads() -> None:
         assert sent == " " or sent in "0123456789", hex(ord(c))
     assert masking.as_indexed("\uff11\uff13\uff18\U00011950") == "138 "
     assert masking.as_indexed("张三王二") == "张三王二"  # numerals are words of names
+
+
+def test_redaction_takes_any_json_value_however_deep() -> None:
+    """Redaction never raises: a value nested deeper than DEEPEST is cut there and
+    marked, personal numbers above the cut masked, none below it shown; so is JSON text
+    nested deeper than the parser goes."""
+    deep: object = "13803941001"
+    for _ in range(5000):
+        deep = {"a": [deep]}
+    redacted = masking.redact({"phone": "13803941001", "junk": deep})
+    text = json.dumps(redacted)
+    assert redacted["phone"] == "138****1001"
+    assert masking.TOO_DEEP in text and "13803941001" not in text
+    assert text.count("[") <= masking.DEEPEST
+    shallow = {"a": [[[["13803941001"]]]]}
+    assert masking.redact(shallow) == {"a": [[[["138****1001"]]]]}
+    deep_text = '{"a": ' * 5000 + '"13803941001"' + "}" * 5000
+    assert "13803941001" not in masking.redact(deep_text)
+    assert "13803941001" not in masking.shown_record(deep_text, "demo:people:1")
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        (13803941001.5, "138****1001.5"),
+        (-13803941001.25, "-138****1001.25"),
+        (8613803941001.5, "86138****1001.5"),
+        (622202160000123.5, "622202*****0123.5"),
+        (13803941001.0, "138****1001"),
+    ],
+)
+def test_a_float_whose_integer_part_is_a_personal_number_is_masked(sent: float, kept: str) -> None:
+    """However JSON writes the number, in variables (the audit trail keeps them) as in
+    an answer; the text of the float masked as the integer's is."""
+    assert masking.redact({"v1": sent}) == {"v1": kept}
+    from hub import audit
+
+    stored = audit.event(None, "query Q", audit.ALLOWED, variables={"v1": sent}).variables
+    assert stored == json.dumps({"v1": kept})
+
+
+@pytest.mark.parametrize(
+    "kept", [16300.5, 0.8732619047619048, 12.345678901234567, 23.456789012345678, 1234567.891]
+)
+def test_a_float_that_holds_no_personal_number_stays_a_float(kept: float) -> None:
+    """Amounts, scores and percentages in an answer: a score's sixteen decimals are no
+    card."""
+    assert masking.redact({"score": kept}) == {"score": kept}
