@@ -14,8 +14,8 @@ that id is refused from that address (429, without a look-up) until the minute h
 passed, so guessing is slowed while the key's owner, from another address, is not held
 up, and a 429 tells no more than a 401 which key ids exist. An address that failed too
 often to log in at all (`throttled`) has every key not checked in the last minute refused
-without a look-up, a real key id or not. One hash is checked at a time, so that a flood of bad keys
-takes at most one core from the users whose credentials are known; past
+without a look-up, a real key id or not. One hash is checked at a time, so that a flood
+of bad keys takes at most one core from the users whose credentials are known; past
 `HASHES_WAITING` keys waiting for it, a key is refused at once (429) without a look-up,
 whether its id exists or not.
 """
@@ -106,6 +106,7 @@ class KeyChecker:
         self._failures = RateLimiter(FAILURES_PER_MINUTE)  # wrong secrets, by key id and address
         self._hashing = asyncio.Semaphore(1)
         self._waiting = 0  # keys being looked up or waiting for their hash to be checked
+        _decoy()  # made now, or the first unknown key id would take two hashes' time
 
     def known(self, key: str) -> Principal | None:
         """The principal of a key checked within the last minute, if it is one."""
