@@ -7,11 +7,15 @@ Checking a hash costs tens of milliseconds on purpose; the API process remembers
 it has checked for `CACHE_SECONDS`, which is therefore also the longest a revoked key
 may still work on a process that saw it just before. A key id that the graph does not
 know costs a check of a hash all the same, and gets the same message as a wrong secret,
-so that neither the time nor the answer tells a guesser which key ids exist. Past
-`FAILURES_PER_MINUTE` wrong secrets for one key id, its secret is not checked again
-until the minute has passed: guessing one key's secret is slowed, its owner (whose key
-was checked before) is not. One hash is checked at a time, so that a flood of bad keys
-takes at most one core from the users whose credentials are known; past
+so that neither the time nor the answer tells a guesser which key ids exist. Wrong
+secrets are counted per key id and client address, for key ids the graph knows and
+those it does not alike: past `FAILURES_PER_MINUTE` of them from one address, a key of
+that id is refused from that address (429, without a look-up) until the minute has
+passed, so guessing is slowed while the key's owner, from another address, is not held
+up, and a 429 tells no more than a 401 which key ids exist. An address that failed too
+often to log in at all (`throttled`) has every key not checked in the last minute refused
+without a look-up, a real key id or not. One hash is checked at a time, so that a flood
+of bad keys takes at most one core from the users whose credentials are known; past
 `HASHES_WAITING` keys waiting for it, a key is refused at once (429) without a look-up,
 whether its id exists or not.
 """
@@ -99,9 +103,10 @@ class KeyChecker:
         self._driver = driver
         self._database = database
         self._known: dict[str, tuple[float, Principal]] = {}
-        self._failures = RateLimiter(FAILURES_PER_MINUTE)  # wrong secrets, by key id
+        self._failures = RateLimiter(FAILURES_PER_MINUTE)  # wrong secrets, by key id and address
         self._hashing = asyncio.Semaphore(1)
         self._waiting = 0  # keys being looked up or waiting for their hash to be checked
+        _decoy()  # made now, or the first unknown key id would take two hashes' time
 
     def known(self, key: str) -> Principal | None:
         """The principal of a key checked within the last minute, if it is one."""
@@ -109,8 +114,8 @@ class KeyChecker:
         return cached[1] if cached and cached[0] > time.monotonic() else None
 
     async def principal(self, key: str, address: str, throttled: bool = False) -> Principal:
-        """The key's principal; `throttled`: its address failed too often, so an unknown
-        key id is refused without the check that only evens out the time."""
+        """The key's principal; `throttled`: its address failed too often to log in, so a
+        key not checked in the last minute is refused without a look-up."""
         cached = self.known(key)
         if cached is not None:
             return cached
@@ -118,22 +123,22 @@ class KeyChecker:
         if not match:
             raise Unauthenticated("malformed API key: it reads hub_<key id>_<secret>")
         key_id = match.group(1)
-        if self._failures.blocked(key_id):
-            raise RateLimited(self._failures.retry_after(key_id) or 1)
+        guesser = f"{key_id}|{address}"
+        if self._failures.blocked(guesser):
+            raise RateLimited(self._failures.retry_after(guesser) or 1)
+        if throttled:  # answered 429 by the caller, whether the key id exists or not
+            raise Unauthenticated(REFUSED)
         if self._waiting >= HASHES_WAITING:
             raise RateLimited(1)
         self._waiting += 1
         try:
             found = await queries.find(self._driver, key_id, self._database)
-            if found is None and throttled:
-                raise Unauthenticated(REFUSED)
             async with self._hashing:
                 await asyncio.to_thread(
                     _hasher.verify, _decoy() if found is None else found["hash"], key
                 )
         except (VerificationError, InvalidHashError):
-            if found is not None:
-                self._failures.retry_after(key_id)
+            self._failures.retry_after(guesser)  # counted alike for unknown key ids
             raise Unauthenticated(REFUSED) from None
         finally:
             self._waiting -= 1

@@ -36,21 +36,39 @@ def lucene(text: str, numbers: bool = True) -> str:
     number the index would find in the text is one the refusal of numbers
     (`resolvers.numbers`) finds; a number typed as people type it (13803941001,
     138-0394-1001) is searched for as the index holds it too, unless `numbers` is false
-    (a role that sees numbers masked, whose text holding one is refused anyway). Text
+    (a role that sees numbers masked, whose text holding one is refused anyway). Such a
+    role's query names only the indexed properties that no label declares personal
+    (`_scored_fields`): it matches no personal value, however the value is spelt. Text
     longer than `MAX_SEARCH_TEXT` characters is refused (`BadRequest`)."""
+    return _query(words(text, numbers), numbers)
+
+
+def words(text: str, numbers: bool = True) -> list[str]:
+    """The words `lucene` asks the index for (see there)."""
     if len(text) > MAX_SEARCH_TEXT:
         raise BadRequest(
             f"search text is {len(text)} characters long; at most {MAX_SEARCH_TEXT} are searched"
         )
     text = masking.as_indexed(text)
-    words = [
+    typed = [
         w for w in _WORDS.split(_SPECIAL.sub(" ", text)) if w and w not in ("AND", "OR", "NOT")
     ]
-    if len(words) > 1 and all(w.isascii() and w.isalpha() for w in words):
-        words.append("".join(words).lower())
-    simple = normalise.simplified(" ".join(words)).split()
-    words += [w for w in simple if w not in words]  # 張偉 as 张伟 is stored
-    return " ".join([*words, *(_numbers(text) if numbers else [])])
+    if len(typed) > 1 and all(w.isascii() and w.isalpha() for w in typed):
+        typed.append("".join(typed).lower())
+    simple = normalise.simplified(" ".join(typed)).split()
+    typed += [w for w in simple if w not in typed]  # 張偉 as 张伟 is stored
+    return [*typed, *(n for n in (_numbers(text) if numbers else []) if n not in typed)]
+
+
+def _query(words: Sequence[str], numbers: bool) -> str:
+    """The words as a Lucene query: in every indexed property, or without `numbers` in
+    the non-personal ones only (`_scored_fields`): a role that sees personal values
+    masked searches none of them, so no spelling of a number (a foreign phone without its
+    `+`, which redaction does not read as one) finds the entity that holds it."""
+    if not words or numbers:
+        return " ".join(words)
+    held = " ".join(words)
+    return " OR ".join(f"{field}:({held})" for field in _scored_fields())
 
 
 def _numbers(text: str) -> list[str]:
@@ -68,9 +86,11 @@ def _numbers(text: str) -> list[str]:
 
 @cache
 def _scored_fields() -> list[str]:
-    """The indexed properties a hit's score reads: none that any label declares personal
-    (an ID number's digits), or a role that sees them masked would learn from the score
-    which digits it holds, a birth date guessed in three questions."""
+    """The indexed properties a hit's score reads, and the only ones a role that sees
+    personal values masked searches: none that any label declares personal (an ID
+    number's digits), or such a role would learn from the score which digits it holds,
+    a birth date guessed in three questions, or from a hit a foreign phone's hidden
+    digits."""
     nodes = schema().nodes.values()
     personal = {p.name for node in nodes for p in node.properties.values() if p.personal}
     return [name for name in schema().fulltext_fields()[1] if name not in personal]
@@ -112,8 +132,8 @@ async def search(
     weighs a word by how many documents hold it, counting those the asker may not see,
     so scores and order would tell whether another unit's hidden case or operation holds
     a word."""
-    query = lucene(text, numbers)
-    if not query:
+    asked = words(text, numbers)
+    if not asked:
         return []
     return await read_list(
         driver,
@@ -130,9 +150,9 @@ async def search(
         timeout,
         database,
         index=schema().fulltext_name,
-        query=query,
+        query=_query(asked, numbers),
         fields=_scored_fields(),
-        words=sorted(set(query.lower().split())),
+        words=sorted({w.lower() for w in asked}),
         kinds=list(kinds),
         labels=list(schema().nodes),
         skip=skip,

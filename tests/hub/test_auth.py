@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -197,21 +199,83 @@ def test_an_api_key_works_until_it_is_revoked(
     assert not keys.revoke(graph, "000000000000")
 
 
+@contextlib.contextmanager
+def from_address(client: TestClient, address: str) -> Iterator[TestClient]:
+    """The client, its requests coming from `address` for a while (the peer's address
+    the hub counts failed logins by)."""
+    transport = client._transport  # type: ignore[attr-defined]
+    was = transport.client
+    transport.client = (address, 50000)
+    try:
+        yield client
+    finally:
+        transport.client = was
+
+
+def told(client: TestClient, key: str) -> tuple[tuple[int, str], float]:
+    started = time.perf_counter()
+    response = ask(client, {"authorization": f"Bearer {key}"})
+    return (response.status_code, response.json()["errors"][0]["message"]), (
+        time.perf_counter() - started
+    )
+
+
+def alike(times: list[float], others: list[float]) -> bool:
+    """About the same time: the quickest of each apart by less than half a hash check,
+    so one that checks a hash is told from one that does not."""
+    started = time.perf_counter()
+    with contextlib.suppress(Exception):
+        keys._hasher.verify(keys._decoy(), "hub_guess")
+    check = time.perf_counter() - started
+    return abs(min(times) - min(others)) < check / 2
+
+
+def shape(answer: tuple[int, str]) -> tuple[int, str]:
+    """An answer with its seconds to wait left out (they count the time gone by)."""
+    return answer[0], re.sub(r"\d+", "N", answer[1])
+
+
 def test_an_unknown_key_id_and_a_wrong_secret_are_told_apart_by_nothing(
     client: TestClient, graph: Driver
 ) -> None:
+    """Wrong secrets of a real key id and of an unknown one, each from its own address,
+    are answered alike request by request, the same 401s and then the same 429s, in
+    about the same time; and from an address throttled for failing to log in, too."""
     new = keys.create(graph, "fraud dashboard", Role.analyst, None)
     wrong_secret = f"{new.key[:-4]}AAAA"
     unknown_id = f"hub_{'0' * 12}_{new.key[len('hub_') + 13 :]}"  # the same secret
-    answers, times = [], []
-    for key in (wrong_secret, unknown_id) * 3:
-        started = time.perf_counter()
-        response = ask(client, {"authorization": f"Bearer {key}"})
-        times.append(time.perf_counter() - started)
-        answers.append((response.status_code, response.json()["errors"][0]["message"]))
-    assert set(answers) == {(401, keys.REFUSED)}
-    # Both check a hash: the unknown id takes about as long as the wrong secret.
-    assert min(times[1::2]) > 0.2 * min(times[0::2])
+    rounds = keys.FAILURES_PER_MINUTE + 4
+    real, fake = [], []
+    for _ in range(rounds):  # in turn, so that the machine's load weighs on both alike
+        with from_address(client, "192.0.2.1"):
+            real.append(told(client, wrong_secret))
+        with from_address(client, "192.0.2.2"):
+            fake.append(told(client, unknown_id))
+    for answers in (real, fake):  # counted alike: a minute's budget (and what refilled)
+        statuses = [status for (status, _), _ in answers]
+        assert statuses[: keys.FAILURES_PER_MINUTE] == [401] * keys.FAILURES_PER_MINUTE
+        assert statuses[-2:] == [429, 429] and statuses == sorted(statuses)
+        assert {shape(a)[1] for a, _ in answers} == {
+            keys.REFUSED,
+            "too many requests: try again in N s",
+        }
+    # Both check a hash while they are counted, neither once refused.
+    assert alike(
+        [t for (status, _), t in real if status == 401],
+        [t for (status, _), t in fake if status == 401],
+    )
+    assert alike(
+        [t for (status, _), t in real if status == 429],
+        [t for (status, _), t in fake if status == 429],
+    )
+    # An address past its failed logins: a real key id is refused as an unknown one is.
+    with from_address(client, "192.0.2.3"):
+        for _ in range(100):
+            if ask(client, {"authorization": "Bearer hub_x"}).status_code == 429:
+                break
+        both = [told(client, key) for key in (wrong_secret, unknown_id) * 3]
+    assert {shape(a) for a, _ in both} == {(429, "too many requests: try again in N s")}
+    assert alike([t for _, t in both[0::2]], [t for _, t in both[1::2]])
 
 
 def test_a_token_of_an_algorithm_the_key_cannot_check_gets_401_audited(
@@ -340,17 +404,23 @@ def test_only_the_graphiql_page_itself_is_served_without_a_token(client: TestCli
 def test_guessing_a_keys_secret_is_slowed_while_its_owner_carries_on(
     client: TestClient, graph: Driver
 ) -> None:
+    """A guesser's wrong secrets hold up the guesser's address only: the key's owner,
+    whose key this process has never checked, gets in from theirs."""
     new = keys.create(graph, "fraud dashboard", Role.analyst, None)
     owner = {"authorization": f"Bearer {new.key}"}
-    assert ask(client, owner).status_code == 200
     guesses: list[int] = []
-    while 429 not in guesses and len(guesses) < 4 * keys.FAILURES_PER_MINUTE:
-        guess = {"authorization": f"Bearer {new.key[:-6]}{len(guesses):06d}"}
-        guesses.append(ask(client, guess).status_code)
-    # A minute's budget of wrong secrets (and what refilled while they were checked),
-    # then the key's secret is no longer checked for now.
-    assert guesses[-1] == 429
-    assert guesses[: keys.FAILURES_PER_MINUTE] == [401] * keys.FAILURES_PER_MINUTE
+    with from_address(client, "198.51.100.7"):
+        while 429 not in guesses and len(guesses) < 4 * keys.FAILURES_PER_MINUTE:
+            guess = {"authorization": f"Bearer {new.key[:-6]}{len(guesses):06d}"}
+            guesses.append(ask(client, guess).status_code)
+        # A minute's budget of wrong secrets (and what refilled while they were checked),
+        # then no secret of the key is checked for that address for now, the right one
+        # neither.
+        assert guesses[-1] == 429
+        assert guesses[: keys.FAILURES_PER_MINUTE] == [401] * keys.FAILURES_PER_MINUTE
+        assert ask(client, owner).status_code == 429
+    with from_address(client, "203.0.113.5"):
+        assert ask(client, owner).status_code == 200
     assert ask(client, owner).status_code == 200
 
 

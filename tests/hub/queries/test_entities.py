@@ -66,3 +66,63 @@ def test_an_open_operation_opens_its_cases_to_its_members_until_it_closes(
     graph.execute_query("MATCH (o:Operation) SET o.status = 'closed'")
     assert scope.refresh(graph)["Case"] == 1  # B-1 no longer shared with the members
     assert look(settings, member) == (["A-1", None], ["A-1"])
+
+
+def link_lists() -> list[tuple[str, str, str]]:
+    """Every link field of the API (entity type, field, target label), each label it
+    may reach apart."""
+    from resolvers.types import BY_LABEL, link_fields
+
+    return [
+        (label, name, target)
+        for label, cls in BY_LABEL.items()
+        for name, (_, _, targets) in link_fields(cls).items()
+        for target in targets.split("|")
+    ]
+
+
+def test_no_link_list_follows_the_linked_entitys_key(graph: Driver, settings: Settings) -> None:
+    """A case's people came in the order of their uids, `P<ID number>`: within a region,
+    of their birth dates, which a role that sees them masked may not know; a phone's
+    users, an account's holders, a person's phones and accounts so too. Every link list
+    comes in an order no value of the linked entity gives: here three entities whose
+    keys sort 1, 2, 3 are linked so that the list must read 2, 3, 1 (newest first for
+    timed links, else the link first seen first)."""
+    from resolvers.types import BY_LABEL, link_fields
+
+    gs = entities.schema()
+    wrong: list[str] = []
+    for label, name, target in link_lists():
+        types, direction, _ = link_fields(BY_LABEL[label])[name]
+        spec = entities.LinkSpec(label, tuple(types.split("|")), direction, (target,))
+        rel = gs.relationship(spec.types[0])
+        start, end = gs.node(label), gs.node(target)
+        keys = [f"{target}-{i}" for i in (1, 2, 3)]
+        ranks = {keys[1]: 0, keys[2]: 1, keys[0]: 2}  # the order the list must give
+        arrow = "(n)-[r:{t}]->(m)" if direction == "out" else "(n)<-[r:{t}]-(m)"
+        graph.execute_query("MATCH (x) DETACH DELETE x")
+        graph.execute_query(
+            f"CREATE (n:{start.label} {{{start.key}: 'S', scope: ['any']}}) "
+            f"WITH n UNWIND $keys AS k CREATE (m:{end.label} {{{end.key}: k, scope: ['any']}}) "
+            f"CREATE {arrow.format(t=rel.type)} "
+            "SET r.first_seen = datetime('2024-01-01T00:00:00Z') + duration({days: $ranks[k]})"
+            + (
+                f", r.{rel.key} = datetime('2024-06-01T00:00:00Z') - duration({{days: $ranks[k]}})"
+                if rel.key
+                else ""
+            ),
+            keys=keys,
+            ranks=ranks,
+        )
+
+        async def run(spec: entities.LinkSpec = spec, key: str = end.key) -> list[str]:
+            uri, auth = db.credentials(settings)
+            async with AsyncGraphDatabase.driver(uri, auth=auth) as driver:
+                (page,) = await entities.links(
+                    driver, spec, [("S", 0, 10)], Principal("chen", Role.admin).scope(), 10.0
+                )
+            return [row["props"][key] for row in page.rows]
+
+        if asyncio.run(run()) != [keys[1], keys[2], keys[0]]:
+            wrong.append(f"{label}.{name} → {target}: {asyncio.run(run())}")
+    assert wrong == []
