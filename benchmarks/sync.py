@@ -426,6 +426,7 @@ def main() -> None:
                         bulk_peaks[name].append(mib)
                     wall, rows = imported(driver, settings, recording.frames if recording else None)
                     times["importer"].append(wall)
+                    print(f"  importer alone {wall:.1f}s ({rows:,} nodes and relationships)")
                     if day_here:
                         day = day_after(driver, settings, args.port_base, times)
                 figures = ", ".join(f"{k} {v[-1]:.1f}s" for k, v in times.items())
