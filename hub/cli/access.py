@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from hub import audit, keys
-from hub.access import Role
-from hub.cli.output import out
+from hub.access import ALL_UNITS, Role
+from hub.cli.output import err, out
 from hub.cli.progress import connected
 from hub.cli.trail import recorded
 from hub.errors import HubError
@@ -39,6 +39,16 @@ def token(
         recorded(driver, settings, "token", user=user, role=str(role), unit=unit),
     ):
         print(auth.issue(settings, user, role, unit, ttl))
+    _without_unit(role, unit)
+
+
+def _without_unit(role: Role, unit: str | None) -> None:
+    """Say so when the credentials just made will see no unit's cases."""
+    if unit is None and role not in ALL_UNITS and role != Role.connector:
+        err.print(
+            f"note: a {role} without --unit sees no unit's cases, only those of the joint "
+            "operations they are a member of; give --unit <unit code> for their unit's"
+        )
 
 
 @keys_app.command("create")
@@ -57,6 +67,7 @@ def keys_create(
         extra["reason"] = f"key {new.key_id}"
     console.print(f"key id {new.key_id}; send it as `Authorization: Bearer <key>`:")
     print(new.key)
+    _without_unit(role, unit)
 
 
 @keys_app.command("list")

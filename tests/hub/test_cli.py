@@ -10,6 +10,7 @@ from pathlib import Path
 from neo4j import Driver
 
 from hub import demo
+from hub.access import Role
 from hub.loader import Loader
 
 HUB = str(Path(sys.executable).with_name("hub"))
@@ -86,3 +87,20 @@ def test_usage_mistakes_are_refused_with_one_line_and_exit_code_2() -> None:
         assert wrong in refused.stderr and "Traceback" not in refused.stderr
     shown = hub("serve", "--help").stdout
     assert "--host" in shown and "--port" in shown
+
+
+def test_credentials_of_a_unit_role_made_without_a_unit_say_what_they_will_see(
+    graph: Driver,
+) -> None:
+    """An investigator's or supervisor's token or key without --unit sees no unit's
+    cases: it is made, and the command says so; with a unit, or for a role that sees
+    every unit, it says nothing."""
+    for role in Role:
+        for args in (("token", "--user", "x"), ("keys", "create", "--name", "x")):
+            made = hub(*args, "--role", role)
+            assert made.returncode == 0, made.stderr
+            assert made.stdout.strip().splitlines()[-1], role
+            noted = "without --unit sees no unit's cases" in made.stderr
+            assert noted == (role in (Role.investigator, Role.supervisor)), (role, args)
+            with_unit = hub(*args, "--role", role, "--unit", "411623050000")
+            assert "--unit" not in with_unit.stderr, (role, args)
