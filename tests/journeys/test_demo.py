@@ -181,14 +181,17 @@ def test_the_first_start_answers_the_readme_person_query_with_its_token(demo: De
 
 def test_every_command_block_of_the_readme_works_as_printed(demo: Demo) -> None:
     """Each ```bash block run as printed, with the demo's tokens pasted into the shell
-    (`export HUB_TOKEN=...`) and `hub` on the PATH, against the demo at its port (the
-    README's 8000 is other users' demo here); a ```json block under one is its answer."""
+    (`export HUB_TOKEN=...`) and `hub` on the PATH, against the demo at its ports (the
+    README's 8000 and 8700 are other users' demo here); a ```json block under one is its
+    answer."""
     harness, *printed = blocks()
     commands = [line.split("#")[0].strip() for line in harness.code.splitlines()]
     assert commands == ["./scripts/demo", "./scripts/test"]  # what this stage runs, and CI
     assert len([block for block in printed if block.answer]) >= 3  # person twice, money flow
     for block in printed:
-        code = block.code.replace("127.0.0.1:8000", f"127.0.0.1:{demo.port}")
+        code = block.code.replace("127.0.0.1:8000", f"127.0.0.1:{demo.port}").replace(
+            "127.0.0.1:8700", f"127.0.0.1:{demo.simulator_port}"
+        )
         done = subprocess.run(
             ["bash", "-e", "-o", "pipefail", "-c", code],
             cwd=REPO,
