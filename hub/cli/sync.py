@@ -224,6 +224,12 @@ def show_reports(done: syncing.Synced) -> None:
             f"{written:,} records written, {held:,} quarantined "
             f"({sum(r.unchanged for r in done.streams):,} fetched again unchanged)"
         )
+    failed = [f"{r.source}/{r.stream}" for r in done.streams if r.failures]
+    if failed:
+        console.print(
+            f"not loaded in full, each file or source said on stderr: {', '.join(failed)}",
+            soft_wrap=True,
+        )
 
 
 def show_failures(done: syncing.Synced) -> None:

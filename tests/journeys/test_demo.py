@@ -299,6 +299,8 @@ def test_a_source_system_that_is_down_fails_alone_named_with_its_url(
     assert re.search(r"bigdata/hotel: [\d,]+ written, [\d,]+ quarantined", said), said
     streams = _streams(done.stdout)
     assert "cases" not in streams and streams["cases/cases"][1] == "0"  # named on stderr
+    (failed,) = [line for line in done.stdout.splitlines() if line.startswith("not loaded")]
+    assert set(failed.split(": ")[1].split(", ")) == {f"cases/{s}" for s in _streams_of("cases")}
     assert all(len(row) == 5 for row in streams.values())  # every name whole, on one line
     assert streams["bigdata/hotel"][1] == "1"  # written
     assert {
