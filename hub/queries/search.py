@@ -25,6 +25,8 @@ from hub.queries.entities import Scope, read_list
 _SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
 _WORDS = re.compile(r"\s+")
 _NUMBER = re.compile(r"\+?\d[\d\s()\-]*\d[Xx]?")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # one Chinese character
+ALONE = 4  # characters typed alone that are searched for in pairs (each is two clauses)
 
 
 def lucene(text: str, numbers: bool = True) -> str:
@@ -57,6 +59,10 @@ def words(text: str, numbers: bool = True) -> list[str]:
         typed.append("".join(typed).lower())
     simple = normalise.simplified(" ".join(typed)).split()
     typed += [w for w in simple if w not in typed]  # 張偉 as 张伟 is stored
+    # The index holds Chinese text as pairs of characters: a character typed alone (a
+    # surname) is asked for as the first or the second of a pair (张 finds 张伟 and 李张华).
+    alone = list(dict.fromkeys(w for w in typed if _HAN.fullmatch(w)))[:ALONE]
+    typed += [f"{w}*" for w in alone] + [f"*{w}" for w in alone]
     return [*typed, *(n for n in (_numbers(text) if numbers else []) if n not in typed)]
 
 
@@ -152,7 +158,7 @@ async def search(
         index=schema().fulltext_name,
         query=_query(asked, numbers),
         fields=_scored_fields(),
-        words=sorted({w.lower() for w in asked}),
+        words=sorted({w.lower().strip("*") for w in asked}),
         kinds=list(kinds),
         labels=list(schema().nodes),
         skip=skip,

@@ -166,3 +166,24 @@ def test_a_masked_role_finds_nothing_by_a_personal_value_however_spelt(
     assert holders(digits, INVESTIGATOR) == [stored]
     if named is not None:
         assert holders(f"probeword {digits}", ANALYST) == [stored]
+
+
+@pytest.mark.parametrize("who", [ADMIN, ANALYST])
+def test_a_chinese_character_typed_alone_finds_the_names_that_hold_it(
+    graph: Driver, settings: Settings, who: Principal
+) -> None:
+    """The index holds Chinese text as pairs of characters, so a surname typed alone
+    found nothing; it finds every name holding the character, first, within or last."""
+    graph.execute_query(
+        "UNWIND $names AS n CREATE (:Person {uid: 'R:' + n, name: n})",
+        names=["张伟", "李张华", "王芳"],
+    )
+    graph.execute_query("CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()")
+
+    def names(text: str) -> set[str]:
+        return {r["props"]["name"] for r in find(settings, text, who)}
+
+    assert names("张") == {"张伟", "李张华"}
+    assert names("伟") == {"张伟"}
+    assert names("华 芳") == {"李张华", "王芳"}
+    assert names("赵") == set()
