@@ -17,7 +17,21 @@ const EXAMPLE = `# 在上方填入令牌（hub demo 打印的 HUB_TOKEN，或 AP
 }
 `;
 
+// Without a token the hub would refuse every request (and count each as a failed
+// login): the IDE asks nothing, and running a query says what is missing.
+const NO_TOKEN = {
+  errors: [
+    {
+      message: "未填令牌：请先在上方填入令牌 · no token yet: paste one above, then run",
+      extensions: { code: "UNAUTHENTICATED" },
+    },
+  ],
+};
+
 function fetcherFor(token) {
+  if (!token) {
+    return async () => NO_TOKEN;
+  }
   const { http, ws } = graphqlUrls();
   const authorization = token ? `Bearer ${token}` : undefined;
   return createGraphiQLFetcher({
@@ -65,7 +79,12 @@ function Ide() {
       <TokenBar token={token} onChange={setToken} />
       <div className="graphiql">
         {/* a new token is a new fetcher: the schema is read again with it */}
-        <GraphiQL key={token} fetcher={fetcher} defaultQuery={EXAMPLE}>
+        <GraphiQL
+          key={token}
+          fetcher={fetcher}
+          defaultQuery={EXAMPLE}
+          {...(token ? {} : { schema: null })}
+        >
           {/* the hub's own name instead of GraphiQL's logo, a link to another host */}
           <GraphiQL.Logo>县局 GraphQL</GraphiQL.Logo>
         </GraphiQL>
