@@ -370,6 +370,10 @@ def test_money_flow_reaches_the_true_end_accounts_and_asks_for_a_stop_payment(
     assert f"报案 {path['report_id']}" in [r["r"] for r in stored]
 
 
+# The texts of the elements given whose content runs out of their box.
+SPILLING = "els => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)"
+
+
 def test_case_clusters_open_as_a_joint_operation_that_is_run_and_closed(
     page: Page, hub: Hub
 ) -> None:
@@ -397,6 +401,8 @@ def test_case_clusters_open_as_a_joint_operation_that_is_run_and_closed(
     ).first.click()
     expect(included.get_by_role("heading")).to_contain_text(str(size))
     shot(page, "operation")
+    # each of its properties keeps to its own cell (a 32-character id ran over 成员)
+    assert page.locator(".props > div").evaluate_all(SPILLING) == []
 
     # Its timeline, then close it.
     page.get_by_role("link", name="作战时间轴").click()
@@ -408,6 +414,12 @@ def test_case_clusters_open_as_a_joint_operation_that_is_run_and_closed(
     expect(page.locator(".status")).to_have_text("已结束")
     page.get_by_role("link", name="合成作战").click()
     expect(page.get_by_role("table")).to_contain_text("已结束")
+    chosen = page.locator("button.on").first
+    chosen.hover()  # a chosen filter's label stays readable under the pointer
+    colour, background = chosen.evaluate(
+        "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]"
+    )
+    assert colour != background
 
 
 def test_an_analyst_may_not_open_an_operation_and_is_told_so(page: Page, hub: Hub) -> None:
