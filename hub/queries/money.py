@@ -105,11 +105,13 @@ def _statement(forward: bool, max_hops: int) -> str:
         "  AS transfers, "
         f"[a IN reached | {{number: a.number, props: {_account('a')}}}] AS accounts, "
         "[a IN reached WHERE NOT a IN leaving | {number: a.number, "
-        "  frozen: a.status = 'frozen' "
-        "    OR EXISTS { (sp:StopPayment {status: 'frozen'})-[:STOPS]->(a) "
-        f"     WHERE {visible('sp', ['StopPayment'])} }} "
-        "    OR EXISTS { (r:Record {source: 'fraud', stream: 'stop_payments'})-[:RECORD_OF]->(a) "
-        f"     WHERE r.raw CONTAINS $frozen AND {visible('r', ['Record'])} }}, "
+        "  marked: a.status = 'frozen', "
+        "  stops: COLLECT { MATCH (sp:StopPayment {status: 'frozen'})-[:STOPS]->(a) "
+        f"    WHERE {visible('sp', ['StopPayment'])} "
+        "    RETURN toString(coalesce(sp.updated_at, sp.requested_at)) }, "
+        "  freezes: COLLECT { MATCH (r:Record {source: 'fraud', stream: 'stop_payments'}) "
+        f"    -[:RECORD_OF]->(a) WHERE r.raw CONTAINS $frozen AND {visible('r', ['Record'])} "
+        "    RETURN r.raw }, "
         "  withdrawals: COLLECT { MATCH (r:Record {source: 'fraud', stream: 'transfers'}) "
         "    -[:RECORD_OF]->(a) WHERE r.raw CONTAINS $cash_out "
         f"    AND {visible('r', ['Record'])} RETURN r.raw }}}}] AS ends"
@@ -170,13 +172,20 @@ async def flow(
 
 
 def _outcome(end: dict[str, Any], arrived: datetime | None) -> str:
-    """frozen (a stop-payment froze it), cash_out (money was withdrawn from it after the
-    tree's money arrived) or unknown."""
-    if end["frozen"]:
-        return "frozen"
-    times = [_withdrawn_at(raw) for raw in end["withdrawals"]]
-    if any(t is not None and (arrived is None or t >= arrived) for t in times):
+    """cash_out (money was withdrawn from it after the tree's money arrived and before a
+    stop-payment froze it: a freeze after the withdrawal holds only what was left),
+    frozen (a stop-payment froze it) or unknown."""
+    frozen = [_at(raw, "sqsj") for raw in end["freezes"]]
+    frozen += [temporal.value("at", at) for at in end["stops"]]
+    first = min((t for t in frozen if t is not None), default=None)
+    withdrawn = [_at(raw, "jysj") for raw in end["withdrawals"]]
+    if any(
+        t is not None and (arrived is None or t >= arrived) and (first is None or t < first)
+        for t in withdrawn
+    ):
         return "cash_out"
+    if end["marked"] or end["freezes"] or end["stops"]:
+        return "frozen"
     return "unknown"
 
 
@@ -186,10 +195,11 @@ def ends(result: Flow, forward: bool) -> list[str]:
     return sorted(n for n in result.accounts if n not in leaving)
 
 
-def _withdrawn_at(raw: str) -> datetime | None:
-    """When a withdrawal record says the cash left (its `jysj`, Beijing time)."""
+def _at(raw: str, column: str) -> datetime | None:
+    """The time a fraud-centre record gives in `column` (Beijing time): when a withdrawal
+    says the cash left (`jysj`), when a stop-payment was asked for (`sqsj`)."""
     try:
-        local = datetime.strptime(str(json.loads(raw)["jysj"]), "%Y%m%d%H%M%S")
+        local = datetime.strptime(str(json.loads(raw)[column]), "%Y%m%d%H%M%S")
     except (ValueError, KeyError, TypeError):
         return None
     return local.replace(tzinfo=BEIJING).astimezone(UTC)

@@ -212,7 +212,7 @@ def test_the_readme_money_flow_starts_at_the_report_it_names_and_ends_as_the_tru
 ) -> None:
     """What the README says around the money-flow answer holds in the demo's county: the
     card is the named report's victim's, `since` is the day of that report, and the
-    ground-truth path it names ends in the accounts and amounts of the answer."""
+    ground-truth path it names ends in the accounts, amounts and outcomes of the answer."""
     text = README.read_text(encoding="utf-8")
     (block,) = [b for b in blocks() if "money-flow.graphql" in b.code]
     assert block.answer is not None
@@ -234,8 +234,8 @@ def test_the_readme_money_flow_starts_at_the_report_it_names_and_ends_as_the_tru
     )
     assert truth["report_id"] == report and truth["victim_account"] == account
     ends = json.loads(block.answer)["data"]["moneyFlow"]["endAccounts"]
-    assert sorted((e["account"]["number"], e["amount"]) for e in ends) == sorted(
-        zip(truth["end_accounts"], truth["end_amounts"], strict=True)
+    assert sorted((e["account"]["number"], e["amount"], e["outcome"]) for e in ends) == sorted(
+        zip(truth["end_accounts"], truth["end_amounts"], truth["end_outcomes"], strict=True)
     )
 
 
