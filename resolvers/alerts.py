@@ -136,7 +136,8 @@ async def subscribe_alerts(info: Info) -> AsyncGenerator[Alert, None]:
             ctx.driver, after, after_id, ctx.settings.max_page_size, ctx.scope, **ctx.read
         )
         for props in rows:
-            after, after_id = props["raised_at"], props["alert_id"]
+            after, after_id = props["raised_at"], props.pop("_cursor")
+            ctx.forget()  # each alert's fields read the graph afresh (need-to-know)
             yield Alert.from_props(props)
         if not rows:
             await asyncio.sleep(ctx.settings.alert_poll)

@@ -66,6 +66,11 @@ class Context:
         one, and nothing is kept for the life of the socket."""
         return dataclasses.replace(self)
 
+    def forget(self) -> None:
+        """Drop what the loaders hold: a subscription's next event reads the graph
+        afresh (an operation closed meanwhile no longer shows its cases)."""
+        self._loaders.clear()
+
     def _loader(
         self, key: tuple[Any, ...], load: Callable[[Sequence[Any]], Awaitable[list[Any]]]
     ) -> DataLoader[Any, Any]:

@@ -118,7 +118,9 @@ async def resolve_money_flow(
     for t in transfers:
         reached = t["to"] if forward else t["from_"]
         amounts[reached] = amounts.get(reached, 0.0) + (t["amount"] or 0.0)
-    ends = money.ends(found, forward)
+    # the most money first, never in the order of the accounts' numbers (an analyst
+    # would read the hidden digits from it)
+    ends = sorted(money.ends(found, forward), key=lambda n: -amounts.get(n, 0.0))
     return MoneyFlow(
         start=BankAccount.from_props(found.start),
         transfers=[

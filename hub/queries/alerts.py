@@ -114,7 +114,7 @@ async def listed(
     return await read_list(
         driver,
         f"MATCH (a:Alert) WHERE ($status IS NULL OR a.status = $status) AND {VISIBLE} "
-        "WITH a ORDER BY a.raised_at DESC, a.alert_id SKIP $skip LIMIT $take "
+        "WITH a ORDER BY a.raised_at DESC, elementId(a) SKIP $skip LIMIT $take "
         "RETURN collect(properties(a)) AS rows",
         timeout,
         database,
@@ -154,14 +154,17 @@ async def newer(
     timeout: float,
     database: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Visible alerts raised after (`after`, `after_id`), oldest first."""
+    """Visible alerts raised after (`after`, `after_id`), oldest first, each with its
+    `_cursor` (the `after_id` of the next call). Alerts raised at one time come in the
+    order of their element ids, never of their alert ids, which hold a phone's or an
+    account's number (its hidden digits would show in the order)."""
     return await read_list(
         driver,
         "MATCH (a:Alert) WHERE (a.raised_at > $after "
-        "  OR a.raised_at = $after AND a.alert_id > $after_id) "
+        "  OR a.raised_at = $after AND elementId(a) > $after_id) "
         f"AND {VISIBLE} "
-        "WITH a ORDER BY a.raised_at, a.alert_id LIMIT $take "
-        "RETURN collect(properties(a)) AS rows",
+        "WITH a ORDER BY a.raised_at, elementId(a) LIMIT $take "
+        "RETURN collect(a {.*, _cursor: elementId(a)}) AS rows",
         timeout,
         database,
         after=after,
@@ -174,11 +177,11 @@ async def newer(
 async def latest(
     driver: AsyncDriver, timeout: float, database: str | None = None
 ) -> tuple[Any, str]:
-    """(raised_at, alert_id) of the newest alert, or now when there is none."""
+    """(raised_at, element id) of the newest alert, or now when there is none."""
     rows = await read(
         driver,
-        "OPTIONAL MATCH (a:Alert) WITH a ORDER BY a.raised_at DESC, a.alert_id DESC LIMIT 1 "
-        "RETURN coalesce(a.raised_at, datetime()) AS at, coalesce(a.alert_id, '') AS id",
+        "OPTIONAL MATCH (a:Alert) WITH a ORDER BY a.raised_at DESC, elementId(a) DESC LIMIT 1 "
+        "RETURN coalesce(a.raised_at, datetime()) AS at, coalesce(elementId(a), '') AS id",
         timeout,
         database,
     )

@@ -190,9 +190,10 @@ def _outcome(end: dict[str, Any], arrived: datetime | None) -> str:
 
 
 def ends(result: Flow, forward: bool) -> list[str]:
-    """Accounts the money reached and did not leave along the tree."""
+    """Accounts the money reached and did not leave along the tree, in the order it
+    reached them."""
     leaving = {t["from_" if forward else "to"] for t in result.transfers.values()}
-    return sorted(n for n in result.accounts if n not in leaving)
+    return [n for n in result.accounts if n not in leaving]
 
 
 def _at(raw: str, column: str) -> datetime | None:

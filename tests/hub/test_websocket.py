@@ -258,3 +258,44 @@ def test_only_graphql_transport_ws_is_spoken(
         ws.send_json({"type": "connection_init", "payload": {}})
         closed = ws.receive()
     assert (closed["type"], closed.get("code")) == ("websocket.close", 4406), closed
+
+
+WATCHED = """
+subscription { alerts { summary
+  about(first: 3) { edges { node { ... on Person { cases { totalCount } } } } } } }
+"""
+
+
+def test_a_subscriptions_every_alert_reads_the_graph_afresh(
+    serve: Callable[..., TestClient], settings: Settings, graph: Driver
+) -> None:
+    """One subscription is one operation for as long as it runs: an alert about Y's
+    suspect, sent to X while an operation shares Y's case, counts that case; one sent
+    after the operation closed does not (the first alert's loaders were reused)."""
+    client = serve(alert_poll=0.1)
+    yi = bearer(settings, Role.investigator, "yi", Y)
+    xi = bearer(settings, Role.investigator, "xi", X)
+    shared = gql(client, settings, SHARE, headers=yi, ids=[global_id(settings, "Case", FRAUD)])[
+        "data"
+    ]["createOperation"]
+
+    def about_the_suspect(summary: str) -> int:
+        graph.execute_query(
+            "MATCH (p:Person {id_number: '411623198503120014'}) CREATE (:Alert {alert_id: "
+            "$summary, summary: $summary, raised_at: datetime() + duration({minutes: 5})})"
+            "-[:ABOUT]->(p)",
+            summary=summary,
+        )
+        scope.refresh(graph)
+        while True:
+            heard = socket.next()["payload"]["data"]["alerts"]
+            if heard["summary"] == summary:
+                (edge,) = heard["about"]["edges"]
+                return int(edge["node"]["cases"]["totalCount"])
+
+    with connected(client, xi["authorization"]) as socket:
+        socket.subscribe("1", WATCHED)
+        _first_alert(graph, socket)
+        assert about_the_suspect("while the case is shared") == 1
+        gql(client, settings, CLOSE, headers=yi, op=shared["operation"]["id"])
+        assert about_the_suspect("after the operation closed") == 0

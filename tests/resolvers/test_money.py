@@ -49,6 +49,9 @@ def test_each_victims_money_is_followed_to_every_true_end_account(synced: County
         assert set(path["txn_ids"]) & {t["txnId"] for t in found["transfers"]}
         _respects_time(found, path["victim_account"], utc(path["started_at"]))
         ends = {e["account"]["number"]: e for e in found["endAccounts"]}
+        # the most money first, not in the order of the accounts' (masked) numbers
+        amounts = [e["amount"] for e in found["endAccounts"]]
+        assert amounts == sorted(amounts, reverse=True), path["path_id"]
         for account, outcome in zip(path["end_accounts"], path["end_outcomes"], strict=True):
             if account in ends and outcome != "unknown":
                 assert ends[account]["outcome"] == outcome, (path["path_id"], account)
