@@ -26,7 +26,8 @@ os.environ.setdefault("HUB_NEO4J_PORT", "7688")
 os.environ.setdefault("HUB_NEO4J_HEAP", "1g")
 os.environ.setdefault("HUB_NEO4J_PAGECACHE", "512m")
 
-from hub import auth, db, demo
+from graph_schema import ident
+from hub import auth, db, demo, scope
 from hub.access import Role
 from hub.app import create_app
 from hub.embedded import Instance
@@ -184,3 +185,19 @@ def gql(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def raise_alert(
+    graph: Driver, label: str, key: str, value: str, summary: str, minutes: int = 0
+) -> None:
+    """An alert about the `label` node whose `key` is `value`, raised `minutes` from
+    now, scoped as a sync leaves it."""
+    graph.execute_query(
+        f"MATCH (n:{ident(label)} {{{ident(key)}: $value}}) CREATE (:Alert {{alert_id: "
+        "$summary, summary: $summary, raised_at: datetime() + duration({minutes: $minutes})})"
+        "-[:ABOUT]->(n)",
+        value=value,
+        summary=summary,
+        minutes=minutes,
+    )
+    scope.refresh(graph)

@@ -18,10 +18,10 @@ import pytest
 from neo4j import Driver
 from starlette.testclient import TestClient
 
-from hub import auth, keys, scope
+from hub import auth, keys
 from hub.access import Role
 from hub.settings import Settings
-from tests.conftest import bearer, gql
+from tests.conftest import bearer, gql, raise_alert
 from tests.resolvers.county import global_id
 
 # The demo graph's fraud case, handled by the anti-fraud centre (Y), and the theft
@@ -165,24 +165,11 @@ def test_a_socket_whose_api_key_is_revoked_is_closed_at_its_next_operation(
         assert socket.ask(PERSON) == {"closed": 4401, "reason": keys.REFUSED}
 
 
-def _raise(graph: Driver, case_no: str, summary: str, minutes: int = 0) -> None:
-    """An alert about a case, raised `minutes` from now, scoped as a sync leaves it."""
-    graph.execute_query(
-        "MATCH (c:Case {case_no: $case_no}) CREATE (:Alert {alert_id: $summary, "
-        "summary: $summary, raised_at: datetime() + duration({minutes: $minutes})})"
-        "-[:ABOUT]->(c)",
-        case_no=case_no,
-        summary=summary,
-        minutes=minutes,
-    )
-    scope.refresh(graph)
-
-
 def _first_alert(graph: Driver, socket: Socket) -> dict[str, Any]:
     """The first alert the subscription "1" is sent: it hears from the newest alert on,
     so one is raised about X's theft until one is heard."""
     for n in range(30):
-        _raise(graph, THEFT, f"ping {n}")
+        raise_alert(graph, "Case", "case_no", THEFT, f"ping {n}")
         with contextlib.suppress(queue.Empty):
             return socket.next(timeout=2)
     raise AssertionError("the subscription heard no alert")
@@ -198,7 +185,7 @@ def test_a_subscription_stops_when_its_token_expires(
         heard = _first_alert(graph, socket)
         assert heard["type"] == "next" and time.time() < expires, heard
         _wait_until(expires)
-        _raise(graph, THEFT, "after the token expired", minutes=5)
+        raise_alert(graph, "Case", "case_no", THEFT, "after the token expired", minutes=5)
         after = socket.next()
         while after.get("type") == "next" and after["payload"]["data"]["alerts"][
             "summary"
@@ -280,13 +267,7 @@ def test_a_subscriptions_every_alert_reads_the_graph_afresh(
     ]["createOperation"]
 
     def about_the_suspect(summary: str) -> int:
-        graph.execute_query(
-            "MATCH (p:Person {id_number: '411623198503120014'}) CREATE (:Alert {alert_id: "
-            "$summary, summary: $summary, raised_at: datetime() + duration({minutes: 5})})"
-            "-[:ABOUT]->(p)",
-            summary=summary,
-        )
-        scope.refresh(graph)
+        raise_alert(graph, "Person", "id_number", "411623198503120014", summary, minutes=5)
         while True:
             heard = socket.next()["payload"]["data"]["alerts"]
             if heard["summary"] == summary:

@@ -20,7 +20,7 @@ from hub.access import Role
 from hub.app import create_app
 from hub.resolution import run
 from hub.settings import Settings
-from tests.conftest import bearer
+from tests.conftest import bearer, raise_alert
 from tests.resolvers.county import County, data
 from tests.resolvers.test_mutations import _evaluate
 
@@ -159,13 +159,15 @@ def test_a_subscriber_is_sent_only_the_alerts_its_scope_may_see(
         # The subscription hears from the newest alert on: ping U1 until it is heard.
         heard = None
         for n in range(60):
-            _raise(graph, "C1", f"ping {n}", 0)
+            raise_alert(graph, "Case", "case_no", "C1", f"ping {n}", 0)
             with contextlib.suppress(queue.Empty):
                 heard = sent.get(timeout=2)
                 break
         assert heard is not None, "the subscription heard no alert"
-        _raise(graph, "C2", "about C2", 1)  # raised first: sent first, were it seen
-        _raise(graph, "C1", "about C1", 2)
+        raise_alert(
+            graph, "Case", "case_no", "C2", "about C2", 1
+        )  # raised first: sent first, were it seen
+        raise_alert(graph, "Case", "case_no", "C1", "about C1", 2)
         summaries = [heard["payload"]["data"]["alerts"]["summary"]]
         while summaries[-1].startswith("ping"):
             message = sent.get(timeout=60)
@@ -173,16 +175,3 @@ def test_a_subscriber_is_sent_only_the_alerts_its_scope_may_see(
             summaries.append(message["payload"]["data"]["alerts"]["summary"])
         assert summaries[-1] == "about C1", summaries
         ws.send_json({"id": "1", "type": "complete"})
-
-
-def _raise(graph: Driver, case_no: str, summary: str, minutes: int) -> None:
-    """An alert about a case, raised `minutes` from now, scoped as a sync leaves it."""
-    graph.execute_query(
-        "MATCH (c:Case {case_no: $case_no}) CREATE (:Alert {alert_id: $summary, "
-        "summary: $summary, raised_at: datetime() + duration({minutes: $minutes})})"
-        "-[:ABOUT]->(c)",
-        case_no=case_no,
-        summary=summary,
-        minutes=minutes,
-    )
-    scope.refresh(graph)
