@@ -15,7 +15,8 @@ which:
    written as the importer's CSV input, with the blocking keys of the person records
    among them (what identity resolution's first run writes); a label or type is read
    in parts of its keys (`_parts`), so that what is held at once does not grow with
-   the county; a process of its own works out the person records' features meanwhile;
+   the county; two processes of their own work out the person records' features and
+   blocking keys meanwhile, in parts;
 3. what the graph holds besides (the schema's marker, cursors, manifests, audit trail,
    keys) is read; Neo4j is stopped, the importer writes the store, Neo4j is started,
    that is written back and the constraints and indexes are made (`hub.migrate`, in
@@ -70,7 +71,7 @@ from hub.loader import (
     _endpoint,
     _prepare,
 )
-from hub.queries import resolution as resolution_queries
+from hub.resolution import blocking
 from hub.resolution import records as person_records
 from hub.resolution import run as resolution
 from hub.resolution.model import Model, train
@@ -499,17 +500,16 @@ def _inherited(
     )
 
 
-def write_blocks(features: pl.DataFrame, cap: int, out: Path) -> tuple[str, Path]:
-    """The blocking keys of person records' `features` (as `resolution.run` writes them
-    with the loader: each key's count, its records while at most `cap`) as CSV input."""
-    keyed = resolution_queries.members(resolution.block_rows(features))
-    frame = pl.DataFrame(
-        {
-            "key": list(keyed),
-            "count": [len(ids) for ids in keyed.values()],
-            "records": [ids if len(ids) <= cap else None for ids in keyed.values()],
-        },
-        schema={"key": pl.String, "count": pl.Int64, "records": pl.List(pl.String)},
+def write_blocks(keyed: pl.DataFrame, cap: int, out: Path) -> tuple[str, Path]:
+    """The blocking keys of person records, (record_id, key) rows (as `resolution.run`
+    writes them with the loader: each key's count, its records, sorted, while at most
+    `cap`), as CSV input."""
+    frame = (
+        keyed.group_by("key")
+        .agg(pl.col("record_id").unique().sort().alias("records"))
+        .with_columns(count=pl.col("records").list.len().cast(pl.Int64))
+        .with_columns(records=pl.when(pl.col("count") <= cap).then(pl.col("records")))
+        .sort("key")
     )
     body = [
         pl.col("key").alias(f":ID({BLOCK_KEY})"),
@@ -663,18 +663,21 @@ def _trainer() -> None:
     os.close(quiet)
 
 
-Blocks = tuple[str, Path]  # the blocking keys' CSV input (`write_blocks`)
+# The person records' features are worked out in this many parts, two processes at once.
+FEATURE_PARTS = 8
+WORKERS = 2
 
 
-def _featured(persons: Persons, cap: int, out: Path) -> tuple[pl.DataFrame, Blocks]:
-    """The features of `persons` and their blocking keys' CSV input in `out` (in a
-    process of its own, `land`)."""
+def _featured(persons: Persons) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The features of `persons` and their blocking keys, (record_id, key) rows (in a
+    process of the bulk load's own, `land`)."""
     features = person_records.features(persons.iter_rows())
-    return features, write_blocks(features, cap, out)
+    return features, blocking.keys(features)
 
 
 def _trained(features: pl.DataFrame) -> str:
-    """The model trained on `features`, as JSON (in a process of its own, `land`)."""
+    """The model trained on `features`, as JSON (in a process of the bulk load's own,
+    `land`)."""
     return train(features).to_json()
 
 
@@ -682,11 +685,11 @@ def land(
     driver: Driver, settings: Settings, collector: Collector, say: Say | None = None
 ) -> Landed:
     """Write the collected frames into the graph through the importer (Neo4j stopped
-    and started again), with the blocking keys of their person records. A process of
-    its own works out those records' features and blocking keys while the rest of the
-    input is written, then trains identity resolution's model on them while the
-    importer runs and Neo4j starts again (the longest of these on a busy machine: at
-    the lowest priority it waited for every other program). Input the importer cannot
+    and started again), with the blocking keys of their person records. Two processes
+    of its own work out those records' features and blocking keys, in parts, while the
+    rest of the input is written; one then trains identity resolution's model on them
+    (on a sample of a large county's persons, `model.SAMPLE`) while the importer runs
+    and Neo4j starts again. Input the importer cannot
     take leaves the graph as it was before the load, and says so. Neo4j stops while the
     input is written."""
     where = folder(settings)
@@ -704,24 +707,25 @@ def land(
     if say:
         say("writing the importer's input (Neo4j stopped meanwhile)")
     trainer = ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context("spawn"), initializer=_trainer
+        WORKERS, mp_context=multiprocessing.get_context("spawn"), initializer=_trainer
     )
     with ThreadPoolExecutor(2, thread_name_prefix="bulk") as pool:
         stopping = pool.submit(embedded.stop, settings)
-        featured: list[Future[tuple[pl.DataFrame, Blocks]]] = []
+        featured: list[Future[tuple[pl.DataFrame, pl.DataFrame]]] = []
         cap, out = settings.resolve_block_cap, where / "input"
+
+        def found(persons: Persons) -> None:
+            size = max(1, math.ceil(persons.height / FEATURE_PARTS))
+            featured.extend(trainer.submit(_featured, part) for part in persons.iter_slices(size))
+
         try:  # the features of the person records worked out while the rest is written
-            given = write_input(
-                collector,
-                out,
-                lambda found: featured.append(trainer.submit(_featured, found, cap, out)),
-            )
+            given = write_input(collector, out, found)
             shutil.rmtree(collector.spill, ignore_errors=True)
             lap("input")
-            features, blocks = (
-                featured[0].result() if featured else _featured(_no_persons(), cap, out)
-            )
-            given.nodes.append(blocks)
+            done = [f.result() for f in featured] or [_featured(_no_persons())]
+            features = _concat([f for f, _ in done])
+            given.nodes.append(write_blocks(_concat([k for _, k in done]), cap, out))
+            del done
             training = trainer.submit(_trained, features)
             lap("blocking keys")
             stopping.result()

@@ -41,6 +41,7 @@ __all__ = [
     "records_of",
     "release",
     "store_model",
+    "units_of",
     "write_judgements",
 ]
 
@@ -88,6 +89,22 @@ def records_by_id(
             database_=database,
         )
         out += records
+    return out
+
+
+def units_of(driver: Driver, database: str | None, ids: list[str]) -> dict[str, set[str]]:
+    """The units (the persons they made, before any merge) of the records with these
+    ids, as the graph holds them."""
+    out: dict[str, set[str]] = {}
+    for i in range(0, len(ids), 10 * _BATCH):
+        records, _, _ = driver.execute_query(
+            "UNWIND $ids AS id MATCH (r:Record {record_id: id})-[o:RECORD_OF]->(p:Person) "
+            f"RETURN id, coalesce(o.{MOVED}, p.uid) AS unit",
+            ids=ids[i : i + 10 * _BATCH],
+            database_=database,
+        )
+        for r in records:
+            out.setdefault(r["id"], set()).add(r["unit"])
     return out
 
 

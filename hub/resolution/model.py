@@ -40,7 +40,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 from hub.errors import ResolutionError
 
-__all__ = ["LEVELS", "TF_COLUMNS", "Model", "Scorer", "scorer", "train"]
+__all__ = ["LEVELS", "SAMPLE", "TF_COLUMNS", "Model", "Scorer", "sample", "scorer", "train"]
 
 # comparison -> its levels' labels, strongest first; "missing" is the null level
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -67,6 +67,10 @@ _INPUT = ["unique_id", "unit", "label", *(c for c in [
     "phones", "accounts"])]  # fmt: skip
 _RESIDENT_BOTH = "(doc_l LIKE 'resident_id:%' AND doc_r LIKE 'resident_id:%')"
 _U_PAIRS = 2_000_000
+# A larger list is learnt from a sample of its units (whole persons) of about this many
+# records: the m and u of each level are shares that a sample estimates as well, and
+# the pairs blocking makes for the estimation grow with the square of a block's size.
+SAMPLE = 250_000
 _EM_PAIRS = 200
 _SCORED = {"left": pl.String, "right": pl.String, "weight": pl.Float64, "fields": pl.String}
 log = logging.getLogger(__name__)
@@ -260,10 +264,12 @@ def _linker(
         connection.close()
 
 
-def train(features: pl.DataFrame, seed: int = 1) -> Model:
-    """Learn the model from records' features (``records.FEATURES``), no labels needed."""
+def train(features: pl.DataFrame, seed: int = 1, size: int = SAMPLE) -> Model:
+    """Learn the model from records' features (``records.FEATURES``), no labels needed;
+    from a sample of about `size` records (`sample`) when there are more."""
     logging.getLogger("splink").setLevel(logging.ERROR)
-    summary: dict[str, Any] = {}
+    everything, features = features, sample(features, size, seed)
+    summary: dict[str, Any] = {"sampled": features.height}
     with _linker(features, _settings()) as (linker, _, _):
         training = linker.training
         # the prior: pairs that share a document, or a name, birth date and address;
@@ -300,18 +306,34 @@ def train(features: pl.DataFrame, seed: int = 1) -> Model:
             training.estimate_parameters_using_expectation_maximisation(block_on(column))
             rules.append(column)
         summary["em_rules"] = rules
+        # matching pairs grow with the records, all pairs with their square: a sample of
+        # a share of the units finds two random records matching that share less rarely
+        share = (features.height - 1) / max(1, everything.height - 1)
+        core._probability_two_random_records_match = max(
+            1 / max(2, everything.height), core._probability_two_random_records_match * share
+        )
         splink = _floored(linker.misc.save_model_to_json(), pairs)
         if [c["output_column_name"] for c in splink["comparisons"]] != list(LEVELS):
             raise ResolutionError("training lost a comparison; the model is not kept")
         tf = {}
         for column in TF_COLUMNS:
-            counts = features.filter(pl.col(column).is_not_null()).group_by(column).len()
+            counts = everything.filter(pl.col(column).is_not_null()).group_by(column).len()
             total = max(1, int(counts.get_column("len").sum()))
             tf[column] = {
                 str(v): n / total for v, n in counts.filter(pl.col("len") > 1).iter_rows()
             }
             tf[column][""] = 1 / total  # any value seen once
-    return Model(_plain(splink), tf, features.height, summary)
+    return Model(_plain(splink), tf, everything.height, summary)
+
+
+def sample(features: pl.DataFrame, size: int, seed: int = 1) -> pl.DataFrame:
+    """The records of a share of the units (all of a unit's records or none) of about
+    `size` records; all of them when there are no more."""
+    if features.height <= size:
+        return features
+    buckets = 1 << 20
+    chosen = pl.col("unit").hash(seed) % buckets < int(buckets * size / features.height)
+    return features.filter(chosen)
 
 
 # No level may be certain: m and u below these (or never observed) are raised to them,

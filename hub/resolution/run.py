@@ -32,7 +32,7 @@ from hub.queries import resolution as q
 from hub.resolution import apply, blocking, clusters, records
 from hub.resolution.engine import Outcome, Thresholds, resolve
 from hub.resolution.judgements import POSITIVE, UNSURE, VERDICTS, Judgement
-from hub.resolution.model import Model, train
+from hub.resolution.model import Model, Scorer, train
 from hub.settings import Settings
 
 __all__ = ["Ahead", "Report", "decide", "explain", "review_queue", "run", "thresholds"]
@@ -265,7 +265,16 @@ def _incremental(
     worked: records.Known | None = None,
 ) -> tuple[pl.DataFrame, set[str], pl.DataFrame, set[str]]:
     """The features, new record ids, candidate pairs and focus units of a run over the
-    new records, read through the stored blocking keys."""
+    new records, read through the stored blocking keys.
+
+    A new record is compared with every record of its blocks it may be one person with
+    (`_met`: not two trusted identifiers); only those are read. The units judged again
+    are the new records' own without a trusted identifier, and those of the records
+    without one that a new record could change the judgements of: the ones it scores
+    at least the review or the merge weight with (a new candidate above the review
+    weight, or a rival above the merge weight, `engine.judge`). Below both, a pair
+    changes no judgement of theirs, and they are not read further. Each unit judged
+    again has all its candidates read: its blocks' records."""
     database = settings.neo4j_database
     fresh = _features(q.person_records(driver, database, only_new=True), worked)
     new = set(fresh.get_column("record_id").to_list())
@@ -283,15 +292,57 @@ def _incremental(
         return q.blocks(driver, database, keys)
 
     first = lookup(fresh.iter_rows(named=True))
-    grow(i for ids in first.values() for i in ids)
-    focus = {r["unit"] for r in known.values() if r["unit"].startswith("R:")}
-    loose = [r for r in known.values() if r["unit"] in focus]
+    mates = sorted({i for ids in first.values() for i in ids} - set(known))
+    held = q.units_of(driver, database, mates) | {i: {r["unit"]} for i, r in known.items()}
+    met = _met(first, new, held)
+    grow(i for pair in met for i in pair)
+    met = {(a, b) for a, b in met if a in known and b in known}
+    frame = pl.DataFrame(list(known.values()), schema=records.FEATURES)
+    scored = Scorer(fitted).score(
+        frame, pl.DataFrame(sorted(met), schema=["left", "right"], orient="row")
+    )
+    unit = dict(frame.select("record_id", "unit").iter_rows())
+    floor = min(limits.review, limits.merge)
+    moved = {
+        unit[r]
+        for left, right in scored.filter(pl.col("weight") >= floor)
+        .select("left", "right")
+        .iter_rows()
+        for r in (left, right)
+    }
+    focus = {u for u in moved | {unit[r] for r in new} if u.startswith("R:")}
+    loose = [r for i, r in known.items() if r["unit"] in focus and i not in new]
     second = lookup(loose)
     grow(i for ids in second.values() for i in ids)
     feats = pl.DataFrame(list(known.values()), schema=records.FEATURES)
     units = dict(feats.select("record_id", "unit").iter_rows())
     pairs = blocking.pairs_of(units, (first | second).items(), focus)
     return feats, new, pairs, focus
+
+
+def _met(
+    blocks: dict[str, list[str]], new: set[str], units: dict[str, set[str]]
+) -> set[tuple[str, str]]:
+    """(left, right), left < right, of each new record and each record of its blocks
+    that may be one person with it: of another unit, not both with a trusted
+    identifier. A record whose unit the graph does not say is taken as one that may."""
+
+    def trusted(record: str) -> bool:
+        found = units.get(record) or set()
+        return bool(found) and all(not u.startswith("R:") for u in found)
+
+    out: set[tuple[str, str]] = set()
+    for members in blocks.values():
+        for a in members:
+            if a not in new:
+                continue
+            for b in members:
+                if b == a or (units.get(a) or set()) & (units.get(b) or set()):
+                    continue
+                if trusted(a) and trusted(b):
+                    continue
+                out.add((a, b) if a < b else (b, a))
+    return out
 
 
 def reapply(driver: Driver, settings: Settings) -> apply.Changes:

@@ -14,7 +14,7 @@ import pytest
 from hub.resolution import blocking, county, engine, records
 from hub.resolution.engine import Outcome, Thresholds
 from hub.resolution.judgements import POSITIVE, UNSURE
-from hub.resolution.model import LEVELS, Model, Scorer, train
+from hub.resolution.model import LEVELS, Model, Scorer, sample, train
 from hub.settings import Settings
 from hub.world.config import NoiseRates
 
@@ -114,6 +114,32 @@ def test_pairwise_precision_and_recall(
     true_pairs = pairs("pred", "person_id")
     precision = true_pairs / pairs("pred")
     recall = true_pairs / pairs("person_id")
+    assert precision >= 0.995 and recall >= 0.97, (precision, recall)
+
+
+def test_a_model_learnt_from_a_sample_of_the_persons_resolves_as_well(
+    features: pl.DataFrame, model: Model, world: Path
+) -> None:
+    # a county larger than the sample: the model is learnt from a third of its persons
+    size = features.height // 3
+    chosen = sample(features, size)
+    assert 0.5 * size < chosen.height < 1.5 * size
+    whole = features.filter(pl.col("unit").is_in(chosen.get_column("unit").unique().implode()))
+    assert whole.height == chosen.height  # a unit's records are all in or all out
+    sampled = train(features, size=size)
+    assert sampled.records == features.height and sampled.summary["sampled"] == chosen.height
+    assert sampled.tf == model.tf  # how common a value is: counted over every record
+    # two random records of the county, not of the sample: the prior matches the whole's
+    assert abs(sampled.prior - model.prior) < 1.0, (sampled.prior, model.prior)
+    outcome = engine.resolve(features, thresholds(), model=sampled)
+    frame = placed(features, outcome, world)
+
+    def pairs(*by: str) -> int:
+        sizes = frame.group_by(*by).len().get_column("len")
+        return int((sizes * (sizes - 1) // 2).sum())
+
+    true_pairs = pairs("pred", "person_id")
+    precision, recall = true_pairs / pairs("pred"), true_pairs / pairs("person_id")
     assert precision >= 0.995 and recall >= 0.97, (precision, recall)
 
 
