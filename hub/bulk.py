@@ -50,7 +50,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ from hub.loader import (
 from hub.resolution import blocking
 from hub.resolution import records as person_records
 from hub.resolution import run as resolution
+from hub.resolution.engine import Outcome, Thresholds, resolve
 from hub.resolution.model import Model, train
 from hub.settings import Settings
 
@@ -640,14 +641,16 @@ class Landed:
     on their person records (`ahead` waits for it)."""
 
     features: pl.DataFrame
-    training: Future[str]
+    training: Future[tuple[str, Outcome]]
     pool: ProcessPoolExecutor
     scoped: bool  # every restricted node was given its scope by the importer
 
     def ahead(self) -> resolution.Ahead:
-        """What the first resolution run needs: the features and the trained model."""
+        """What the first resolution run needs: the features, the trained model and
+        the judgements made with it."""
         try:
-            return resolution.Ahead(self.features, Model.from_json(self.training.result()))
+            model, outcome = self.training.result()
+            return resolution.Ahead(self.features, Model.from_json(model), outcome)
         finally:
             self.close()
 
@@ -675,10 +678,19 @@ def _featured(persons: Persons) -> tuple[pl.DataFrame, pl.DataFrame]:
     return features, blocking.keys(features)
 
 
-def _trained(features: pl.DataFrame) -> str:
-    """The model trained on `features`, as JSON (in a process of the bulk load's own,
-    `land`)."""
-    return train(features).to_json()
+# The priority of training and judging beside the importer: below it, which is what the
+# load waits for, using what the importer leaves of the machine.
+NICE = 10
+
+
+def _trained(features: pl.DataFrame, limits: Thresholds) -> tuple[str, Outcome]:
+    """The model trained on `features`, as JSON, and the judgements of their candidate
+    pairs (in a process of the bulk load's own, `land`: the graph was empty, so no
+    judgement was made before)."""
+    os.nice(NICE)
+    model = train(features)
+    outcome = resolve(features, limits, model=model)
+    return model.to_json(), replace(outcome, scored=pl.DataFrame())
 
 
 def land(
@@ -726,7 +738,7 @@ def land(
             features = _concat([f for f, _ in done])
             given.nodes.append(write_blocks(_concat([k for _, k in done]), cap, out))
             del done
-            training = trainer.submit(_trained, features)
+            training = trainer.submit(_trained, features, resolution.thresholds(settings))
             lap("blocking keys")
             stopping.result()
             lap("stopping Neo4j")

@@ -151,8 +151,8 @@ async def sync(
                 raise
             stage("scoping")
             if landed is not None:
-                ahead = await asyncio.to_thread(landed.ahead)  # trained meanwhile
-                stage("training (rest)")
+                ahead = await asyncio.to_thread(landed.ahead)  # trained and judged meanwhile
+                stage("training and judging (rest)")
             resolved = await asyncio.to_thread(
                 run.run, driver, settings, progress=resolving, ahead=ahead, known=known
             )

@@ -91,7 +91,14 @@ def judge(
     best: dict[tuple[str, str], dict[str, Any]] = {}
     for row in scored.iter_rows(named=True):
         a, b = sorted((unit[row["left"]], unit[row["right"]]))
-        if (a, b) not in best or row["weight"] > best[(a, b)]["weight"]:
+        held = best.get((a, b))
+        # the highest weight; of equal ones the first pair of records, in whatever order
+        # the pairs were scored
+        if held is None or (-row["weight"], row["left"], row["right"]) < (
+            -held["weight"],
+            held["left"],
+            held["right"],
+        ):
             best[(a, b)] = row
     # the identified persons each record without identifier could be
     could_be: dict[str, list[tuple[float, str]]] = {}

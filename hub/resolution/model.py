@@ -70,7 +70,7 @@ _U_PAIRS = 2_000_000
 # A larger list is learnt from a sample of its units (whole persons) of about this many
 # records: the m and u of each level are shares that a sample estimates as well, and
 # the pairs blocking makes for the estimation grow with the square of a block's size.
-SAMPLE = 250_000
+SAMPLE = 100_000
 _EM_PAIRS = 200
 _SCORED = {"left": pl.String, "right": pl.String, "weight": pl.Float64, "fields": pl.String}
 log = logging.getLogger(__name__)
@@ -268,7 +268,9 @@ def train(features: pl.DataFrame, seed: int = 1, size: int = SAMPLE) -> Model:
     """Learn the model from records' features (``records.FEATURES``), no labels needed;
     from a sample of about `size` records (`sample`) when there are more."""
     logging.getLogger("splink").setLevel(logging.ERROR)
-    everything, features = features, sample(features, size, seed)
+    # in one order whatever order the records were read in: the same records, the same model
+    everything = features.sort("record_id")
+    features = sample(everything, size, seed)
     summary: dict[str, Any] = {"sampled": features.height}
     with _linker(features, _settings()) as (linker, _, _):
         training = linker.training

@@ -60,10 +60,12 @@ class Report:
 class Ahead:
     """A first run's work done before the graph held its records (a bulk load,
     `hub.bulk`): the features of every person record it loaded, whose blocking keys it
-    wrote with them, and the model trained on them while Neo4j's importer ran."""
+    wrote with them, and the model trained on them and the judgements made with it
+    while Neo4j's importer ran (into an empty graph: no judgement stood before)."""
 
     features: pl.DataFrame
     model: Model
+    outcome: Outcome | None = None
 
 
 def thresholds(settings: Settings) -> Thresholds:
@@ -174,7 +176,10 @@ def run(
             _store(driver, settings, fitted)
         assert fitted is not None
         before = _stored(driver, database)
-        outcome = resolve(feats, limits, stored=before, model=fitted, progress=progress)
+        if ahead is not None and ahead.outcome is not None and not before:
+            outcome = ahead.outcome
+        else:
+            outcome = resolve(feats, limits, stored=before, model=fitted, progress=progress)
         judged_units = None
     else:
         assert stored_model is not None  # not whole

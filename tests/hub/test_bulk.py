@@ -38,7 +38,7 @@ from tests.connectors.simulator import HUB, running
 from tests.hub.test_embedded import free_port
 from tests.snapshot import Snapshot, differences
 
-LEFT_OUT = {*snapshots.BOOKKEEPING, "AuditEvent", "AuditHead", "LoadStripe", "Alert", "Judgement"}
+LEFT_OUT = {*snapshots.BOOKKEEPING, "AuditEvent", "AuditHead", "LoadStripe", "Alert"}
 VOLATILE = {"fetched_at", "last_run", "at"}
 
 
