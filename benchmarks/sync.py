@@ -57,6 +57,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -180,7 +181,8 @@ def bulk_synced(
 ) -> tuple[float, syncing.Synced, dict[str, float]]:
     """`hub sync --full --bulk` into an emptied graph, in a process of its own (as `hub
     sync` runs it, so that its memory is its own); its wall time, report and peak memory
-    in MiB: of that process, of the importer it ran and of the Neo4j it started again."""
+    in MiB: of that process, of the processes it started (the importer, feature and
+    training processes, at once) and of the Neo4j it started again."""
     empty(driver)
     spawned = multiprocessing.get_context("spawn")  # not a daemon: it starts processes
     with ProcessPoolExecutor(1, mp_context=spawned) as pool:
@@ -200,8 +202,12 @@ def _bulk_process(env: dict[str, str]) -> tuple[float, syncing.Synced, dict[str,
     settings = Settings.from_env()
     chosen = [connectors.build(name, settings) for name in connectors.names()]
     samples: list[tuple[float, float]] = []
+    children: list[float] = []
     stop = threading.Event()
-    sampler = threading.Thread(target=_sample_rss, args=(stop, samples), daemon=True)
+    neo4j = embedded.Instance(settings)  # started again by the load: not counted here
+    sampler = threading.Thread(
+        target=_sample_rss, args=(stop, samples, children, neo4j.pid), daemon=True
+    )
     with db.connected(settings) as driver:
         sampler.start()
         began = time.perf_counter()
@@ -214,20 +220,58 @@ def _bulk_process(env: dict[str, str]) -> tuple[float, syncing.Synced, dict[str,
         stop.set()
         sampler.join()
     print(f"  peak memory of the bulk load's process by stage: {_by_stage(began, done, samples)}")
+    # not RUSAGE_CHILDREN: Linux carries a process's peak into the program it starts
     peaks = {
         "sync process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "importer": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "its children at once (importer, feature and training processes)": max(
+            children, default=math.nan
+        ),
     }
     return took, done, peaks
 
 
-def _sample_rss(stop: threading.Event, samples: list[tuple[float, float]]) -> None:
-    """This process's resident memory (MiB) every quarter second until `stop`."""
-    status = Path("/proc/self/status")
+def _sample_rss(
+    stop: threading.Event,
+    samples: list[tuple[float, float]],
+    children: list[float],
+    neo4j: Callable[[], int | None],
+) -> None:
+    """This process's resident memory (MiB), and the sum of its descendants' but
+    Neo4j's, every quarter second until `stop`."""
     while not stop.wait(0.25):
-        for line in status.read_text().splitlines():
+        samples.append((time.perf_counter(), _rss(os.getpid())))
+        children.append(sum(_rss(pid) for pid in _descendants(os.getpid(), neo4j())))
+
+
+def _rss(pid: int) -> float:
+    """A process's resident memory in MiB (0 once it has ended)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                samples.append((time.perf_counter(), int(line.split()[1]) / 1024))
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _descendants(root: int, skip: int | None = None) -> list[int]:
+    """The processes started by `root`, and by them, as /proc lists them now; not
+    `skip` and those it started."""
+    parent: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:  # the field after the command, which may hold spaces and parentheses
+                parent[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], [root]
+    while frontier:
+        below = [pid for pid, ppid in parent.items() if ppid in frontier and pid != skip]
+        found += below
+        frontier = below
+    return found
 
 
 def _by_stage(began: float, done: syncing.Synced, samples: list[tuple[float, float]]) -> str:
