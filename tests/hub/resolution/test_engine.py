@@ -67,6 +67,18 @@ def placed(features: pl.DataFrame, outcome: Outcome, world: Path) -> pl.DataFram
     )
 
 
+def pairwise(features: pl.DataFrame, outcome: Outcome, world: Path) -> tuple[float, float]:
+    """Precision and recall of the pairs of records resolution put together."""
+    frame = placed(features, outcome, world)
+
+    def pairs(*by: str) -> int:
+        sizes = frame.group_by(*by).len().get_column("len")
+        return int((sizes * (sizes - 1) // 2).sum())
+
+    true_pairs = pairs("pred", "person_id")
+    return true_pairs / pairs("pred"), true_pairs / pairs("person_id")
+
+
 def test_the_noise_kinds_listed_are_the_generators() -> None:
     generated = {"id_missing", "id_bad_check", "id_misread", "birth_slip", "card_stale"}
     assert generated <= set(NoiseRates.__dataclass_fields__)
@@ -105,15 +117,7 @@ def test_records_with_each_kind_of_noise_join_their_person(
 def test_pairwise_precision_and_recall(
     features: pl.DataFrame, outcome: Outcome, world: Path
 ) -> None:
-    frame = placed(features, outcome, world)
-
-    def pairs(*by: str) -> int:
-        sizes = frame.group_by(*by).len().get_column("len")
-        return int((sizes * (sizes - 1) // 2).sum())
-
-    true_pairs = pairs("pred", "person_id")
-    precision = true_pairs / pairs("pred")
-    recall = true_pairs / pairs("person_id")
+    precision, recall = pairwise(features, outcome, world)
     assert precision >= 0.995 and recall >= 0.97, (precision, recall)
 
 
@@ -132,14 +136,7 @@ def test_a_model_learnt_from_a_sample_of_the_persons_resolves_as_well(
     # two random records of the county, not of the sample: the prior matches the whole's
     assert abs(sampled.prior - model.prior) < 1.0, (sampled.prior, model.prior)
     outcome = engine.resolve(features, thresholds(), model=sampled)
-    frame = placed(features, outcome, world)
-
-    def pairs(*by: str) -> int:
-        sizes = frame.group_by(*by).len().get_column("len")
-        return int((sizes * (sizes - 1) // 2).sum())
-
-    true_pairs = pairs("pred", "person_id")
-    precision, recall = true_pairs / pairs("pred"), true_pairs / pairs("person_id")
+    precision, recall = pairwise(features, outcome, world)
     assert precision >= 0.995 and recall >= 0.97, (precision, recall)
 
 
